@@ -1,0 +1,1 @@
+//! Go-style MPMC channels for async Rust (work in progress).

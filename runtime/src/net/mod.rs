@@ -1,0 +1,1 @@
+//! Networking: TCP, UDP and Unix sockets on the mio reactor (work in progress).
