@@ -1,1 +1,75 @@
-//! Proc-macros for waza (work in progress).
+//! Proc-macros for waza: `#[main]`, `#[test]` and the engine behind `select!`.
+//!
+//! Users reach these through the `waza` crate (`#[waza::main]`, `#[waza::test]`,
+//! `waza::select!`) or through `waza_channel::select!`; this crate is an implementation
+//! detail and its paths are not part of the public API.
+//!
+//! | macro | what it does |
+//! |---|---|
+//! | [`macro@main`] | runs `async fn main` on a fresh waza runtime |
+//! | [`macro@test`] | runs an `async` test on a fresh two-worker waza runtime |
+
+mod entry;
+
+use proc_macro::TokenStream;
+
+/// Runs an `async fn main` on a waza runtime built for the program.
+///
+/// Options: `workers = N` (alias `worker_threads = N`) sets the number of worker threads;
+/// without it the runtime uses `$WAZA_MAXPROCS` if set, else one worker per CPU.
+/// `crate = "path"` names the waza crate if it is not reachable as `::waza`. The function
+/// may return any type (for example `Result`), which `main` then returns.
+///
+/// # Examples
+///
+/// ```ignore
+/// #[waza::main(workers = 2)]
+/// async fn main() -> std::io::Result<()> {
+///     let h = waza::go!(async { 40 + 2 });
+///     assert_eq!(h.await.unwrap(), 42);
+///     Ok(())
+/// }
+/// ```
+///
+/// # Errors
+///
+/// A compile error, pointing at the offending token and listing the valid options, for an
+/// unknown or duplicate option, `workers = 0`, a non-integer worker count, a function that
+/// is not `async`, or a `main` that takes arguments. The function is still emitted.
+///
+/// # Panics
+///
+/// The generated `main` panics if the runtime cannot be built (for example when the OS
+/// refuses to start threads).
+#[proc_macro_attribute]
+pub fn main(attr: TokenStream, item: TokenStream) -> TokenStream {
+    entry::expand(entry::Kind::Main, attr.into(), item.into()).into()
+}
+
+/// Marks an `async fn` as a test that runs on its own waza runtime (2 workers by default).
+///
+/// Accepts the same options as [`macro@main`]. Works with `#[should_panic]`, `#[ignore]`
+/// and tests returning `Result`.
+///
+/// # Examples
+///
+/// ```ignore
+/// #[waza::test(workers = 1)]
+/// async fn adds() -> Result<(), String> {
+///     let h = waza::spawn(async { 1 + 1 });
+///     assert_eq!(h.await.map_err(|e| e.to_string())?, 2);
+///     Ok(())
+/// }
+/// ```
+///
+/// # Errors
+///
+/// Same compile errors as [`macro@main`]; also rejects a second `#[test]` attribute.
+///
+/// # Panics
+///
+/// The generated test panics if the runtime cannot be built.
+#[proc_macro_attribute]
+pub fn test(attr: TokenStream, item: TokenStream) -> TokenStream {
+    entry::expand(entry::Kind::Test, attr.into(), item.into()).into()
+}

@@ -1,0 +1,497 @@
+//! `#[main]` and `#[test]`: run an `async fn` on a fresh waza runtime.
+//!
+//! Both attributes turn
+//!
+//! ```text
+//! #[attrs] vis async fn name() -> Ret { body }
+//! ```
+//!
+//! into
+//!
+//! ```text
+//! #[attrs] vis fn name() -> Ret {
+//!     async fn __waza_entry_body() -> Ret { body }
+//!     let rt = <crate>::Runtime::builder()[.workers(N)].build().expect(..);
+//!     rt.block_on(__waza_entry_body())
+//! }
+//! ```
+//!
+//! The body goes into an inner `async fn` with the user's own return type, so `?` and
+//! `return` inside it are typed exactly as the user wrote them (an `async` block would leave
+//! the error type of `?` to inference). `#[test]` also puts `#[::core::prelude::v1::test]`
+//! in front of the user's attributes, which keeps `#[should_panic]`, `#[ignore]` and
+//! `Result`-returning tests working.
+//!
+//! Bad input never leaves the user with a broken item (STYLE habit 12): every problem becomes
+//! a spanned `compile_error!`, and the function is still emitted — expanded with the options
+//! that were valid when it is an `async fn`, unchanged when it is not.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{quote, quote_spanned, ToTokens};
+use syn::ext::IdentExt;
+use syn::parse::{ParseStream, Parser};
+use syn::punctuated::Punctuated;
+use syn::spanned::Spanned;
+use syn::{Attribute, Expr, FnArg, Ident, ItemFn, Lit, LitInt, Path, Token};
+
+/// Which attribute is being expanded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// `#[waza::main]`: the program's entry point.
+    Main,
+    /// `#[waza::test]`: one async test.
+    Test,
+}
+
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Main => "main",
+            Kind::Test => "test",
+        }
+    }
+
+    /// Worker count used when the attribute does not set one (`None`: the builder's default).
+    fn default_workers(self) -> Option<u64> {
+        match self {
+            Kind::Main => None,
+            Kind::Test => Some(2),
+        }
+    }
+}
+
+/// The list printed whenever an option is rejected.
+const VALID_OPTIONS: &str =
+    "valid options are `workers = N` (alias `worker_threads = N`, N >= 1) and `crate = \"path\"`";
+
+/// Options accepted inside `#[waza::main(...)]` / `#[waza::test(...)]`.
+#[derive(Default)]
+struct Options {
+    /// `workers = N`; the literal is kept for its span.
+    workers: Option<(u64, Span)>,
+    /// `crate = "path"`: where the waza crate lives (default `::waza`).
+    krate: Option<Path>,
+}
+
+/// One `key = value` (or a bare `key`) inside the attribute's parentheses.
+struct RawOption {
+    key: Ident,
+    value: Option<Expr>,
+}
+
+impl RawOption {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        // `crate` is a keyword, so keys are parsed as any identifier.
+        let key = Ident::parse_any(input)?;
+        let value = if input.peek(Token![=]) {
+            input.parse::<Token![=]>()?;
+            Some(input.parse()?)
+        } else {
+            None
+        };
+        Ok(RawOption { key, value })
+    }
+}
+
+/// Collects errors so that all of them are reported at once.
+#[derive(Default)]
+struct Errors(Option<syn::Error>);
+
+impl Errors {
+    fn push(&mut self, e: syn::Error) {
+        match &mut self.0 {
+            Some(all) => all.combine(e),
+            None => self.0 = Some(e),
+        }
+    }
+
+    fn to_compile_error(&self) -> TokenStream {
+        self.0
+            .as_ref()
+            .map(syn::Error::to_compile_error)
+            .unwrap_or_default()
+    }
+}
+
+/// Expands `#[main]` / `#[test]`; `attr` is the text inside the parentheses.
+pub(crate) fn expand(kind: Kind, attr: TokenStream, item: TokenStream) -> TokenStream {
+    let mut errors = Errors::default();
+    let options = parse_options(attr, &mut errors);
+    let mut func: ItemFn = match syn::parse2(item.clone()) {
+        Ok(f) => f,
+        Err(_) => {
+            let msg = format!(
+                "#[waza::{}] can only be applied to an `async fn`",
+                kind.name()
+            );
+            errors.push(syn::Error::new(Span::call_site(), msg));
+            let errs = errors.to_compile_error();
+            return quote! { #errs #item };
+        }
+    };
+    if func.sig.asyncness.is_none() {
+        let msg = format!(
+            "the `async` keyword is missing from the function declaration: \
+             #[waza::{}] runs an `async fn`",
+            kind.name()
+        );
+        errors.push(syn::Error::new(func.sig.fn_token.span, msg));
+        let errs = errors.to_compile_error();
+        let test_attr = (kind == Kind::Test && !has_test_attr(&func.attrs))
+            .then(|| quote!(#[::core::prelude::v1::test]));
+        return quote! { #errs #test_attr #func };
+    }
+    if kind == Kind::Test {
+        if let Some(a) = func.attrs.iter().find(|a| is_test_attr(a)) {
+            let msg = "a second test attribute is supplied: #[waza::test] already marks the function as a test";
+            errors.push(syn::Error::new(a.span(), msg));
+        }
+        func.attrs.retain(|a| !is_test_attr(a));
+    }
+    let params = check_params(kind, &mut func, &mut errors);
+    let errs = errors.to_compile_error();
+    let expanded = expand_fn(kind, &options, func, params);
+    quote! { #errs #expanded }
+}
+
+/// Parses the option list, recording every problem and keeping the options that were valid.
+fn parse_options(attr: TokenStream, errors: &mut Errors) -> Options {
+    let mut options = Options::default();
+    let parser = |input: ParseStream| {
+        Punctuated::<RawOption, Token![,]>::parse_terminated_with(input, RawOption::parse)
+    };
+    let raw = match parser.parse2(attr) {
+        Ok(raw) => raw,
+        Err(e) => {
+            let msg = format!("{e}; {VALID_OPTIONS}");
+            errors.push(syn::Error::new(e.span(), msg));
+            return options;
+        }
+    };
+    for opt in raw {
+        apply_option(&mut options, opt, errors);
+    }
+    options
+}
+
+/// Validates one `key = value` and stores it into `options`.
+fn apply_option(options: &mut Options, opt: RawOption, errors: &mut Errors) {
+    let key = opt.key.to_string();
+    let key_span = opt.key.span();
+    let Some(value) = opt.value else {
+        let msg = format!("option `{key}` needs a value; {VALID_OPTIONS}");
+        return errors.push(syn::Error::new(key_span, msg));
+    };
+    match key.as_str() {
+        "workers" | "worker_threads" => {
+            if options.workers.is_some() {
+                let msg = format!("duplicate option `{key}`: the worker count is already set");
+                return errors.push(syn::Error::new(key_span, msg));
+            }
+            match parse_workers(&value) {
+                Ok(n) => options.workers = Some((n, value.span())),
+                Err(e) => errors.push(e),
+            }
+        }
+        "crate" => {
+            if options.krate.is_some() {
+                let msg = "duplicate option `crate`: the crate path is already set";
+                return errors.push(syn::Error::new(key_span, msg));
+            }
+            match parse_crate_path(&value) {
+                Ok(p) => options.krate = Some(p),
+                Err(e) => errors.push(e),
+            }
+        }
+        _ => {
+            let msg = format!("unknown option `{key}`; {VALID_OPTIONS}");
+            errors.push(syn::Error::new(key_span, msg));
+        }
+    }
+}
+
+/// `workers = N`: a positive integer literal.
+fn parse_workers(value: &Expr) -> syn::Result<u64> {
+    let not_int = || {
+        let msg = format!(
+            "`workers` expects a positive integer literal such as `workers = 4`; {VALID_OPTIONS}"
+        );
+        syn::Error::new(value.span(), msg)
+    };
+    let Expr::Lit(lit) = value else {
+        return Err(not_int());
+    };
+    let Lit::Int(int) = &lit.lit else {
+        return Err(not_int());
+    };
+    match int.base10_parse::<u64>() {
+        Ok(0) => Err(syn::Error::new(
+            int.span(),
+            "`workers` must be at least 1 (a runtime needs a worker thread)",
+        )),
+        Ok(n) if n > u64::from(u32::MAX) => {
+            Err(syn::Error::new(int.span(), "`workers` is too large"))
+        }
+        Ok(n) => Ok(n),
+        Err(_) => Err(not_int()),
+    }
+}
+
+/// `crate = "path"` (a bare path is accepted too).
+fn parse_crate_path(value: &Expr) -> syn::Result<Path> {
+    match value {
+        Expr::Lit(syn::ExprLit {
+            lit: Lit::Str(s), ..
+        }) => s.parse::<Path>().map_err(|_| {
+            let msg = format!(
+                "`crate` expects a path such as `crate = \"::waza\"`, found {:?}",
+                s.value()
+            );
+            syn::Error::new(s.span(), msg)
+        }),
+        Expr::Path(p) if p.qself.is_none() => Ok(p.path.clone()),
+        _ => Err(syn::Error::new(
+            value.span(),
+            format!(
+                "`crate` expects a string literal such as `crate = \"::waza\"`; {VALID_OPTIONS}"
+            ),
+        )),
+    }
+}
+
+/// Whether `attr` is a `#[test]`-like attribute (`test`, `core::prelude::v1::test`, ...).
+fn is_test_attr(attr: &Attribute) -> bool {
+    attr.path()
+        .segments
+        .last()
+        .is_some_and(|s| s.ident == "test")
+}
+
+fn has_test_attr(attrs: &[Attribute]) -> bool {
+    attrs.iter().any(is_test_attr)
+}
+
+/// Entry functions take no arguments. On error the parameters are removed from the signature
+/// and returned, so the body can still bind them (see [`expand_fn`]) and type-check.
+fn check_params(kind: Kind, func: &mut ItemFn, errors: &mut Errors) -> Vec<syn::PatType> {
+    if func.sig.inputs.is_empty() {
+        return Vec::new();
+    }
+    let what = match kind {
+        Kind::Main => "the `main` function cannot take arguments",
+        Kind::Test => "test functions cannot take arguments",
+    };
+    errors.push(syn::Error::new(func.sig.inputs.span(), what));
+    let inputs = std::mem::take(&mut func.sig.inputs);
+    inputs
+        .into_iter()
+        .filter_map(|a| match a {
+            FnArg::Typed(t) => Some(t),
+            FnArg::Receiver(_) => None,
+        })
+        .collect()
+}
+
+/// Builds the synchronous wrapper around the user's `async fn`.
+fn expand_fn(
+    kind: Kind,
+    options: &Options,
+    mut func: ItemFn,
+    params: Vec<syn::PatType>,
+) -> TokenStream {
+    let krate = options
+        .krate
+        .as_ref()
+        .map_or_else(|| quote!(::waza), ToTokens::to_token_stream);
+    let workers = options
+        .workers
+        .or_else(|| kind.default_workers().map(|n| (n, Span::call_site())))
+        .map(|(n, span)| {
+            let lit = LitInt::new(&n.to_string(), span);
+            quote_spanned!(span=> .workers(#lit))
+        });
+    func.sig.asyncness = None;
+    let output = &func.sig.output;
+    let body = &func.block;
+    let body_fn = Ident::new("__waza_entry_body", Span::call_site());
+    let rt = Ident::new("__waza_runtime", Span::mixed_site());
+    // Parameters only exist after an error was reported: bind them to a diverging value so
+    // that the body still type-checks and produces no follow-on errors.
+    let param_binds = params.iter().map(|p| {
+        let (pat, ty) = (&p.pat, &p.ty);
+        quote! { #[allow(unused_variables, unreachable_code)] let #pat: #ty = ::core::unreachable!(); }
+    });
+    let allow_unreachable = (!params.is_empty()).then(|| quote!(#[allow(unreachable_code)]));
+    let test_attr = (kind == Kind::Test).then(|| quote!(#[::core::prelude::v1::test]));
+    let attrs = &func.attrs;
+    let vis = &func.vis;
+    let sig = &func.sig;
+    quote! {
+        #test_attr
+        #(#attrs)*
+        #allow_unreachable
+        #vis #sig {
+            #allow_unreachable
+            async fn #body_fn() #output {
+                #(#param_binds)*
+                #body
+            }
+            #[allow(clippy::expect_used)]
+            let #rt = #krate::Runtime::builder()
+                #workers
+                .build()
+                .expect("failed to build the waza runtime");
+            #rt.block_on(#body_fn())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(kind: Kind, attr: &str, item: &str) -> String {
+        let attr: TokenStream = attr.parse().unwrap();
+        let item: TokenStream = item.parse().unwrap();
+        expand(kind, attr, item).to_string()
+    }
+
+    fn errors_of(out: &str) -> Vec<String> {
+        // Each error renders as `:: core :: compile_error ! { "msg" }`.
+        out.split("compile_error ! {")
+            .skip(1)
+            .map(|s| s.split('}').next().unwrap().trim().to_string())
+            .collect()
+    }
+
+    #[test]
+    fn main_default_uses_builder_default() {
+        let out = run(Kind::Main, "", "async fn main() { println!(\"hi\"); }");
+        assert!(errors_of(&out).is_empty(), "{out}");
+        assert!(
+            out.contains(":: waza :: Runtime :: builder () . build ()"),
+            "{out}"
+        );
+        assert!(!out.contains("workers"), "{out}");
+        assert!(out.contains("fn main ()"), "{out}");
+        assert!(!out.contains("async fn main"), "{out}");
+    }
+
+    #[test]
+    fn main_with_workers_and_crate() {
+        let out = run(
+            Kind::Main,
+            "worker_threads = 3, crate = \"my::waza\"",
+            "async fn main() -> u8 { 1 }",
+        );
+        assert!(errors_of(&out).is_empty(), "{out}");
+        assert!(
+            out.contains("my :: waza :: Runtime :: builder () . workers (3) . build ()"),
+            "{out}"
+        );
+        assert!(out.contains("async fn __waza_entry_body () -> u8"), "{out}");
+    }
+
+    #[test]
+    fn test_defaults_to_two_workers_and_keeps_attrs() {
+        let out = run(Kind::Test, "", "#[should_panic] async fn t() { panic!() }");
+        assert!(errors_of(&out).is_empty(), "{out}");
+        assert!(
+            out.starts_with("# [:: core :: prelude :: v1 :: test] # [should_panic]"),
+            "{out}"
+        );
+        assert!(out.contains(". workers (2)"), "{out}");
+    }
+
+    #[test]
+    fn bad_options_are_all_reported_and_fn_still_expanded() {
+        let out = run(
+            Kind::Test,
+            "workers = 0, foo = 1, workers = 2",
+            "async fn t() {}",
+        );
+        let errs = errors_of(&out);
+        assert_eq!(errs.len(), 2, "{out}");
+        assert!(errs[0].contains("at least 1"), "{errs:?}");
+        assert!(
+            errs[1].contains("unknown option `foo`") && errs[1].contains("valid options"),
+            "{errs:?}"
+        );
+        // `workers = 2` after the rejected `workers = 0` is accepted, not a duplicate.
+        assert!(out.contains(". workers (2)"), "{out}");
+        assert!(out.contains("fn t ()"), "{out}");
+    }
+
+    #[test]
+    fn duplicate_and_non_integer() {
+        let out = run(
+            Kind::Main,
+            "workers = 2, worker_threads = 3, crate = 5",
+            "async fn main() {}",
+        );
+        let errs = errors_of(&out);
+        assert_eq!(errs.len(), 2, "{out}");
+        assert!(
+            errs[0].contains("duplicate option `worker_threads`"),
+            "{errs:?}"
+        );
+        assert!(errs[1].contains("`crate` expects"), "{errs:?}");
+        let out = run(Kind::Main, "workers = \"two\"", "async fn main() {}");
+        assert_eq!(errors_of(&out).len(), 1, "{out}");
+        assert!(out.contains("positive integer literal"), "{out}");
+    }
+
+    #[test]
+    fn non_async_fn_is_emitted_unchanged() {
+        let out = run(Kind::Main, "", "fn main() { let x = 1; }");
+        assert_eq!(errors_of(&out).len(), 1, "{out}");
+        assert!(out.contains("`async` keyword is missing"), "{out}");
+        assert!(out.contains("fn main () { let x = 1 ; }"), "{out}");
+        assert!(!out.contains("Runtime"), "{out}");
+        let out = run(Kind::Test, "", "fn t() {}");
+        assert!(
+            out.contains("# [:: core :: prelude :: v1 :: test] fn t () { }"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn main_with_arguments_is_rejected_but_body_still_binds_them() {
+        let out = run(Kind::Main, "", "async fn main(x: u32) { let _ = x + 1; }");
+        assert_eq!(errors_of(&out).len(), 1, "{out}");
+        assert!(out.contains("cannot take arguments"), "{out}");
+        assert!(out.contains("fn main ()"), "{out}");
+        assert!(
+            out.contains("let x : u32 = :: core :: unreachable ! ()"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn second_test_attribute_is_rejected() {
+        let out = run(Kind::Test, "", "#[test] async fn t() {}");
+        assert_eq!(errors_of(&out).len(), 1, "{out}");
+        assert_eq!(
+            out.matches("# [:: core :: prelude :: v1 :: test]").count(),
+            1,
+            "{out}"
+        );
+        assert!(!out.contains("# [test]"), "{out}");
+    }
+
+    #[test]
+    fn malformed_option_list() {
+        let out = run(Kind::Main, "workers 2", "async fn main() {}");
+        assert_eq!(errors_of(&out).len(), 1, "{out}");
+        assert!(out.contains("valid options"), "{out}");
+        let out = run(Kind::Main, "workers", "async fn main() {}");
+        assert!(out.contains("needs a value"), "{out}");
+    }
+
+    #[test]
+    fn not_a_function() {
+        let out = run(Kind::Main, "", "struct S;");
+        assert_eq!(errors_of(&out).len(), 1, "{out}");
+        assert!(out.ends_with("struct S ;"), "{out}");
+    }
+}
