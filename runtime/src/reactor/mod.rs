@@ -1,61 +1,334 @@
-//! The I/O and timer driver (interface stub; the mio reactor replaces the body).
+//! The I/O and timer driver: one `mio::Poll` and one timer wheel per runtime.
 //!
-//! Interface used by the scheduler (kept stable while the body changes):
+//! # Handles
+//!
+//! - [`Driver`] (owned, `Send`): the `mio::Poll` and its event buffer. Only the thread that
+//!   holds it may call [`Driver::park`]; the runtime keeps it in a `Mutex` and the first
+//!   worker to park takes it.
+//! - [`DriverHandle`] (`Arc`, `Send + Sync`): everything other threads need: the mio
+//!   `Registry` (to register sockets), the `mio::Waker` (token 0) that interrupts a park, the
+//!   registration slab, and the timer state ([`crate::time::TimerHandle`]).
+//!
+//! # Interface used by the scheduler
+//!
 //! - `Driver::new() -> io::Result<(Driver, Arc<DriverHandle>)>`
-//! - `Driver::park(&mut self, timeout: Option<Duration>)`: block until an I/O event, a timer
-//!   deadline, the timeout, or `DriverHandle::unpark`; wake the tasks that became ready
-//!   (wakers are called after every internal lock is released).
-//! - `Driver::shutdown(&mut self)`: wake every registered waiter so nothing hangs.
+//! - `Driver::park(&mut self, timeout)`: block until an I/O event, the next timer deadline,
+//!   the timeout, or `DriverHandle::unpark`; then wake the tasks that became ready. It may
+//!   return earlier (spurious wake-ups are allowed).
+//! - `Driver::shutdown(&mut self)`: wake every registered waiter; later sleeps complete at
+//!   once and later I/O fails, so nothing hangs.
 //! - `DriverHandle::unpark(&self)`: make a concurrent or the next `park` return promptly.
+//!
+//! # Registrations and tokens
+//!
+//! A socket's token is its slab key + 1 (token 0 is the waker). The slab holds an
+//! `Arc<ScheduledIo>` for every registration. When a registration is dropped it deregisters
+//! from mio and queues its key for release; the driver thread removes released keys only at
+//! the start of the next `park`, before polling. So every event the driver reads was produced
+//! by a poll that happened while its token still named the same registration: a token never
+//! points at another socket's state, and no memory is ever freed under the driver.
+//!
+//! # Park, step by step
+//!
+//! 1. Release the keys queued by dropped registrations.
+//! 2. Ask the wheel for its next deadline and record it as `parked_until` (under the timer
+//!    lock), so a task that registers an earlier timer while we block pokes the waker.
+//! 3. `mio::Poll::poll` with the smaller of the caller's timeout and the timer deadline.
+//! 4. Under the registration lock, set each event's readiness bits with this park's tick and
+//!    move the ready wakers out; unlock.
+//! 5. Under the timer lock, fire every due timer and move its waker out; unlock.
+//! 6. Call the collected wakers, with no driver lock held.
 
-#![allow(dead_code)] // interface stub: used once the scheduler lands
+// TODO(io): drop once the scheduler and `net` use every item.
+#![allow(dead_code, unused_imports)]
 
+mod readiness;
+mod registration;
+
+pub(crate) use readiness::{Direction, ReadyEvent};
+pub(crate) use registration::{shutdown_error, PollIo, Registration};
+
+use readiness::ScheduledIo;
+use slab::Slab;
 use std::io;
-use std::sync::{Arc, Condvar, Mutex};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::Waker;
+use std::time::{Duration, Instant};
+
+use crate::time::TimerHandle;
+
+/// Token of the mio waker.
+const WAKER_TOKEN: mio::Token = mio::Token(0);
+/// Capacity of the event buffer (events handled per poll).
+const EVENTS_CAPACITY: usize = 1024;
 
 /// The owned half of the driver: whoever holds it may block in [`Driver::park`].
 pub(crate) struct Driver {
+    poll: mio::Poll,
+    events: mio::Events,
     handle: Arc<DriverHandle>,
+    /// Bumped once per park; stamped on readiness (see `readiness`).
+    tick: usize,
+    /// Reused buffer of wakers to call after unlocking.
+    wakers: Vec<Waker>,
 }
 
 /// The shared half: `Send + Sync`, reachable from every thread of the runtime.
 pub(crate) struct DriverHandle {
-    notified: Mutex<bool>,
-    cond: Condvar,
+    registry: mio::Registry,
+    waker: mio::Waker,
+    regs: Mutex<Registrations>,
+    time: TimerHandle,
+}
+
+/// The registration slab (see the module docs).
+struct Registrations {
+    slab: Slab<Arc<ScheduledIo>>,
+    /// Keys of dropped registrations, removed at the start of the next park.
+    released: Vec<usize>,
+    shutdown: bool,
 }
 
 impl Driver {
+    /// Creates the driver and its shared handle.
+    ///
+    /// # Errors
+    ///
+    /// If the OS refuses to create the poller or its waker (e.g. out of file descriptors).
     pub(crate) fn new() -> io::Result<(Driver, Arc<DriverHandle>)> {
+        let poll = mio::Poll::new()?;
+        let waker = mio::Waker::new(poll.registry(), WAKER_TOKEN)?;
         let handle = Arc::new(DriverHandle {
-            notified: Mutex::new(false),
-            cond: Condvar::new(),
+            registry: poll.registry().try_clone()?,
+            waker,
+            regs: Mutex::new(Registrations {
+                slab: Slab::new(),
+                released: Vec::new(),
+                shutdown: false,
+            }),
+            time: TimerHandle::new(Instant::now()),
         });
-        Ok((
-            Driver {
-                handle: handle.clone(),
-            },
-            handle,
-        ))
+        let driver = Driver {
+            poll,
+            events: mio::Events::with_capacity(EVENTS_CAPACITY),
+            handle: handle.clone(),
+            tick: 0,
+            wakers: Vec::new(),
+        };
+        Ok((driver, handle))
     }
 
+    /// Blocks until I/O, a timer, the timeout or an unpark; then wakes the ready tasks.
     pub(crate) fn park(&mut self, timeout: Option<Duration>) {
-        let mut notified = self.handle.notified.lock().unwrap();
-        if !*notified {
-            notified = match timeout {
-                Some(t) => self.handle.cond.wait_timeout(notified, t).unwrap().0,
-                None => self.handle.cond.wait(notified).unwrap(),
-            };
+        self.release_dropped();
+        let timer_timeout = self.handle.time.before_park(Instant::now());
+        let timeout = match (timeout, timer_timeout) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        if let Err(e) = self.poll.poll(&mut self.events, timeout) {
+            // EINTR is a normal early return; other errors are transient OS trouble that the
+            // next park retries. Either way the caller simply sees a (spurious) return.
+            debug_assert!(e.kind() == io::ErrorKind::Interrupted, "poll failed: {e}");
         }
-        *notified = false;
+        self.tick = self.tick.wrapping_add(1);
+        self.dispatch_events();
+        self.handle.time.process(Instant::now(), &mut self.wakers);
+        self.wake_all();
     }
 
-    pub(crate) fn shutdown(&mut self) {}
+    /// Wakes every waiter; afterwards sleeps complete at once and I/O fails.
+    pub(crate) fn shutdown(&mut self) {
+        {
+            let mut regs = self.handle.lock_regs();
+            regs.shutdown = true;
+            for (_, io) in regs.slab.iter() {
+                io.shutdown(&mut self.wakers);
+            }
+        }
+        self.handle.time.shutdown(&mut self.wakers);
+        self.wake_all();
+    }
+
+    /// Park step 1.
+    fn release_dropped(&mut self) {
+        let mut regs = self.handle.lock_regs();
+        let Registrations { slab, released, .. } = &mut *regs;
+        for key in released.drain(..) {
+            slab.remove(key);
+        }
+    }
+
+    /// Park step 4.
+    fn dispatch_events(&mut self) {
+        let regs = self.handle.lock_regs();
+        for event in self.events.iter() {
+            if event.token() == WAKER_TOKEN {
+                continue;
+            }
+            let Some(io) = regs.slab.get(event.token().0 - 1) else {
+                continue;
+            };
+            io.set_readiness(readiness_of(event), self.tick);
+            io.take_wakers(&mut self.wakers);
+        }
+    }
+
+    /// Park step 6.
+    fn wake_all(&mut self) {
+        for waker in self.wakers.drain(..) {
+            waker.wake();
+        }
+    }
+}
+
+/// Translates a mio event into readiness bits.
+fn readiness_of(event: &mio::event::Event) -> usize {
+    let mut ready = 0;
+    if event.is_readable() {
+        ready |= readiness::READABLE;
+    }
+    if event.is_writable() {
+        ready |= readiness::WRITABLE;
+    }
+    if event.is_read_closed() {
+        ready |= readiness::READ_CLOSED;
+    }
+    if event.is_write_closed() {
+        ready |= readiness::WRITE_CLOSED;
+    }
+    if event.is_error() {
+        ready |= readiness::ERROR;
+    }
+    ready
+}
+
+/// The driver of the runtime the caller runs in.
+///
+/// # Panics
+///
+/// Outside a waza runtime.
+pub(crate) fn current() -> Arc<DriverHandle> {
+    // TODO(io): switch to `crate::runtime::Handle::current().driver_handle().clone()` when
+    // the runtime core lands.
+    panic!("must be called from within a waza runtime")
+}
+
+/// Spends one unit of the task's cooperative budget (Pending, after a wake, when exhausted).
+pub(crate) fn poll_proceed(cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+    // TODO(io): switch to `crate::task::coop::poll_proceed(cx)` when the runtime core lands.
+    let _ = cx;
+    std::task::Poll::Ready(())
 }
 
 impl DriverHandle {
+    /// Makes a concurrent or the next [`Driver::park`] return promptly.
     pub(crate) fn unpark(&self) {
-        *self.notified.lock().unwrap() = true;
-        self.cond.notify_one();
+        // A failing waker write means the poller is gone (shutdown): nothing to wake.
+        let _ = self.waker.wake();
+    }
+
+    /// The timer state shared with `Sleep` and friends.
+    pub(crate) fn time(&self) -> &TimerHandle {
+        &self.time
+    }
+
+    /// Locks the registration slab (never poisoned in practice: no user code runs under it).
+    fn lock_regs(&self) -> MutexGuard<'_, Registrations> {
+        self.regs.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl std::fmt::Debug for DriverHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DriverHandle").finish_non_exhaustive()
+    }
+}
+
+#[cfg(all(test, unix, not(loom)))]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::task::{Context, Poll, Wake};
+
+    #[derive(Default)]
+    struct CountWaker(AtomicUsize);
+    impl Wake for CountWaker {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn unpark_interrupts_an_unbounded_park() {
+        let (mut driver, handle) = Driver::new().unwrap();
+        let h = handle.clone();
+        let t = std::thread::spawn(move || h.unpark());
+        driver.park(None);
+        t.join().unwrap();
+        handle.unpark();
+        driver.park(None);
+    }
+
+    #[test]
+    fn socket_readiness_wakes_the_waiting_task_once() {
+        let (mut driver, handle) = Driver::new().unwrap();
+        let (a, b) = std::os::unix::net::UnixStream::pair().unwrap();
+        a.set_nonblocking(true).unwrap();
+        let mut a = mio::net::UnixStream::from_std(a);
+        let reg = Registration::new(&handle, &mut a, mio::Interest::READABLE).unwrap();
+        let count = Arc::new(CountWaker::default());
+        let waker = Waker::from(count.clone());
+        let mut cx = Context::from_waker(&waker);
+        // Drain the initial edge (if any), then wait.
+        while let Poll::Ready(ev) = reg.poll_ready(&mut cx, Direction::Read) {
+            reg.clear_readiness(ev);
+        }
+        driver.park(Some(Duration::from_millis(0)));
+        assert_eq!(count.0.load(Ordering::SeqCst), 0);
+        std::io::Write::write_all(&mut &b, b"x").unwrap();
+        while count.0.load(Ordering::SeqCst) == 0 {
+            driver.park(None);
+        }
+        assert_eq!(count.0.load(Ordering::SeqCst), 1);
+        assert!(reg.poll_ready(&mut cx, Direction::Read).is_ready());
+        drop(reg);
+        driver.shutdown();
+    }
+
+    #[test]
+    fn shutdown_completes_io_waits() {
+        let (mut driver, handle) = Driver::new().unwrap();
+        let (a, _b) = std::os::unix::net::UnixStream::pair().unwrap();
+        a.set_nonblocking(true).unwrap();
+        let mut a = mio::net::UnixStream::from_std(a);
+        let reg = Registration::new(&handle, &mut a, mio::Interest::READABLE).unwrap();
+        let count = Arc::new(CountWaker::default());
+        let waker = Waker::from(count.clone());
+        let mut cx = Context::from_waker(&waker);
+        assert!(reg.poll_ready(&mut cx, Direction::Read).is_pending());
+        driver.shutdown();
+        assert_eq!(count.0.load(Ordering::SeqCst), 1);
+        match reg.poll_ready(&mut cx, Direction::Read) {
+            Poll::Ready(ev) => assert!(ev.is_shutdown()),
+            Poll::Pending => panic!("shutdown must complete the wait"),
+        }
+        let Err(err) = Registration::new(&handle, &mut a, mio::Interest::READABLE) else {
+            panic!("registering after shutdown must fail");
+        };
+        assert_eq!(err.kind(), shutdown_error().kind());
+    }
+
+    #[test]
+    fn dropped_registrations_release_their_key_at_the_next_park() {
+        let (mut driver, handle) = Driver::new().unwrap();
+        let (a, _b) = std::os::unix::net::UnixStream::pair().unwrap();
+        let mut a = mio::net::UnixStream::from_std(a);
+        let reg = Registration::new(&handle, &mut a, mio::Interest::READABLE).unwrap();
+        reg.deregister(&mut a).unwrap();
+        drop(reg);
+        assert_eq!(handle.lock_regs().slab.len(), 1, "release is deferred");
+        driver.park(Some(Duration::ZERO));
+        assert_eq!(handle.lock_regs().slab.len(), 0);
     }
 }

@@ -1,1 +1,26 @@
-//! Timers: sleep, timeout, interval, after, tick (work in progress).
+//! Timers: [`sleep`], [`timeout`], [`interval`], and Go's `after` and `tick` channels.
+//!
+//! Every runtime has one hierarchical timer wheel (6 levels × 64 slots, 1 ms ticks) driven
+//! by the worker that parks on the I/O driver. Deadlines are rounded up to the next
+//! millisecond, so a timer never fires early; it fires at most about a millisecond late,
+//! plus scheduling delay. A pending timer costs one wheel entry (a few dozen bytes); a timer
+//! future that has not been polled yet costs nothing in the wheel.
+//!
+//! | Go | waza |
+//! |---|---|
+//! | `time.Sleep(d)` | `sleep(d).await` |
+//! | `time.After(d)` | `after(d)` (a `chan::Receiver<Instant>`) |
+//! | `time.Tick(d)` / `time.NewTicker(d).C` | `tick(d)`, or `interval(d)` |
+//! | `context.WithTimeout` around a call | `timeout(d, fut).await` |
+
+mod driver;
+mod interval;
+mod sleep;
+mod timeout;
+mod wheel;
+
+pub(crate) use driver::TimerHandle;
+pub use interval::{interval, interval_at, Interval, MissedTickBehavior};
+pub use sleep::{sleep, sleep_until, Sleep};
+pub use std::time::{Duration, Instant};
+pub use timeout::{timeout, timeout_at, Elapsed, Timeout};

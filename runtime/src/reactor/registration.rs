@@ -1,0 +1,180 @@
+//! A socket's link to the driver, and [`PollIo`], the wrapper every waza socket is built on.
+//!
+//! [`Registration`] owns one slot of the driver's slab (see the `reactor` module docs for the
+//! deferred release). [`PollIo`] pairs a mio source with its registration and implements the
+//! one loop all socket operations share:
+//!
+//! 1. wait for readiness in the operation's direction (`ReadyEvent` with its tick);
+//! 2. spend one unit of the task's cooperative budget;
+//! 3. try the non-blocking syscall;
+//! 4. on `WouldBlock`, clear exactly the readiness observed in step 1 (only if no newer event
+//!    arrived) and go back to step 1; any other result is returned.
+
+use std::io;
+use std::sync::Arc;
+use std::task::{ready, Context, Poll};
+
+use super::readiness::{Direction, ReadyEvent, ScheduledIo};
+use super::{DriverHandle, Registrations};
+
+/// The error every I/O operation returns once the runtime has shut down.
+pub(crate) fn shutdown_error() -> io::Error {
+    io::Error::other("the waza runtime has shut down")
+}
+
+/// A registered source's readiness state and slab key.
+pub(crate) struct Registration {
+    handle: Arc<DriverHandle>,
+    io: Arc<ScheduledIo>,
+    key: usize,
+}
+
+impl Registration {
+    /// Registers `source` with the driver for `interest`.
+    ///
+    /// # Errors
+    ///
+    /// The OS error of `epoll_ctl`/`kevent`, or [`shutdown_error`] after shutdown.
+    pub(crate) fn new(
+        handle: &Arc<DriverHandle>,
+        source: &mut impl mio::event::Source,
+        interest: mio::Interest,
+    ) -> io::Result<Registration> {
+        let io = Arc::new(ScheduledIo::new());
+        let key = {
+            let mut regs = handle.lock_regs();
+            if regs.shutdown {
+                return Err(shutdown_error());
+            }
+            regs.slab.insert(io.clone())
+        };
+        if let Err(e) = handle
+            .registry
+            .register(source, mio::Token(key + 1), interest)
+        {
+            handle.lock_regs().released.push(key);
+            return Err(e);
+        }
+        Ok(Registration {
+            handle: handle.clone(),
+            io,
+            key,
+        })
+    }
+
+    /// Registers `source` with the current runtime's driver.
+    ///
+    /// # Panics
+    ///
+    /// Outside a waza runtime.
+    pub(crate) fn current(
+        source: &mut impl mio::event::Source,
+        interest: mio::Interest,
+    ) -> io::Result<Registration> {
+        Registration::new(&super::current(), source, interest)
+    }
+
+    /// Waits for readiness in `dir` (protocol 2 of `readiness`).
+    pub(crate) fn poll_ready(&self, cx: &mut Context<'_>, dir: Direction) -> Poll<ReadyEvent> {
+        self.io.poll_ready(cx, dir)
+    }
+
+    /// Clears readiness after `WouldBlock` (protocol 3 of `readiness`).
+    pub(crate) fn clear_readiness(&self, ev: ReadyEvent) {
+        self.io.clear_readiness(ev);
+    }
+
+    /// Removes `source` from the poller (the slab slot is released when `self` drops).
+    pub(crate) fn deregister(&self, source: &mut impl mio::event::Source) -> io::Result<()> {
+        self.handle.registry.deregister(source)
+    }
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        let mut regs = self.handle.lock_regs();
+        let Registrations { released, .. } = &mut *regs;
+        released.push(self.key);
+    }
+}
+
+/// A mio source registered with the driver; deregisters on drop.
+pub(crate) struct PollIo<E: mio::event::Source> {
+    /// Invariant: `Some` until `into_inner` or drop.
+    io: Option<E>,
+    reg: Registration,
+}
+
+impl<E: mio::event::Source> PollIo<E> {
+    /// Registers `io` with the current runtime for reading and writing.
+    ///
+    /// # Panics
+    ///
+    /// Outside a waza runtime.
+    pub(crate) fn new(mut io: E) -> io::Result<Self> {
+        let interest = mio::Interest::READABLE | mio::Interest::WRITABLE;
+        let reg = Registration::current(&mut io, interest)?;
+        Ok(PollIo { io: Some(io), reg })
+    }
+
+    /// The source.
+    pub(crate) fn get_ref(&self) -> &E {
+        self.io.as_ref().expect("PollIo used after into_inner")
+    }
+
+    /// Deregisters and returns the source.
+    pub(crate) fn into_inner(mut self) -> io::Result<E> {
+        let mut io = self.io.take().expect("PollIo used after into_inner");
+        self.reg.deregister(&mut io)?;
+        Ok(io)
+    }
+
+    /// Runs the shared readiness loop (module docs) for one operation.
+    pub(crate) fn poll_io<R>(
+        &self,
+        cx: &mut Context<'_>,
+        dir: Direction,
+        mut op: impl FnMut(&E) -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        loop {
+            let ev = ready!(self.reg.poll_ready(cx, dir));
+            if ev.is_shutdown() {
+                return Poll::Ready(Err(shutdown_error()));
+            }
+            ready!(super::poll_proceed(cx));
+            match op(self.get_ref()) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.reg.clear_readiness(ev),
+                res => return Poll::Ready(res),
+            }
+        }
+    }
+
+    /// Async form of [`PollIo::poll_io`].
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe as long as `op` has no effect when it fails with `WouldBlock` (true of
+    /// every socket syscall): a dropped future did either the whole operation or none of it.
+    pub(crate) async fn io<R>(
+        &self,
+        dir: Direction,
+        mut op: impl FnMut(&E) -> io::Result<R>,
+    ) -> io::Result<R> {
+        std::future::poll_fn(|cx| self.poll_io(cx, dir, &mut op)).await
+    }
+}
+
+impl<E: mio::event::Source> Drop for PollIo<E> {
+    fn drop(&mut self) {
+        if let Some(mut io) = self.io.take() {
+            // The source is closed right after; a failing deregister changes nothing.
+            let _ = self.reg.deregister(&mut io);
+        }
+    }
+}
+
+impl<E: mio::event::Source + std::fmt::Debug> std::fmt::Debug for PollIo<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.io.fmt(f)
+    }
+}

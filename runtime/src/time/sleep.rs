@@ -1,0 +1,198 @@
+//! [`Sleep`], the future behind `sleep` and `sleep_until`.
+//!
+//! A `Sleep` costs nothing until its first poll: creating one only computes the deadline. The
+//! first poll that finds the deadline in the future takes a keyed entry in the runtime's timer
+//! wheel (see `time::driver`); the entry is reused across resets and freed on drop. A deadline
+//! already in the past completes without touching the wheel.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{ready, Context, Poll};
+use std::time::{Duration, Instant};
+
+use super::driver::Inserted;
+use crate::reactor::DriverHandle;
+
+/// Waits until `duration` has elapsed.
+///
+/// The timer starts when `sleep` is called, not when the future is first polled. It never
+/// completes early; it may complete later than asked by up to the runtime's timer resolution
+/// (1 ms) plus scheduling delay.
+///
+/// # Panics
+///
+/// The returned future panics when polled outside a waza runtime (unless its deadline has
+/// already passed).
+///
+/// # Cancel safety
+///
+/// Cancel safe: dropping the future just cancels the timer.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// let start = Instant::now();
+/// waza::block_on(waza::time::sleep(Duration::from_millis(10)));
+/// assert!(start.elapsed() >= Duration::from_millis(10));
+/// ```
+pub fn sleep(duration: Duration) -> Sleep {
+    let now = Instant::now();
+    let deadline = now.checked_add(duration).unwrap_or_else(far_future);
+    Sleep::new(deadline)
+}
+
+/// Waits until `deadline` is reached.
+///
+/// # Panics
+///
+/// The returned future panics when polled outside a waza runtime (unless `deadline` has
+/// already passed).
+///
+/// # Cancel safety
+///
+/// Cancel safe: dropping the future just cancels the timer.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// let deadline = Instant::now() + Duration::from_millis(5);
+/// waza::block_on(waza::time::sleep_until(deadline));
+/// assert!(Instant::now() >= deadline);
+/// ```
+pub fn sleep_until(deadline: Instant) -> Sleep {
+    Sleep::new(deadline)
+}
+
+/// An instant about 30 years from now: "never" for practical purposes.
+pub(crate) fn far_future() -> Instant {
+    Instant::now() + Duration::from_secs(86_400 * 365 * 30)
+}
+
+/// A future that completes at a deadline; returned by [`sleep`] and [`sleep_until`].
+///
+/// `Sleep` is `Unpin`, `Send` and `Sync`. Once complete it stays complete (polling again
+/// returns `Ready`) until [`Sleep::reset`] gives it a new deadline.
+#[must_use = "futures do nothing unless polled"]
+pub struct Sleep {
+    deadline: Instant,
+    /// The wheel entry, taken on the first poll that has to wait.
+    entry: Option<(Arc<DriverHandle>, usize)>,
+    /// Whether the current deadline has been reached and reported.
+    done: bool,
+}
+
+impl Sleep {
+    fn new(deadline: Instant) -> Self {
+        Sleep {
+            deadline,
+            entry: None,
+            done: false,
+        }
+    }
+
+    /// The instant at which the future completes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// let at = Instant::now() + Duration::from_secs(1);
+    /// assert_eq!(waza::time::sleep_until(at).deadline(), at);
+    /// ```
+    pub fn deadline(&self) -> Instant {
+        self.deadline
+    }
+
+    /// Whether the deadline has been reached and reported by a poll.
+    pub fn is_elapsed(&self) -> bool {
+        self.done
+    }
+
+    /// Gives the sleep a new deadline (earlier or later), even if it already completed.
+    ///
+    /// Reuses the timer entry; moving a pending timer later is O(1) and lazy.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// waza::block_on(async {
+    ///     let mut s = waza::time::sleep(Duration::from_secs(3600));
+    ///     s.reset(Instant::now() + Duration::from_millis(1));
+    ///     (&mut s).await;
+    ///     assert!(s.is_elapsed());
+    /// });
+    /// ```
+    pub fn reset(&mut self, deadline: Instant) {
+        self.deadline = deadline;
+        self.done = false;
+        if let Some((handle, key)) = &self.entry {
+            if handle.time().reset(*key, deadline) {
+                handle.unpark();
+            }
+        }
+    }
+
+    /// Polls the timer without spending cooperative budget; `true` once it has fired.
+    fn poll_fired(&mut self, cx: &mut Context<'_>) -> bool {
+        if let Some((handle, key)) = &self.entry {
+            return handle.time().poll_entry(*key, cx.waker());
+        }
+        if self.deadline <= Instant::now() {
+            return true;
+        }
+        let handle = crate::reactor::current();
+        match handle.time().insert(self.deadline, cx.waker()) {
+            Inserted::Waiting { key, unpark } => {
+                if unpark {
+                    handle.unpark();
+                }
+                self.entry = Some((handle, key));
+                false
+            }
+            Inserted::Due { key } => {
+                self.entry = Some((handle, key));
+                true
+            }
+            Inserted::Shutdown => true,
+        }
+    }
+}
+
+impl Future for Sleep {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        if this.done {
+            return Poll::Ready(());
+        }
+        if !this.poll_fired(cx) {
+            return Poll::Pending;
+        }
+        ready!(crate::reactor::poll_proceed(cx));
+        this.done = true;
+        Poll::Ready(())
+    }
+}
+
+impl Drop for Sleep {
+    fn drop(&mut self) {
+        if let Some((handle, key)) = self.entry.take() {
+            handle.time().remove(key);
+        }
+    }
+}
+
+impl fmt::Debug for Sleep {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sleep")
+            .field("deadline", &self.deadline)
+            .field("elapsed", &self.done)
+            .finish()
+    }
+}

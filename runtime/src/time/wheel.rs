@@ -1,0 +1,513 @@
+//! A hierarchical timing wheel: 6 levels × 64 slots, 1 ms ticks, O(1) insert and cancel.
+//!
+//! # Layout
+//!
+//! Time is counted in whole ticks (milliseconds) since the wheel was created. `elapsed` is the
+//! tick up to which every due entry has been handed out; it only moves forward.
+//!
+//! Level `L` has 64 slots, each `64^L` ticks wide, so level 0 covers 64 ms at 1 ms
+//! granularity and level 5 covers 64^6 ms (about 2.2 years) at 64^5 ms granularity. An entry
+//! due at tick `when` lives at the level of the highest 6-bit group in which `when` and
+//! `elapsed` differ, in slot `(when >> 6L) & 63`. Consequences (the invariants the code
+//! relies on):
+//!
+//! 1. Every entry at level `L` is due within the current level-`L+1` block of `elapsed`, in a
+//!    slot after the current one; so every level-0 entry is due before every level-1 entry,
+//!    and so on. The next deadline is therefore found at the lowest level with an occupied
+//!    slot, by rotating that level's 64-bit occupancy bitmap and counting trailing zeros.
+//! 2. Deadlines further out than the wheel's range are clamped to the last tick of the 63rd
+//!    top-level slot after the current one (at least 63 × 64^5 ms, about 2.1 years, away);
+//!    such an entry fires at the clamped tick, never earlier. The clamp keeps every top-level
+//!    entry out of the current top-level slot, so the rotation in rule 1 stays unambiguous.
+//!
+//! # Processing (`poll`)
+//!
+//! While the next occupied slot starts at or before `now`: unlink the whole slot, advance
+//! `elapsed` to the slot's start, and for each entry either report it as fired (its deadline
+//! has passed) or re-insert it relative to the new `elapsed`, which puts it at a lower level
+//! (cascading). Finally `elapsed = now`.
+//!
+//! # Lazy reset
+//!
+//! Moving an entry to a *later* deadline only rewrites its `deadline` field; it stays in the
+//! slot chosen for the old `slot_tick`. When that slot is processed the entry is found not yet
+//! due and cascades to its true position. Moving it *earlier* unlinks and re-inserts it.
+//!
+//! Entries live in a slab owned by the wheel and are addressed by key. The wheel never frees
+//! an entry on its own: firing only unlinks it, and the owner (a `Sleep`, a channel timer)
+//! frees the key. A key therefore always belongs to exactly one owner, so there is no ABA.
+//! Slot lists are doubly linked through slab indices: no `unsafe` here.
+
+use slab::Slab;
+
+/// Number of levels.
+const LEVELS: usize = 6;
+/// Bits of a tick consumed by one level (64 slots).
+const SLOT_BITS: u32 = 6;
+/// Slot index mask within a level.
+const SLOT_MASK: u64 = 63;
+/// Width of one slot of the top level, in ticks (64^5).
+const TOP_SLOT: u64 = 1 << (SLOT_BITS as u64 * (LEVELS as u64 - 1));
+/// A deadline at least this far from `elapsed` may be clamped (63 top-level slots).
+#[cfg(test)]
+const MIN_RANGE: u64 = 63 * TOP_SLOT;
+/// "No link" marker for the intrusive slot lists.
+const NIL: usize = usize::MAX;
+
+/// The deadline was not in the future of the wheel: the caller should fire it now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct AlreadyDue;
+
+/// One timer in the wheel.
+struct Node<T> {
+    /// The tick at which the entry is due (after lazy resets, maybe later than `slot_tick`).
+    deadline: u64,
+    /// The tick used to choose the slot it is linked in.
+    slot_tick: u64,
+    /// The level it is linked at; meaningful only while `linked`.
+    level: u8,
+    /// Whether the node is in a slot list.
+    linked: bool,
+    prev: usize,
+    next: usize,
+    data: T,
+}
+
+/// One level: 64 list heads and a bitmap of the non-empty ones.
+struct Level {
+    occupied: u64,
+    heads: [usize; 64],
+}
+
+impl Level {
+    fn new() -> Self {
+        Level {
+            occupied: 0,
+            heads: [NIL; 64],
+        }
+    }
+}
+
+/// The hierarchical timing wheel, generic over the per-entry payload.
+pub(crate) struct Wheel<T> {
+    /// Invariant: every linked entry has `slot_tick > elapsed` and satisfies the level rule.
+    elapsed: u64,
+    levels: [Level; LEVELS],
+    nodes: Slab<Node<T>>,
+    /// Number of linked entries.
+    linked: usize,
+}
+
+/// Where an entry belongs relative to `elapsed`: its level and slot.
+fn position(elapsed: u64, when: u64) -> (usize, usize) {
+    let masked = (elapsed ^ when) | SLOT_MASK;
+    let significant = 63 - masked.leading_zeros();
+    let level = ((significant / SLOT_BITS) as usize).min(LEVELS - 1);
+    let slot = ((when >> (level as u32 * SLOT_BITS)) & SLOT_MASK) as usize;
+    (level, slot)
+}
+
+impl<T> Wheel<T> {
+    /// An empty wheel at tick 0.
+    pub(crate) fn new() -> Self {
+        Wheel {
+            elapsed: 0,
+            levels: std::array::from_fn(|_| Level::new()),
+            nodes: Slab::new(),
+            linked: 0,
+        }
+    }
+
+    /// The tick up to which every due entry has been handed out.
+    #[cfg(test)]
+    pub(crate) fn elapsed(&self) -> u64 {
+        self.elapsed
+    }
+
+    /// Number of entries stored (scheduled or not).
+    pub(crate) fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// Number of entries currently scheduled.
+    #[cfg(test)]
+    pub(crate) fn scheduled(&self) -> usize {
+        self.linked
+    }
+
+    /// Stores `data` unscheduled and returns its key.
+    pub(crate) fn alloc(&mut self, data: T) -> usize {
+        self.nodes.insert(Node {
+            deadline: 0,
+            slot_tick: 0,
+            level: 0,
+            linked: false,
+            prev: NIL,
+            next: NIL,
+            data,
+        })
+    }
+
+    /// Unschedules and removes an entry, returning its payload.
+    ///
+    /// # Panics
+    ///
+    /// If `key` is not a live entry (an owner bug).
+    pub(crate) fn free(&mut self, key: usize) -> T {
+        self.cancel(key);
+        self.nodes.remove(key).data
+    }
+
+    /// The payload of an entry.
+    pub(crate) fn data_mut(&mut self, key: usize) -> &mut T {
+        &mut self.nodes[key].data
+    }
+
+    /// Whether an entry is scheduled (not fired, not cancelled).
+    #[cfg(test)]
+    pub(crate) fn is_scheduled(&self, key: usize) -> bool {
+        self.nodes[key].linked
+    }
+
+    /// The deadline an entry was last scheduled for.
+    #[cfg(test)]
+    pub(crate) fn deadline(&self, key: usize) -> u64 {
+        self.nodes[key].deadline
+    }
+
+    /// Schedules (or reschedules) an entry for tick `when`.
+    ///
+    /// A later deadline for a scheduled entry is applied lazily (see the module docs).
+    ///
+    /// # Errors
+    ///
+    /// [`AlreadyDue`] if `when <= elapsed`: the entry is left unscheduled and the caller
+    /// should treat it as fired.
+    pub(crate) fn schedule(&mut self, key: usize, when: u64) -> Result<(), AlreadyDue> {
+        let when = when.min(self.max_tick());
+        let node = &mut self.nodes[key];
+        if node.linked && when >= node.slot_tick {
+            node.deadline = when;
+            return Ok(());
+        }
+        self.cancel(key);
+        if when <= self.elapsed {
+            self.nodes[key].deadline = when;
+            return Err(AlreadyDue);
+        }
+        self.link(key, when, when);
+        Ok(())
+    }
+
+    /// Unschedules an entry if it is scheduled; its payload stays stored.
+    pub(crate) fn cancel(&mut self, key: usize) {
+        if self.nodes[key].linked {
+            self.unlink(key);
+        }
+    }
+
+    /// The farthest tick the wheel can hold right now (see rule 2).
+    fn max_tick(&self) -> u64 {
+        ((self.elapsed / TOP_SLOT).saturating_add(64))
+            .saturating_mul(TOP_SLOT)
+            .saturating_sub(1)
+    }
+
+    /// The start tick of the next slot that holds entries, if any.
+    ///
+    /// The entries there may turn out not to be due yet (lazy reset, cascading); then the
+    /// caller simply asks again after [`Wheel::poll`].
+    pub(crate) fn next_expiration(&self) -> Option<u64> {
+        self.levels.iter().enumerate().find_map(|(level, lvl)| {
+            if lvl.occupied == 0 {
+                return None;
+            }
+            let shift = level as u32 * SLOT_BITS;
+            let current = (self.elapsed >> shift) & SLOT_MASK;
+            let distance = lvl.occupied.rotate_right(current as u32).trailing_zeros() as u64;
+            Some(((self.elapsed >> shift) + distance) << shift)
+        })
+    }
+
+    /// Advances the wheel to tick `now`, calling `fire(key, payload)` for every entry that
+    /// became due. Fired entries are unscheduled but stay stored until freed.
+    ///
+    /// A `now` earlier than `elapsed` (a clock that seems to go backwards) is clamped.
+    pub(crate) fn poll(&mut self, now: u64, mut fire: impl FnMut(usize, &mut T)) {
+        while let Some(start) = self.next_expiration() {
+            if start > now {
+                break;
+            }
+            self.process_slot(start, &mut fire);
+        }
+        self.elapsed = self.elapsed.max(now);
+    }
+
+    /// Unlinks the slot that starts at `start`, moves `elapsed` there and fires or cascades
+    /// its entries.
+    fn process_slot(&mut self, start: u64, fire: &mut impl FnMut(usize, &mut T)) {
+        let (level, slot) = self.lowest_occupied();
+        debug_assert!(start >= self.elapsed);
+        self.elapsed = start;
+        let mut key = std::mem::replace(&mut self.levels[level].heads[slot], NIL);
+        self.levels[level].occupied &= !(1 << slot);
+        while key != NIL {
+            let node = &mut self.nodes[key];
+            let next = node.next;
+            node.linked = false;
+            node.prev = NIL;
+            node.next = NIL;
+            self.linked -= 1;
+            let deadline = node.deadline;
+            if deadline <= self.elapsed {
+                fire(key, &mut node.data);
+            } else {
+                self.link(key, deadline, deadline);
+            }
+            key = next;
+        }
+    }
+
+    /// The (level, slot) that `next_expiration` reported.
+    fn lowest_occupied(&self) -> (usize, usize) {
+        let level = self
+            .levels
+            .iter()
+            .position(|l| l.occupied != 0)
+            .expect("called with an occupied wheel");
+        let shift = level as u32 * SLOT_BITS;
+        let current = (self.elapsed >> shift) & SLOT_MASK;
+        let occupied = self.levels[level].occupied;
+        let distance = occupied.rotate_right(current as u32).trailing_zeros() as u64;
+        (level, ((current + distance) & SLOT_MASK) as usize)
+    }
+
+    /// Links an unlinked entry into the slot for `slot_tick` (which is `> elapsed`).
+    fn link(&mut self, key: usize, deadline: u64, slot_tick: u64) {
+        debug_assert!(slot_tick > self.elapsed);
+        let (level, slot) = position(self.elapsed, slot_tick);
+        let head = self.levels[level].heads[slot];
+        if head != NIL {
+            self.nodes[head].prev = key;
+        }
+        let node = &mut self.nodes[key];
+        node.deadline = deadline;
+        node.slot_tick = slot_tick;
+        node.level = level as u8;
+        node.linked = true;
+        node.prev = NIL;
+        node.next = head;
+        self.levels[level].heads[slot] = key;
+        self.levels[level].occupied |= 1 << slot;
+        self.linked += 1;
+    }
+
+    /// Removes a linked entry from its slot list.
+    fn unlink(&mut self, key: usize) {
+        let node = &mut self.nodes[key];
+        let (prev, next, level) = (node.prev, node.next, node.level as usize);
+        let slot = ((node.slot_tick >> (level as u32 * SLOT_BITS)) & SLOT_MASK) as usize;
+        node.linked = false;
+        node.prev = NIL;
+        node.next = NIL;
+        self.linked -= 1;
+        if next != NIL {
+            self.nodes[next].prev = prev;
+        }
+        if prev != NIL {
+            self.nodes[prev].next = next;
+        } else {
+            self.levels[level].heads[slot] = next;
+            if next == NIL {
+                self.levels[level].occupied &= !(1 << slot);
+            }
+        }
+    }
+
+    /// Unschedules every entry and calls `f` on each stored payload (used at shutdown).
+    pub(crate) fn drain_scheduled(&mut self, mut f: impl FnMut(usize, &mut T)) {
+        let keys: Vec<usize> = self
+            .nodes
+            .iter()
+            .filter(|(_, n)| n.linked)
+            .map(|(k, _)| k)
+            .collect();
+        for key in keys {
+            self.unlink(key);
+            f(key, &mut self.nodes[key].data);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Polls tick by tick up to `end`, recording (tick, key) of every firing.
+    fn run(wheel: &mut Wheel<u32>, end: u64) -> Vec<(u64, usize)> {
+        let mut fired = Vec::new();
+        while wheel.elapsed() < end {
+            let now = wheel.elapsed() + 1;
+            wheel.poll(now, |k, _| fired.push((now, k)));
+        }
+        fired
+    }
+
+    #[test]
+    fn positions_follow_the_level_rule() {
+        assert_eq!(position(0, 1), (0, 1));
+        assert_eq!(position(0, 63), (0, 63));
+        assert_eq!(position(0, 64), (1, 1));
+        assert_eq!(position(0, 4095), (1, 63));
+        assert_eq!(position(0, 4096), (2, 1));
+        assert_eq!(position(100, 101), (0, 101 & 63));
+        assert_eq!(position(0, MIN_RANGE + TOP_SLOT - 1), (5, 63));
+    }
+
+    #[test]
+    fn fires_each_entry_exactly_at_its_tick() {
+        let mut wheel = Wheel::new();
+        let deadlines = [1u64, 2, 63, 64, 65, 100, 4095, 4096, 4097, 5000, 70_000];
+        let keys: Vec<usize> = deadlines
+            .iter()
+            .map(|&d| {
+                let k = wheel.alloc(0);
+                wheel.schedule(k, d).unwrap();
+                k
+            })
+            .collect();
+        assert_eq!(wheel.scheduled(), deadlines.len());
+        let fired = run(&mut wheel, 70_001);
+        let expect: Vec<(u64, usize)> = deadlines.iter().copied().zip(keys).collect();
+        assert_eq!(fired, expect);
+        assert_eq!(wheel.scheduled(), 0);
+        assert_eq!(wheel.len(), deadlines.len());
+    }
+
+    #[test]
+    fn big_jumps_fire_everything_due_and_nothing_else() {
+        let mut wheel = Wheel::new();
+        for d in [5u64, 300, 9_000, 300_000, 20_000_000] {
+            let k = wheel.alloc(0);
+            wheel.schedule(k, d).unwrap();
+        }
+        let mut count = 0;
+        wheel.poll(299, |_, _| count += 1);
+        assert_eq!(count, 1);
+        wheel.poll(300, |_, _| count += 1);
+        assert_eq!(count, 2);
+        wheel.poll(299_999, |_, _| count += 1);
+        assert_eq!(count, 3);
+        assert_eq!(wheel.next_expiration().map(|t| t <= 300_000), Some(true));
+        wheel.poll(20_000_000, |_, _| count += 1);
+        assert_eq!(count, 5);
+        assert_eq!(wheel.next_expiration(), None);
+    }
+
+    #[test]
+    fn next_expiration_is_never_after_the_earliest_deadline() {
+        let mut wheel = Wheel::new();
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut deadlines = Vec::new();
+        for _ in 0..500 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let d = 1 + seed % 200_000;
+            let k = wheel.alloc(0);
+            wheel.schedule(k, d).unwrap();
+            deadlines.push(d);
+        }
+        deadlines.sort_unstable();
+        let mut fired = Vec::new();
+        while let Some(next) = wheel.next_expiration() {
+            let pending_min = deadlines[fired.len()];
+            assert!(next <= pending_min, "next {next} > earliest {pending_min}");
+            let now = next;
+            wheel.poll(now, |k, _| fired.push((now, k)));
+        }
+        let ticks: Vec<u64> = fired.iter().map(|f| f.0).collect();
+        assert_eq!(ticks, deadlines);
+    }
+
+    #[test]
+    fn cancel_and_free_remove_entries() {
+        let mut wheel = Wheel::new();
+        let a = wheel.alloc(1);
+        let b = wheel.alloc(2);
+        let c = wheel.alloc(3);
+        for k in [a, b, c] {
+            wheel.schedule(k, 10).unwrap();
+        }
+        wheel.cancel(b);
+        assert!(!wheel.is_scheduled(b));
+        assert_eq!(wheel.free(c), 3);
+        let fired = run(&mut wheel, 20);
+        assert_eq!(fired, vec![(10, a)]);
+        assert_eq!(wheel.free(a), 1);
+        assert_eq!(wheel.free(b), 2);
+        assert_eq!(wheel.len(), 0);
+    }
+
+    #[test]
+    fn reset_later_is_lazy_and_reset_earlier_moves() {
+        let mut wheel = Wheel::new();
+        let a = wheel.alloc(0);
+        let b = wheel.alloc(0);
+        wheel.schedule(a, 10).unwrap();
+        wheel.schedule(a, 500).unwrap();
+        wheel.schedule(b, 400).unwrap();
+        wheel.schedule(b, 20).unwrap();
+        assert_eq!(wheel.next_expiration(), Some(10));
+        let fired = run(&mut wheel, 1000);
+        assert_eq!(fired, vec![(20, b), (500, a)]);
+    }
+
+    #[test]
+    fn due_deadlines_are_reported_and_backwards_clock_is_clamped() {
+        let mut wheel: Wheel<u32> = Wheel::new();
+        wheel.poll(100, |_, _| unreachable!());
+        let k = wheel.alloc(0);
+        assert_eq!(wheel.schedule(k, 100), Err(AlreadyDue));
+        assert_eq!(wheel.schedule(k, 50), Err(AlreadyDue));
+        wheel.schedule(k, 101).unwrap();
+        wheel.poll(40, |_, _| unreachable!());
+        assert_eq!(wheel.elapsed(), 100);
+        let mut n = 0;
+        wheel.poll(101, |_, _| n += 1);
+        assert_eq!(n, 1);
+    }
+
+    #[test]
+    fn far_deadlines_are_clamped_not_fired_early() {
+        let mut wheel = Wheel::new();
+        wheel.poll(12_345, |_, _: &mut u32| {});
+        let k = wheel.alloc(0);
+        wheel.schedule(k, u64::MAX).unwrap();
+        let clamped = wheel.deadline(k);
+        assert_eq!(clamped, 64 * TOP_SLOT - 1);
+        assert!(clamped >= 12_345 + MIN_RANGE);
+        let mut n = 0;
+        wheel.poll(clamped - 1, |_, _| n += 1);
+        assert_eq!(n, 0);
+        wheel.poll(clamped, |_, _| n += 1);
+        assert_eq!(n, 1);
+        let k = wheel.alloc(0);
+        wheel.schedule(k, u64::MAX).unwrap();
+        assert!(wheel.next_expiration().unwrap() > wheel.elapsed());
+    }
+
+    #[test]
+    fn drain_unschedules_everything() {
+        let mut wheel = Wheel::new();
+        for d in 1..=300u64 {
+            let k = wheel.alloc(0);
+            wheel.schedule(k, d * 97).unwrap();
+        }
+        let mut n = 0;
+        wheel.drain_scheduled(|_, _| n += 1);
+        assert_eq!(n, 300);
+        assert_eq!(wheel.next_expiration(), None);
+        assert_eq!(wheel.scheduled(), 0);
+    }
+}
