@@ -8,8 +8,10 @@
 //! |---|---|
 //! | [`macro@main`] | runs `async fn main` on a fresh waza runtime |
 //! | [`macro@test`] | runs an `async` test on a fresh two-worker waza runtime |
+//! | [`select_internal!`] | the engine of `waza_channel::select!` (hidden; use `select!`) |
 
 mod entry;
+mod select;
 
 use proc_macro::TokenStream;
 
@@ -72,4 +74,14 @@ pub fn main(attr: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn test(attr: TokenStream, item: TokenStream) -> TokenStream {
     entry::expand(entry::Kind::Test, attr.into(), item.into()).into()
+}
+
+/// Expands `select!`; called by the `select!` wrapper in `waza-channel`, not directly.
+///
+/// Input: `crate = <path to waza_channel>; <select! body>`. See `waza_channel::select!` for
+/// the syntax and semantics of the body.
+#[doc(hidden)]
+#[proc_macro]
+pub fn select_internal(input: TokenStream) -> TokenStream {
+    select::select_internal(input.into()).into()
 }
