@@ -1,1 +1,150 @@
-//! Go-style MPMC channels for async Rust (work in progress).
+//! Go-style MPMC channels for async Rust, with Go's `select`.
+//!
+//! Three flavours behind one [`Sender`]/[`Receiver`] pair, all multi-producer
+//! multi-consumer and closable:
+//!
+//! | Go | waza |
+//! |---|---|
+//! | `make(chan T, n)` | [`bounded(n)`](bounded) |
+//! | `make(chan T)` | [`rendezvous()`](rendezvous) (= `bounded(0)`) |
+//! | — | [`unbounded()`](unbounded) |
+//! | `ch <- v` | `tx.send(v).await`, [`Sender::send_blocking`] |
+//! | `v, ok := <-ch` | `rx.recv().await` (`None` = closed and drained) |
+//! | `close(ch)` | [`Sender::close`] / [`Receiver::close`] |
+//! | `for v := range ch` | `while let Some(v) = rx.recv().await` / `Stream` |
+//! | `select { … }` | [`select!`] |
+//!
+//! The crate needs no runtime: the futures work under any executor, and the blocking
+//! calls let plain threads and tasks share a channel.
+//!
+//! # Guarantees
+//!
+//! * Every value sent successfully is received exactly once; values from one sender
+//!   arrive in the order sent.
+//! * On a rendezvous channel a send completes only once a receiver has claimed the value.
+//! * Cancel safety: a dropped `recv` future never loses a value (one already handed to it
+//!   goes back to the channel front); a dropped `send` future delivered its value exactly
+//!   once or not at all.
+//! * In a [`select!`], exactly one arm takes effect; losing channel arms have no effect.
+//!
+//! # Examples
+//!
+//! ```
+//! futures::executor::block_on(async {
+//!     let (tx, rx) = waza_channel::rendezvous();
+//!     let t = std::thread::spawn(move || {
+//!         for i in 0..3 {
+//!             tx.send_blocking(i).unwrap();
+//!         }
+//!     });
+//!     let mut got = Vec::new();
+//!     while let Some(v) = rx.recv().await {
+//!         got.push(v);
+//!     }
+//!     t.join().unwrap();
+//!     assert_eq!(got, [0, 1, 2]);
+//! });
+//! ```
+
+#![warn(missing_docs)]
+
+mod blocking;
+mod chan;
+pub mod coop;
+mod error;
+mod loom;
+mod receiver;
+pub mod select;
+mod sender;
+mod waiters;
+
+pub use error::{RecvError, SendError, TryRecvError, TrySendError};
+pub use receiver::{Receiver, Recv};
+pub use sender::{Send, SendSink, Sender};
+
+use crate::chan::Chan;
+use crate::loom::Arc;
+
+/// Creates a channel holding at most `cap` values; `bounded(0)` is a rendezvous channel.
+///
+/// # Examples
+///
+/// ```
+/// let (tx, rx) = waza_channel::bounded(2);
+/// tx.try_send(1).unwrap();
+/// tx.try_send(2).unwrap();
+/// assert!(tx.try_send(3).unwrap_err().is_full());
+/// assert_eq!(rx.len(), 2);
+/// ```
+pub fn bounded<T>(cap: usize) -> (Sender<T>, Receiver<T>) {
+    pair(Chan::new(Some(cap)))
+}
+
+/// Creates a channel with an unlimited buffer: sends never wait.
+///
+/// # Examples
+///
+/// ```
+/// let (tx, rx) = waza_channel::unbounded();
+/// for i in 0..1000 {
+///     tx.try_send(i).unwrap();
+/// }
+/// assert_eq!(rx.len(), 1000);
+/// assert_eq!(rx.capacity(), None);
+/// ```
+pub fn unbounded<T>() -> (Sender<T>, Receiver<T>) {
+    pair(Chan::new(None))
+}
+
+/// Creates a rendezvous channel (Go's unbuffered `make(chan T)`): a send completes only
+/// when a receiver takes the value.
+///
+/// # Examples
+///
+/// ```
+/// let (tx, rx) = waza_channel::rendezvous::<u32>();
+/// assert_eq!(tx.capacity(), Some(0));
+/// assert!(tx.try_send(1).is_err()); // nobody is receiving
+/// # drop(rx);
+/// ```
+pub fn rendezvous<T>() -> (Sender<T>, Receiver<T>) {
+    bounded(0)
+}
+
+fn pair<T>(chan: Chan<T>) -> (Sender<T>, Receiver<T>) {
+    let chan = Arc::new(chan);
+    (Sender { chan: chan.clone() }, Receiver::new(chan))
+}
+
+/// Support for the code that [`select!`] expands to. Not a public API.
+#[doc(hidden)]
+pub mod __private {
+    // pub use waza_macros::select_internal; // wired by the lead once the macro exists
+    pub use crate::select::{
+        ArmCx, ArmPoll, ChannelArmTag, ChannelKind, FutureArmTag, FutureKind, Select, SelectArm,
+        SelectOutcome,
+    };
+    pub use core::future::poll_fn;
+}
+
+/// Go's `select`: waits on several channel operations and futures, runs the one arm that
+/// completes first (a random one among those ready, unless `biased;`).
+///
+/// ```text
+/// waza_channel::select! {
+///     v = rx.recv() => …,               // Option<T>
+///     Some(v) = other.recv() => …,      // refutable: no match disables the arm
+///     res = tx.send(42) => …,           // Result<(), SendError<T>>
+///     x = fut, if flag => …,            // any future; precondition
+///     default => …,                     // nothing ready right now
+/// }
+/// ```
+///
+/// Exactly one arm takes effect: losing send/recv arms send and take nothing.
+#[macro_export]
+macro_rules! select {
+    ($($tokens:tt)*) => { $crate::__private::select_internal! { crate = $crate; $($tokens)* } };
+}
+
+#[cfg(test)]
+mod tests;

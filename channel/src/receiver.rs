@@ -1,0 +1,260 @@
+//! The receiving half: [`Receiver`] (also a `Stream`) and its [`Recv`] future.
+
+use core::fmt;
+use core::future::Future;
+use core::pin::Pin;
+use core::task::{Context, Poll};
+
+use futures_core::{FusedStream, Stream};
+
+use crate::chan::{Chan, Party, RecvOp, TryRecv};
+use crate::loom::{Arc, Ordering};
+use crate::select::{sealed::ChannelOp, ArmCx, ChannelArmTag};
+use crate::TryRecvError;
+
+/// The receiving half of a channel. Clone it for more consumers; each value goes to
+/// exactly one of them.
+///
+/// The channel closes when the last `Receiver` is dropped; buffered values are then
+/// dropped and senders fail.
+///
+/// # Examples
+///
+/// ```
+/// use futures::StreamExt;
+/// futures::executor::block_on(async {
+///     let (tx, mut rx) = waza_channel::bounded(4);
+///     for i in 0..3 {
+///         tx.send(i).await.unwrap();
+///     }
+///     drop(tx);
+///     let all: Vec<i32> = (&mut rx).collect().await;
+///     assert_eq!(all, [0, 1, 2]);
+/// });
+/// ```
+pub struct Receiver<T> {
+    pub(crate) chan: Arc<Chan<T>>,
+    /// The pending receive of the `Stream` impl.
+    stream: RecvOp,
+    terminated: bool,
+}
+
+impl<T> Receiver<T> {
+    pub(crate) fn new(chan: Arc<Chan<T>>) -> Self {
+        Receiver {
+            chan,
+            stream: RecvOp::new(),
+            terminated: false,
+        }
+    }
+
+    /// Receives a value, waiting for one; `None` once the channel is closed and drained.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: if the future is dropped after a value was handed to it but before
+    /// it returned that value, the value goes back to the front of the channel.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// futures::executor::block_on(async {
+    ///     let (tx, rx) = waza_channel::unbounded();
+    ///     tx.send(1).await.unwrap();
+    ///     tx.close();
+    ///     assert_eq!(rx.recv().await, Some(1));
+    ///     assert_eq!(rx.recv().await, None);
+    /// });
+    /// ```
+    pub fn recv(&self) -> Recv<'_, T> {
+        Recv {
+            chan: &self.chan,
+            op: RecvOp::new(),
+        }
+    }
+
+    /// Receives a value only if one is available right now.
+    ///
+    /// # Errors
+    ///
+    /// [`TryRecvError::Empty`] if nothing is available (rendezvous: no sender is waiting),
+    /// [`TryRecvError::Closed`] if the channel is closed and drained.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = waza_channel::bounded(1);
+    /// tx.try_send(9).unwrap();
+    /// assert_eq!(rx.try_recv(), Ok(9));
+    /// assert_eq!(rx.try_recv(), Err(waza_channel::TryRecvError::Empty));
+    /// ```
+    pub fn try_recv(&self) -> Result<T, TryRecvError> {
+        match self.chan.try_recv() {
+            TryRecv::Got(v, _) => Ok(v),
+            TryRecv::Empty => Err(TryRecvError::Empty),
+            TryRecv::Closed => Err(TryRecvError::Closed),
+        }
+    }
+
+    /// Receives a value, blocking the current thread while waiting. For plain OS threads.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = waza_channel::bounded(1);
+    /// std::thread::spawn(move || tx.send_blocking(4).unwrap());
+    /// assert_eq!(rx.recv_blocking(), Some(4));
+    /// assert_eq!(rx.recv_blocking(), None);
+    /// ```
+    pub fn recv_blocking(&self) -> Option<T> {
+        let mut op = RecvOp::new();
+        let r = crate::blocking::block_on(|cx| op.poll(&self.chan, Party::Solo(cx.waker())));
+        op.cancel(&self.chan);
+        r
+    }
+
+    /// Closes the channel (Go's `close(ch)`); `true` if this call closed it.
+    ///
+    /// Buffered values can still be received.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = waza_channel::unbounded();
+    /// tx.try_send(1).unwrap();
+    /// assert!(rx.close());
+    /// assert_eq!(rx.try_recv(), Ok(1));
+    /// assert!(rx.try_recv().unwrap_err().is_closed());
+    /// ```
+    pub fn close(&self) -> bool {
+        self.chan.close()
+    }
+
+    /// Returns `true` if the channel is closed.
+    pub fn is_closed(&self) -> bool {
+        self.chan.is_closed()
+    }
+
+    /// Number of buffered values (always 0 on a rendezvous channel).
+    pub fn len(&self) -> usize {
+        self.chan.len()
+    }
+
+    /// Returns `true` if no value is buffered.
+    pub fn is_empty(&self) -> bool {
+        self.chan.len() == 0
+    }
+
+    /// Returns `true` if the buffer is full (always on a rendezvous channel, never on an
+    /// unbounded one).
+    pub fn is_full(&self) -> bool {
+        self.chan.is_full()
+    }
+
+    /// Buffer capacity: `None` for unbounded, `Some(0)` for rendezvous.
+    pub fn capacity(&self) -> Option<usize> {
+        self.chan.capacity()
+    }
+
+    /// Returns `true` if both handles belong to the same channel.
+    pub fn same_channel(&self, other: &Receiver<T>) -> bool {
+        Arc::ptr_eq(&self.chan, &other.chan)
+    }
+}
+
+impl<T> Clone for Receiver<T> {
+    fn clone(&self) -> Self {
+        self.chan.receivers.fetch_add(1, Ordering::Relaxed);
+        Receiver::new(self.chan.clone())
+    }
+}
+
+impl<T> Drop for Receiver<T> {
+    fn drop(&mut self) {
+        self.stream.cancel(&self.chan);
+        if self.chan.receivers.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.chan.close_and_drain();
+        }
+    }
+}
+
+impl<T> fmt::Debug for Receiver<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Receiver")
+            .field("chan", &*self.chan)
+            .finish()
+    }
+}
+
+impl<T> Stream for Receiver<T> {
+    type Item = T;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        let this = self.get_mut();
+        if this.terminated {
+            return Poll::Ready(None);
+        }
+        if crate::coop::poll_proceed(cx).is_pending() {
+            return Poll::Pending;
+        }
+        let r = this.stream.poll(&this.chan, Party::Solo(cx.waker()));
+        if let Poll::Ready(None) = r {
+            this.terminated = true;
+        }
+        r
+    }
+}
+
+impl<T> FusedStream for Receiver<T> {
+    fn is_terminated(&self) -> bool {
+        self.terminated
+    }
+}
+
+/// Future of [`Receiver::recv`]; always `Unpin`.
+#[must_use = "futures do nothing unless polled"]
+pub struct Recv<'a, T> {
+    chan: &'a Chan<T>,
+    op: RecvOp,
+}
+
+impl<T> Unpin for Recv<'_, T> {}
+
+impl<T> Future for Recv<'_, T> {
+    type Output = Option<T>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        let this = self.get_mut();
+        if crate::coop::poll_proceed(cx).is_pending() {
+            return Poll::Pending;
+        }
+        this.op.poll(this.chan, Party::Solo(cx.waker()))
+    }
+}
+
+impl<T> Drop for Recv<'_, T> {
+    fn drop(&mut self) {
+        self.op.cancel(self.chan);
+    }
+}
+
+impl<T> fmt::Debug for Recv<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Recv").finish_non_exhaustive()
+    }
+}
+
+impl<T> ChannelArmTag for Recv<'_, T> {}
+
+impl<T> ChannelOp for Recv<'_, T> {
+    type Output = Option<T>;
+
+    fn poll_select(&mut self, acx: &mut ArmCx<'_, '_>) -> Poll<Self::Output> {
+        let party = Party::Select {
+            cell: acx.cell(),
+            arm: acx.arm(),
+            try_only: acx.try_only(),
+        };
+        self.op.poll(self.chan, party)
+    }
+}
