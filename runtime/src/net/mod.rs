@@ -1,1 +1,31 @@
-//! Networking: TCP, UDP and Unix sockets on the mio reactor (work in progress).
+//! Networking: TCP, UDP and Unix domain sockets on the runtime's mio reactor.
+//!
+//! Streams implement `futures::io::{AsyncRead, AsyncWrite}` (so `futures::io::AsyncReadExt`
+//! and friends work), also through shared references (`&TcpStream`), which lets one task read
+//! while another writes. Every socket is registered with the runtime that created it;
+//! creating one outside a waza runtime panics.
+//!
+//! Errors from the OS (connection refused, address in use, …) come back as `io::Error`,
+//! never as a panic. After the runtime shuts down, pending and new operations fail with an
+//! error instead of waiting forever.
+//!
+//! `bind`, `connect` and `send_to` take `impl std::net::ToSocketAddrs`. Host names are
+//! resolved with the standard library's blocking resolver on the calling worker; literal
+//! addresses (`"127.0.0.1:8080"`, a `SocketAddr`) never block.
+//!
+//! | Go | waza |
+//! |---|---|
+//! | `net.Listen("tcp", addr)` | `TcpListener::bind(addr).await` |
+//! | `ln.Accept()` | `listener.accept().await` |
+//! | `net.Dial("tcp", addr)` | `TcpStream::connect(addr).await` |
+//! | `conn.(*net.TCPConn).CloseWrite()` | `stream.shutdown(Shutdown::Write)` |
+//! | `net.ListenPacket("udp", addr)` | `UdpSocket::bind(addr).await` |
+
+mod addr;
+mod sys;
+mod tcp;
+mod udp;
+
+pub use sys::*;
+pub use tcp::{OwnedReadHalf, OwnedWriteHalf, ReuniteError, TcpListener, TcpStream};
+pub use udp::UdpSocket;

@@ -1,0 +1,292 @@
+//! [`TcpStream`].
+
+use std::fmt;
+use std::io::{self, IoSlice, IoSliceMut, Read, Write};
+use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures_io::{AsyncRead, AsyncWrite};
+
+use super::split::{split_owned, OwnedReadHalf, OwnedWriteHalf};
+use crate::net::addr::resolve;
+use crate::reactor::{Direction, PollIo};
+
+/// A TCP connection: `futures::io::AsyncRead + AsyncWrite`, also through `&TcpStream`.
+///
+/// Reading and writing through `&TcpStream` lets one task read while another writes; for
+/// ownership across tasks use [`TcpStream::into_split`].
+///
+/// # Examples
+///
+/// ```
+/// use futures::io::{AsyncReadExt, AsyncWriteExt};
+/// use waza::net::{TcpListener, TcpStream};
+///
+/// waza::block_on(async {
+///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+///     let mut client = TcpStream::connect(listener.local_addr()?).await?;
+///     let (mut server, _) = listener.accept().await?;
+///     client.write_all(b"ping").await?;
+///     let mut buf = [0; 4];
+///     server.read_exact(&mut buf).await?;
+///     assert_eq!(&buf, b"ping");
+///     std::io::Result::Ok(())
+/// })
+/// .unwrap();
+/// ```
+pub struct TcpStream {
+    io: PollIo<mio::net::TcpStream>,
+}
+
+impl TcpStream {
+    /// Opens a connection to `addr`, trying each resolved address in turn.
+    ///
+    /// Host names are resolved with blocking DNS (see the `net` module docs).
+    ///
+    /// # Errors
+    ///
+    /// The OS error of the last address tried, e.g. `ConnectionRefused`.
+    ///
+    /// # Panics
+    ///
+    /// Outside a waza runtime.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future abandons (closes) the half-open connection.
+    pub async fn connect(addr: impl ToSocketAddrs) -> io::Result<TcpStream> {
+        let addrs = resolve(addr)?;
+        let mut last = None;
+        for addr in addrs {
+            match TcpStream::connect_addr(addr).await {
+                Ok(stream) => return Ok(stream),
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(last.expect("resolve returns at least one address"))
+    }
+
+    /// Connects to one address: start a non-blocking connect, wait until writable, then
+    /// read the outcome (`SO_ERROR`, then whether a peer is known).
+    async fn connect_addr(addr: SocketAddr) -> io::Result<TcpStream> {
+        let stream = TcpStream::from_mio(mio::net::TcpStream::connect(addr)?)?;
+        stream
+            .io
+            .io(Direction::Write, |s| {
+                if let Some(e) = s.take_error()? {
+                    return Err(e);
+                }
+                match s.peer_addr() {
+                    Ok(_) => Ok(()),
+                    Err(e) if e.kind() == io::ErrorKind::NotConnected => {
+                        Err(io::ErrorKind::WouldBlock.into())
+                    }
+                    Err(e) => Err(e),
+                }
+            })
+            .await?;
+        Ok(stream)
+    }
+
+    /// Registers an already non-blocking mio stream.
+    pub(crate) fn from_mio(stream: mio::net::TcpStream) -> io::Result<TcpStream> {
+        Ok(TcpStream {
+            io: PollIo::new(stream)?,
+        })
+    }
+
+    /// Wraps a stream made with the standard library (set to non-blocking here).
+    ///
+    /// # Errors
+    ///
+    /// If the socket cannot be made non-blocking or registered.
+    ///
+    /// # Panics
+    ///
+    /// Outside a waza runtime.
+    pub fn from_std(stream: std::net::TcpStream) -> io::Result<TcpStream> {
+        stream.set_nonblocking(true)?;
+        TcpStream::from_mio(mio::net::TcpStream::from_std(stream))
+    }
+
+    /// Unwraps the standard library stream (still in non-blocking mode).
+    ///
+    /// # Errors
+    ///
+    /// If deregistering from the driver fails.
+    pub fn into_std(self) -> io::Result<std::net::TcpStream> {
+        self.io.into_inner().map(Into::into)
+    }
+
+    /// The remote address.
+    ///
+    /// # Errors
+    ///
+    /// The OS error of `getpeername` (e.g. `NotConnected`).
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.io.get_ref().peer_addr()
+    }
+
+    /// The local address.
+    ///
+    /// # Errors
+    ///
+    /// The OS error of `getsockname`.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.io.get_ref().local_addr()
+    }
+
+    /// Sets `TCP_NODELAY` (disables Nagle's algorithm when `true`).
+    ///
+    /// # Errors
+    ///
+    /// The OS error.
+    pub fn set_nodelay(&self, nodelay: bool) -> io::Result<()> {
+        self.io.get_ref().set_nodelay(nodelay)
+    }
+
+    /// Whether `TCP_NODELAY` is set.
+    ///
+    /// # Errors
+    ///
+    /// The OS error.
+    pub fn nodelay(&self) -> io::Result<bool> {
+        self.io.get_ref().nodelay()
+    }
+
+    /// Shuts down the read half, the write half, or both (synchronous, like `std`).
+    ///
+    /// After `Shutdown::Write` the peer reads end-of-file once it has read everything sent.
+    ///
+    /// # Errors
+    ///
+    /// The OS error (e.g. `NotConnected`).
+    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        self.io.get_ref().shutdown(how)
+    }
+
+    /// Receives data without removing it from the queue.
+    ///
+    /// # Errors
+    ///
+    /// The OS error.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe.
+    pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.io.io(Direction::Read, |s| s.peek(buf)).await
+    }
+
+    /// Splits the stream into owned read and write halves usable from different tasks.
+    ///
+    /// Dropping the write half shuts down the write direction (the peer sees end-of-file).
+    pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
+        split_owned(self)
+    }
+
+    pub(crate) fn poll_read_priv(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        self.io.poll_io(cx, Direction::Read, |mut s| s.read(buf))
+    }
+
+    pub(crate) fn poll_read_vectored_priv(
+        &self,
+        cx: &mut Context<'_>,
+        bufs: &mut [IoSliceMut<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.io
+            .poll_io(cx, Direction::Read, |mut s| s.read_vectored(bufs))
+    }
+
+    pub(crate) fn poll_write_priv(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.io.poll_io(cx, Direction::Write, |mut s| s.write(buf))
+    }
+
+    pub(crate) fn poll_write_vectored_priv(
+        &self,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.io
+            .poll_io(cx, Direction::Write, |mut s| s.write_vectored(bufs))
+    }
+
+    /// `poll_close`: shut the write direction; an already-disconnected socket counts as closed.
+    pub(crate) fn poll_close_priv(&self) -> Poll<io::Result<()>> {
+        match self.shutdown(Shutdown::Write) {
+            Err(e) if e.kind() == io::ErrorKind::NotConnected => Poll::Ready(Ok(())),
+            res => Poll::Ready(res),
+        }
+    }
+}
+
+/// `AsyncRead`/`AsyncWrite` for a type that derefs to a `TcpStream`.
+macro_rules! impl_async_io {
+    ($ty:ty, $this:ident => $stream:expr) => {
+        impl AsyncRead for $ty {
+            fn poll_read(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                buf: &mut [u8],
+            ) -> Poll<io::Result<usize>> {
+                let $this = self.get_mut();
+                $stream.poll_read_priv(cx, buf)
+            }
+
+            fn poll_read_vectored(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                bufs: &mut [IoSliceMut<'_>],
+            ) -> Poll<io::Result<usize>> {
+                let $this = self.get_mut();
+                $stream.poll_read_vectored_priv(cx, bufs)
+            }
+        }
+
+        impl AsyncWrite for $ty {
+            fn poll_write(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                buf: &[u8],
+            ) -> Poll<io::Result<usize>> {
+                let $this = self.get_mut();
+                $stream.poll_write_priv(cx, buf)
+            }
+
+            fn poll_write_vectored(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                bufs: &[IoSlice<'_>],
+            ) -> Poll<io::Result<usize>> {
+                let $this = self.get_mut();
+                $stream.poll_write_vectored_priv(cx, bufs)
+            }
+
+            fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+                Poll::Ready(Ok(()))
+            }
+
+            fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+                let $this = self.get_mut();
+                $stream.poll_close_priv()
+            }
+        }
+    };
+}
+impl_async_io!(TcpStream, this => this);
+impl_async_io!(&TcpStream, this => *this);
+
+impl fmt::Debug for TcpStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.io.fmt(f)
+    }
+}
