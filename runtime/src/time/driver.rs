@@ -10,7 +10,9 @@
 //! - `shutdown`: set once, by `Driver::shutdown`.
 //!
 //! Each [`Entry`] holds `fired` (set by the driver, cleared by a reset) and the waker of the
-//! task waiting on it.
+//! task waiting on it, or, for Go's `after`/`tick`, a channel timer: the `Sender` to deliver
+//! the time to and the period (ticks). Channel timers are owned by the wheel itself: the
+//! driver frees a one-shot entry when it fires and a periodic one when its receiver is gone.
 //!
 //! # Protocols
 //!
@@ -25,6 +27,12 @@
 //!    current tick, mark each due entry fired and move its waker out. The wakers are called by
 //!    the driver after unlocking.
 //! 4. **Poll (task).** Under the lock: fired means done; otherwise store the new waker.
+//! 5. **Channel timers (driver, in step 3).** Still under the lock, a due one-shot entry is
+//!    freed (its sender moved out) and a periodic one is rescheduled for its next tick
+//!    (skipping ticks the driver was too late for, as Go's ticker does) with a clone of its
+//!    sender. After unlocking, the driver `try_send`s the current time on each: a full
+//!    channel drops the tick (a slow reader, as in Go); a closed one makes the driver lock
+//!    again and free the periodic entry.
 //!
 //! Deadlines become ticks by rounding *up* to the next millisecond and the current time by
 //! rounding *down*, so an entry fires only when its deadline has passed: never early.
@@ -32,6 +40,8 @@
 use std::sync::{Mutex, MutexGuard};
 use std::task::Waker;
 use std::time::{Duration, Instant};
+
+use waza_channel::{Sender, TrySendError};
 
 use super::wheel::{AlreadyDue, Wheel};
 
@@ -55,7 +65,20 @@ struct TimerState {
 pub(crate) struct Entry {
     fired: bool,
     waker: Option<Waker>,
+    /// `Some` for `after`/`tick` timers (owned by the wheel).
+    chan: Option<ChanTimer>,
 }
+
+/// The payload of an `after`/`tick` timer.
+struct ChanTimer {
+    tx: Sender<Instant>,
+    /// Ticks between deliveries; `None` for a one-shot timer.
+    period: Option<u64>,
+}
+
+/// A channel delivery to make after unlocking: the sender, and the key to free if the
+/// receiver is gone (periodic timers only).
+type Delivery = (Sender<Instant>, Option<usize>);
 
 /// What [`TimerHandle::insert`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,11 +136,45 @@ impl TimerHandle {
         let key = st.wheel.alloc(Entry {
             fired: false,
             waker: Some(waker.clone()),
+            chan: None,
         });
         match st.schedule(key, tick) {
             Ok(unpark) => Inserted::Waiting { key, unpark },
             Err(AlreadyDue) => Inserted::Due { key },
         }
+    }
+
+    /// Protocol 5: a timer that sends the time on `tx` at `deadline`, then every `period`
+    /// if given. Returns whether the driver must be poked; after shutdown `tx` is dropped
+    /// (closing the channel) and nothing is scheduled.
+    pub(crate) fn insert_chan(
+        &self,
+        deadline: Instant,
+        tx: Sender<Instant>,
+        period: Option<Duration>,
+    ) -> bool {
+        let period = period.map(|p| self.duration_ticks(p));
+        let mut st = self.lock();
+        if st.shutdown {
+            drop(st);
+            drop(tx);
+            return false;
+        }
+        // Never "already due": the next driver turn delivers it, and the deadline is passed.
+        let tick = self.deadline_tick(deadline).max(st.wheel.elapsed() + 1);
+        let key = st.wheel.alloc(Entry {
+            fired: false,
+            waker: None,
+            chan: Some(ChanTimer { tx, period }),
+        });
+        st.schedule(key, tick).unwrap_or(false)
+    }
+
+    /// A period in ticks, rounded up, at least 1.
+    fn duration_ticks(&self, d: Duration) -> u64 {
+        u64::try_from(d.as_nanos().div_ceil(TICK_NANOS))
+            .unwrap_or(u64::MAX)
+            .max(1)
     }
 
     /// Moves an entry to a new deadline; returns whether the driver must be poked. The
@@ -164,18 +221,51 @@ impl TimerHandle {
 
     /// Protocol 3: fires every entry due at `now`, moving the wakers into `wakers`.
     pub(crate) fn process(&self, now: Instant, wakers: &mut Vec<Waker>) {
-        let now = self.now_tick(now);
-        let mut st = self.lock();
-        st.parked_until = None;
-        st.wheel.poll(now, |_, entry| fire(entry, wakers));
+        let now_tick = self.now_tick(now);
+        let mut due_chans = Vec::new();
+        let deliveries = {
+            let mut st = self.lock();
+            st.parked_until = None;
+            st.wheel.poll(now_tick, |key, entry| {
+                fire(entry, wakers);
+                if entry.chan.is_some() {
+                    due_chans.push(key);
+                }
+            });
+            st.rearm_chans(due_chans, now_tick)
+        };
+        self.deliver(deliveries, now);
+    }
+
+    /// Protocol 5, after unlocking: sends `now` on every due channel timer.
+    fn deliver(&self, deliveries: Vec<Delivery>, now: Instant) {
+        for (tx, key) in deliveries {
+            if let (Err(TrySendError::Closed(_)), Some(key)) = (tx.try_send(now), key) {
+                let entry = self.lock().wheel.free(key);
+                drop(entry); // drops its sender outside the lock
+            }
+        }
     }
 
     /// Fires every entry and refuses new ones.
+    ///
+    /// Channel timers are freed, which drops their senders: their receivers see the channel
+    /// closed instead of waiting forever.
     pub(crate) fn shutdown(&self, wakers: &mut Vec<Waker>) {
-        let mut st = self.lock();
-        st.shutdown = true;
-        st.parked_until = None;
-        st.wheel.drain_scheduled(|_, entry| fire(entry, wakers));
+        let freed: Vec<Entry> = {
+            let mut st = self.lock();
+            st.shutdown = true;
+            st.parked_until = None;
+            let mut chans = Vec::new();
+            st.wheel.drain_scheduled(|key, entry| {
+                fire(entry, wakers);
+                if entry.chan.is_some() {
+                    chans.push(key);
+                }
+            });
+            chans.into_iter().map(|k| st.wheel.free(k)).collect()
+        };
+        drop(freed);
     }
 
     /// Number of stored entries (tests and diagnostics).
@@ -192,6 +282,30 @@ fn fire(entry: &mut Entry, wakers: &mut Vec<Waker>) {
 }
 
 impl TimerState {
+    /// Protocol 5, under the lock: frees due one-shot channel timers and reschedules
+    /// periodic ones; returns the sends to make after unlocking.
+    fn rearm_chans(&mut self, keys: Vec<usize>, now: u64) -> Vec<Delivery> {
+        let mut out = Vec::with_capacity(keys.len());
+        for key in keys {
+            let deadline = self.wheel.deadline(key);
+            let entry = self.wheel.data_mut(key);
+            let Some(chan) = &entry.chan else { continue };
+            let Some(period) = chan.period else {
+                let tx = self.wheel.free(key).chan.map(|c| c.tx);
+                out.extend(tx.map(|tx| (tx, None)));
+                continue;
+            };
+            let tx = chan.tx.clone();
+            entry.fired = false;
+            let late = now.saturating_sub(deadline) % period;
+            let next = now.saturating_add(period - late);
+            // `next > now == elapsed`, so the entry is always scheduled again.
+            let _ = self.schedule(key, next);
+            out.push((tx, Some(key)));
+        }
+        out
+    }
+
     /// Schedules `key` at `tick`; `Ok(true)` if a parked driver must be poked.
     fn schedule(&mut self, key: usize, tick: u64) -> Result<bool, AlreadyDue> {
         if let Err(due) = self.wheel.schedule(key, tick) {
@@ -279,5 +393,59 @@ mod tests {
         t.remove(a);
         t.remove(b);
         assert_eq!(t.entries(), 0);
+    }
+
+    #[test]
+    fn after_delivers_once_then_closes_and_frees_its_entry() {
+        let start = Instant::now();
+        let t = TimerHandle::new(start);
+        let (tx, rx) = waza_channel::bounded(1);
+        t.insert_chan(start + Duration::from_millis(3), tx, None);
+        let mut wakers = Vec::new();
+        t.process(start + Duration::from_millis(2), &mut wakers);
+        assert!(rx.try_recv().is_err());
+        t.process(start + Duration::from_millis(3), &mut wakers);
+        assert_eq!(rx.try_recv().ok(), Some(start + Duration::from_millis(3)));
+        assert!(rx.is_closed(), "the only sender was dropped");
+        assert_eq!(t.entries(), 0);
+        assert!(wakers.is_empty());
+    }
+
+    #[test]
+    fn tick_drops_for_slow_readers_skips_late_ticks_and_stops_when_unread() {
+        let start = Instant::now();
+        let t = TimerHandle::new(start);
+        let ms = Duration::from_millis;
+        let (tx, rx) = waza_channel::bounded(1);
+        t.insert_chan(start + ms(10), tx, Some(ms(10)));
+        let mut w = Vec::new();
+        t.process(start + ms(10), &mut w);
+        t.process(start + ms(20), &mut w); // buffer full: dropped
+        assert_eq!(rx.try_recv().ok(), Some(start + ms(10)));
+        assert!(rx.try_recv().is_err());
+        t.process(start + ms(35), &mut w); // late: delivered now, next at 40 (skip 30's slot)
+        assert_eq!(rx.try_recv().ok(), Some(start + ms(35)));
+        t.process(start + ms(39), &mut w);
+        assert!(rx.try_recv().is_err());
+        t.process(start + ms(40), &mut w);
+        assert_eq!(rx.try_recv().ok(), Some(start + ms(40)));
+        assert_eq!(t.entries(), 1);
+        drop(rx);
+        t.process(start + ms(50), &mut w);
+        assert_eq!(t.entries(), 0, "closed receiver stops the ticker");
+    }
+
+    #[test]
+    fn shutdown_closes_channel_timers() {
+        let start = Instant::now();
+        let t = TimerHandle::new(start);
+        let (tx, rx) = waza_channel::bounded::<Instant>(1);
+        t.insert_chan(start + Duration::from_secs(60), tx, None);
+        t.shutdown(&mut Vec::new());
+        assert!(rx.is_closed());
+        assert_eq!(t.entries(), 0);
+        let (tx, rx) = waza_channel::bounded::<Instant>(1);
+        assert!(!t.insert_chan(start, tx, Some(Duration::from_millis(1))));
+        assert!(rx.is_closed());
     }
 }

@@ -1,4 +1,4 @@
-//! Timers: [`sleep`], [`timeout`], [`interval`], and Go's `after` and `tick` channels.
+//! Timers: [`sleep`], [`timeout`], [`interval`], and Go's [`after`] and [`tick`] channels.
 //!
 //! Every runtime has one hierarchical timer wheel (6 levels × 64 slots, 1 ms ticks) driven
 //! by the worker that parks on the I/O driver. Deadlines are rounded up to the next
@@ -13,12 +13,14 @@
 //! | `time.Tick(d)` / `time.NewTicker(d).C` | `tick(d)`, or `interval(d)` |
 //! | `context.WithTimeout` around a call | `timeout(d, fut).await` |
 
+mod chan;
 mod driver;
 mod interval;
 mod sleep;
 mod timeout;
 mod wheel;
 
+pub use chan::{after, tick};
 pub(crate) use driver::TimerHandle;
 pub use interval::{interval, interval_at, Interval, MissedTickBehavior};
 pub use sleep::{sleep, sleep_until, Sleep};

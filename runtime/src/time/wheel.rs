@@ -119,7 +119,6 @@ impl<T> Wheel<T> {
     }
 
     /// The tick up to which every due entry has been handed out.
-    #[cfg(test)]
     pub(crate) fn elapsed(&self) -> u64 {
         self.elapsed
     }
@@ -170,7 +169,6 @@ impl<T> Wheel<T> {
     }
 
     /// The deadline an entry was last scheduled for.
-    #[cfg(test)]
     pub(crate) fn deadline(&self, key: usize) -> u64 {
         self.nodes[key].deadline
     }
