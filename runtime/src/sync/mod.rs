@@ -36,7 +36,7 @@ pub mod oneshot;
 mod rwlock;
 mod semaphore;
 mod wait_group;
-mod wait_list;
+pub(crate) mod wait_list;
 
 pub use mutex::{Mutex, MutexGuard, OwnedMutexGuard, TryLockError};
 pub use notify::{Notified, Notify};
