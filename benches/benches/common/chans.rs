@@ -1,0 +1,449 @@
+//! The channel workloads, written once against [`AsyncChan`] (futures) and [`SyncChan`]
+//! (blocking calls on OS threads), with one implementation per library under comparison.
+//!
+//! Flavours a library lacks are reported as `None` by [`AsyncChan::new`] (async-channel
+//! and tokio have no rendezvous channel) or [`AsyncChan::clone_rx`] (tokio's mpsc has a
+//! single receiver, so no MPMC), and the benches skip them. Every workload checks
+//! conservation: the received values must sum to what was sent.
+
+use std::future::Future;
+use std::thread;
+
+use super::exec::{Exec, Tokio};
+
+/// A channel flavour.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// Capacity 0: a send completes only when a receiver takes the value.
+    Rendezvous,
+    /// A buffer of the given capacity.
+    Bounded(usize),
+    /// No capacity limit.
+    Unbounded,
+}
+
+impl Kind {
+    /// Every flavour the benches measure.
+    pub const ALL: [Kind; 4] = [
+        Kind::Rendezvous,
+        Kind::Bounded(1),
+        Kind::Bounded(1024),
+        Kind::Unbounded,
+    ];
+
+    /// A short label such as `bounded(1)`.
+    pub fn label(self) -> String {
+        match self {
+            Kind::Rendezvous => "rendezvous".into(),
+            Kind::Bounded(n) => format!("bounded({n})"),
+            Kind::Unbounded => "unbounded".into(),
+        }
+    }
+}
+
+/// An async MPMC (or MPSC) channel of `u64`.
+pub trait AsyncChan: 'static {
+    /// The library's name in reports.
+    const NAME: &'static str;
+    /// The sending half.
+    type Tx: Clone + Send + 'static;
+    /// The receiving half.
+    type Rx: Send + 'static;
+    /// A channel of flavour `kind`, or `None` if the library has no such flavour.
+    fn new(kind: Kind) -> Option<(Self::Tx, Self::Rx)>;
+    /// A second receiver of the same channel, or `None` if the channel has one receiver.
+    fn clone_rx(rx: &Self::Rx) -> Option<Self::Rx>;
+    /// Sends `v`, waiting for room; panics if the channel is closed.
+    fn send(tx: &Self::Tx, v: u64) -> impl Future<Output = ()> + Send + '_;
+    /// Receives a value, or `None` once every sender is gone and the buffer is empty.
+    fn recv(rx: &mut Self::Rx) -> impl Future<Output = Option<u64>> + Send + '_;
+}
+
+/// waza's channels.
+pub struct WazaChan;
+
+impl AsyncChan for WazaChan {
+    const NAME: &'static str = "waza";
+    type Tx = waza::chan::Sender<u64>;
+    type Rx = waza::chan::Receiver<u64>;
+
+    fn new(kind: Kind) -> Option<(Self::Tx, Self::Rx)> {
+        Some(match kind {
+            Kind::Rendezvous => waza::chan::rendezvous(),
+            Kind::Bounded(n) => waza::chan::bounded(n),
+            Kind::Unbounded => waza::chan::unbounded(),
+        })
+    }
+
+    fn clone_rx(rx: &Self::Rx) -> Option<Self::Rx> {
+        Some(rx.clone())
+    }
+
+    fn send(tx: &Self::Tx, v: u64) -> impl Future<Output = ()> + Send + '_ {
+        async move { tx.send(v).await.expect("receivers are alive") }
+    }
+
+    fn recv(rx: &mut Self::Rx) -> impl Future<Output = Option<u64>> + Send + '_ {
+        rx.recv()
+    }
+}
+
+/// smol's `async-channel`.
+pub struct AsyncChannel;
+
+impl AsyncChan for AsyncChannel {
+    const NAME: &'static str = "async-channel";
+    type Tx = async_channel::Sender<u64>;
+    type Rx = async_channel::Receiver<u64>;
+
+    fn new(kind: Kind) -> Option<(Self::Tx, Self::Rx)> {
+        match kind {
+            Kind::Rendezvous => None, // bounded(0) panics
+            Kind::Bounded(n) => Some(async_channel::bounded(n)),
+            Kind::Unbounded => Some(async_channel::unbounded()),
+        }
+    }
+
+    fn clone_rx(rx: &Self::Rx) -> Option<Self::Rx> {
+        Some(rx.clone())
+    }
+
+    fn send(tx: &Self::Tx, v: u64) -> impl Future<Output = ()> + Send + '_ {
+        async move { tx.send(v).await.expect("receivers are alive") }
+    }
+
+    fn recv(rx: &mut Self::Rx) -> impl Future<Output = Option<u64>> + Send + '_ {
+        async move { rx.recv().await.ok() }
+    }
+}
+
+/// `flume`, through its async API.
+pub struct Flume;
+
+impl AsyncChan for Flume {
+    const NAME: &'static str = "flume";
+    type Tx = flume::Sender<u64>;
+    type Rx = flume::Receiver<u64>;
+
+    fn new(kind: Kind) -> Option<(Self::Tx, Self::Rx)> {
+        Some(match kind {
+            Kind::Rendezvous => flume::bounded(0),
+            Kind::Bounded(n) => flume::bounded(n),
+            Kind::Unbounded => flume::unbounded(),
+        })
+    }
+
+    fn clone_rx(rx: &Self::Rx) -> Option<Self::Rx> {
+        Some(rx.clone())
+    }
+
+    fn send(tx: &Self::Tx, v: u64) -> impl Future<Output = ()> + Send + '_ {
+        async move { tx.send_async(v).await.expect("receivers are alive") }
+    }
+
+    fn recv(rx: &mut Self::Rx) -> impl Future<Output = Option<u64>> + Send + '_ {
+        async move { rx.recv_async().await.ok() }
+    }
+}
+
+/// `kanal`, through its async API.
+pub struct Kanal;
+
+impl AsyncChan for Kanal {
+    const NAME: &'static str = "kanal";
+    type Tx = kanal::AsyncSender<u64>;
+    type Rx = kanal::AsyncReceiver<u64>;
+
+    fn new(kind: Kind) -> Option<(Self::Tx, Self::Rx)> {
+        Some(match kind {
+            Kind::Rendezvous => kanal::bounded_async(0),
+            Kind::Bounded(n) => kanal::bounded_async(n),
+            Kind::Unbounded => kanal::unbounded_async(),
+        })
+    }
+
+    fn clone_rx(rx: &Self::Rx) -> Option<Self::Rx> {
+        Some(rx.clone())
+    }
+
+    fn send(tx: &Self::Tx, v: u64) -> impl Future<Output = ()> + Send + '_ {
+        async move { tx.send(v).await.expect("receivers are alive") }
+    }
+
+    fn recv(rx: &mut Self::Rx) -> impl Future<Output = Option<u64>> + Send + '_ {
+        async move { rx.recv().await.ok() }
+    }
+}
+
+/// tokio's `mpsc` (bounded and unbounded; a single receiver).
+pub struct TokioMpsc;
+
+/// The sending half of either tokio mpsc flavour.
+#[derive(Clone)]
+pub enum TokioTx {
+    /// `mpsc::channel(n)`.
+    Bounded(tokio::sync::mpsc::Sender<u64>),
+    /// `mpsc::unbounded_channel()`.
+    Unbounded(tokio::sync::mpsc::UnboundedSender<u64>),
+}
+
+/// The receiving half of either tokio mpsc flavour.
+pub enum TokioRx {
+    /// `mpsc::channel(n)`.
+    Bounded(tokio::sync::mpsc::Receiver<u64>),
+    /// `mpsc::unbounded_channel()`.
+    Unbounded(tokio::sync::mpsc::UnboundedReceiver<u64>),
+}
+
+impl AsyncChan for TokioMpsc {
+    const NAME: &'static str = "tokio mpsc";
+    type Tx = TokioTx;
+    type Rx = TokioRx;
+
+    fn new(kind: Kind) -> Option<(Self::Tx, Self::Rx)> {
+        use tokio::sync::mpsc;
+        match kind {
+            Kind::Rendezvous => None, // channel(0) panics
+            Kind::Bounded(n) => {
+                let (tx, rx) = mpsc::channel(n);
+                Some((TokioTx::Bounded(tx), TokioRx::Bounded(rx)))
+            }
+            Kind::Unbounded => {
+                let (tx, rx) = mpsc::unbounded_channel();
+                Some((TokioTx::Unbounded(tx), TokioRx::Unbounded(rx)))
+            }
+        }
+    }
+
+    fn clone_rx(_: &Self::Rx) -> Option<Self::Rx> {
+        None
+    }
+
+    fn send(tx: &Self::Tx, v: u64) -> impl Future<Output = ()> + Send + '_ {
+        async move {
+            match tx {
+                TokioTx::Bounded(tx) => tx.send(v).await.expect("receiver is alive"),
+                TokioTx::Unbounded(tx) => tx.send(v).expect("receiver is alive"),
+            }
+        }
+    }
+
+    fn recv(rx: &mut Self::Rx) -> impl Future<Output = Option<u64>> + Send + '_ {
+        async move {
+            match rx {
+                TokioRx::Bounded(rx) => rx.recv().await,
+                TokioRx::Unbounded(rx) => rx.recv().await,
+            }
+        }
+    }
+}
+
+/// Messages per run of [`spsc`], [`mpsc`] and [`mpmc`] (split evenly among producers).
+pub const MESSAGES: u64 = 5_000;
+/// Round trips of [`ping_pong`].
+pub const ROUND_TRIPS: u64 = 1_000;
+/// Producers (and consumers) in the many-to-one and many-to-many workloads.
+pub const FAN: u64 = 4;
+
+/// The sum of the values `0..n`, which every conserving workload must receive.
+pub const fn sum_below(n: u64) -> u64 {
+    n * (n.saturating_sub(1)) / 2
+}
+
+/// Starts `producers` tasks sending `0..MESSAGES` between them (each value once).
+fn produce<C: AsyncChan>(ex: &Tokio, tx: C::Tx, producers: u64) {
+    let per = MESSAGES / producers;
+    for p in 0..producers {
+        let tx = tx.clone();
+        ex.go(async move {
+            for v in p * per..(p + 1) * per {
+                C::send(&tx, v).await;
+            }
+        });
+    }
+}
+
+/// Receives until the channel closes; returns the sum of the values.
+async fn drain<C: AsyncChan>(mut rx: C::Rx) -> u64 {
+    let mut sum = 0;
+    while let Some(v) = C::recv(&mut rx).await {
+        sum += v;
+    }
+    sum
+}
+
+/// `producers` tasks send, one consumer task receives; returns the received sum.
+fn fan_in<C: AsyncChan>(ex: &Tokio, kind: Kind, producers: u64) -> Option<u64> {
+    let (tx, rx) = C::new(kind)?;
+    produce::<C>(ex, tx, producers);
+    Some(ex.run(drain::<C>(rx)))
+}
+
+/// One producer task, one consumer task.
+pub fn spsc<C: AsyncChan>(ex: &Tokio, kind: Kind) -> Option<u64> {
+    fan_in::<C>(ex, kind, 1)
+}
+
+/// [`FAN`] producers, one consumer.
+pub fn mpsc<C: AsyncChan>(ex: &Tokio, kind: Kind) -> Option<u64> {
+    fan_in::<C>(ex, kind, FAN)
+}
+
+/// [`FAN`] producers, [`FAN`] consumers on one channel.
+pub fn mpmc<C: AsyncChan>(ex: &Tokio, kind: Kind) -> Option<u64> {
+    let (tx, rx) = C::new(kind)?;
+    let consumers: Vec<C::Rx> = (1..FAN).map(|_| C::clone_rx(&rx)).collect::<Option<_>>()?;
+    produce::<C>(ex, tx, FAN);
+    let inner = ex.clone();
+    Some(ex.run(async move {
+        let handles: Vec<_> = consumers
+            .into_iter()
+            .chain([rx])
+            .map(|rx| inner.spawn(drain::<C>(rx)))
+            .collect();
+        let mut sum = 0;
+        for h in handles {
+            sum += h.await;
+        }
+        sum
+    }))
+}
+
+/// Two tasks pass a counter back and forth over two channels of flavour `kind`, each
+/// adding one; returns the final count (`2 * ROUND_TRIPS`).
+pub fn ping_pong<C: AsyncChan>(ex: &Tokio, kind: Kind) -> Option<u64> {
+    let (to_pong, mut pong_in) = C::new(kind)?;
+    let (to_ping, mut ping_in) = C::new(kind)?;
+    ex.go(async move {
+        while let Some(v) = C::recv(&mut pong_in).await {
+            C::send(&to_ping, v + 1).await;
+        }
+    });
+    Some(ex.run(async move {
+        let mut v = 0;
+        for _ in 0..ROUND_TRIPS {
+            C::send(&to_pong, v + 1).await;
+            v = C::recv(&mut ping_in).await.expect("pong answers");
+        }
+        v
+    }))
+}
+
+/// A channel of `u64` used with blocking calls from OS threads.
+pub trait SyncChan: 'static {
+    /// The library's name in reports.
+    const NAME: &'static str;
+    /// The sending half.
+    type Tx: Clone + Send + 'static;
+    /// The receiving half.
+    type Rx: Clone + Send + 'static;
+    /// A channel of flavour `kind`.
+    fn new(kind: Kind) -> (Self::Tx, Self::Rx);
+    /// Sends `v`, blocking for room; panics if the channel is closed.
+    fn send(tx: &Self::Tx, v: u64);
+    /// Receives, blocking; `None` once every sender is gone and the buffer is empty.
+    fn recv(rx: &Self::Rx) -> Option<u64>;
+}
+
+/// waza's channels through `send_blocking` / `recv_blocking`.
+pub struct WazaSync;
+
+impl SyncChan for WazaSync {
+    const NAME: &'static str = "waza";
+    type Tx = waza::chan::Sender<u64>;
+    type Rx = waza::chan::Receiver<u64>;
+
+    fn new(kind: Kind) -> (Self::Tx, Self::Rx) {
+        match kind {
+            Kind::Rendezvous => waza::chan::rendezvous(),
+            Kind::Bounded(n) => waza::chan::bounded(n),
+            Kind::Unbounded => waza::chan::unbounded(),
+        }
+    }
+
+    fn send(tx: &Self::Tx, v: u64) {
+        tx.send_blocking(v).expect("receivers are alive");
+    }
+
+    fn recv(rx: &Self::Rx) -> Option<u64> {
+        rx.recv_blocking()
+    }
+}
+
+/// `crossbeam-channel`.
+pub struct Crossbeam;
+
+impl SyncChan for Crossbeam {
+    const NAME: &'static str = "crossbeam-channel";
+    type Tx = crossbeam_channel::Sender<u64>;
+    type Rx = crossbeam_channel::Receiver<u64>;
+
+    fn new(kind: Kind) -> (Self::Tx, Self::Rx) {
+        match kind {
+            Kind::Rendezvous => crossbeam_channel::bounded(0),
+            Kind::Bounded(n) => crossbeam_channel::bounded(n),
+            Kind::Unbounded => crossbeam_channel::unbounded(),
+        }
+    }
+
+    fn send(tx: &Self::Tx, v: u64) {
+        tx.send(v).expect("receivers are alive");
+    }
+
+    fn recv(rx: &Self::Rx) -> Option<u64> {
+        rx.recv().ok()
+    }
+}
+
+/// `producers` threads send `0..MESSAGES` between them, `consumers` threads receive;
+/// returns the received sum.
+pub fn threads<C: SyncChan>(kind: Kind, producers: u64, consumers: u64) -> u64 {
+    let (tx, rx) = C::new(kind);
+    let per = MESSAGES / producers;
+    thread::scope(|s| {
+        for p in 0..producers {
+            let tx = tx.clone();
+            s.spawn(move || {
+                for v in p * per..(p + 1) * per {
+                    C::send(&tx, v);
+                }
+            });
+        }
+        drop(tx);
+        let sums: Vec<_> = (0..consumers)
+            .map(|_| {
+                let rx = rx.clone();
+                s.spawn(move || {
+                    let mut sum = 0;
+                    while let Some(v) = C::recv(&rx) {
+                        sum += v;
+                    }
+                    sum
+                })
+            })
+            .collect();
+        sums.into_iter()
+            .map(|h| h.join().expect("consumer ran"))
+            .sum()
+    })
+}
+
+/// Two threads pass a counter back and forth; returns `2 * ROUND_TRIPS`.
+pub fn thread_ping_pong<C: SyncChan>(kind: Kind) -> u64 {
+    let (to_pong, pong_in) = C::new(kind);
+    let (to_ping, ping_in) = C::new(kind);
+    thread::scope(|s| {
+        s.spawn(move || {
+            while let Some(v) = C::recv(&pong_in) {
+                C::send(&to_ping, v + 1);
+            }
+        });
+        let mut v = 0;
+        for _ in 0..ROUND_TRIPS {
+            C::send(&to_pong, v + 1);
+            v = C::recv(&ping_in).expect("pong answers");
+        }
+        drop(to_pong);
+        v
+    })
+}

@@ -1,0 +1,209 @@
+//! The select workloads: one consumer selecting over 2 or 4 channels, each fed by its own
+//! producer task, and a loop whose select also has a timeout arm that never fires.
+//!
+//! Three implementations, each in its own idiom: waza's `select!` over waza channels,
+//! `tokio::select!` over tokio mpsc, and `futures::select!` over async-channel. The
+//! channel selects all run on the same 2-worker tokio runtime (waza's `select!` works
+//! under any executor), so only the select and its channels differ. The timeout loop
+//! needs each library's own timer, so it runs waza on waza, tokio on tokio, and
+//! futures/async-channel with `async-io`'s timer on smol's executor.
+//!
+//! Every workload returns the sum of the values received, which must equal
+//! `sum_below(MESSAGES)`.
+
+use std::time::Duration;
+
+use futures::{FutureExt, StreamExt};
+
+use super::chans::MESSAGES;
+use super::exec::{Exec, Smol, Tokio, Waza};
+
+/// Buffer of each fed channel.
+const CAP: usize = 16;
+/// The timeout arm's duration: long enough never to fire.
+const NEVER: Duration = Duration::from_secs(10);
+
+/// Splits `0..MESSAGES` into `n` ranges, one per producer.
+fn ranges(n: u64) -> impl Iterator<Item = std::ops::Range<u64>> {
+    let per = MESSAGES / n;
+    (0..n).map(move |p| p * per..(p + 1) * per)
+}
+
+/// waza: `select!` over `n` (2 or 4) waza channels.
+pub fn waza_select(ex: &Tokio, n: u64) -> u64 {
+    let rxs: Vec<_> = ranges(n)
+        .map(|range| {
+            let (tx, rx) = waza::chan::bounded(CAP);
+            ex.go(async move {
+                for v in range {
+                    tx.send(v).await.expect("consumer is alive");
+                }
+            });
+            rx
+        })
+        .collect();
+    ex.run(async move {
+        let (mut sum, mut open) = (0, [true; 4]);
+        for o in open.iter_mut().skip(rxs.len()) {
+            *o = false;
+        }
+        let idle = waza::chan::unbounded::<u64>().1; // stands in for absent channels
+        let rx = |i: usize| rxs.get(i).unwrap_or(&idle);
+        while open.contains(&true) {
+            let (i, v) = waza::select! {
+                v = rx(0).recv(), if open[0] => (0, v),
+                v = rx(1).recv(), if open[1] => (1, v),
+                v = rx(2).recv(), if open[2] => (2, v),
+                v = rx(3).recv(), if open[3] => (3, v),
+            };
+            match v {
+                Some(v) => sum += v,
+                None => open[i] = false,
+            }
+        }
+        sum
+    })
+}
+
+/// tokio: `tokio::select!` over `n` (2 or 4) tokio mpsc channels.
+pub fn tokio_select(ex: &Tokio, n: u64) -> u64 {
+    let mut rxs: Vec<_> = ranges(n)
+        .map(|range| {
+            let (tx, rx) = tokio::sync::mpsc::channel(CAP);
+            ex.go(async move {
+                for v in range {
+                    tx.send(v).await.expect("consumer is alive");
+                }
+            });
+            rx
+        })
+        .collect();
+    ex.run(async move {
+        let (mut sum, mut open) = (0, [true; 4]);
+        for o in open.iter_mut().skip(rxs.len()) {
+            *o = false;
+        }
+        while rxs.len() < 4 {
+            rxs.push(tokio::sync::mpsc::channel(1).1); // absent: never enabled
+        }
+        let [r0, r1, r2, r3] = &mut rxs[..] else {
+            unreachable!("four receivers")
+        };
+        while open.contains(&true) {
+            let (i, v) = tokio::select! {
+                v = r0.recv(), if open[0] => (0, v),
+                v = r1.recv(), if open[1] => (1, v),
+                v = r2.recv(), if open[2] => (2, v),
+                v = r3.recv(), if open[3] => (3, v),
+            };
+            match v {
+                Some(v) => sum += v,
+                None => open[i] = false,
+            }
+        }
+        sum
+    })
+}
+
+/// futures: `futures::select!` over `n` (2 or 4) async-channel receivers as fused streams.
+pub fn futures_select(ex: &Tokio, n: u64) -> u64 {
+    let mut rxs: Vec<_> = ranges(n)
+        .map(|range| {
+            let (tx, rx) = async_channel::bounded(CAP);
+            ex.go(async move {
+                for v in range {
+                    tx.send(v).await.expect("consumer is alive");
+                }
+            });
+            rx
+        })
+        .collect();
+    ex.run(async move {
+        while rxs.len() < 4 {
+            rxs.push(async_channel::unbounded().1); // sender dropped: already terminated
+        }
+        // async-channel's receiver is !Unpin; pinned boxes are Unpin fused streams.
+        let mut rxs: Vec<_> = rxs.into_iter().map(Box::pin).collect();
+        let [r0, r1, r2, r3] = &mut rxs[..] else {
+            unreachable!("four receivers")
+        };
+        let mut sum = 0;
+        loop {
+            futures::select! {
+                v = r0.select_next_some() => sum += v,
+                v = r1.select_next_some() => sum += v,
+                v = r2.select_next_some() => sum += v,
+                v = r3.select_next_some() => sum += v,
+                complete => break,
+            }
+        }
+        sum
+    })
+}
+
+/// waza on waza: `select!` between a channel and `time::sleep`, in a loop.
+pub fn waza_timeout(ex: &Waza) -> u64 {
+    let (tx, rx) = waza::chan::bounded(CAP);
+    ex.go(async move {
+        for v in 0..MESSAGES {
+            tx.send(v).await.expect("consumer is alive");
+        }
+    });
+    ex.run(async move {
+        let mut sum = 0;
+        loop {
+            waza::select! {
+                v = rx.recv() => match v {
+                    Some(v) => sum += v,
+                    None => return sum,
+                },
+                _ = waza::time::sleep(NEVER) => panic!("the timeout fired"),
+            }
+        }
+    })
+}
+
+/// tokio on tokio: `tokio::select!` between an mpsc channel and `time::sleep`, in a loop.
+pub fn tokio_timeout(ex: &Tokio) -> u64 {
+    let (tx, mut rx) = tokio::sync::mpsc::channel(CAP);
+    ex.go(async move {
+        for v in 0..MESSAGES {
+            tx.send(v).await.expect("consumer is alive");
+        }
+    });
+    ex.run(async move {
+        let mut sum = 0;
+        loop {
+            tokio::select! {
+                v = rx.recv() => match v {
+                    Some(v) => sum += v,
+                    None => return sum,
+                },
+                _ = tokio::time::sleep(NEVER) => panic!("the timeout fired"),
+            }
+        }
+    })
+}
+
+/// futures on smol: `futures::select!` between async-channel and `async-io`'s timer.
+pub fn futures_timeout(ex: &Smol) -> u64 {
+    let (tx, rx) = async_channel::bounded(CAP);
+    ex.go(async move {
+        for v in 0..MESSAGES {
+            tx.send(v).await.expect("consumer is alive");
+        }
+    });
+    ex.run(async move {
+        let mut sum = 0;
+        loop {
+            let mut timer = FutureExt::fuse(smol::Timer::after(NEVER));
+            futures::select! {
+                v = rx.recv().fuse() => match v {
+                    Ok(v) => sum += v,
+                    Err(_) => return sum,
+                },
+                _ = timer => panic!("the timeout fired"),
+            }
+        }
+    })
+}

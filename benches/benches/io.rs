@@ -1,0 +1,60 @@
+//! I/O and timer benchmarks, waza vs tokio on 2-worker runtimes: TCP echo (64 connections
+//! × 100 round trips of 64 bytes, connects included) and 200,000 tasks sleeping 0–50 ms
+//! each. Before timing the sleeps, one run per runtime prints the wake-up lateness
+//! percentiles (how long after its deadline a sleeper ran). See `common/io.rs`.
+//!
+//! Run: `cargo bench -p waza-benches --bench io` (add `-- --quick` for a smoke run).
+
+#[allow(dead_code)]
+mod common;
+
+use criterion::{criterion_group, criterion_main, Criterion};
+
+use common::exec::{Exec, Tokio, Waza};
+use common::io;
+use waza_benches::percentile;
+
+fn tcp_echo(c: &mut Criterion) {
+    let expected = io::CONNECTIONS * io::ROUND_TRIPS;
+    let mut group = c.benchmark_group("tcp_echo");
+    let (waza, waza_rt) = Waza::start(common::WORKERS);
+    assert_eq!(io::waza_echo(&waza), expected);
+    group.bench_function("waza", |b| b.iter(|| io::waza_echo(&waza)));
+    drop(waza_rt);
+    let (tokio, tokio_rt) = Tokio::start(common::WORKERS);
+    assert_eq!(io::tokio_echo(&tokio), expected);
+    group.bench_function("tokio", |b| b.iter(|| io::tokio_echo(&tokio)));
+    drop(tokio_rt);
+    group.finish();
+}
+
+/// Prints the lateness percentiles of one run.
+fn report_lateness(name: &str, late_us: &[u64]) {
+    assert_eq!(late_us.len(), io::SLEEPS, "{name} lost sleepers");
+    println!(
+        "sleep lateness on {name}: p50 {} µs, p99 {} µs, max {} µs",
+        percentile(late_us, 50.0),
+        percentile(late_us, 99.0),
+        percentile(late_us, 100.0)
+    );
+}
+
+fn sleeps(c: &mut Criterion) {
+    let mut group = c.benchmark_group("sleeps_200k");
+    let (waza, waza_rt) = Waza::start(common::WORKERS);
+    report_lateness("waza", &io::waza_sleeps(&waza));
+    group.bench_function("waza", |b| b.iter(|| io::waza_sleeps(&waza)));
+    drop(waza_rt);
+    let (tokio, tokio_rt) = Tokio::start(common::WORKERS);
+    report_lateness("tokio", &io::tokio_sleeps(&tokio));
+    group.bench_function("tokio", |b| b.iter(|| io::tokio_sleeps(&tokio)));
+    drop(tokio_rt);
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = common::config();
+    targets = tcp_echo, sleeps
+}
+criterion_main!(benches);

@@ -1,0 +1,3 @@
+module waza.invalid/benches
+
+go 1.21

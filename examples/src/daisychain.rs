@@ -1,0 +1,58 @@
+//! "Chinese whispers": a chain of 100,000 tasks, each passing a number one step left and
+//! adding one, shows that tasks are cheap.
+//!
+//! The Go original ("Go Concurrency Patterns", 2012):
+//!
+//! ```go
+//! func f(left, right chan int) {
+//!     left <- 1 + <-right
+//! }
+//!
+//! func main() {
+//!     const n = 100000
+//!     leftmost := make(chan int)
+//!     right := leftmost
+//!     left := leftmost
+//!     for i := 0; i < n; i++ {
+//!         right = make(chan int)
+//!         go f(left, right)
+//!         left = right
+//!     }
+//!     go func(c chan int) { c <- 1 }(right)
+//!     fmt.Println(<-leftmost)
+//! }
+//! ```
+
+use waza::chan::{self, Receiver, Sender};
+
+/// One gopher: hears a number on the right, whispers it plus one to the left.
+async fn whisper(left: Sender<u64>, right: Receiver<u64>) {
+    if let Some(v) = right.recv().await {
+        let _ = left.send(v + 1).await;
+    }
+}
+
+/// Builds a chain of `n` tasks, whispers 1 into its right end and returns what comes out
+/// of the left end: `n + 1`.
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(waza::block_on(waza_examples::daisychain::whispers(1_000)), 1_001);
+/// ```
+pub async fn whispers(n: usize) -> u64 {
+    let (leftmost, result) = chan::rendezvous();
+    let mut left = leftmost;
+    for _ in 0..n {
+        let (right, from_right) = chan::rendezvous();
+        waza::go!(whisper(left, from_right));
+        left = right;
+    }
+    waza::go!(async move {
+        let _ = left.send(1).await;
+    });
+    result
+        .recv()
+        .await
+        .expect("every gopher passes the number on")
+}
