@@ -147,4 +147,6 @@ macro_rules! select {
 }
 
 #[cfg(test)]
+extern crate self as waza_channel;
+#[cfg(test)]
 mod tests;
