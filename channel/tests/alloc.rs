@@ -1,0 +1,164 @@
+//! Memory tests with a counting global allocator (per-thread counters, so tests running
+//! in parallel do not disturb each other): an idle channel is small, and waiting —
+//! plain futures, blocking calls and selects — allocates nothing in steady state.
+
+#[path = "support/hand_select.rs"]
+#[macro_use]
+mod hand_select;
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::future::Future;
+use std::pin::pin;
+use std::task::{Context, Poll};
+
+use futures::task::noop_waker;
+use waza_channel::{bounded, rendezvous, unbounded};
+
+struct Counting;
+
+std::thread_local! {
+    static ALLOCS: Cell<usize> = const { Cell::new(0) };
+    static BYTES: Cell<usize> = const { Cell::new(0) };
+}
+
+// SAFETY: forwards every call to `System` unchanged; only counts on the side.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
+        let _ = BYTES.try_with(|c| c.set(c.get() + layout.size()));
+        // SAFETY: same contract as our caller's.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as our caller's.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
+        let _ = BYTES.try_with(|c| c.set(c.get() + new_size));
+        // SAFETY: same contract as our caller's.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn allocs() -> usize {
+    ALLOCS.with(Cell::get)
+}
+
+fn bytes() -> usize {
+    BYTES.with(Cell::get)
+}
+
+#[test]
+fn idle_channels_are_small() {
+    let before = bytes();
+    let (tx, rx) = rendezvous::<u64>();
+    let rendezvous_bytes = bytes() - before;
+    let before = bytes();
+    let (tx1, rx1) = bounded::<u64>(1);
+    let bounded_bytes = bytes() - before;
+    let before = bytes();
+    let (txu, rxu) = unbounded::<u64>();
+    let unbounded_bytes = bytes() - before;
+    assert!(
+        rendezvous_bytes > 0,
+        "the counter sees the channel allocation"
+    );
+    assert!(
+        rendezvous_bytes <= 256,
+        "rendezvous: {rendezvous_bytes} bytes"
+    );
+    assert!(bounded_bytes <= 256, "bounded(1): {bounded_bytes} bytes");
+    assert!(unbounded_bytes <= 256, "unbounded: {unbounded_bytes} bytes");
+    drop((tx, rx, tx1, rx1, txu, rxu));
+}
+
+/// One rendezvous handoff with a waiting receiver future, polled by hand.
+fn recv_handoff(tx: &waza_channel::Sender<u64>, rx: &waza_channel::Receiver<u64>, i: u64) {
+    let waker = noop_waker();
+    let mut cx = Context::from_waker(&waker);
+    let mut recv = rx.recv();
+    assert!(pin!(&mut recv).poll(&mut cx).is_pending());
+    tx.try_send(i).unwrap();
+    assert_eq!(pin!(&mut recv).poll(&mut cx), Poll::Ready(Some(i)));
+}
+
+/// One send that waits on a full bounded(1) channel, then completes.
+fn send_waits(tx: &waza_channel::Sender<u64>, rx: &waza_channel::Receiver<u64>, i: u64) {
+    let waker = noop_waker();
+    let mut cx = Context::from_waker(&waker);
+    tx.try_send(i).unwrap();
+    let mut send = tx.send(i + 1);
+    assert!(pin!(&mut send).poll(&mut cx).is_pending());
+    assert_eq!(rx.try_recv(), Ok(i));
+    assert_eq!(pin!(&mut send).poll(&mut cx), Poll::Ready(Ok(())));
+    assert_eq!(rx.try_recv(), Ok(i + 1));
+}
+
+#[test]
+fn waiting_futures_do_not_allocate_in_steady_state() {
+    let (tx, rx) = rendezvous();
+    let (btx, brx) = bounded(1);
+    recv_handoff(&tx, &rx, 0); // warm-up: the waiter slabs grow once
+    send_waits(&btx, &brx, 0);
+    let before = allocs();
+    for i in 1..1000 {
+        recv_handoff(&tx, &rx, i);
+        send_waits(&btx, &brx, i * 10);
+    }
+    assert_eq!(allocs() - before, 0);
+}
+
+async fn select_once(a: &waza_channel::Receiver<u64>, b: &waza_channel::Receiver<u64>) -> u64 {
+    select2! { biased: false, default: false;
+        Some(v) = a.recv(), if true => v,
+        Some(v) = b.recv(), if true => v,
+        default => unreachable!(),
+    }
+}
+
+#[test]
+fn waiting_select_does_not_allocate_in_steady_state() {
+    let (atx, arx) = rendezvous();
+    let (btx, brx) = unbounded();
+    let waker = noop_waker();
+    let mut cx = Context::from_waker(&waker);
+    let mut round = |i: u64| {
+        let mut sel = pin!(select_once(&arx, &brx));
+        assert!(sel.as_mut().poll(&mut cx).is_pending());
+        if i % 2 == 0 {
+            atx.try_send(i).unwrap();
+        } else {
+            btx.try_send(i).unwrap();
+        }
+        assert_eq!(sel.as_mut().poll(&mut cx), Poll::Ready(i));
+    };
+    round(0);
+    round(1);
+    let before = allocs();
+    for i in 2..1000 {
+        round(i);
+    }
+    assert_eq!(allocs() - before, 0);
+}
+
+#[test]
+fn blocking_recv_does_not_allocate_in_steady_state() {
+    let (tx, rx) = rendezvous::<u64>();
+    let n = 500;
+    let t = std::thread::spawn(move || (0..n).for_each(|i| tx.send_blocking(i).unwrap()));
+    assert_eq!(rx.recv_blocking(), Some(0)); // warm-up: thread-local waker, slab
+    let before = allocs();
+    for i in 1..n {
+        assert_eq!(rx.recv_blocking(), Some(i));
+    }
+    let during = allocs() - before;
+    t.join().unwrap();
+    assert_eq!(during, 0);
+}
