@@ -179,3 +179,28 @@ fn stress_cancelled_lock_futures_lose_nothing() {
     let total: usize = handles.into_iter().map(|h| h.join().unwrap()).sum();
     assert_eq!(*m.try_lock().unwrap(), total);
 }
+
+#[test]
+fn futures_are_send_so_they_can_be_spawned() {
+    fn send<T: Send>(_: &T) {}
+    let m = Mutex::new(Vec::<u8>::new());
+    send(&m.lock());
+    let sem = waza::sync::Semaphore::new(1);
+    send(&sem.acquire());
+    let rw = waza::sync::RwLock::new(0u8);
+    send(&rw.read());
+    send(&rw.write());
+    let cell = waza::sync::OnceCell::<u8>::new();
+    send(&cell.get_or_init(|| async { 1 }));
+    let n = waza::sync::Notify::new();
+    send(&n.notified());
+    let wg = waza::sync::WaitGroup::new();
+    send(&wg.wait());
+    // A task that holds the guard across an await point is Send too.
+    let fut = async {
+        let mut g = m.lock().await;
+        futures::future::ready(()).await;
+        g.push(1);
+    };
+    send(&fut);
+}

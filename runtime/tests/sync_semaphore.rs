@@ -151,3 +151,49 @@ fn stress_never_more_than_n_holders() {
     assert!(max_seen.load(Ordering::SeqCst) <= n);
     assert_eq!(sem.available_permits(), n, "permits conserved");
 }
+
+#[test]
+fn stress_close_during_contention_conserves_permits() {
+    let rounds = scale(30, 300);
+    for _ in 0..rounds {
+        let n = 2;
+        let sem = Arc::new(Semaphore::new(n));
+        let handles: Vec<_> = (0..6)
+            .map(|_| {
+                let sem = sem.clone();
+                std::thread::spawn(move || {
+                    let (mut ok, mut closed) = (0usize, 0usize);
+                    loop {
+                        match block_on(sem.acquire()) {
+                            Ok(p) => {
+                                ok += 1;
+                                if let Ok(p2) = sem.try_acquire() {
+                                    drop(p2);
+                                }
+                                drop(p);
+                            }
+                            Err(_) => {
+                                closed += 1;
+                                break;
+                            }
+                        }
+                    }
+                    (ok, closed)
+                })
+            })
+            .collect();
+        std::thread::yield_now();
+        sem.close();
+        let mut closed_total = 0;
+        for h in handles {
+            let (_, closed) = h.join().unwrap();
+            closed_total += closed;
+        }
+        assert_eq!(closed_total, 6, "every thread saw the close exactly once");
+        assert_eq!(
+            sem.available_permits(),
+            n,
+            "permits conserved through close"
+        );
+    }
+}

@@ -3,53 +3,75 @@
 //!
 //! # State
 //!
-//! One `std::sync::Mutex` guards `permits` (free permits), `closed`, and a FIFO
-//! [`WaitList`] of waiters, each asking for `needed` permits at once and ending as
-//! `Waiting`, `Granted` or `Closed`.
+//! * `state: AtomicUsize` = `permits << 2 | CLOSED | WAITERS`: the free permits, whether
+//!   the semaphore is closed, and whether the wait queue is non-empty.
+//! * `queue: std::sync::Mutex<WaitList<Waiter>>`: FIFO waiters, each asking for `needed`
+//!   permits at once and ending as `Waiting`, `Granted` or `Closed`.
 //!
-//! Invariant (fairness): a waiter is queued only if, at the time, the queue was non-empty or
-//! `permits < needed`. Permits are handed out strictly in queue order: while the head waiter
-//! cannot be served, nobody behind it is, and a new arrival never barges past a queued one.
-//! This is what makes `Mutex` FIFO-fair and `RwLock` writer-preferring without starvation
-//! (a writer asks for every permit; readers arriving after it queue behind it).
+//! Who may change `state`:
+//!
+//! * `WAITERS` and `CLOSED` are set and cleared only under the queue lock. Invariant:
+//!   `WAITERS` is set exactly when the queue has a linked node (checked at every unlock).
+//! * While `WAITERS` is clear, anyone may add permits (release) or take them (acquire)
+//!   with a CAS, without the lock: nobody is queued, so nobody can be overtaken.
+//! * While `WAITERS` is set, lock-free acquirers fail (fairness: queued waiters first) and
+//!   releasers take the lock, so permits change only under the lock.
+//!
+//! Invariant (fairness): permits are handed out strictly in queue order: while the head
+//! waiter cannot be served, nobody behind it is, and a new arrival never barges past a
+//! queued one. This makes `Mutex` FIFO-fair and `RwLock` writer-preferring without
+//! starvation (a writer asks for every permit; readers arriving after it queue behind it).
 //!
 //! # Protocols
 //!
-//! 1. *Acquire*: lock; closed → error; queue empty and enough permits → take them; else
-//!    link a node carrying the waker and return `Pending`.
-//! 2. *Release* (`release(n)`): lock; `permits += n`; then, while the head waiter's `needed`
-//!    fits, subtract it, unlink the head, mark it `Granted`, collect its waker; unlock;
-//!    wake. A granted waiter owns its permits from this moment on.
+//! 1. *Acquire*: a lock-free CAS takes the permits if `WAITERS` and `CLOSED` are clear and
+//!    enough are free. Otherwise lock the queue and retry in a CAS loop: closed → error;
+//!    enough permits and no waiters → take them; else set `WAITERS` (by CAS, so a release
+//!    that slipped in is noticed and retried) and link a node carrying the waker; unlock;
+//!    `Pending`. Once `WAITERS` is set, every release goes through the lock and sees the
+//!    node, so no wake-up can be lost.
+//! 2. *Release* (`release(n)`): while `WAITERS` is clear, CAS the permits up and stop.
+//!    Otherwise lock; add the permits; while the head waiter's `needed` fits, subtract it,
+//!    unlink the head, mark it `Granted`, collect its waker; clear `WAITERS` if the queue
+//!    emptied; unlock; wake. A granted waiter owns its permits from this moment on.
 //! 3. *Cancel* (the acquire future is dropped): lock; remove the node. If it was `Granted`,
 //!    its permits go back through step 2 (no permit is lost). If it was still `Waiting` and
 //!    was the head, the waiters behind it may now fit, so step 2 runs with `n = 0`.
-//! 4. *Close*: lock; set `closed`; unlink every waiter as `Closed`, collect wakers; unlock;
-//!    wake. Permits already held stay valid and are returned normally.
+//! 4. *Close*: lock; set `CLOSED`; unlink every waiter as `Closed`, clear `WAITERS`,
+//!    collect wakers; unlock; wake. Permits already held stay valid and are returned
+//!    normally.
 //!
-//! Wakers are always called after the mutex is released, and a poisoned mutex is recovered
+//! Memory ordering: every read-modify-write of `state` is `AcqRel` and loads are
+//! `Acquire`, so whatever a releaser did before giving a permit back happens-before what
+//! the next holder does after taking it (the `Mutex` data handoff). Hand-offs through the
+//! queue are ordered by the queue lock.
+//!
+//! Wakers are always called after the lock is released, and a poisoned lock is recovered
 //! (no user code runs under it, so its state is always consistent).
 
 use super::wait_list::WaitList;
 use super::{lock, wake_all};
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex as StdMutex;
 use std::task::{Context, Poll, Waker};
 
 /// The most permits a semaphore can hold; larger counts panic.
 pub(crate) const MAX_PERMITS: usize = usize::MAX >> 3;
 
+/// `state` bit: the wait queue has at least one linked node.
+const WAITERS: usize = 0b01;
+/// `state` bit: the semaphore is closed.
+const CLOSED: usize = 0b10;
+/// Permits are counted above the flag bits.
+const SHIFT: u32 = 2;
+
 /// A fair semaphore whose waiters may ask for several permits at once.
 #[derive(Debug)]
 pub(crate) struct RawSemaphore {
-    state: StdMutex<State>,
-}
-
-#[derive(Debug)]
-struct State {
-    permits: usize,
-    closed: bool,
-    waiters: WaitList<Waiter>,
+    state: AtomicUsize,
+    queue: StdMutex<WaitList<Waiter>>,
 }
 
 #[derive(Debug)]
@@ -74,30 +96,46 @@ pub(crate) enum TryAcquireFailure {
     NoPermits,
 }
 
+/// What the locked acquire path decided.
+enum Locked {
+    Acquired,
+    Closed,
+    Queued(usize),
+}
+
+fn permits_of(state: usize) -> usize {
+    state >> SHIFT
+}
+
 impl RawSemaphore {
     /// A semaphore holding `permits` permits.
     pub(crate) const fn new(permits: usize) -> Self {
         assert!(permits <= MAX_PERMITS, "semaphore permit count too large");
         RawSemaphore {
-            state: StdMutex::new(State {
-                permits,
-                closed: false,
-                waiters: WaitList::new(),
-            }),
+            state: AtomicUsize::new(permits << SHIFT),
+            queue: StdMutex::new(WaitList::new()),
         }
     }
 
-    /// Takes `n` permits if they are free and nobody is queued.
+    /// Takes `n` permits if they are free and nobody is queued (lock-free).
     pub(crate) fn try_acquire(&self, n: usize) -> Result<(), TryAcquireFailure> {
-        let mut st = lock(&self.state);
-        if st.closed {
-            return Err(TryAcquireFailure::Closed);
-        }
-        if st.waiters.is_empty() && st.permits >= n {
-            st.permits -= n;
-            Ok(())
-        } else {
-            Err(TryAcquireFailure::NoPermits)
+        let mut cur = self.state.load(Ordering::Acquire);
+        loop {
+            if cur & CLOSED != 0 {
+                return Err(TryAcquireFailure::Closed);
+            }
+            if cur & WAITERS != 0 || permits_of(cur) < n {
+                return Err(TryAcquireFailure::NoPermits);
+            }
+            match self.state.compare_exchange_weak(
+                cur,
+                cur - (n << SHIFT),
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return Ok(()),
+                Err(actual) => cur = actual,
+            }
         }
     }
 
@@ -110,36 +148,123 @@ impl RawSemaphore {
         }
     }
 
+    /// The locked half of protocol 1.
+    fn acquire_locked(&self, n: usize, waker: &Waker) -> Locked {
+        let mut queue = lock(&self.queue);
+        let mut cur = self.state.load(Ordering::Acquire);
+        loop {
+            if cur & CLOSED != 0 {
+                return Locked::Closed;
+            }
+            let (next, queue_it) = if cur & WAITERS == 0 && permits_of(cur) >= n {
+                (cur - (n << SHIFT), false)
+            } else {
+                (cur | WAITERS, true)
+            };
+            if next != cur {
+                if let Err(actual) =
+                    self.state
+                        .compare_exchange(cur, next, Ordering::AcqRel, Ordering::Acquire)
+                {
+                    cur = actual;
+                    continue;
+                }
+            }
+            if !queue_it {
+                return Locked::Acquired;
+            }
+            let waiter = Waiter {
+                needed: n,
+                status: Status::Waiting,
+            };
+            return Locked::Queued(queue.push_back(waiter, waker));
+        }
+    }
+
     /// Returns `n` permits and serves waiters (protocol 2).
     ///
     /// # Panics
     ///
     /// If the total would exceed [`MAX_PERMITS`].
     pub(crate) fn release(&self, n: usize) {
+        let mut cur = self.state.load(Ordering::Acquire);
+        while cur & WAITERS == 0 {
+            let next = self.add_permits(cur, n);
+            match self
+                .state
+                .compare_exchange_weak(cur, next, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => return,
+                Err(actual) => cur = actual,
+            }
+        }
         let mut wakers = Vec::new();
         {
-            let mut st = lock(&self.state);
-            let total = st.permits.checked_add(n).filter(|&t| t <= MAX_PERMITS);
-            let Some(total) = total else {
-                drop(st);
-                panic!("semaphore permit count overflow (more than {MAX_PERMITS} permits)");
-            };
-            st.permits = total;
-            st.grant(&mut wakers);
+            let mut queue = lock(&self.queue);
+            self.add_permits_locked(&mut queue, n, &mut wakers);
         }
         wake_all(wakers);
+    }
+
+    /// `cur` with `n` more permits.
+    ///
+    /// # Panics
+    ///
+    /// If the total would exceed [`MAX_PERMITS`].
+    fn add_permits(&self, cur: usize, n: usize) -> usize {
+        match permits_of(cur).checked_add(n) {
+            Some(total) if total <= MAX_PERMITS => cur + (n << SHIFT),
+            _ => panic!("semaphore permit count overflow (more than {MAX_PERMITS} permits)"),
+        }
+    }
+
+    /// Protocol 2 under the lock: add `n` permits, serve the queue in order, keep `WAITERS`
+    /// in step with the queue.
+    fn add_permits_locked(&self, queue: &mut WaitList<Waiter>, n: usize, wakers: &mut Vec<Waker>) {
+        let mut cur = self.state.load(Ordering::Acquire);
+        // Lock-free releasers may still add permits (while WAITERS is clear), so use CAS.
+        let mut avail = loop {
+            let next = self.add_permits(cur, n);
+            match self
+                .state
+                .compare_exchange(cur, next, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => break permits_of(next),
+                Err(actual) => cur = actual,
+            }
+        };
+        while let Some(key) = queue.front() {
+            let needed = queue.data(key).needed;
+            if avail < needed {
+                break;
+            }
+            // WAITERS is set (the queue is non-empty), so only lock holders change permits.
+            self.state.fetch_sub(needed << SHIFT, Ordering::AcqRel);
+            avail -= needed;
+            queue.pop_front();
+            queue.data_mut(key).status = Status::Granted;
+            wakers.extend(queue.take_waker(key));
+        }
+        self.sync_waiters_bit(queue);
+    }
+
+    /// Clears `WAITERS` if the queue has emptied (under the lock).
+    fn sync_waiters_bit(&self, queue: &WaitList<Waiter>) {
+        if queue.is_empty() {
+            self.state.fetch_and(!WAITERS, Ordering::AcqRel);
+        }
     }
 
     /// Closes the semaphore (protocol 4); returns whether this call closed it.
     pub(crate) fn close(&self) -> bool {
         let mut wakers = Vec::new();
         {
-            let mut st = lock(&self.state);
-            if st.closed {
+            let mut queue = lock(&self.queue);
+            if self.state.fetch_or(CLOSED, Ordering::AcqRel) & CLOSED != 0 {
                 return false;
             }
-            st.closed = true;
-            st.waiters.drain(&mut wakers, |w| w.status = Status::Closed);
+            queue.drain(&mut wakers, |w| w.status = Status::Closed);
+            self.sync_waiters_bit(&queue);
         }
         wake_all(wakers);
         true
@@ -147,34 +272,18 @@ impl RawSemaphore {
 
     /// Whether [`close`](Self::close) was called.
     pub(crate) fn is_closed(&self) -> bool {
-        lock(&self.state).closed
+        self.state.load(Ordering::Acquire) & CLOSED != 0
     }
 
     /// Free permits right now.
     pub(crate) fn available_permits(&self) -> usize {
-        lock(&self.state).permits
+        permits_of(self.state.load(Ordering::Acquire))
     }
 
     /// Number of queued waiters right now (for tests and diagnostics).
     #[cfg(test)]
     pub(crate) fn waiter_count(&self) -> usize {
-        lock(&self.state).waiters.len()
-    }
-}
-
-impl State {
-    /// Serves queued waiters in order while the head fits (protocol 2, under the lock).
-    fn grant(&mut self, wakers: &mut Vec<Waker>) {
-        while let Some(key) = self.waiters.front() {
-            let needed = self.waiters.data(key).needed;
-            if self.permits < needed {
-                break;
-            }
-            self.permits -= needed;
-            self.waiters.pop_front();
-            self.waiters.data_mut(key).status = Status::Granted;
-            wakers.extend(self.waiters.take_waker(key));
-        }
+        lock(&self.queue).len()
     }
 }
 
@@ -195,38 +304,34 @@ impl Future for Acquire<'_> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
-        let mut st = lock(&this.sem.state);
         if let Some(key) = this.key {
-            return match st.waiters.data(key).status {
-                Status::Waiting => {
-                    st.waiters.set_waker(key, cx.waker());
-                    Poll::Pending
-                }
-                Status::Granted => {
-                    st.waiters.remove(key);
-                    this.key = None;
-                    Poll::Ready(Ok(()))
-                }
-                Status::Closed => {
-                    st.waiters.remove(key);
-                    this.key = None;
-                    Poll::Ready(Err(()))
-                }
-            };
+            let mut queue = lock(&this.sem.queue);
+            let status = queue.data(key).status;
+            if status == Status::Waiting {
+                queue.set_waker(key, cx.waker());
+                return Poll::Pending;
+            }
+            queue.remove(key);
+            this.key = None;
+            return Poll::Ready(if status == Status::Granted {
+                Ok(())
+            } else {
+                Err(())
+            });
         }
-        if st.closed {
-            return Poll::Ready(Err(()));
+        match this.sem.try_acquire(this.needed) {
+            Ok(()) => return Poll::Ready(Ok(())),
+            Err(TryAcquireFailure::Closed) => return Poll::Ready(Err(())),
+            Err(TryAcquireFailure::NoPermits) => {}
         }
-        if st.waiters.is_empty() && st.permits >= this.needed {
-            st.permits -= this.needed;
-            return Poll::Ready(Ok(()));
+        match this.sem.acquire_locked(this.needed, cx.waker()) {
+            Locked::Acquired => Poll::Ready(Ok(())),
+            Locked::Closed => Poll::Ready(Err(())),
+            Locked::Queued(key) => {
+                this.key = Some(key);
+                Poll::Pending
+            }
         }
-        let waiter = Waiter {
-            needed: this.needed,
-            status: Status::Waiting,
-        };
-        this.key = Some(st.waiters.push_back(waiter, cx.waker()));
-        Poll::Pending
     }
 }
 
@@ -235,16 +340,18 @@ impl Drop for Acquire<'_> {
         let Some(key) = self.key.take() else { return };
         let mut wakers = Vec::new();
         {
-            let mut st = lock(&self.sem.state);
-            let was_head = st.waiters.front() == Some(key);
-            let (waiter, _) = st.waiters.remove(key);
+            let mut queue = lock(&self.sem.queue);
+            let was_head = queue.front() == Some(key);
+            let (waiter, _) = queue.remove(key);
             match waiter.status {
                 Status::Granted => {
-                    st.permits += waiter.needed;
-                    st.grant(&mut wakers);
+                    self.sem
+                        .add_permits_locked(&mut queue, waiter.needed, &mut wakers)
                 }
-                Status::Waiting if was_head => st.grant(&mut wakers),
-                Status::Waiting | Status::Closed => {}
+                Status::Waiting if was_head => {
+                    self.sem.add_permits_locked(&mut queue, 0, &mut wakers)
+                }
+                Status::Waiting | Status::Closed => self.sem.sync_waiters_bit(&queue),
             }
         }
         wake_all(wakers);
