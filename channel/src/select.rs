@@ -428,7 +428,15 @@ fn next_random(state: &mut u64) -> u64 {
     x.wrapping_mul(0x2545_F491_4F6C_DD1D)
 }
 
+/// Under loom every execution must be deterministic (replayed paths must make the same
+/// choices), so the arm order comes from a fixed seed.
+#[cfg(loom)]
+fn seed() -> u64 {
+    0x9E37_79B9_7F4A_7C15
+}
+
 /// A per-select seed: a thread-local counter mixed with the thread's own state.
+#[cfg(not(loom))]
 fn seed() -> u64 {
     std::thread_local! {
         static NEXT: core::cell::Cell<u64> = core::cell::Cell::new({

@@ -1,0 +1,202 @@
+//! loom models of the channel and select protocols. Run with
+//! `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 cargo test -p waza-channel --release --test loom`.
+#![cfg(loom)]
+
+#[path = "support/hand_select.rs"]
+#[macro_use]
+mod hand_select;
+
+use std::future::Future;
+use std::pin::pin;
+use std::task::{Context, Poll};
+
+use futures::task::noop_waker;
+use loom::future::block_on;
+use loom::thread;
+use waza_channel::{bounded, rendezvous, unbounded, Receiver, TryRecvError};
+
+fn drain<T>(rx: &Receiver<T>) -> Vec<T> {
+    let mut out = Vec::new();
+    while let Ok(v) = rx.try_recv() {
+        out.push(v);
+    }
+    out
+}
+
+#[test]
+fn rendezvous_send_recv() {
+    loom::model(|| {
+        let (tx, rx) = rendezvous();
+        let t = thread::spawn(move || block_on(tx.send(1)));
+        assert_eq!(block_on(rx.recv()), Some(1));
+        assert_eq!(t.join().unwrap(), Ok(()));
+    });
+}
+
+#[test]
+fn bounded_two_senders_one_receiver() {
+    loom::model(|| {
+        let (tx, rx) = bounded(1);
+        let tx2 = tx.clone();
+        let t1 = thread::spawn(move || block_on(tx.send(1)));
+        let t2 = thread::spawn(move || block_on(tx2.send(2)));
+        let mut got = vec![block_on(rx.recv()).unwrap(), block_on(rx.recv()).unwrap()];
+        got.sort();
+        assert_eq!(got, [1, 2]);
+        assert_eq!(block_on(rx.recv()), None);
+        t1.join().unwrap().unwrap();
+        t2.join().unwrap().unwrap();
+    });
+}
+
+#[test]
+fn unbounded_send_close_drain() {
+    loom::model(|| {
+        let (tx, rx) = unbounded();
+        let tx2 = tx.clone();
+        let t = thread::spawn(move || tx2.try_send(1).is_ok());
+        let closer = thread::spawn(move || tx.close());
+        let sent = t.join().unwrap();
+        assert!(closer.join().unwrap());
+        let got: Vec<i32> = std::iter::from_fn(|| block_on(rx.recv())).collect();
+        assert_eq!(got, if sent { vec![1] } else { vec![] });
+    });
+}
+
+#[test]
+fn close_races_a_waiting_rendezvous_send() {
+    loom::model(|| {
+        let (tx, rx) = rendezvous();
+        let rx2 = rx.clone();
+        let sender = thread::spawn(move || block_on(tx.send(7)));
+        let closer = thread::spawn(move || rx2.close());
+        let got = block_on(rx.recv());
+        closer.join().unwrap();
+        let sent = sender.join().unwrap();
+        // Delivered exactly when the send reports success.
+        assert_eq!(got.is_some(), sent.is_ok());
+        if let Err(e) = sent {
+            assert_eq!(e.0, 7, "a failed send gets its own value back");
+        }
+    });
+}
+
+/// A receiver gives up on its recv future after one poll while a sender hands it a
+/// value: the value is returned or given back, never lost.
+#[test]
+fn cancelled_recv_gives_back() {
+    loom::model(|| {
+        let (tx, rx) = rendezvous::<u32>();
+        let rx2 = rx.clone();
+        let receiver = thread::spawn(move || {
+            let waker = noop_waker();
+            let mut cx = Context::from_waker(&waker);
+            let mut recv = pin!(rx2.recv());
+            match recv.as_mut().poll(&mut cx) {
+                Poll::Ready(v) => v,
+                Poll::Pending => {
+                    thread::yield_now();
+                    match recv.as_mut().poll(&mut cx) {
+                        Poll::Ready(v) => v,
+                        Poll::Pending => None, // dropped here
+                    }
+                }
+            }
+        });
+        let sent = tx.try_send(5).is_ok();
+        let took = receiver.join().unwrap();
+        let left = drain(&rx);
+        let delivered = took.into_iter().chain(left).collect::<Vec<_>>();
+        assert_eq!(delivered, if sent { vec![5] } else { vec![] });
+    });
+}
+
+/// A cancelled receiver's give-back races a new receiver: exactly one gets the value.
+#[test]
+fn give_back_races_a_new_receiver() {
+    loom::model(|| {
+        let (tx, rx) = unbounded::<u32>();
+        let rx2 = rx.clone();
+        let waker = noop_waker();
+        let mut cx = Context::from_waker(&waker);
+        let mut first = Box::pin(rx.recv());
+        assert!(first.as_mut().poll(&mut cx).is_pending());
+        tx.try_send(1).unwrap(); // handed to `first`
+        let other = thread::spawn(move || match rx2.try_recv() {
+            Ok(v) => Some(v),
+            Err(TryRecvError::Empty) => None,
+            Err(TryRecvError::Closed) => unreachable!(),
+        });
+        drop(first); // give back
+        let got_other = other.join().unwrap();
+        let left = drain(&rx);
+        assert_eq!(got_other.into_iter().chain(left).collect::<Vec<_>>(), [1]);
+    });
+}
+
+/// Two counterparties race to claim a waiting select while the owner re-polls and then
+/// drops it: at most one arm takes effect and no value is lost.
+#[test]
+fn select_claim_vs_owner_repoll_vs_drop() {
+    loom::model(|| {
+        let (a_tx, a_rx) = rendezvous::<u32>();
+        let (b_tx, b_rx) = rendezvous::<u32>();
+        let (a_rx2, b_rx2) = (a_rx.clone(), b_rx.clone());
+        let owner = thread::spawn(move || {
+            let waker = noop_waker();
+            let mut cx = Context::from_waker(&waker);
+            let mut sel = pin!(async {
+                select2! { biased: false, default: false;
+                    v = a_rx2.recv(), if true => v,
+                    v = b_rx2.recv(), if true => v,
+                    default => unreachable!(),
+                }
+            });
+            for _ in 0..2 {
+                if let Poll::Ready(v) = sel.as_mut().poll(&mut cx) {
+                    return v;
+                }
+            }
+            None // dropped while waiting or selected
+        });
+        let a_sent = thread::spawn(move || a_tx.try_send(1).is_ok());
+        let b_sent = b_tx.try_send(2).is_ok();
+        let a_sent = a_sent.join().unwrap();
+        let took = owner.join().unwrap();
+        assert!(!(a_sent && b_sent), "both arms of one select took effect");
+        let mut delivered: Vec<u32> = took.into_iter().collect();
+        delivered.extend(drain(&a_rx));
+        delivered.extend(drain(&b_rx));
+        let expected: Vec<u32> = [(a_sent, 1), (b_sent, 2)]
+            .into_iter()
+            .filter_map(|(s, v)| s.then_some(v))
+            .collect();
+        assert_eq!(delivered, expected);
+    });
+}
+
+/// Two selects on opposite ends of a rendezvous channel always pair.
+#[test]
+fn opposite_selects_pair() {
+    loom::model(|| {
+        let (tx, rx) = rendezvous::<u32>();
+        let t = thread::spawn(move || {
+            block_on(async {
+                select2! { biased: false, default: false;
+                    r = tx.send(3), if true => r.is_ok(),
+                    _ = std::future::pending::<()>(), if true => false,
+                    default => unreachable!(),
+                }
+            })
+        });
+        let got = block_on(async {
+            select2! { biased: false, default: false;
+                v = rx.recv(), if true => v,
+                _ = std::future::pending::<()>(), if true => None,
+                default => unreachable!(),
+            }
+        });
+        assert_eq!(got, Some(3));
+        assert!(t.join().unwrap());
+    });
+}
