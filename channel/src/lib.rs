@@ -119,12 +119,12 @@ fn pair<T>(chan: Chan<T>) -> (Sender<T>, Receiver<T>) {
 /// Support for the code that [`select!`] expands to. Not a public API.
 #[doc(hidden)]
 pub mod __private {
-    // pub use waza_macros::select_internal; // wired by the lead once the macro exists
     pub use crate::select::{
         ArmCx, ArmPoll, ChannelArmTag, ChannelKind, FutureArmTag, FutureKind, Select, SelectArm,
         SelectOutcome,
     };
     pub use core::future::poll_fn;
+    pub use waza_macros::select_internal;
 }
 
 /// Go's `select`: waits on several channel operations and futures, runs the one arm that
@@ -140,7 +140,33 @@ pub mod __private {
 /// }
 /// ```
 ///
-/// Exactly one arm takes effect: losing send/recv arms send and take nothing.
+/// Exactly one arm takes effect: losing send/recv arms send and take nothing (a losing
+/// send arm's value is dropped with the select, as in Go).
+///
+/// # Panics
+///
+/// If every arm is disabled (precondition false or pattern mismatch) and there is no
+/// `default` arm.
+///
+/// # Examples
+///
+/// ```
+/// futures::executor::block_on(async {
+///     let (tx, rx) = waza_channel::bounded(1);
+///     let (_quit_tx, quit_rx) = waza_channel::rendezvous::<()>();
+///     tx.send(1).await.unwrap();
+///     let got = waza_channel::select! {
+///         Some(v) = rx.recv() => v,
+///         _ = quit_rx.recv() => -1,
+///     };
+///     assert_eq!(got, 1);
+///     let none = waza_channel::select! {
+///         v = rx.recv() => v,
+///         default => None,
+///     };
+///     assert_eq!(none, None, "nothing ready: default ran, nothing was taken");
+/// });
+/// ```
 #[macro_export]
 macro_rules! select {
     ($($tokens:tt)*) => { $crate::__private::select_internal! { crate = $crate; $($tokens)* } };
