@@ -65,8 +65,9 @@ struct TimerState {
 pub(crate) struct Entry {
     fired: bool,
     waker: Option<Waker>,
-    /// `Some` for `after`/`tick` timers (owned by the wheel).
-    chan: Option<ChanTimer>,
+    /// `Some` for `after`/`tick` timers (owned by the wheel); boxed to keep `Sleep`
+    /// entries small.
+    chan: Option<Box<ChanTimer>>,
 }
 
 /// The payload of an `after`/`tick` timer.
@@ -165,7 +166,7 @@ impl TimerHandle {
         let key = st.wheel.alloc(Entry {
             fired: false,
             waker: None,
-            chan: Some(ChanTimer { tx, period }),
+            chan: Some(Box::new(ChanTimer { tx, period })),
         });
         st.schedule(key, tick).unwrap_or(false)
     }
@@ -333,6 +334,13 @@ mod tests {
     struct Noop;
     impl Wake for Noop {
         fn wake(self: Arc<Self>) {}
+    }
+
+    #[test]
+    fn a_sleep_entry_stays_small() {
+        // One million pending sleeps cost about this many bytes each in the wheel.
+        let size = Wheel::<Entry>::entry_size();
+        assert!(size <= 64, "wheel entry is {size} bytes");
     }
 
     #[test]

@@ -51,8 +51,8 @@ const TOP_SLOT: u64 = 1 << (SLOT_BITS as u64 * (LEVELS as u64 - 1));
 /// A deadline at least this far from `elapsed` may be clamped (63 top-level slots).
 #[cfg(test)]
 const MIN_RANGE: u64 = 63 * TOP_SLOT;
-/// "No link" marker for the intrusive slot lists.
-const NIL: usize = usize::MAX;
+/// "No link" marker for the intrusive slot lists (links are `u32` to keep entries small).
+const NIL: u32 = u32::MAX;
 
 /// The deadline was not in the future of the wheel: the caller should fire it now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,15 +68,15 @@ struct Node<T> {
     level: u8,
     /// Whether the node is in a slot list.
     linked: bool,
-    prev: usize,
-    next: usize,
+    prev: u32,
+    next: u32,
     data: T,
 }
 
 /// One level: 64 list heads and a bitmap of the non-empty ones.
 struct Level {
     occupied: u64,
-    heads: [usize; 64],
+    heads: [u32; 64],
 }
 
 impl Level {
@@ -135,7 +135,12 @@ impl<T> Wheel<T> {
     }
 
     /// Stores `data` unscheduled and returns its key.
+    ///
+    /// # Panics
+    ///
+    /// With more than `u32::MAX - 1` entries (links are 32-bit).
     pub(crate) fn alloc(&mut self, data: T) -> usize {
+        assert!(self.nodes.len() < NIL as usize, "timer wheel full");
         self.nodes.insert(Node {
             deadline: 0,
             slot_tick: 0,
@@ -247,9 +252,10 @@ impl<T> Wheel<T> {
         let (level, slot) = self.lowest_occupied();
         debug_assert!(start >= self.elapsed);
         self.elapsed = start;
-        let mut key = std::mem::replace(&mut self.levels[level].heads[slot], NIL);
+        let mut link = std::mem::replace(&mut self.levels[level].heads[slot], NIL);
         self.levels[level].occupied &= !(1 << slot);
-        while key != NIL {
+        while link != NIL {
+            let key = link as usize;
             let node = &mut self.nodes[key];
             let next = node.next;
             node.linked = false;
@@ -262,7 +268,7 @@ impl<T> Wheel<T> {
             } else {
                 self.link(key, deadline, deadline);
             }
-            key = next;
+            link = next;
         }
     }
 
@@ -286,7 +292,7 @@ impl<T> Wheel<T> {
         let (level, slot) = position(self.elapsed, slot_tick);
         let head = self.levels[level].heads[slot];
         if head != NIL {
-            self.nodes[head].prev = key;
+            self.nodes[head as usize].prev = key as u32;
         }
         let node = &mut self.nodes[key];
         node.deadline = deadline;
@@ -295,7 +301,7 @@ impl<T> Wheel<T> {
         node.linked = true;
         node.prev = NIL;
         node.next = head;
-        self.levels[level].heads[slot] = key;
+        self.levels[level].heads[slot] = key as u32;
         self.levels[level].occupied |= 1 << slot;
         self.linked += 1;
     }
@@ -310,16 +316,23 @@ impl<T> Wheel<T> {
         node.next = NIL;
         self.linked -= 1;
         if next != NIL {
-            self.nodes[next].prev = prev;
+            self.nodes[next as usize].prev = prev;
         }
         if prev != NIL {
-            self.nodes[prev].next = next;
+            self.nodes[prev as usize].next = next;
         } else {
             self.levels[level].heads[slot] = next;
             if next == NIL {
                 self.levels[level].occupied &= !(1 << slot);
             }
         }
+    }
+
+    /// Bytes one stored entry takes in the slab (memory accounting in tests).
+    #[cfg(test)]
+    pub(crate) fn entry_size() -> usize {
+        // Slab slots are an enum of a free-list link or the node, like this `Option`.
+        std::mem::size_of::<Option<Node<T>>>()
     }
 
     /// Unschedules every entry and calls `f` on each stored payload (used at shutdown).
