@@ -149,6 +149,37 @@ impl<E: mio::event::Source> PollIo<E> {
         }
     }
 
+    /// Runs `op` once if the source is ready in `dir`, without waiting.
+    ///
+    /// `WouldBlock` if it is not ready (or `op` would block; the readiness is then cleared
+    /// as in step 4).
+    pub(crate) fn try_io<R>(
+        &self,
+        dir: Direction,
+        op: impl FnOnce(&E) -> io::Result<R>,
+    ) -> io::Result<R> {
+        let Some(ev) = self.reg.io.ready_now(dir) else {
+            return Err(io::ErrorKind::WouldBlock.into());
+        };
+        if ev.is_shutdown() {
+            return Err(shutdown_error());
+        }
+        let res = op(self.get_ref());
+        if matches!(&res, Err(e) if e.kind() == io::ErrorKind::WouldBlock) {
+            self.reg.clear_readiness(ev);
+        }
+        res
+    }
+
+    /// Waits until the source is ready in `dir` (it may still turn out to would-block).
+    pub(crate) async fn ready(&self, dir: Direction) -> io::Result<()> {
+        let ev = std::future::poll_fn(|cx| self.reg.poll_ready(cx, dir)).await;
+        if ev.is_shutdown() {
+            return Err(shutdown_error());
+        }
+        Ok(())
+    }
+
     /// Async form of [`PollIo::poll_io`].
     ///
     /// # Cancel safety

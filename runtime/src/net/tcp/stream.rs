@@ -179,6 +179,53 @@ impl TcpStream {
         self.io.io(Direction::Read, |s| s.peek(buf)).await
     }
 
+    /// Waits until the stream may be readable (data, end-of-file or an error).
+    ///
+    /// Readiness can be spurious: follow with [`TcpStream::try_read`] and handle
+    /// `WouldBlock` by waiting again.
+    ///
+    /// # Errors
+    ///
+    /// If the runtime shut down.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe.
+    pub async fn readable(&self) -> io::Result<()> {
+        self.io.ready(Direction::Read).await
+    }
+
+    /// Waits until the stream may be writable.
+    ///
+    /// # Errors
+    ///
+    /// If the runtime shut down.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe.
+    pub async fn writable(&self) -> io::Result<()> {
+        self.io.ready(Direction::Write).await
+    }
+
+    /// Reads without waiting: `WouldBlock` if no data is available now.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock`, or the OS error.
+    pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.io.try_io(Direction::Read, |mut s| s.read(buf))
+    }
+
+    /// Writes without waiting: `WouldBlock` if the send buffer is full now.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock`, or the OS error.
+    pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+        self.io.try_io(Direction::Write, |mut s| s.write(buf))
+    }
+
     /// Splits the stream into owned read and write halves usable from different tasks.
     ///
     /// Dropping the write half shuts down the write direction (the peer sees end-of-file).
