@@ -200,3 +200,65 @@ fn opposite_selects_pair() {
         assert!(t.join().unwrap());
     });
 }
+
+/// A sender waits on a full bounded channel while another thread closes it: the waiting
+/// value is either delivered (after the buffered one) or handed back, never both.
+#[test]
+fn bounded_close_races_a_waiting_sender() {
+    loom::model(|| {
+        let (tx, rx) = bounded(1);
+        tx.try_send(1).unwrap();
+        let tx2 = tx.clone();
+        let sender = thread::spawn(move || block_on(tx2.send(2)));
+        let closer = thread::spawn(move || tx.close());
+        let got: Vec<i32> = std::iter::from_fn(|| block_on(rx.recv())).collect();
+        assert!(closer.join().unwrap());
+        match sender.join().unwrap() {
+            Ok(()) => assert_eq!(got, [1, 2]),
+            Err(e) => {
+                assert_eq!(e.0, 2);
+                assert_eq!(got, [1]);
+            }
+        }
+    });
+}
+
+/// A select's send arm on a rendezvous channel races a receiver while the select is
+/// dropped after at most two polls: the value is delivered at most once, and a select
+/// that reports success really delivered it.
+#[test]
+fn select_send_arm_cancelled_delivers_at_most_once() {
+    loom::model(|| {
+        let (tx, rx) = rendezvous::<u32>();
+        let (_idle_tx, idle_rx) = rendezvous::<u32>();
+        let owner = thread::spawn(move || {
+            let waker = noop_waker();
+            let mut cx = Context::from_waker(&waker);
+            let mut sel = pin!(async {
+                select2! { biased: false, default: false;
+                    r = tx.send(5), if true => r.is_ok(),
+                    _ = idle_rx.recv(), if true => false,
+                    default => unreachable!(),
+                }
+            });
+            for _ in 0..2 {
+                if let Poll::Ready(ok) = sel.as_mut().poll(&mut cx) {
+                    return Some(ok);
+                }
+            }
+            None
+        });
+        let first = rx.try_recv();
+        let reported = owner.join().unwrap();
+        let second = rx.try_recv();
+        let delivered = [first, second].iter().filter(|r| r.is_ok()).count();
+        assert!(delivered <= 1, "delivered twice");
+        if reported == Some(true) {
+            assert_eq!(first, Ok(5), "reported sent but not received");
+        }
+        assert!(
+            second.is_err(),
+            "a select never leaves its send value behind"
+        );
+    });
+}

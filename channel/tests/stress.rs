@@ -26,7 +26,7 @@ fn per_producer() -> usize {
     if cfg!(debug_assertions) {
         300
     } else {
-        20_000
+        50_000
     }
 }
 
