@@ -46,6 +46,25 @@
 //! });
 //! ```
 
+//!
+//! Handles are `Send + Sync` only for `T: Send`, so a channel of `Rc`s stays on one
+//! thread:
+//!
+//! ```compile_fail
+//! let (tx, _rx) = waza_channel::unbounded::<std::rc::Rc<u8>>();
+//! std::thread::spawn(move || drop(tx));
+//! ```
+//!
+//! A `Send` future borrows its sender, so the sender cannot be dropped while it is
+//! pending:
+//!
+//! ```compile_fail
+//! let (tx, _rx) = waza_channel::bounded::<u8>(1);
+//! let fut = tx.send(1);
+//! drop(tx);
+//! drop(fut);
+//! ```
+
 #![warn(missing_docs)]
 
 mod blocking;
