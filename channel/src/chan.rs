@@ -38,6 +38,7 @@ use std::fmt;
 
 use core::task::{Poll, Waker};
 
+use crate::debug::WaitOp;
 use crate::loom::{lock, AtomicBool, AtomicUsize, Mutex, Ordering};
 use crate::select::SelectCell;
 use crate::waiters::{Claimed, Owner, Queue, Status, Waiters};
@@ -51,6 +52,8 @@ pub(crate) struct Chan<T> {
     closed: AtomicBool,
     pub(crate) senders: AtomicUsize,
     pub(crate) receivers: AtomicUsize,
+    /// Process-unique id, for wait reasons and `Debug`.
+    id: u64,
 }
 
 struct State<T> {
@@ -211,11 +214,22 @@ impl<T> Chan<T> {
             closed: AtomicBool::new(false),
             senders: AtomicUsize::new(1),
             receivers: AtomicUsize::new(1),
+            id: crate::debug::next_chan_id(),
         }
     }
 
     pub(crate) fn capacity(&self) -> Option<usize> {
         self.cap
+    }
+
+    /// Reports that a task now waits to `op` on this channel (see [`crate::debug`]).
+    pub(crate) fn report_wait(&self, op: WaitOp) {
+        let flavour = match self.cap {
+            None => "unbounded",
+            Some(0) => "rendezvous",
+            Some(_) => "bounded",
+        };
+        crate::debug::report(op, Some((self.id, flavour)));
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -520,6 +534,7 @@ fn update_waker(owner: &mut Owner, w: &Waker) {
 impl<T> fmt::Debug for Chan<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Chan")
+            .field("id", &self.id)
             .field("capacity", &self.cap)
             .field("closed", &self.is_closed())
             .finish_non_exhaustive()

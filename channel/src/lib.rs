@@ -70,6 +70,7 @@
 mod blocking;
 mod chan;
 pub mod coop;
+pub mod debug;
 mod error;
 mod loom;
 mod receiver;

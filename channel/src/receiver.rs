@@ -8,6 +8,7 @@ use core::task::{Context, Poll};
 use futures_core::{FusedStream, Stream};
 
 use crate::chan::{Chan, Party, RecvOp, TryRecv};
+use crate::debug::WaitOp;
 use crate::loom::{Arc, Ordering};
 use crate::select::{sealed::ChannelOp, ArmCx, ChannelArmTag};
 use crate::TryRecvError;
@@ -198,8 +199,10 @@ impl<T> Stream for Receiver<T> {
             return Poll::Pending;
         }
         let r = this.stream.poll(&this.chan, Party::Solo(cx.waker()));
-        if let Poll::Ready(None) = r {
-            this.terminated = true;
+        match r {
+            Poll::Ready(None) => this.terminated = true,
+            Poll::Pending => this.chan.report_wait(WaitOp::Recv),
+            Poll::Ready(Some(_)) => {}
         }
         r
     }
@@ -228,7 +231,11 @@ impl<T> Future for Recv<'_, T> {
         if crate::coop::poll_proceed(cx).is_pending() {
             return Poll::Pending;
         }
-        this.op.poll(this.chan, Party::Solo(cx.waker()))
+        let r = this.op.poll(this.chan, Party::Solo(cx.waker()));
+        if r.is_pending() {
+            this.chan.report_wait(WaitOp::Recv);
+        }
+        r
     }
 }
 

@@ -317,7 +317,10 @@ impl Select {
                     this.cell.finish();
                     return Poll::Ready(outcome);
                 }
-                None if this.cell.publish(cx.waker()) => return Poll::Pending,
+                None if this.cell.publish(cx.waker()) => {
+                    crate::debug::report(crate::debug::WaitOp::Select, None);
+                    return Poll::Pending;
+                }
                 None => {}
             }
         }

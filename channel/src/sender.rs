@@ -6,6 +6,7 @@ use core::pin::Pin;
 use core::task::{Context, Poll};
 
 use crate::chan::{Chan, Party, SendOp, TrySend};
+use crate::debug::WaitOp;
 use crate::loom::{Arc, Ordering};
 use crate::select::{sealed::ChannelOp, ArmCx, ChannelArmTag};
 use crate::{SendError, TrySendError};
@@ -217,7 +218,11 @@ impl<T> Future for Send<'_, T> {
         if crate::coop::poll_proceed(cx).is_pending() {
             return Poll::Pending;
         }
-        this.op.poll(this.chan, Party::Solo(cx.waker()))
+        let r = this.op.poll(this.chan, Party::Solo(cx.waker()));
+        if r.is_pending() {
+            this.chan.report_wait(WaitOp::Send);
+        }
+        r
     }
 }
 
@@ -273,6 +278,8 @@ impl<T> SendSink<T> {
         let r = op.poll(&self.sender.chan, Party::Solo(cx.waker()));
         if r.is_ready() {
             self.op = None;
+        } else {
+            self.sender.chan.report_wait(WaitOp::Send);
         }
         r
     }

@@ -375,3 +375,34 @@ fn errors_display_and_compare() {
     assert!(boxed.source().is_none());
     let _ = assert_ready!(spawn(async { 1 }).poll());
 }
+
+#[test]
+fn wait_hook_reports_what_a_task_waits_on() {
+    std::thread_local! {
+        static SEEN: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    fn record(reason: &debug::WaitReason) {
+        SEEN.with(|s| s.borrow_mut().push(reason.to_string()));
+    }
+    let (tx, rx) = rendezvous::<u8>();
+    let (btx, _brx) = bounded::<u8>(1);
+    btx.try_send(0).unwrap();
+    debug::set_wait_hook(Some(record));
+    let mut r = spawn(rx.recv());
+    assert_pending!(r.poll());
+    let mut s = spawn(btx.send(1));
+    assert_pending!(s.poll());
+    tx.try_send(5).unwrap();
+    assert_ready_eq!(r.poll(), Some(5));
+    debug::set_wait_hook(None);
+    assert_pending!(s.poll());
+    let seen = SEEN.with(|s| s.take());
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    assert!(seen[0].starts_with("recv on chan#") && seen[0].ends_with("(rendezvous)"));
+    assert!(seen[1].starts_with("send on chan#") && seen[1].ends_with("(bounded)"));
+    assert_ne!(
+        seen[0],
+        seen[1].replace("send", "recv"),
+        "distinct channel ids"
+    );
+}
