@@ -1,0 +1,89 @@
+//! Wait reasons for Go-style task dumps ("recv on chan#3 (rendezvous)").
+//!
+//! A runtime installs a per-thread [`WaitHook`] on its worker threads. Whenever an async
+//! channel operation or a select returns `Pending` because it now waits, it calls the
+//! hook with a [`WaitReason`]; the runtime records it for the task being polled (and
+//! forgets it when the task is polled again). Without a hook nothing happens. Every
+//! channel gets a process-unique id at creation for these messages.
+
+use core::cell::Cell;
+use core::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// What a task waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum WaitOp {
+    /// A send on a channel.
+    Send,
+    /// A receive on a channel.
+    Recv,
+    /// A `select!` over several arms.
+    Select,
+}
+
+/// Why a task is parked in a channel operation.
+///
+/// # Examples
+///
+/// ```
+/// use waza_channel::debug::{WaitOp, WaitReason};
+/// let r = WaitReason { op: WaitOp::Recv, chan: Some((3, "rendezvous")) };
+/// assert_eq!(r.to_string(), "recv on chan#3 (rendezvous)");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct WaitReason {
+    /// The operation.
+    pub op: WaitOp,
+    /// Channel id and flavour (`"bounded"`, `"unbounded"`, `"rendezvous"`); `None` for
+    /// a select.
+    pub chan: Option<(u64, &'static str)>,
+}
+
+impl fmt::Display for WaitReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let op = match self.op {
+            WaitOp::Send => "send",
+            WaitOp::Recv => "recv",
+            WaitOp::Select => "select",
+        };
+        match self.chan {
+            Some((id, flavour)) => write!(f, "{op} on chan#{id} ({flavour})"),
+            None => f.write_str(op),
+        }
+    }
+}
+
+/// Per-thread hook a runtime installs to learn why the task being polled waits.
+pub type WaitHook = fn(&WaitReason);
+
+std::thread_local! {
+    static HOOK: Cell<Option<WaitHook>> = const { Cell::new(None) };
+}
+
+/// Installs (or with `None` removes) the wait hook for the current thread.
+///
+/// # Examples
+///
+/// ```
+/// fn record(reason: &waza_channel::debug::WaitReason) {
+///     println!("task waits: {reason}");
+/// }
+/// waza_channel::debug::set_wait_hook(Some(record));
+/// waza_channel::debug::set_wait_hook(None);
+/// ```
+pub fn set_wait_hook(hook: Option<WaitHook>) {
+    HOOK.with(|h| h.set(hook));
+}
+
+/// Reports a wait to the hook, if one is installed.
+pub(crate) fn report(op: WaitOp, chan: Option<(u64, &'static str)>) {
+    if let Some(hook) = HOOK.with(|h| h.get()) {
+        hook(&WaitReason { op, chan });
+    }
+}
+
+/// A fresh, process-unique channel id (starting at 1).
+pub(crate) fn next_chan_id() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
