@@ -376,7 +376,10 @@ impl<T> SendOp<T> {
                 update_waker(&mut node.owner, w);
                 (Poll::Pending, None)
             }
-            (Status::Waiting, Party::Select { .. }) => self.retry_node(st, cap, key, party),
+            (Status::Waiting, Party::Select { .. }) => {
+                st.waiters.adopt(key, party.owner());
+                self.retry_node(st, cap, key, party)
+            }
         }
     }
 
@@ -486,24 +489,29 @@ impl RecvOp {
                 (Poll::Pending, None)
             }
             // Closed, or a select re-polling its idle node: try again now.
-            _ => match st.try_recv(cap, party.me()) {
-                TryRecv::Got(v, w) => {
-                    st.waiters.remove(key);
-                    self.key = None;
-                    (Poll::Ready(Some(v)), w)
+            (status, _) => {
+                if status == Status::Waiting {
+                    st.waiters.adopt(key, party.owner());
                 }
-                TryRecv::Closed => {
-                    st.waiters.remove(key);
-                    self.key = None;
-                    (Poll::Ready(None), None)
-                }
-                TryRecv::Empty => {
-                    if !st.waiters.is_linked(key) {
-                        st.waiters.link(key, Queue::Recv);
+                match st.try_recv(cap, party.me()) {
+                    TryRecv::Got(v, w) => {
+                        st.waiters.remove(key);
+                        self.key = None;
+                        (Poll::Ready(Some(v)), w)
                     }
-                    (Poll::Pending, None)
+                    TryRecv::Closed => {
+                        st.waiters.remove(key);
+                        self.key = None;
+                        (Poll::Ready(None), None)
+                    }
+                    TryRecv::Empty => {
+                        if !st.waiters.is_linked(key) {
+                            st.waiters.link(key, Queue::Recv);
+                        }
+                        (Poll::Pending, None)
+                    }
                 }
-            },
+            }
         }
     }
 

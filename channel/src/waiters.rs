@@ -154,6 +154,19 @@ impl<T> Waiters<T> {
         node
     }
 
+    /// Makes `owner` (a select arm) the owner of a waiting node that a plain future of
+    /// the same operation linked before it was moved into a select, so the node is only
+    /// claimable through the select's cell from now on. No-op for nodes already owned by
+    /// a select.
+    pub(crate) fn adopt(&mut self, key: usize, owner: Owner) {
+        let node = &mut self.slab[key];
+        if let (Owner::Solo(_), Owner::Select { cell, .. }) = (&node.owner, &owner) {
+            // SAFETY: the adopting select arm is being polled, so its cell is alive.
+            unsafe { (**cell).node_added() };
+            node.owner = owner;
+        }
+    }
+
     /// The node at `key`.
     pub(crate) fn get_mut(&mut self, key: usize) -> &mut Waiter<T> {
         &mut self.slab[key]

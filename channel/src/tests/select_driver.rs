@@ -1,7 +1,7 @@
 //! The select driver through a hand-expanded `select!`: the exact code shape the macro
 //! generates (see the brief in `select.rs`), for two arms plus an optional `default`.
 
-use core::future::{pending, ready};
+use core::future::{pending, ready, Future};
 use core::sync::atomic::Ordering::SeqCst;
 use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
@@ -307,4 +307,29 @@ fn select_waiting_does_not_block_plain_receivers() {
     tx.try_send(2).unwrap();
     assert_ready_eq!(sel.poll(), Some(1), "FIFO: the select waited first");
     assert_ready_eq!(plain.poll(), Some(2));
+}
+
+#[test]
+fn a_recv_polled_before_joining_a_select_obeys_exactly_one() {
+    let (a_tx, a_rx) = rendezvous();
+    let (b_tx, b_rx) = rendezvous();
+    let waker = futures::task::noop_waker();
+    let mut cx = core::task::Context::from_waker(&waker);
+    let mut early = a_rx.recv();
+    assert!(core::pin::Pin::new(&mut early).poll(&mut cx).is_pending());
+    let mut sel = spawn(async {
+        select2! { biased: false, default: false;
+            v = early, if true => (0, v),
+            v = b_rx.recv(), if true => (1, v),
+            default => unreachable!(),
+        }
+    });
+    assert_pending!(sel.poll());
+    assert_eq!(b_tx.try_send(2), Ok(()));
+    assert_eq!(
+        a_tx.try_send(1),
+        Err(TrySendError::Full(1)),
+        "arm 0 lost: no effect"
+    );
+    assert_ready_eq!(sel.poll(), (1, Some(2)));
 }
