@@ -74,12 +74,19 @@ use crate::loom::{AtomicUsize, Ordering, WakerSlot};
 /// Rounds of "poll all arms, try to publish" before giving up and self-waking.
 pub const MAX_ROUNDS: usize = 2;
 
+/// Bits of the state word holding the tag.
 const TAG_MASK: usize = 0b011;
+/// Tag: the owner is polling; its nodes are not claimable.
 const IDLE: usize = 0b000;
+/// Tag: the owner sleeps; the first `WAITING -> SELECTED` CAS wins the select.
 const WAITING: usize = 0b001;
+/// Tag: a counterparty completed arm `state >> ARM_SHIFT`.
 const SELECTED: usize = 0b010;
+/// Tag: the owner finished the select itself; terminal.
 const DONE: usize = 0b011;
+/// Flag (only with `IDLE`): a counterparty skipped one of our nodes; re-check.
 const RETRY: usize = 0b100;
+/// Position of the selected arm's index in the state word.
 const ARM_SHIFT: usize = 3;
 
 /// What a counterparty's claim attempt on a select node found.
@@ -98,7 +105,12 @@ pub(crate) enum Claim {
 /// Lives pinned inside [`Select`]; waiter nodes point at it.
 #[derive(Debug)]
 pub struct SelectCell {
+    /// `arm << ARM_SHIFT | RETRY | tag`. Invariant: only the owner leaves `IDLE` or
+    /// `SELECTED`, only a counterparty leaves `WAITING` towards `SELECTED`, and nobody
+    /// leaves `DONE`.
     state: AtomicUsize,
+    /// Invariant: written by the owner only while `IDLE`; read by a counterparty only
+    /// after it won `WAITING -> SELECTED`, under the lock of the claimed node's channel.
     waker: WakerSlot,
     /// Nodes in channel slabs that point at this cell (checked in `Drop`).
     live_nodes: AtomicUsize,
