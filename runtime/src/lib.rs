@@ -1,13 +1,87 @@
-//! waza: Go's concurrency model in Rust (work in progress).
+//! waza: Go's concurrency model in Rust — tasks started with [`go!`], typed channels
+//! ([`chan`]), Go's [`select!`], on a work-stealing runtime with an I/O and timer driver.
 //!
-//! Module ownership while the foundation is built: `task`, `scheduler`, `blocking`,
-//! `runtime` (and this file) belong to the executor; `reactor`, `time`, `net` to the driver;
-//! `sync`, `context` to the sync primitives.
+//! # Go → waza
+//!
+//! | Go | waza |
+//! |---|---|
+//! | `go f(a, b)` | `waza::go!(f(a, b))` or [`waza::spawn`](spawn)`(f(a, b))` |
+//! | `func main()` | `#[waza::main] async fn main()` |
+//! | `make(chan T)` / `make(chan T, n)` | `waza::chan::rendezvous()` / `waza::chan::bounded(n)` |
+//! | `ch <- v` / `v, ok := <-ch` | `tx.send(v).await` / `rx.recv().await` |
+//! | `select { … }` | `waza::select! { … }` |
+//! | `runtime.Gosched()` | `waza::yield_now().await` |
+//! | `GOMAXPROCS` | `$WAZA_MAXPROCS` or [`Builder::workers`] |
+//! | `time.Sleep(d)` | `waza::time::sleep(d).await` |
+//! | `sync.WaitGroup` | `waza::sync::WaitGroup` |
+//!
+//! # Examples
+//!
+//! ```
+//! waza::block_on(async {
+//!     let handles: Vec<_> = (0..10u64).map(|i| waza::go!(async move { i * i })).collect();
+//!     let mut sum = 0;
+//!     for h in handles {
+//!         sum += h.await.unwrap();
+//!     }
+//!     assert_eq!(sum, 285);
+//! });
+//! ```
+//!
+//! # Module ownership while the foundation is built
+//!
+//! `task`, `scheduler`, `blocking`, `runtime` (and this file) belong to the executor;
+//! `reactor`, `time`, `net` to the driver; `sync`, `context` to the sync primitives.
 
 pub use waza_channel as chan;
+pub use waza_channel::select;
+pub use waza_macros::{main, test};
 
+pub(crate) mod blocking;
 pub mod context;
+pub(crate) mod loom;
 pub mod net;
 pub(crate) mod reactor;
+pub mod runtime;
+pub(crate) mod scheduler;
 pub mod sync;
+pub mod task;
 pub mod time;
+
+pub use runtime::{
+    block_on, Builder, Handle, Runtime, RuntimeMetrics, TaskDump, TaskInfo, TaskState,
+};
+pub use task::{spawn, spawn_blocking, yield_now, JoinError, JoinHandle};
+
+/// Starts a task: Go's `go` statement. `go!(f(a, b))` is [`spawn`]`(f(a, b))`.
+///
+/// The arguments are evaluated at once, on the calling task, as in Go; the call's future
+/// then runs concurrently. Returns the task's [`JoinHandle`] (drop it to detach).
+///
+/// # Panics
+///
+/// Panics outside a waza runtime.
+///
+/// # Examples
+///
+/// ```
+/// async fn add(a: i32, b: i32) -> i32 {
+///     a + b
+/// }
+/// waza::block_on(async {
+///     let h = waza::go!(add(2, 3));
+///     assert_eq!(h.await.unwrap(), 5);
+///     let h = waza::go!(async move { "closure-like" });
+///     assert_eq!(h.await.unwrap(), "closure-like");
+/// });
+/// ```
+#[macro_export]
+macro_rules! go {
+    ($future:expr $(,)?) => {
+        $crate::spawn($future)
+    };
+}
+
+/// Support for waza's macros; not public API.
+#[doc(hidden)]
+pub mod __private {}

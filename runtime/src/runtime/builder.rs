@@ -1,0 +1,115 @@
+//! [`Builder`]: configure and start a [`Runtime`].
+
+use super::Runtime;
+use crate::blocking;
+use std::io;
+use std::time::Duration;
+
+/// Configures a [`Runtime`] (tokio-style: setters take `&mut self`, `build` creates it).
+///
+/// # Examples
+///
+/// ```
+/// let rt = waza::Runtime::builder()
+///     .workers(2)
+///     .thread_name("app")
+///     .build()
+///     .unwrap();
+/// assert_eq!(rt.block_on(async { 40 + 2 }), 42);
+/// ```
+#[derive(Debug, Clone)]
+pub struct Builder {
+    pub(crate) workers: Option<usize>,
+    pub(crate) thread_name: String,
+    pub(crate) max_blocking_threads: usize,
+    pub(crate) keep_alive: Duration,
+    pub(crate) detect_deadlock: bool,
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Builder::new()
+    }
+}
+
+impl Builder {
+    /// A builder with the defaults: one worker per CPU (or `$WAZA_MAXPROCS`), threads
+    /// named `waza-worker-N`, at most 512 blocking threads.
+    pub fn new() -> Builder {
+        Builder {
+            workers: None,
+            thread_name: "waza-worker".to_string(),
+            max_blocking_threads: blocking::DEFAULT_MAX_THREADS,
+            keep_alive: blocking::KEEP_ALIVE,
+            detect_deadlock: false,
+        }
+    }
+
+    /// Runs tasks on exactly `n` worker threads. `0` makes [`Builder::build`] fail.
+    pub fn workers(&mut self, n: usize) -> &mut Self {
+        self.workers = Some(n);
+        self
+    }
+
+    /// Same as [`Builder::workers`] (tokio's name).
+    pub fn worker_threads(&mut self, n: usize) -> &mut Self {
+        self.workers(n)
+    }
+
+    /// Prefix of the worker thread names (`{name}-{index}`); blocking threads are named
+    /// `{name}-blocking-{index}`.
+    pub fn thread_name(&mut self, name: impl Into<String>) -> &mut Self {
+        self.thread_name = name.into();
+        self
+    }
+
+    /// Upper limit on threads of the blocking pool (default 512; at least 1).
+    pub fn max_blocking_threads(&mut self, n: usize) -> &mut Self {
+        self.max_blocking_threads = n;
+        self
+    }
+
+    /// How long an idle blocking thread waits for work before exiting (default 10 s).
+    pub fn thread_keep_alive(&mut self, d: Duration) -> &mut Self {
+        self.keep_alive = d;
+        self
+    }
+
+    /// Requests Go's "all tasks are asleep - deadlock!" detection in `block_on`.
+    ///
+    /// Currently a recorded flag only: the detector is not implemented yet, so `block_on`
+    /// behaves the same with or without it.
+    pub fn detect_deadlock(&mut self, on: bool) -> &mut Self {
+        self.detect_deadlock = on;
+        self
+    }
+
+    /// Starts the runtime: its I/O driver and worker threads.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` if the worker count is zero; otherwise the OS error of creating the
+    /// driver or a thread.
+    pub fn build(&mut self) -> io::Result<Runtime> {
+        let workers = match self.workers {
+            Some(0) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "waza: the number of workers must be at least 1",
+                ))
+            }
+            Some(n) => n,
+            None => default_workers(),
+        };
+        Runtime::start(self, workers)
+    }
+}
+
+/// `$WAZA_MAXPROCS` if set to a positive integer, else the available parallelism.
+fn default_workers() -> usize {
+    std::env::var("WAZA_MAXPROCS")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}

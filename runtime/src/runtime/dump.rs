@@ -1,0 +1,114 @@
+//! [`TaskDump`]: a Go-style listing of live tasks.
+
+use crate::task::raw::Header;
+use std::fmt;
+use std::panic::Location;
+
+/// What a task was doing when the dump was taken.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TaskState {
+    /// Waiting to be woken.
+    Idle,
+    /// Woken, in a run queue.
+    Scheduled,
+    /// Being polled by a worker.
+    Running,
+}
+
+impl fmt::Display for TaskState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TaskState::Idle => "idle",
+            TaskState::Scheduled => "runnable",
+            TaskState::Running => "running",
+        })
+    }
+}
+
+/// One task in a [`TaskDump`].
+#[derive(Clone, Debug)]
+pub struct TaskInfo {
+    id: u64,
+    location: &'static Location<'static>,
+    state: TaskState,
+    waiting_on: Option<String>,
+}
+
+impl TaskInfo {
+    pub(crate) fn from_header(header: &Header) -> TaskInfo {
+        let s = header.state.load();
+        let state = if s.is_running() {
+            TaskState::Running
+        } else if s.is_notified() {
+            TaskState::Scheduled
+        } else {
+            TaskState::Idle
+        };
+        TaskInfo {
+            id: header.id.0,
+            location: header.location,
+            state,
+            waiting_on: None,
+        }
+    }
+
+    /// The task's id.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// Where the task was spawned (`spawn`/`go!` are `#[track_caller]`).
+    pub fn location(&self) -> &'static Location<'static> {
+        self.location
+    }
+
+    /// What the task was doing.
+    pub fn state(&self) -> TaskState {
+        self.state
+    }
+
+    /// What the task waits on, such as `"recv on chan#3 (rendezvous)"`.
+    ///
+    /// Wait reasons are not recorded yet, so this is currently always `None`.
+    pub fn waiting_on(&self) -> Option<String> {
+        self.waiting_on.clone()
+    }
+}
+
+/// A snapshot of the live tasks of a runtime, printed like Go's goroutine dump.
+///
+/// # Examples
+///
+/// ```
+/// let rt = waza::Runtime::new().unwrap();
+/// let _h = rt.spawn(std::future::pending::<()>());
+/// let text = rt.handle().dump().to_string();
+/// assert!(text.contains("task "));
+/// ```
+#[derive(Clone, Debug)]
+pub struct TaskDump {
+    tasks: Vec<TaskInfo>,
+}
+
+impl TaskDump {
+    pub(crate) fn new(tasks: Vec<TaskInfo>) -> TaskDump {
+        TaskDump { tasks }
+    }
+
+    /// The tasks, by increasing id.
+    pub fn tasks(&self) -> &[TaskInfo] {
+        &self.tasks
+    }
+}
+
+impl fmt::Display for TaskDump {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for t in &self.tasks {
+            let reason = t.waiting_on.clone().unwrap_or_else(|| t.state.to_string());
+            writeln!(f, "task {} [{reason}]:", t.id)?;
+            writeln!(f, "\tspawned at {}", t.location)?;
+            writeln!(f)?;
+        }
+        Ok(())
+    }
+}

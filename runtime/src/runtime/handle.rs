@@ -1,0 +1,204 @@
+//! [`Handle`]: a cloneable reference to a running runtime.
+
+use crate::loom::std_sync::Arc;
+use crate::reactor::DriverHandle;
+use crate::runtime::{RuntimeMetrics, TaskDump};
+use crate::scheduler::{context, Shared};
+use crate::task::{self, JoinHandle, BOX_FUTURE_THRESHOLD};
+use std::fmt;
+use std::future::Future;
+use std::panic::Location;
+
+/// A handle to a runtime: spawn onto it from any thread, inspect it.
+///
+/// `Clone + Send + Sync`. A handle does not keep the runtime running: once the
+/// [`Runtime`](crate::Runtime) is dropped, tasks spawned through it are cancelled at once.
+///
+/// # Examples
+///
+/// ```
+/// let rt = waza::Runtime::new().unwrap();
+/// let handle = rt.handle().clone();
+/// let h = std::thread::spawn(move || handle.spawn(async { 3 })).join().unwrap();
+/// assert_eq!(rt.block_on(h).unwrap(), 3);
+/// ```
+#[derive(Clone)]
+pub struct Handle {
+    pub(crate) shared: Arc<Shared>,
+}
+
+impl fmt::Debug for Handle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Handle")
+            .field("workers", &self.shared.num_workers())
+            .finish()
+    }
+}
+
+impl Handle {
+    pub(crate) fn from_shared(shared: Arc<Shared>) -> Handle {
+        Handle { shared }
+    }
+
+    /// The handle of the runtime this thread runs in (a worker, inside `block_on`, or a
+    /// blocking-pool thread).
+    ///
+    /// # Panics
+    ///
+    /// Panics with "must be called from within a waza runtime" on any other thread.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// waza::block_on(async {
+    ///     let h = waza::Handle::current();
+    ///     assert!(h.metrics().num_workers() >= 1);
+    /// });
+    /// ```
+    #[track_caller]
+    pub fn current() -> Handle {
+        match context::current() {
+            Some(h) => h,
+            None => task::panic_outside_runtime(Location::caller()),
+        }
+    }
+
+    /// Like [`Handle::current`], but `None` outside a runtime.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(waza::Handle::try_current().is_none());
+    /// ```
+    pub fn try_current() -> Option<Handle> {
+        context::current()
+    }
+
+    /// Spawns a task on this runtime; works from any thread.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = waza::Runtime::new().unwrap();
+    /// let h = rt.handle().spawn(async { 1 });
+    /// assert_eq!(rt.block_on(h).unwrap(), 1);
+    /// ```
+    #[track_caller]
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.spawn_at(future, Location::caller())
+    }
+
+    /// Runs `f` on this runtime's blocking pool.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = waza::Runtime::new().unwrap();
+    /// let h = rt.handle().spawn_blocking(|| 2 + 2);
+    /// assert_eq!(rt.block_on(h).unwrap(), 4);
+    /// ```
+    #[track_caller]
+    pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        self.spawn_blocking_at(f, Location::caller())
+    }
+
+    /// Runs `future` to completion on the calling thread (see [`Runtime::block_on`](crate::Runtime::block_on)).
+    ///
+    /// # Panics
+    ///
+    /// Panics if called from a worker thread or inside another `block_on`.
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        super::block_on_with(self, future)
+    }
+
+    /// Live counters of this runtime.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = waza::Runtime::builder().workers(2).build().unwrap();
+    /// assert_eq!(rt.handle().metrics().num_workers(), 2);
+    /// ```
+    pub fn metrics(&self) -> RuntimeMetrics {
+        RuntimeMetrics::new(self.clone())
+    }
+
+    /// A snapshot of every live task, with where it was spawned and its state.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = waza::Runtime::new().unwrap();
+    /// let _h = rt.spawn(std::future::pending::<()>());
+    /// let dump = rt.handle().dump();
+    /// assert_eq!(dump.tasks().len(), 1);
+    /// println!("{dump}");
+    /// ```
+    pub fn dump(&self) -> TaskDump {
+        TaskDump::new(self.shared.registry.snapshot())
+    }
+
+    /// The I/O driver's shared half, for registering timers and sockets.
+    #[allow(dead_code)] // used by the reactor/timer modules as they land
+    pub(crate) fn driver_handle(&self) -> &Arc<DriverHandle> {
+        &self.shared.driver.handle
+    }
+
+    pub(crate) fn spawn_at<F>(
+        &self,
+        future: F,
+        location: &'static Location<'static>,
+    ) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        if std::mem::size_of::<F>() > BOX_FUTURE_THRESHOLD {
+            self.spawn_inner(Box::pin(future), location)
+        } else {
+            self.spawn_inner(future, location)
+        }
+    }
+
+    fn spawn_inner<F>(
+        &self,
+        future: F,
+        location: &'static Location<'static>,
+    ) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let shared = &self.shared;
+        let (task, notified, join) = task::new_task(future, shared.clone(), location);
+        match shared.registry.insert(task) {
+            Ok(()) => shared.schedule_task(notified, false),
+            Err(task) => {
+                // The runtime is shutting down: cancel at once.
+                drop(notified);
+                task.shutdown();
+            }
+        }
+        join
+    }
+
+    pub(crate) fn spawn_blocking_at<F, R>(
+        &self,
+        f: F,
+        location: &'static Location<'static>,
+    ) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        self.shared.blocking.spawn(f, self, location)
+    }
+}

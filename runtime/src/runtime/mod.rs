@@ -1,0 +1,238 @@
+//! [`Runtime`], [`Builder`], [`Handle`], metrics and task dumps.
+
+mod builder;
+mod dump;
+mod handle;
+mod metrics;
+
+pub use builder::Builder;
+pub use dump::{TaskDump, TaskInfo, TaskState};
+pub use handle::Handle;
+pub use metrics::RuntimeMetrics;
+
+use crate::blocking::BlockingPool;
+use crate::loom::std_sync::{Arc, AtomicU64, Mutex};
+use crate::reactor::Driver;
+use crate::scheduler::park::{Parker, SharedDriver};
+use crate::scheduler::{self, context, queue, Remote, Shared};
+use crate::task::coop;
+use std::future::Future;
+use std::io;
+use std::pin::pin;
+use std::task::{Context, Poll};
+use std::thread::JoinHandle as ThreadHandle;
+use std::time::Duration;
+
+/// A waza runtime: worker threads running tasks, an I/O and timer driver, a blocking pool.
+///
+/// # Examples
+///
+/// ```
+/// let rt = waza::Runtime::new().unwrap();
+/// let h = rt.spawn(async { "hello" });
+/// assert_eq!(rt.block_on(h).unwrap(), "hello");
+/// ```
+pub struct Runtime {
+    handle: Handle,
+    threads: Mutex<Vec<ThreadHandle<()>>>,
+}
+
+impl std::fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runtime")
+            .field("workers", &self.handle.shared.num_workers())
+            .finish()
+    }
+}
+
+impl Runtime {
+    /// A runtime with the default configuration (see [`Builder::new`]).
+    ///
+    /// # Errors
+    ///
+    /// The OS error of creating the driver or a thread.
+    pub fn new() -> io::Result<Runtime> {
+        Builder::new().build()
+    }
+
+    /// A [`Builder`] to configure a runtime.
+    pub fn builder() -> Builder {
+        Builder::new()
+    }
+
+    pub(crate) fn start(builder: &Builder, workers: usize) -> io::Result<Runtime> {
+        let (driver, driver_handle) = Driver::new()?;
+        let driver = Arc::new(SharedDriver {
+            driver: Mutex::new(driver),
+            handle: driver_handle,
+        });
+        let (locals, remotes): (Vec<_>, Vec<_>) = (0..workers)
+            .map(|_| {
+                let (local, steal) = queue::local();
+                let remote = Remote {
+                    steal,
+                    parker: Parker::new(driver.clone()),
+                    polls: AtomicU64::new(0),
+                    steals: AtomicU64::new(0),
+                };
+                (local, remote)
+            })
+            .unzip();
+        let blocking = BlockingPool::new(
+            builder.max_blocking_threads,
+            builder.keep_alive,
+            builder.thread_name.clone(),
+        );
+        let shared = Arc::new(Shared::new(remotes.into(), driver, blocking));
+        let rt = Runtime {
+            handle: Handle::from_shared(shared.clone()),
+            threads: Mutex::new(Vec::with_capacity(workers)),
+        };
+        for (index, local) in locals.into_iter().enumerate() {
+            let shared = shared.clone();
+            let thread = std::thread::Builder::new()
+                .name(format!("{}-{index}", builder.thread_name))
+                .spawn(move || scheduler::worker::run(shared, index, local))?;
+            rt.threads.lock().unwrap().push(thread);
+        }
+        Ok(rt)
+    }
+
+    /// Runs `future` to completion on the calling thread while the workers run tasks.
+    ///
+    /// # Panics
+    ///
+    /// Panics if called from a worker thread or inside another `block_on` (that would stall
+    /// the thread driving the tasks), and re-raises a panic of `future`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = waza::Runtime::builder().workers(1).build().unwrap();
+    /// assert_eq!(rt.block_on(async { 7 }), 7);
+    /// ```
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        self.handle.block_on(future)
+    }
+
+    /// Spawns a task on this runtime from any thread.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = waza::Runtime::new().unwrap();
+    /// let h = rt.spawn(async { 5 });
+    /// assert_eq!(rt.block_on(h).unwrap(), 5);
+    /// ```
+    #[track_caller]
+    pub fn spawn<F>(&self, future: F) -> crate::JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.handle.spawn(future)
+    }
+
+    /// A cloneable handle to this runtime.
+    pub fn handle(&self) -> &Handle {
+        &self.handle
+    }
+
+    /// Shuts the runtime down: every task's future is dropped, the worker threads are
+    /// joined, and blocking-pool threads get up to `timeout` to finish their closures.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = waza::Runtime::new().unwrap();
+    /// rt.spawn(std::future::pending::<()>());
+    /// rt.shutdown_timeout(std::time::Duration::from_millis(10));
+    /// ```
+    pub fn shutdown_timeout(self, timeout: Duration) {
+        self.shutdown(Some(timeout));
+    }
+
+    /// Shuts down without waiting for blocking-pool threads (same as dropping).
+    pub fn shutdown_background(self) {
+        self.shutdown(None);
+    }
+
+    /// Shutdown sequence: close queues, stop and join workers, cancel every remaining
+    /// task, stop the blocking pool, stop the driver.
+    fn shutdown(&self, blocking_wait: Option<Duration>) {
+        let shared = &self.handle.shared;
+        shared.begin_shutdown();
+        let current = std::thread::current().id();
+        for thread in std::mem::take(&mut *self.threads.lock().unwrap()) {
+            if thread.thread().id() != current {
+                let _ = thread.join();
+            }
+        }
+        drop(shared.inject.close());
+        shared.registry.close_and_shutdown_all();
+        shared.blocking.shutdown(blocking_wait);
+        shutdown_driver(shared);
+    }
+}
+
+/// Stops the driver, nudging a `block_on` thread that may be parked inside it; gives up
+/// (leaving the driver to be dropped with the runtime) rather than hang.
+fn shutdown_driver(shared: &Shared) {
+    for _ in 0..1000 {
+        if let Ok(mut driver) = shared.driver.driver.try_lock() {
+            return driver.shutdown();
+        }
+        shared.driver.handle.unpark();
+        std::thread::yield_now();
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        self.shutdown(None);
+    }
+}
+
+/// Runs `future` to completion on a new runtime with the default configuration.
+///
+/// # Panics
+///
+/// Panics if the runtime cannot be created, if called from inside a runtime thread, or if
+/// `future` panics.
+///
+/// # Examples
+///
+/// ```
+/// let v = waza::block_on(async {
+///     let h = waza::go!(async { 21 * 2 });
+///     h.await.unwrap()
+/// });
+/// assert_eq!(v, 42);
+/// ```
+pub fn block_on<F: Future>(future: F) -> F::Output {
+    let rt = Runtime::new().expect("waza: failed to start the runtime");
+    rt.block_on(future)
+}
+
+/// `Handle::block_on` body: drive `future` on this thread with a parker-backed waker.
+pub(crate) fn block_on_with<F: Future>(handle: &Handle, future: F) -> F::Output {
+    let _enter = context::enter(handle.clone());
+    let _driving = context::enter_driving();
+    install_budget_hook();
+    let parker = std::sync::Arc::new(Parker::new(handle.shared.driver.clone()));
+    let waker = scheduler::park::waker(parker.clone());
+    let mut cx = Context::from_waker(&waker);
+    let mut future = pin!(future);
+    loop {
+        let polled = coop::with_budget(coop::Budget::initial(), || future.as_mut().poll(&mut cx));
+        if let Poll::Ready(out) = polled {
+            return out;
+        }
+        parker.park(None);
+    }
+}
+
+/// Makes the channel crate spend this runtime's cooperative budget on this thread.
+pub(crate) fn install_budget_hook() {
+    waza_channel::coop::set_budget_hook(Some(crate::task::coop::poll_proceed));
+}

@@ -1,0 +1,117 @@
+//! Per-thread runtime context: which runtime this thread belongs to, and (on a worker)
+//! the worker's state, so that a wake from the running task can use the local queue.
+//!
+//! - `handle`: set on worker threads, inside `block_on`, and on blocking-pool threads;
+//!   it is what `Handle::current`, `spawn` and the I/O driver registration look up.
+//! - `worker`: a pointer to the `WorkerCtx` on the stack of the worker loop, set only
+//!   while that loop runs on this thread (and cleared by a guard, also on unwind).
+//! - `entered`: true on worker threads and inside `block_on`, to refuse a nested
+//!   `block_on` that would stall the thread that drives it.
+
+use super::worker::WorkerCtx;
+use crate::runtime::Handle;
+use std::cell::{Cell, RefCell};
+use std::ptr;
+
+struct Context {
+    handle: RefCell<Option<Handle>>,
+    worker: Cell<*const WorkerCtx>,
+    entered: Cell<bool>,
+}
+
+thread_local! {
+    static CONTEXT: Context = const {
+        Context {
+            handle: RefCell::new(None),
+            worker: Cell::new(ptr::null()),
+            entered: Cell::new(false),
+        }
+    };
+}
+
+/// Runs `f` with this thread's runtime handle, if any.
+pub(crate) fn with_current<R>(f: impl FnOnce(Option<&Handle>) -> R) -> R {
+    let mut f = Some(f);
+    let res = CONTEXT.try_with(|c| {
+        let handle = c.handle.borrow();
+        (f.take().unwrap())(handle.as_ref())
+    });
+    match res {
+        Ok(r) => r,
+        Err(_) => (f.take().unwrap())(None),
+    }
+}
+
+/// A clone of this thread's runtime handle, if any.
+pub(crate) fn current() -> Option<Handle> {
+    with_current(|h| h.cloned())
+}
+
+/// Restores the previous handle when dropped.
+pub(crate) struct EnterGuard {
+    prev: Option<Handle>,
+}
+
+/// Makes `handle` this thread's current runtime until the guard drops.
+pub(crate) fn enter(handle: Handle) -> EnterGuard {
+    let prev = CONTEXT.with(|c| c.handle.replace(Some(handle)));
+    EnterGuard { prev }
+}
+
+impl Drop for EnterGuard {
+    fn drop(&mut self) {
+        let prev = self.prev.take();
+        let _ = CONTEXT.try_with(|c| c.handle.replace(prev));
+    }
+}
+
+/// Marks this thread as driving a runtime (worker loop or `block_on`).
+pub(crate) struct EnteredGuard(());
+
+/// Marks the thread as driving a runtime.
+///
+/// # Panics
+///
+/// Panics if the thread already drives one: blocking it in a nested `block_on` would stall
+/// every task that thread is responsible for.
+pub(crate) fn enter_driving() -> EnteredGuard {
+    let was = CONTEXT.with(|c| c.entered.replace(true));
+    if was {
+        panic!(
+            "cannot block_on from within a waza runtime thread (a worker or another \
+             block_on): this would stall the thread driving the tasks; use `.await` instead"
+        );
+    }
+    EnteredGuard(())
+}
+
+impl Drop for EnteredGuard {
+    fn drop(&mut self) {
+        let _ = CONTEXT.try_with(|c| c.entered.set(false));
+    }
+}
+
+/// Clears the worker pointer when dropped.
+pub(crate) struct WorkerGuard(());
+
+/// Publishes the worker loop's context for this thread.
+pub(crate) fn set_worker(worker: &WorkerCtx) -> WorkerGuard {
+    CONTEXT.with(|c| c.worker.set(worker as *const WorkerCtx));
+    WorkerGuard(())
+}
+
+impl Drop for WorkerGuard {
+    fn drop(&mut self) {
+        let _ = CONTEXT.try_with(|c| c.worker.set(ptr::null()));
+    }
+}
+
+/// Runs `f` with this thread's worker context, if it is a worker.
+pub(crate) fn with_worker<R>(f: impl FnOnce(Option<&WorkerCtx>) -> R) -> R {
+    let ptr = CONTEXT.try_with(|c| c.worker.get()).unwrap_or(ptr::null());
+    // SAFETY: the pointer is set by `set_worker` for the duration of the worker loop, whose
+    // stack frame owns the `WorkerCtx`, and cleared by the guard before that frame ends;
+    // only this thread reads it.
+    let worker = unsafe { ptr.as_ref() };
+    f(worker)
+}

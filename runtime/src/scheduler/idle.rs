@@ -1,0 +1,156 @@
+//! Which workers are searching for work and which are parked.
+//!
+//! # State
+//!
+//! One `AtomicUsize` packs `num_unparked` (high half) and `num_searching` (low
+//! [`SEARCH_BITS`] bits); `sleepers` (under a mutex) lists the parked workers.
+//!
+//! # Protocols
+//!
+//! 1. **Start searching**: allowed only while fewer than half the workers search, so a
+//!    burst of idle workers does not hammer the queues (Go's `spinning` limit).
+//! 2. **Notify** (work was queued): if nobody is searching and someone is parked, lock
+//!    `sleepers`, re-check, count the chosen worker as unparked *and searching* before
+//!    waking it. Counting it as searching first stops a second notify from waking another.
+//! 3. **Stop searching** (found work): decrement `num_searching`; if this was the last
+//!    searcher, the caller wakes one more worker (protocol 2), because there may be more
+//!    work than one worker handles.
+//! 4. **Park**: under the `sleepers` lock, decrement `num_unparked` (and `num_searching`
+//!    if searching) and register as a sleeper. If it was the last searcher, the caller
+//!    re-checks every queue and notifies if it finds work: no sleeping while work exists.
+//! 5. **Wake-up check**: a worker woken from its parker is running for real only if it is
+//!    no longer in `sleepers` (a notifier removed it); otherwise the wake-up was spurious.
+
+use crate::loom::{AtomicUsize, Mutex, Ordering};
+
+const SEARCH_BITS: usize = usize::BITS as usize / 2;
+const SEARCH_MASK: usize = (1 << SEARCH_BITS) - 1;
+const UNPARK_ONE: usize = 1 << SEARCH_BITS;
+
+pub(crate) struct Idle {
+    state: AtomicUsize,
+    sleepers: Mutex<Vec<usize>>,
+    num_workers: usize,
+}
+
+fn searching(state: usize) -> usize {
+    state & SEARCH_MASK
+}
+
+fn unparked(state: usize) -> usize {
+    state >> SEARCH_BITS
+}
+
+impl Idle {
+    pub(crate) fn new(num_workers: usize) -> Idle {
+        Idle {
+            state: AtomicUsize::new(num_workers * UNPARK_ONE),
+            sleepers: Mutex::new(Vec::with_capacity(num_workers)),
+            num_workers,
+        }
+    }
+
+    /// Protocol 2: the worker to wake, already counted as unparked and searching.
+    pub(crate) fn worker_to_notify(&self) -> Option<usize> {
+        if !self.should_notify() {
+            return None;
+        }
+        let mut sleepers = self.sleepers.lock().unwrap();
+        if !self.should_notify() {
+            return None;
+        }
+        let worker = sleepers.pop()?;
+        self.state.fetch_add(UNPARK_ONE | 1, Ordering::SeqCst);
+        Some(worker)
+    }
+
+    fn should_notify(&self) -> bool {
+        let state = self.state.load(Ordering::SeqCst);
+        searching(state) == 0 && unparked(state) < self.num_workers
+    }
+
+    /// Protocol 1: true if the caller may search.
+    pub(crate) fn transition_worker_to_searching(&self) -> bool {
+        let state = self.state.load(Ordering::SeqCst);
+        if 2 * searching(state) >= self.num_workers {
+            return false;
+        }
+        self.state.fetch_add(1, Ordering::SeqCst);
+        true
+    }
+
+    /// Protocol 3: true if the caller was the last searcher.
+    pub(crate) fn transition_worker_from_searching(&self) -> bool {
+        let prev = self.state.fetch_sub(1, Ordering::SeqCst);
+        debug_assert!(searching(prev) > 0);
+        searching(prev) == 1
+    }
+
+    /// Protocol 4: true if the caller was the last searcher.
+    pub(crate) fn transition_worker_to_parked(&self, worker: usize, is_searching: bool) -> bool {
+        let mut sleepers = self.sleepers.lock().unwrap();
+        let dec = UNPARK_ONE + usize::from(is_searching);
+        let prev = self.state.fetch_sub(dec, Ordering::SeqCst);
+        sleepers.push(worker);
+        is_searching && searching(prev) == 1
+    }
+
+    /// Protocol 5: true if the worker is still registered as a sleeper.
+    pub(crate) fn is_parked(&self, worker: usize) -> bool {
+        self.sleepers.lock().unwrap().contains(&worker)
+    }
+
+    /// Removes `worker` from the sleepers (shutdown); counts it as unparked, not searching.
+    pub(crate) fn unpark_worker_by_id(&self, worker: usize) -> bool {
+        let mut sleepers = self.sleepers.lock().unwrap();
+        let Some(pos) = sleepers.iter().position(|&w| w == worker) else {
+            return false;
+        };
+        sleepers.swap_remove(pos);
+        self.state.fetch_add(UNPARK_ONE, Ordering::SeqCst);
+        true
+    }
+
+    /// Number of workers currently searching.
+    #[cfg(test)]
+    pub(crate) fn num_searching(&self) -> usize {
+        searching(self.state.load(Ordering::SeqCst))
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn at_most_half_search() {
+        let idle = Idle::new(4);
+        assert!(idle.transition_worker_to_searching());
+        assert!(idle.transition_worker_to_searching());
+        assert!(!idle.transition_worker_to_searching());
+        assert!(!idle.transition_worker_from_searching());
+        assert!(idle.transition_worker_from_searching());
+    }
+
+    #[test]
+    fn notify_wakes_one_parked_worker_once() {
+        let idle = Idle::new(2);
+        assert!(!idle.transition_worker_to_parked(0, false));
+        assert!(!idle.transition_worker_to_parked(1, false));
+        assert_eq!(idle.worker_to_notify(), Some(1));
+        // the woken worker counts as searching: no second wake
+        assert_eq!(idle.worker_to_notify(), None);
+        assert!(!idle.is_parked(1));
+        assert!(idle.is_parked(0));
+        assert!(idle.transition_worker_from_searching());
+        assert_eq!(idle.worker_to_notify(), Some(0));
+    }
+
+    #[test]
+    fn last_searcher_parking_is_reported() {
+        let idle = Idle::new(2);
+        assert!(idle.transition_worker_to_searching());
+        assert!(idle.transition_worker_to_parked(0, true));
+        assert_eq!(idle.num_searching(), 0);
+    }
+}

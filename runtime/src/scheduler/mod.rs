@@ -1,0 +1,154 @@
+//! The multi-threaded work-stealing scheduler.
+//!
+//! # Where a runnable task goes
+//!
+//! - Woken (or spawned) by the task running on a worker: that worker's LIFO slot, so it
+//!   runs next while its data is hot; the slot's previous occupant moves to the back of
+//!   the worker's local ring ([`queue`]).
+//! - Woken during its own poll, or after spending its budget: the back of the local ring
+//!   (a yield; never the LIFO slot).
+//! - Woken from any other thread (plain threads, `block_on`, the blocking pool, another
+//!   runtime): the [`inject`] queue, then one parked worker is notified.
+//!
+//! # How a worker finds work (`worker.rs`)
+//!
+//! Every 61st tick the inject queue first (so it cannot starve); otherwise LIFO slot, local
+//! ring, then a batch from the inject queue. With nothing local it searches ([`idle`]):
+//! steal half of a random victim's ring, then the inject queue. Then it parks
+//! ([`park`]): the first parker runs the I/O driver, the others sleep on a condvar.
+
+pub(crate) mod context;
+pub(crate) mod idle;
+pub(crate) mod inject;
+pub(crate) mod park;
+pub(crate) mod queue;
+pub(crate) mod worker;
+
+use crate::blocking::BlockingPool;
+use crate::loom::std_sync::{Arc, AtomicBool, AtomicU64, Ordering};
+use crate::task::raw::RawTask;
+use crate::task::registry::Registry;
+use crate::task::{Notified, Schedule};
+use idle::Idle;
+use inject::Inject;
+use park::{Parker, SharedDriver};
+use queue::Steal;
+use std::task::Waker;
+
+/// What other threads may touch of one worker.
+pub(crate) struct Remote {
+    pub(crate) steal: Steal<Notified>,
+    pub(crate) parker: Parker,
+    /// Task polls run by this worker (written only by it).
+    pub(crate) polls: AtomicU64,
+    /// Tasks this worker stole from others (written only by it).
+    pub(crate) steals: AtomicU64,
+}
+
+/// State shared by every thread of one runtime.
+pub(crate) struct Shared {
+    pub(crate) remotes: Box<[Remote]>,
+    pub(crate) inject: Inject<Notified>,
+    pub(crate) idle: Idle,
+    pub(crate) registry: Registry,
+    pub(crate) driver: Arc<SharedDriver>,
+    pub(crate) blocking: BlockingPool,
+    shutdown: AtomicBool,
+}
+
+impl Shared {
+    pub(crate) fn new(
+        remotes: Box<[Remote]>,
+        driver: Arc<SharedDriver>,
+        blocking: BlockingPool,
+    ) -> Shared {
+        let n = remotes.len();
+        Shared {
+            remotes,
+            inject: Inject::new(),
+            idle: Idle::new(n),
+            registry: Registry::new(),
+            driver,
+            blocking,
+            shutdown: AtomicBool::new(false),
+        }
+    }
+
+    /// Number of worker threads.
+    pub(crate) fn num_workers(&self) -> usize {
+        self.remotes.len()
+    }
+
+    /// True once shutdown began.
+    pub(crate) fn is_shutdown(&self) -> bool {
+        self.shutdown.load(Ordering::Acquire)
+    }
+
+    /// Starts shutdown: refuse new queued work, wake every thread. Returns false if it had
+    /// already started.
+    pub(crate) fn begin_shutdown(&self) -> bool {
+        if self.shutdown.swap(true, Ordering::AcqRel) {
+            return false;
+        }
+        drop(self.inject.close());
+        for remote in self.remotes.iter() {
+            remote.parker.unpark();
+        }
+        self.driver.handle.unpark();
+        true
+    }
+
+    /// Routes a runnable task (see the module docs).
+    pub(crate) fn schedule_task(self: &Arc<Self>, task: Notified, is_yield: bool) {
+        let remote = context::with_worker(|worker| match worker {
+            Some(w) if Arc::ptr_eq(w.shared(), self) => w.schedule_local(task, is_yield),
+            _ => Some(task),
+        });
+        if let Some(task) = remote {
+            if self.inject.push(task) {
+                self.notify_parked();
+            }
+        }
+    }
+
+    /// Wakes one parked worker if nobody is searching (idle protocol 2).
+    pub(crate) fn notify_parked(&self) {
+        if let Some(index) = self.idle.worker_to_notify() {
+            self.remotes[index].parker.unpark();
+        }
+    }
+
+    /// True if any queue visible to other workers holds a task.
+    pub(crate) fn has_visible_work(&self) -> bool {
+        !self.inject.is_empty() || self.remotes.iter().any(|r| !r.steal.is_empty())
+    }
+}
+
+impl Schedule for Arc<Shared> {
+    fn schedule(&self, task: Notified) {
+        self.schedule_task(task, false);
+    }
+
+    fn yield_now(&self, task: Notified) {
+        self.schedule_task(task, true);
+    }
+
+    fn release(&self, task: RawTask) -> bool {
+        self.registry.remove(task)
+    }
+}
+
+/// Budget exhausted: re-queue the current task after the next driver turn (on a worker),
+/// or wake it at once (elsewhere).
+pub(crate) fn defer(waker: &Waker) {
+    let deferred = context::with_worker(|worker| match worker {
+        Some(w) => {
+            w.defer(waker);
+            true
+        }
+        None => false,
+    });
+    if !deferred {
+        waker.wake_by_ref();
+    }
+}

@@ -1,0 +1,320 @@
+//! The worker run loop.
+//!
+//! # Ownership
+//!
+//! A `WorkerCtx` lives on the worker thread's stack for the whole loop. Its `core` (local
+//! ring, LIFO slot, tick, searching flag) is borrowed only briefly, never across a task
+//! poll or a park, so a wake from inside a poll (or from the driver during a park) can
+//! push to the local ring through the thread-local pointer in [`super::context`]. If the
+//! core is borrowed anyway (a wake from a destructor run while the core is borrowed), the
+//! task goes to the inject queue.
+//!
+//! # One tick
+//!
+//! 1. Every 61st tick: maintenance (zero-timeout driver turn, deferred tasks re-queued).
+//! 2. Take a task: every 61st tick the inject queue first; otherwise LIFO slot, local ring,
+//!    a batch from the inject queue.
+//! 3. None: search (steal from a random victim, then the inject queue), at most half of
+//!    the workers at once.
+//! 4. Found while searching: stop searching; if this was the last searcher, wake another.
+//! 5. Run it with a fresh budget of 128, then up to 3 tasks from the LIFO slot sharing
+//!    that budget; a LIFO task beyond that (or with the budget spent) goes to the ring.
+//! 6. Nothing anywhere: park (see `park()` below).
+
+use super::context;
+use super::queue::{self, Local};
+use super::Shared;
+use crate::loom::std_sync::{Arc, Ordering};
+use crate::runtime::Handle;
+use crate::task::coop::{self, Budget};
+use crate::task::Notified;
+use std::cell::{Cell, RefCell};
+use std::task::Waker;
+
+/// Every this many ticks, check the inject queue first and do maintenance (Go uses 61).
+const GLOBAL_QUEUE_INTERVAL: u32 = 61;
+/// Consecutive polls from the LIFO slot before it yields to the ring.
+const MAX_LIFO_POLLS: u32 = 3;
+
+/// The worker's own, single-threaded state.
+struct Core {
+    local: Local<Notified>,
+    lifo: Option<Notified>,
+    tick: u32,
+    rand: FastRand,
+    is_searching: bool,
+}
+
+/// Everything the worker loop owns, reachable from its thread through the context.
+pub(crate) struct WorkerCtx {
+    shared: Arc<Shared>,
+    index: usize,
+    core: RefCell<Core>,
+    /// Wakers of tasks that spent their budget; woken after the next driver turn.
+    deferred: RefCell<Vec<Waker>>,
+    /// True while `deferred` is being woken: those wakes are yields.
+    waking_deferred: Cell<bool>,
+}
+
+/// Runs worker `index` until shutdown.
+pub(crate) fn run(shared: Arc<Shared>, index: usize, local: Local<Notified>) {
+    let _enter = context::enter(Handle::from_shared(shared.clone()));
+    let _driving = context::enter_driving();
+    crate::runtime::install_budget_hook();
+    let ctx = WorkerCtx {
+        core: RefCell::new(Core {
+            local,
+            lifo: None,
+            tick: 0,
+            rand: FastRand::new(index as u64 + 1),
+            is_searching: false,
+        }),
+        shared,
+        index,
+        deferred: RefCell::new(Vec::new()),
+        waking_deferred: Cell::new(false),
+    };
+    let guard = context::set_worker(&ctx);
+    ctx.run_loop();
+    drop(guard);
+    // Dropping `ctx` drops the tasks left in the ring and the LIFO slot.
+}
+
+impl WorkerCtx {
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
+    fn run_loop(&self) {
+        while !self.shared.is_shutdown() {
+            let tick = self.next_tick();
+            if tick % GLOBAL_QUEUE_INTERVAL == 0 {
+                self.maintenance();
+            }
+            if let Some(task) = self.next_task(tick) {
+                self.run_task(task);
+            } else if let Some(task) = self.steal_work() {
+                self.run_task(task);
+            } else {
+                self.park();
+            }
+        }
+    }
+
+    fn next_tick(&self) -> u32 {
+        let mut core = self.core.borrow_mut();
+        core.tick = core.tick.wrapping_add(1);
+        core.tick
+    }
+
+    /// Step 2.
+    fn next_task(&self, tick: u32) -> Option<Notified> {
+        if tick % GLOBAL_QUEUE_INTERVAL == 0 {
+            if let Some(task) = self.shared.inject.pop() {
+                return Some(task);
+            }
+        }
+        let mut core = self.core.borrow_mut();
+        if let Some(task) = core.lifo.take().or_else(|| core.local.pop()) {
+            return Some(task);
+        }
+        self.pull_from_inject(&mut core)
+    }
+
+    /// Takes a fair share of the inject queue into the local ring; returns one task.
+    fn pull_from_inject(&self, core: &mut Core) -> Option<Notified> {
+        let share = self.shared.inject.len() / self.shared.num_workers() + 1;
+        let n = share
+            .min(core.local.remaining_slots())
+            .min(queue::CAPACITY / 2);
+        let mut batch = self.shared.inject.pop_n(n).into_iter();
+        let first = batch.next()?;
+        for task in batch {
+            core.local.push_back_or_overflow(task, &self.shared.inject);
+        }
+        Some(first)
+    }
+
+    /// Steps 3 and 4 (the search part).
+    fn steal_work(&self) -> Option<Notified> {
+        let mut core = self.core.borrow_mut();
+        if !core.is_searching {
+            if !self.shared.idle.transition_worker_to_searching() {
+                return None;
+            }
+            core.is_searching = true;
+        }
+        let n = self.shared.num_workers();
+        let start = core.rand.next_below(n);
+        for i in (0..n).map(|k| (start + k) % n) {
+            if i == self.index {
+                continue;
+            }
+            if let Some((task, count)) = self.shared.remotes[i].steal.steal_into(&mut core.local) {
+                let steals = &self.shared.remotes[self.index].steals;
+                steals.fetch_add(count as u64, Ordering::Relaxed);
+                return Some(task);
+            }
+        }
+        self.pull_from_inject(&mut core)
+    }
+
+    /// Steps 4 and 5.
+    fn run_task(&self, task: Notified) {
+        let was_searching = std::mem::take(&mut self.core.borrow_mut().is_searching);
+        if was_searching && self.shared.idle.transition_worker_from_searching() {
+            self.shared.notify_parked();
+        }
+        coop::with_budget(Budget::initial(), || {
+            self.poll(task);
+            for _ in 0..MAX_LIFO_POLLS {
+                let Some(next) = self.core.borrow_mut().lifo.take() else {
+                    return;
+                };
+                if !coop::current().has_remaining() {
+                    return self.requeue(next);
+                }
+                self.poll(next);
+            }
+            let next = self.core.borrow_mut().lifo.take();
+            if let Some(next) = next {
+                self.requeue(next);
+            }
+        });
+    }
+
+    fn poll(&self, task: Notified) {
+        let polls = &self.shared.remotes[self.index].polls;
+        polls.fetch_add(1, Ordering::Relaxed);
+        task.run();
+    }
+
+    /// Moves a LIFO task to the back of the ring, where others may steal it.
+    fn requeue(&self, task: Notified) {
+        self.core
+            .borrow_mut()
+            .local
+            .push_back_or_overflow(task, &self.shared.inject);
+        self.shared.notify_parked();
+    }
+
+    /// Called by the scheduler for a task woken on this thread. Returns the task back if it
+    /// must go to the inject queue instead.
+    pub(crate) fn schedule_local(&self, task: Notified, is_yield: bool) -> Option<Notified> {
+        let Ok(mut core) = self.core.try_borrow_mut() else {
+            return Some(task);
+        };
+        let notify = if is_yield || self.waking_deferred.get() {
+            core.local.push_back_or_overflow(task, &self.shared.inject);
+            true
+        } else {
+            let prev = core.lifo.replace(task);
+            let had_prev = prev.is_some();
+            if let Some(prev) = prev {
+                core.local.push_back_or_overflow(prev, &self.shared.inject);
+            }
+            had_prev
+        };
+        drop(core);
+        if notify {
+            self.shared.notify_parked();
+        }
+        None
+    }
+
+    /// Records a task that spent its budget.
+    pub(crate) fn defer(&self, waker: &Waker) {
+        let Ok(mut deferred) = self.deferred.try_borrow_mut() else {
+            return waker.wake_by_ref();
+        };
+        if !deferred.iter().any(|w| w.will_wake(waker)) {
+            deferred.push(waker.clone());
+        }
+    }
+
+    /// Re-queues the deferred tasks (as yields). True if there were any.
+    fn wake_deferred(&self) -> bool {
+        let wakers = std::mem::take(&mut *self.deferred.borrow_mut());
+        if wakers.is_empty() {
+            return false;
+        }
+        self.waking_deferred.set(true);
+        for waker in wakers {
+            waker.wake();
+        }
+        self.waking_deferred.set(false);
+        true
+    }
+
+    /// Step 1: keep I/O and timers moving even when this worker never runs dry.
+    fn maintenance(&self) {
+        self.parker().poll_driver_now();
+        self.wake_deferred();
+    }
+
+    fn parker(&self) -> &super::Parker {
+        &self.shared.remotes[self.index].parker
+    }
+
+    fn has_local_work(&self) -> bool {
+        let core = self.core.borrow();
+        core.lifo.is_some() || !core.local.is_empty()
+    }
+
+    /// Step 6: sleep until notified, re-checking the queues if this was the last searcher.
+    fn park(&self) {
+        // Deferred tasks are runnable work: give the driver one turn, then run them.
+        if !self.deferred.borrow().is_empty() {
+            self.parker().poll_driver_now();
+            self.wake_deferred();
+            return;
+        }
+        let is_searching = std::mem::take(&mut self.core.borrow_mut().is_searching);
+        let idle = &self.shared.idle;
+        if idle.transition_worker_to_parked(self.index, is_searching)
+            && self.shared.has_visible_work()
+        {
+            self.shared.notify_parked();
+        }
+        loop {
+            self.parker().park(None);
+            self.wake_deferred();
+            if self.shared.is_shutdown() {
+                return;
+            }
+            if !idle.is_parked(self.index) {
+                // A notifier woke us and counted us as searching.
+                self.core.borrow_mut().is_searching = true;
+                return;
+            }
+            if self.has_local_work() {
+                // The driver woke tasks onto this worker: run them, and hand the driver to
+                // a sibling first (eager handoff).
+                if idle.unpark_worker_by_id(self.index) {
+                    self.shared.notify_parked();
+                    return;
+                }
+                self.core.borrow_mut().is_searching = true;
+                return;
+            }
+        }
+    }
+}
+
+/// A small xorshift generator for victim selection.
+struct FastRand(u64);
+
+impl FastRand {
+    fn new(seed: u64) -> FastRand {
+        FastRand(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+
+    fn next_below(&mut self, n: usize) -> usize {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        (x % n as u64) as usize
+    }
+}

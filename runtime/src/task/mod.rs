@@ -1,0 +1,245 @@
+//! Tasks: spawning, joining, yielding and the cooperative budget.
+//!
+//! # Internals
+//!
+//! A task is one heap allocation (see `raw.rs` for the layout) with one atomic state word
+//! (see `state.rs` for the bits and the numbered protocols). Three kinds of owned handles
+//! point at it, each holding one reference:
+//!
+//! - `Task`: the registry's entry, alive until the task completes or shutdown takes it;
+//! - `Notified`: permission to run the task once, sitting in a run queue;
+//! - [`JoinHandle`]: the right to the output.
+//!
+//! Wakers hold references too. `harness.rs` runs tasks (poll, cancel, complete), and
+//! `registry.rs` keeps the sharded list of live tasks.
+
+pub(crate) mod coop;
+mod error;
+mod harness;
+mod join;
+pub(crate) mod raw;
+pub(crate) mod registry;
+pub(crate) mod state;
+
+pub use coop::consume_budget;
+pub use error::JoinError;
+pub use join::JoinHandle;
+
+use crate::loom::{Ordering, StdAtomicU64};
+use raw::RawTask;
+use std::future::Future;
+use std::panic::Location;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+/// The result of awaiting a [`JoinHandle`].
+pub(crate) type Result<T> = std::result::Result<T, JoinError>;
+
+/// Futures larger than this are boxed before spawning, so moving them cannot overflow a
+/// thread's stack.
+pub(crate) const BOX_FUTURE_THRESHOLD: usize = 16 * 1024;
+
+/// A process-unique task id (never 0).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) struct TaskId(pub(crate) u64);
+
+impl TaskId {
+    pub(crate) fn next() -> TaskId {
+        static NEXT: StdAtomicU64 = StdAtomicU64::new(1);
+        TaskId(NEXT.fetch_add(1, Ordering::Relaxed))
+    }
+}
+
+/// Where tasks go when they are woken, and who tracks them while alive.
+pub(crate) trait Schedule: Send + Sync + 'static {
+    /// A wake: run the task soon (a worker may use its LIFO slot).
+    fn schedule(&self, task: Notified);
+    /// A task woken during its own poll: run it after the work already queued.
+    fn yield_now(&self, task: Notified);
+    /// The task completed: unlink it from the registry. True if it was linked, in which
+    /// case the registry's reference now belongs to the caller.
+    fn release(&self, task: RawTask) -> bool;
+}
+
+/// Permission to run a task once; owns one reference.
+pub(crate) struct Notified(pub(crate) RawTask);
+
+impl Notified {
+    /// Runs the task (poll, or drop the future if it was aborted).
+    pub(crate) fn run(self) {
+        let raw = self.0;
+        std::mem::forget(self);
+        raw.run();
+    }
+
+    /// Cancels the task without running it (a queue that is shutting down).
+    pub(crate) fn shutdown(self) {
+        let raw = self.0;
+        std::mem::forget(self);
+        raw.shutdown();
+    }
+}
+
+impl Drop for Notified {
+    fn drop(&mut self) {
+        self.0.drop_reference();
+    }
+}
+
+impl std::fmt::Debug for Notified {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Notified({})", self.0.header().id.0)
+    }
+}
+
+/// The registry's reference to a live task.
+pub(crate) struct Task(RawTask);
+
+impl Task {
+    pub(crate) fn from_raw(raw: RawTask) -> Task {
+        Task(raw)
+    }
+
+    pub(crate) fn raw(&self) -> RawTask {
+        self.0
+    }
+
+    /// Cancels the task for runtime shutdown (consumes this reference).
+    pub(crate) fn shutdown(self) {
+        let raw = self.0;
+        std::mem::forget(self);
+        raw.shutdown();
+    }
+}
+
+impl Drop for Task {
+    fn drop(&mut self) {
+        self.0.drop_reference();
+    }
+}
+
+/// Allocates a task: its registry entry, its first run permission and its join handle.
+pub(crate) fn new_task<T, S>(
+    future: T,
+    scheduler: S,
+    location: &'static Location<'static>,
+) -> (Task, Notified, JoinHandle<T::Output>)
+where
+    T: Future + Send + 'static,
+    T::Output: Send + 'static,
+    S: Schedule,
+{
+    let raw = RawTask::new(future, scheduler, TaskId::next(), location);
+    (Task(raw), Notified(raw), JoinHandle::new(raw))
+}
+
+/// Spawns a future onto the current runtime; Go's `go` statement.
+///
+/// The task starts running in the background at once; the returned [`JoinHandle`] yields
+/// its output. Dropping the handle detaches the task.
+///
+/// # Panics
+///
+/// Panics if called outside a waza runtime ("must be called from within a waza runtime").
+///
+/// # Examples
+///
+/// ```
+/// waza::block_on(async {
+///     let h = waza::spawn(async { 1 + 2 });
+///     assert_eq!(h.await.unwrap(), 3);
+/// });
+/// ```
+#[track_caller]
+pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let location = Location::caller();
+    crate::scheduler::context::with_current(|handle| match handle {
+        Some(handle) => handle.spawn_at(future, location),
+        None => panic_outside_runtime(location),
+    })
+}
+
+#[cold]
+#[track_caller]
+pub(crate) fn panic_outside_runtime(location: &Location<'_>) -> ! {
+    panic!("must be called from within a waza runtime (called at {location})")
+}
+
+/// Runs a blocking closure on the runtime's blocking thread pool.
+///
+/// Use it for synchronous work that would stall a worker thread (file I/O, CPU-heavy
+/// loops, blocking calls). Threads are started on demand up to
+/// [`Builder::max_blocking_threads`](crate::Builder::max_blocking_threads) and retire after
+/// 10 s idle. If `f` panics, the handle yields a panic [`JoinError`].
+///
+/// # Panics
+///
+/// Panics if called outside a waza runtime.
+///
+/// # Examples
+///
+/// ```
+/// waza::block_on(async {
+///     let n = waza::spawn_blocking(|| (1..=10u32).product::<u32>()).await.unwrap();
+///     assert_eq!(n, 3_628_800);
+/// });
+/// ```
+#[track_caller]
+pub fn spawn_blocking<F, R>(f: F) -> JoinHandle<R>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    let location = Location::caller();
+    crate::scheduler::context::with_current(|handle| match handle {
+        Some(handle) => handle.spawn_blocking_at(f, location),
+        None => panic_outside_runtime(location),
+    })
+}
+
+/// Yields to the scheduler, letting other tasks run first; Go's `runtime.Gosched()`.
+///
+/// The task is re-queued behind the work already queued on its worker.
+///
+/// # Examples
+///
+/// ```
+/// waza::block_on(async {
+///     waza::yield_now().await;
+/// });
+/// ```
+///
+/// # Cancel safety
+///
+/// Cancel safe.
+pub fn yield_now() -> YieldNow {
+    YieldNow { yielded: false }
+}
+
+/// Future returned by [`yield_now`].
+#[derive(Debug)]
+#[must_use = "futures do nothing unless awaited"]
+pub struct YieldNow {
+    yielded: bool,
+}
+
+impl Future for YieldNow {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.yielded {
+            return Poll::Ready(());
+        }
+        self.yielded = true;
+        // A wake during the poll makes the worker re-queue the task at the back.
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests;

@@ -1,0 +1,345 @@
+//! Harness unit tests on a hand-driven scheduler: exact counts of polls, schedules,
+//! drops and frees after each step. Single-threaded, so they also run under Miri.
+
+use super::*;
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::sync::{Arc, Mutex};
+use std::task::{Wake, Waker};
+
+#[derive(Default)]
+struct TestSched {
+    queue: Mutex<VecDeque<Notified>>,
+    registry: Mutex<Vec<Task>>,
+    scheduled: AtomicUsize,
+    yielded: AtomicUsize,
+}
+
+impl Schedule for Arc<TestSched> {
+    fn schedule(&self, task: Notified) {
+        self.scheduled.fetch_add(1, SeqCst);
+        self.queue.lock().unwrap().push_back(task);
+    }
+    fn yield_now(&self, task: Notified) {
+        self.yielded.fetch_add(1, SeqCst);
+        self.queue.lock().unwrap().push_back(task);
+    }
+    fn release(&self, task: RawTask) -> bool {
+        let mut reg = self.registry.lock().unwrap();
+        let Some(i) = reg.iter().position(|t| t.raw() == task) else {
+            return false;
+        };
+        std::mem::forget(reg.swap_remove(i));
+        true
+    }
+}
+
+impl TestSched {
+    fn spawn<F>(self: &Arc<Self>, f: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let (task, notified, join) = new_task(f, self.clone(), Location::caller());
+        self.registry.lock().unwrap().push(task);
+        self.queue.lock().unwrap().push_back(notified);
+        join
+    }
+
+    fn run_all(&self) -> usize {
+        let mut n = 0;
+        loop {
+            let next = self.queue.lock().unwrap().pop_front();
+            let Some(task) = next else { return n };
+            task.run();
+            n += 1;
+        }
+    }
+}
+
+/// Counts drops.
+struct DropCount(Arc<AtomicUsize>);
+impl Drop for DropCount {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, SeqCst);
+    }
+}
+
+#[derive(Default)]
+struct CountWaker(AtomicUsize);
+impl Wake for CountWaker {
+    fn wake(self: Arc<Self>) {
+        self.0.fetch_add(1, SeqCst);
+    }
+}
+
+fn poll_join<T>(h: &mut JoinHandle<T>, waker: &Waker) -> Poll<Result<T>> {
+    let mut cx = Context::from_waker(waker);
+    Pin::new(h).poll(&mut cx)
+}
+
+/// A future that stores its waker and completes once `flag` is set.
+struct Gate {
+    open: Arc<std::sync::atomic::AtomicBool>,
+    waker: Arc<Mutex<Option<Waker>>>,
+    polls: Arc<AtomicUsize>,
+    _drop: DropCount,
+}
+
+impl Future for Gate {
+    type Output = u32;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<u32> {
+        self.polls.fetch_add(1, SeqCst);
+        if self.open.load(SeqCst) {
+            return Poll::Ready(7);
+        }
+        *self.waker.lock().unwrap() = Some(cx.waker().clone());
+        Poll::Pending
+    }
+}
+
+struct GateCtl {
+    open: Arc<std::sync::atomic::AtomicBool>,
+    waker: Arc<Mutex<Option<Waker>>>,
+    polls: Arc<AtomicUsize>,
+    drops: Arc<AtomicUsize>,
+}
+
+fn gate() -> (Gate, GateCtl) {
+    let ctl = GateCtl {
+        open: Default::default(),
+        waker: Default::default(),
+        polls: Default::default(),
+        drops: Default::default(),
+    };
+    let g = Gate {
+        open: ctl.open.clone(),
+        waker: ctl.waker.clone(),
+        polls: ctl.polls.clone(),
+        _drop: DropCount(ctl.drops.clone()),
+    };
+    (g, ctl)
+}
+
+impl GateCtl {
+    fn open_and_wake(&self) {
+        self.open.store(true, SeqCst);
+        if let Some(w) = self.waker.lock().unwrap().take() {
+            w.wake();
+        }
+    }
+}
+
+#[test]
+fn poll_pending_wake_complete_join() {
+    let sched = Arc::new(TestSched::default());
+    let (g, ctl) = gate();
+    let mut h = sched.spawn(g);
+    let jw = Arc::new(CountWaker::default());
+    let join_waker = Waker::from(jw.clone());
+    assert!(poll_join(&mut h, &join_waker).is_pending());
+    assert_eq!(sched.run_all(), 1);
+    assert_eq!(ctl.polls.load(SeqCst), 1);
+    assert_eq!(sched.scheduled.load(SeqCst), 0);
+    ctl.open_and_wake();
+    assert_eq!(sched.scheduled.load(SeqCst), 1);
+    assert_eq!(sched.run_all(), 1);
+    assert_eq!(ctl.polls.load(SeqCst), 2);
+    assert_eq!(ctl.drops.load(SeqCst), 1, "future dropped at completion");
+    assert_eq!(jw.0.load(SeqCst), 1, "join waker woken once");
+    assert!(h.is_finished());
+    assert!(matches!(poll_join(&mut h, &join_waker), Poll::Ready(Ok(7))));
+    drop(h);
+    assert_eq!(Arc::strong_count(&sched), 1, "task freed");
+}
+
+#[test]
+fn wake_during_poll_is_a_yield() {
+    struct SelfWake(u32);
+    impl Future for SelfWake {
+        type Output = ();
+        fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+            if self.0 == 0 {
+                return Poll::Ready(());
+            }
+            self.0 -= 1;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    }
+    let sched = Arc::new(TestSched::default());
+    let h = sched.spawn(SelfWake(3));
+    assert_eq!(sched.run_all(), 4);
+    assert_eq!(sched.yielded.load(SeqCst), 3);
+    assert_eq!(sched.scheduled.load(SeqCst), 0);
+    assert!(h.is_finished());
+    drop(h);
+    assert_eq!(Arc::strong_count(&sched), 1);
+}
+
+#[test]
+fn abort_idle_task_drops_future_once() {
+    let sched = Arc::new(TestSched::default());
+    let (g, ctl) = gate();
+    let mut h = sched.spawn(g);
+    sched.run_all();
+    h.abort();
+    assert_eq!(sched.scheduled.load(SeqCst), 1);
+    h.abort();
+    assert_eq!(sched.scheduled.load(SeqCst), 1, "second abort is a no-op");
+    assert_eq!(sched.run_all(), 1);
+    assert_eq!(ctl.polls.load(SeqCst), 1, "aborted run does not poll");
+    assert_eq!(ctl.drops.load(SeqCst), 1);
+    let w = Waker::from(Arc::new(CountWaker::default()));
+    match poll_join(&mut h, &w) {
+        Poll::Ready(Err(e)) => assert!(e.is_cancelled()),
+        other => panic!("{:?}", other.map(|r| r.map(|_| ()))),
+    }
+    // the stale waker held by the gate still works and frees nothing twice
+    ctl.open_and_wake();
+    assert_eq!(sched.scheduled.load(SeqCst), 1);
+    drop(h);
+    drop(ctl);
+    assert_eq!(Arc::strong_count(&sched), 1);
+}
+
+#[test]
+fn abort_after_completion_keeps_output() {
+    let sched = Arc::new(TestSched::default());
+    let mut h = sched.spawn(async { 5u8 });
+    sched.run_all();
+    h.abort();
+    assert_eq!(sched.scheduled.load(SeqCst), 0);
+    let w = Waker::from(Arc::new(CountWaker::default()));
+    assert!(matches!(poll_join(&mut h, &w), Poll::Ready(Ok(5))));
+}
+
+#[test]
+fn panic_in_poll_becomes_join_error() {
+    let sched = Arc::new(TestSched::default());
+    let drops = Arc::new(AtomicUsize::new(0));
+    let guard = DropCount(drops.clone());
+    let mut h = sched.spawn(async move {
+        let _g = guard;
+        panic!("boom");
+    });
+    assert_eq!(sched.run_all(), 1);
+    assert_eq!(drops.load(SeqCst), 1);
+    let w = Waker::from(Arc::new(CountWaker::default()));
+    let Poll::Ready(Err(e)) = poll_join(&mut h, &w) else {
+        panic!("expected a panic error")
+    };
+    assert!(e.is_panic());
+    assert!(e.to_string().contains("boom"), "{e}");
+    assert_eq!(*e.into_panic().downcast::<&str>().unwrap(), "boom");
+}
+
+#[test]
+fn panic_in_future_drop_during_abort_is_caught() {
+    struct PanicOnDrop;
+    impl Drop for PanicOnDrop {
+        fn drop(&mut self) {
+            panic!("drop boom");
+        }
+    }
+    let sched = Arc::new(TestSched::default());
+    let mut h = sched.spawn(async move {
+        let _p = PanicOnDrop;
+        std::future::pending::<()>().await;
+    });
+    sched.run_all();
+    h.abort();
+    sched.run_all();
+    let w = Waker::from(Arc::new(CountWaker::default()));
+    let Poll::Ready(Err(e)) = poll_join(&mut h, &w) else {
+        panic!("expected an error")
+    };
+    assert!(e.is_panic());
+}
+
+#[test]
+fn detached_task_drops_output_at_completion() {
+    let sched = Arc::new(TestSched::default());
+    let drops = Arc::new(AtomicUsize::new(0));
+    let out = DropCount(drops.clone());
+    let h = sched.spawn(async move { out });
+    drop(h);
+    assert_eq!(drops.load(SeqCst), 0);
+    sched.run_all();
+    assert_eq!(drops.load(SeqCst), 1);
+    assert_eq!(Arc::strong_count(&sched), 1);
+}
+
+#[test]
+fn join_handle_dropped_after_completion_drops_output() {
+    let sched = Arc::new(TestSched::default());
+    let drops = Arc::new(AtomicUsize::new(0));
+    let out = DropCount(drops.clone());
+    let h = sched.spawn(async move { out });
+    sched.run_all();
+    assert_eq!(drops.load(SeqCst), 0);
+    drop(h);
+    assert_eq!(drops.load(SeqCst), 1);
+    assert_eq!(Arc::strong_count(&sched), 1);
+}
+
+#[test]
+fn join_waker_replaced_when_different() {
+    let sched = Arc::new(TestSched::default());
+    let (g, ctl) = gate();
+    let mut h = sched.spawn(g);
+    let a = Arc::new(CountWaker::default());
+    let b = Arc::new(CountWaker::default());
+    let wa = Waker::from(a.clone());
+    let wb = Waker::from(b.clone());
+    assert!(poll_join(&mut h, &wa).is_pending());
+    assert!(poll_join(&mut h, &wa).is_pending());
+    assert!(poll_join(&mut h, &wb).is_pending());
+    assert_eq!(Arc::strong_count(&a), 2, "old waker released");
+    sched.run_all();
+    ctl.open_and_wake();
+    sched.run_all();
+    assert_eq!((a.0.load(SeqCst), b.0.load(SeqCst)), (0, 1));
+    assert!(matches!(poll_join(&mut h, &wb), Poll::Ready(Ok(7))));
+}
+
+#[test]
+fn shutdown_cancels_idle_and_queued_tasks() {
+    let sched = Arc::new(TestSched::default());
+    let (g1, c1) = gate();
+    let (g2, c2) = gate();
+    let mut h1 = sched.spawn(g1);
+    sched.run_all();
+    let mut h2 = sched.spawn(g2); // still queued
+    let tasks: Vec<Task> = std::mem::take(&mut *sched.registry.lock().unwrap());
+    for t in tasks {
+        t.shutdown();
+    }
+    assert_eq!((c1.drops.load(SeqCst), c2.drops.load(SeqCst)), (1, 1));
+    assert_eq!(sched.run_all(), 1, "the stale queued run is discarded");
+    assert_eq!(c2.polls.load(SeqCst), 0);
+    let w = Waker::from(Arc::new(CountWaker::default()));
+    assert!(matches!(poll_join(&mut h1, &w), Poll::Ready(Err(ref e)) if e.is_cancelled()));
+    assert!(matches!(poll_join(&mut h2, &w), Poll::Ready(Err(ref e)) if e.is_cancelled()));
+    drop((h1, h2, c1, c2));
+    assert_eq!(Arc::strong_count(&sched), 1);
+}
+
+#[test]
+fn waker_clone_and_drop_keep_task_alive() {
+    let sched = Arc::new(TestSched::default());
+    let (g, ctl) = gate();
+    let h = sched.spawn(g);
+    sched.run_all();
+    let w = ctl.waker.lock().unwrap().clone().unwrap();
+    let w2 = w.clone();
+    drop(h);
+    drop(w);
+    ctl.open_and_wake();
+    sched.run_all();
+    assert_eq!(Arc::strong_count(&sched), 2, "w2 keeps the cell");
+    w2.wake_by_ref(); // complete: no schedule
+    assert_eq!(sched.scheduled.load(SeqCst), 1);
+    drop(w2);
+    assert_eq!(Arc::strong_count(&sched), 1);
+}
