@@ -169,6 +169,9 @@ impl Runtime {
             }
         }
         drop(shared.inject.close());
+        // Futures dropped now may look up the runtime (to deregister I/O, or even spawn:
+        // such spawns are cancelled at once since the registry is closing).
+        let _enter = context::enter(self.handle.clone());
         shared.registry.close_and_shutdown_all();
         shared.blocking.shutdown(blocking_wait);
         shutdown_driver(shared);
@@ -223,12 +226,31 @@ pub(crate) fn block_on_with<F: Future>(handle: &Handle, future: F) -> F::Output 
     let waker = scheduler::park::waker(parker.clone());
     let mut cx = Context::from_waker(&waker);
     let mut future = pin!(future);
+    let mut handoff = DriverHandoff {
+        shared: &handle.shared,
+        used_driver: false,
+    };
     loop {
         let polled = coop::with_budget(coop::Budget::initial(), || future.as_mut().poll(&mut cx));
         if let Poll::Ready(out) = polled {
             return out;
         }
-        parker.park(None);
+        handoff.used_driver |= parker.park(None);
+    }
+}
+
+/// On leaving `block_on` (also by panic), hands the driver to a worker if this thread ran
+/// it, so I/O and timers keep moving.
+struct DriverHandoff<'a> {
+    shared: &'a Shared,
+    used_driver: bool,
+}
+
+impl Drop for DriverHandoff<'_> {
+    fn drop(&mut self) {
+        if self.used_driver {
+            self.shared.hand_off_driver();
+        }
     }
 }
 

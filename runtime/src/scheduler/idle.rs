@@ -64,6 +64,15 @@ impl Idle {
         Some(worker)
     }
 
+    /// Like [`Idle::worker_to_notify`] but regardless of searchers: used to hand the
+    /// driver back to a worker when a `block_on` thread stops running it.
+    pub(crate) fn any_worker_to_notify(&self) -> Option<usize> {
+        let mut sleepers = self.sleepers.lock().unwrap();
+        let worker = sleepers.pop()?;
+        self.state.fetch_add(UNPARK_ONE | 1, Ordering::SeqCst);
+        Some(worker)
+    }
+
     fn should_notify(&self) -> bool {
         let state = self.state.load(Ordering::SeqCst);
         searching(state) == 0 && unparked(state) < self.num_workers

@@ -118,6 +118,14 @@ impl Shared {
         }
     }
 
+    /// Wakes a parked worker so that it takes over the driver (a `block_on` thread that
+    /// ran the driver is leaving; condvar sleepers would not notice the driver is free).
+    pub(crate) fn hand_off_driver(&self) {
+        if let Some(index) = self.idle.any_worker_to_notify() {
+            self.remotes[index].parker.unpark();
+        }
+    }
+
     /// True if any queue visible to other workers holds a task.
     pub(crate) fn has_visible_work(&self) -> bool {
         !self.inject.is_empty() || self.remotes.iter().any(|r| !r.steal.is_empty())

@@ -55,13 +55,20 @@ impl Parker {
     }
 
     /// Protocol 1: sleeps until unparked (or, on the driver, until I/O or a timer fires).
-    pub(crate) fn park(&self, timeout: Option<Duration>) {
+    /// Returns true if this thread ran the driver.
+    pub(crate) fn park(&self, timeout: Option<Duration>) -> bool {
         if self.consume_notification() {
-            return;
+            return false;
         }
         match self.driver.driver.try_lock() {
-            Ok(mut driver) => self.park_driver(&mut driver, timeout),
-            Err(_) => self.park_condvar(timeout),
+            Ok(mut driver) => {
+                self.park_driver(&mut driver, timeout);
+                true
+            }
+            Err(_) => {
+                self.park_condvar(timeout);
+                false
+            }
         }
     }
 

@@ -105,9 +105,12 @@ fn cancel_and_complete<T: Future, S: Schedule>(cell: &Cell<T, S>, task: RawTask)
     complete(cell, task);
 }
 
-/// Publishes the result, notifies the joiner, leaves the registry, drops references.
+/// Leaves the registry, publishes the result, notifies the joiner, drops references.
 fn complete<T: Future, S: Schedule>(cell: &Cell<T, S>, task: RawTask) {
     let state = &cell.header.state;
+    // Leave the registry first, so whoever sees the output also sees the task gone from
+    // metrics and dumps.
+    let released = cell.scheduler.release(task);
     let snapshot = state.transition_to_complete();
     if !snapshot.is_join_interested() {
         // Nobody will read the output: drop it now (protocol 6 already ran).
@@ -125,7 +128,6 @@ fn complete<T: Future, S: Schedule>(cell: &Cell<T, S>, task: RawTask) {
             drop_caught(old);
         }
     }
-    let released = cell.scheduler.release(task);
     let count = if released { 2 } else { 1 };
     if state.transition_to_terminal(count) {
         // SAFETY: the state word says no reference remains.

@@ -243,3 +243,6 @@ impl Future for YieldNow {
 
 #[cfg(all(test, not(loom)))]
 mod tests;
+
+#[cfg(all(test, loom))]
+mod loom_tests;

@@ -1,0 +1,76 @@
+//! Metrics and task dumps.
+
+use waza::TaskState;
+
+#[test]
+fn polls_are_counted_exactly() {
+    let rt = waza::Runtime::builder().workers(2).build().unwrap();
+    rt.block_on(async {
+        let hs: Vec<_> = (0..10)
+            .map(|_| {
+                waza::spawn(async {
+                    waza::yield_now().await; // two polls each
+                })
+            })
+            .collect();
+        for h in hs {
+            h.await.unwrap();
+        }
+    });
+    let m = rt.handle().metrics();
+    assert_eq!(m.total_polls_count(), 20);
+    assert_eq!(m.spawned_tasks_count(), 10);
+    assert_eq!(m.num_alive_tasks(), 0);
+    assert_eq!(m.global_queue_depth(), 0);
+    assert_eq!(m.num_workers(), 2);
+}
+
+#[test]
+fn dump_lists_live_tasks_with_spawn_locations() {
+    let rt = waza::Runtime::builder().workers(1).build().unwrap();
+    let line = line!() + 1;
+    let a = rt.spawn(std::future::pending::<()>());
+    let b = rt.handle().spawn(std::future::pending::<()>());
+    let c = rt.block_on(async {
+        let c = waza::go!(std::future::pending::<()>());
+        // let the worker poll all three once
+        for _ in 0..10 {
+            waza::yield_now().await;
+        }
+        Some(c)
+    });
+    let c = c.unwrap();
+    let dump = rt.handle().dump();
+    let tasks = dump.tasks();
+    assert_eq!(tasks.len(), 3);
+    let ids = [a.task_id(), b.task_id(), c.task_id()];
+    for (t, id) in tasks.iter().zip(ids) {
+        assert_eq!(t.id(), id);
+        assert!(t.location().file().ends_with("rt_introspection.rs"));
+        assert!(t.waiting_on().is_none());
+    }
+    assert_eq!(tasks[0].location().line(), line);
+    assert_eq!(tasks[1].location().line(), line + 1);
+    let text = dump.to_string();
+    assert_eq!(text.matches("task ").count(), 3, "{text}");
+    assert!(text.contains("rt_introspection.rs"), "{text}");
+    // all three were polled once and now wait
+    let mut idle = 0;
+    for _ in 0..1000 {
+        idle = rt
+            .handle()
+            .dump()
+            .tasks()
+            .iter()
+            .filter(|t| t.state() == TaskState::Idle)
+            .count();
+        if idle == 3 {
+            break;
+        }
+        std::thread::yield_now();
+    }
+    assert_eq!(idle, 3);
+    a.abort();
+    rt.block_on(async { assert!(a.await.unwrap_err().is_cancelled()) });
+    assert_eq!(rt.handle().dump().tasks().len(), 2);
+}

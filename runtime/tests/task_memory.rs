@@ -1,0 +1,81 @@
+//! Heap cost of a task: a spawned task whose future is 64 bytes must cost at most 192
+//! bytes of heap in total (task cell, queue slots, registry: everything the runtime keeps
+//! for it). Measured with a counting global allocator over many idle tasks.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicIsize, AtomicUsize, Ordering::SeqCst};
+use std::task::{Context, Poll};
+
+struct Counting;
+
+static LIVE: AtomicIsize = AtomicIsize::new(0);
+
+// SAFETY: forwards to the system allocator and only adds bookkeeping.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        LIVE.fetch_add(layout.size() as isize, SeqCst);
+        // SAFETY: same contract as ours.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size() as isize, SeqCst);
+        // SAFETY: same contract as ours.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        LIVE.fetch_add(new_size as isize - layout.size() as isize, SeqCst);
+        // SAFETY: same contract as ours.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+static POLLED: AtomicUsize = AtomicUsize::new(0);
+
+/// Exactly 64 bytes; pending forever after counting its first poll.
+struct Idle64 {
+    _pad: [u64; 7],
+    polled: bool,
+}
+
+impl Future for Idle64 {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> {
+        if !self.polled {
+            self.polled = true;
+            POLLED.fetch_add(1, SeqCst);
+        }
+        Poll::Pending
+    }
+}
+
+#[test]
+fn idle_task_costs_at_most_192_bytes() {
+    assert_eq!(std::mem::size_of::<Idle64>(), 64);
+    const N: usize = 20_000;
+    let rt = waza::Runtime::builder().workers(2).build().unwrap();
+    let mut handles = Vec::with_capacity(N);
+    // warm up lazily allocated runtime state (thread-locals, queues)
+    rt.block_on(async { waza::spawn(async {}).await.unwrap() });
+    let before = LIVE.load(SeqCst);
+    for _ in 0..N {
+        handles.push(rt.spawn(Idle64 {
+            _pad: [0; 7],
+            polled: false,
+        }));
+    }
+    while POLLED.load(SeqCst) < N {
+        std::thread::yield_now();
+    }
+    let after = LIVE.load(SeqCst);
+    let per_task = (after - before) as f64 / N as f64;
+    println!("heap per idle task with a 64-byte future: {per_task:.1} bytes");
+    assert!(per_task <= 192.0, "{per_task} bytes per task");
+    assert_eq!(rt.handle().metrics().num_alive_tasks(), N);
+    drop(handles);
+    drop(rt);
+}
