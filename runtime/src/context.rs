@@ -480,6 +480,12 @@ impl Future for Done {
         let Some(deadline) = this.node.deadline else {
             return Poll::Pending;
         };
+        if this.timer.is_none() && crate::Handle::try_current().is_none() {
+            panic!(
+                "Context::done() on a context with a deadline must be awaited within a waza \
+                 runtime (the deadline uses the runtime's timers); err() and is_done() work anywhere"
+            );
+        }
         let timer = this
             .timer
             .get_or_insert_with(|| crate::time::sleep_until(deadline));

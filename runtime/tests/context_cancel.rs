@@ -181,3 +181,10 @@ fn stress_concurrent_cancel_reaches_every_descendant_once() {
         assert_eq!(woken.load(Ordering::SeqCst), threads);
     }
 }
+
+#[test]
+#[should_panic(expected = "within a waza runtime")]
+fn awaiting_a_future_deadline_outside_the_runtime_panics_clearly() {
+    let (ctx, _cancel) = Context::background().with_timeout(Duration::from_secs(3600));
+    let _ = ctx.done().now_or_never();
+}

@@ -194,6 +194,56 @@ impl WaitGroup {
         }
     }
 
+    /// Starts `future` as a task counted by this group (Go 1.25's `wg.Go(f)`): `add(1)`
+    /// now, `done()` when the task ends, also if it panics or is aborted.
+    ///
+    /// # Panics
+    ///
+    /// Outside a waza runtime, like [`spawn`](crate::spawn) (the count is left unchanged).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::Arc;
+    ///
+    /// waza::block_on(async {
+    ///     let wg = waza::sync::WaitGroup::new();
+    ///     let hits = Arc::new(AtomicUsize::new(0));
+    ///     for _ in 0..10 {
+    ///         let hits = hits.clone();
+    ///         wg.go(async move {
+    ///             hits.fetch_add(1, Ordering::SeqCst);
+    ///         });
+    ///     }
+    ///     wg.wait().await;
+    ///     assert_eq!(hits.load(Ordering::SeqCst), 10);
+    /// });
+    /// ```
+    #[track_caller]
+    pub fn go<F>(&self, future: F) -> crate::JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        /// Calls `done()` when the task's future is dropped: completed, panicked or aborted.
+        struct DoneOnDrop(WaitGroup);
+        impl Drop for DoneOnDrop {
+            fn drop(&mut self) {
+                self.0.done();
+            }
+        }
+        if crate::Handle::try_current().is_none() {
+            panic!("WaitGroup::go must be called from within a waza runtime");
+        }
+        self.add(1);
+        let guard = DoneOnDrop(self.clone());
+        crate::spawn(async move {
+            let _guard = guard;
+            future.await
+        })
+    }
+
     /// Blocks the current OS thread until the count is zero; for plain threads, not tasks.
     ///
     /// # Examples

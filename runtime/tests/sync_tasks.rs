@@ -1,0 +1,138 @@
+//! The sync primitives between real waza tasks on several workers: counts are exact.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use waza::sync::{oneshot, Mutex, Notify, OnceCell, RwLock, Semaphore, WaitGroup};
+
+#[waza::test(workers = 4)]
+async fn waitgroup_waits_for_every_task() {
+    let wg = WaitGroup::new();
+    let done = Arc::new(AtomicUsize::new(0));
+    for _ in 0..200 {
+        wg.add(1);
+        let (wg, done) = (wg.clone(), done.clone());
+        waza::go!(async move {
+            waza::yield_now().await;
+            done.fetch_add(1, Ordering::SeqCst);
+            wg.done();
+        });
+    }
+    wg.wait().await;
+    assert_eq!(done.load(Ordering::SeqCst), 200);
+}
+
+#[waza::test(workers = 4)]
+async fn mutex_counter_is_exact_across_tasks() {
+    let m = Arc::new(Mutex::new(0u64));
+    let tasks: Vec<_> = (0..64)
+        .map(|_| {
+            let m = m.clone();
+            waza::spawn(async move {
+                for _ in 0..100 {
+                    let mut g = m.lock().await;
+                    let v = *g;
+                    waza::yield_now().await; // hold the lock across a suspension
+                    *g = v + 1;
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    assert_eq!(*m.lock().await, 6_400);
+}
+
+#[waza::test(workers = 4)]
+async fn semaphore_bounds_concurrency_of_tasks() {
+    let sem = Arc::new(Semaphore::new(3));
+    let inside = Arc::new(AtomicUsize::new(0));
+    let max = Arc::new(AtomicUsize::new(0));
+    let tasks: Vec<_> = (0..50)
+        .map(|_| {
+            let (sem, inside, max) = (sem.clone(), inside.clone(), max.clone());
+            waza::spawn(async move {
+                let _p = sem.acquire_owned().await.unwrap();
+                let now = inside.fetch_add(1, Ordering::SeqCst) + 1;
+                max.fetch_max(now, Ordering::SeqCst);
+                waza::yield_now().await;
+                inside.fetch_sub(1, Ordering::SeqCst);
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    assert!(max.load(Ordering::SeqCst) <= 3);
+    assert_eq!(sem.available_permits(), 3);
+}
+
+#[waza::test(workers = 2)]
+async fn oneshot_and_notify_between_tasks() {
+    let (tx, rx) = oneshot::channel();
+    let notify = Arc::new(Notify::new());
+    let n2 = notify.clone();
+    let t = waza::spawn(async move {
+        n2.notified().await;
+        tx.send("pong").unwrap();
+    });
+    notify.notify_one();
+    assert_eq!(rx.await, Ok("pong"));
+    t.await.unwrap();
+}
+
+#[waza::test(workers = 4)]
+async fn rwlock_and_once_cell_under_tasks() {
+    let lock = Arc::new(RwLock::new((0u32, 0u32)));
+    let cell = Arc::new(OnceCell::new());
+    let inits = Arc::new(AtomicUsize::new(0));
+    let tasks: Vec<_> = (0..40u32)
+        .map(|i| {
+            let (lock, cell, inits) = (lock.clone(), cell.clone(), inits.clone());
+            waza::spawn(async move {
+                let v = *cell
+                    .get_or_init(|| async {
+                        inits.fetch_add(1, Ordering::SeqCst);
+                        waza::yield_now().await;
+                        7u32
+                    })
+                    .await;
+                if i % 4 == 0 {
+                    let mut g = lock.write().await;
+                    g.0 += v;
+                    waza::yield_now().await;
+                    g.1 += v;
+                } else {
+                    let g = lock.read().await;
+                    assert_eq!(g.0, g.1);
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    assert_eq!(inits.load(Ordering::SeqCst), 1);
+    assert_eq!(*lock.read().await, (70, 70));
+}
+
+#[waza::test(workers = 2)]
+async fn waitgroup_go_counts_panicking_and_aborted_tasks() {
+    let wg = WaitGroup::new();
+    let ok = wg.go(async { 1 });
+    let boom = wg.go(async { panic!("task failed") });
+    let stuck = wg.go(std::future::pending::<()>());
+    assert!(wg.count() <= 3); // some may have finished already
+    assert_eq!(ok.await.unwrap(), 1);
+    assert!(boom.await.unwrap_err().is_panic());
+    stuck.abort();
+    wg.wait().await; // the aborted task's future was dropped: done() ran
+    assert_eq!(wg.count(), 0);
+}
+
+#[test]
+#[should_panic(expected = "runtime")]
+fn waitgroup_go_outside_runtime_panics() {
+    let wg = WaitGroup::new();
+    drop(wg.go(async {}));
+}
