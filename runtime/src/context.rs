@@ -21,6 +21,7 @@
 //! | `<-ctx.Done()` | `ctx.done().await` (also as a `select!` arm) |
 //! | `ctx.Err()` | [`ctx.err()`](Context::err) → `Option<ContextError>` |
 //! | `ctx.Deadline()` | [`ctx.deadline()`](Context::deadline) |
+//! | `context.WithValue(ctx, key, v)` / `ctx.Value(key)` | [`ctx.with_value(v)`](Context::with_value) / [`ctx.value::<V>()`](Context::value) |
 //!
 //! # Deadlines and the runtime
 //!
@@ -60,6 +61,7 @@
 use crate::sync::lock;
 use crate::sync::wait_list::WaitList;
 use slab::Slab;
+use std::any::Any;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -88,6 +90,14 @@ use std::time::{Duration, Instant};
 #[derive(Clone)]
 pub struct Context {
     node: Arc<Node>,
+    /// Values attached with [`Context::with_value`], newest first; shared with children.
+    values: Option<Arc<Value>>,
+}
+
+/// One link of a context's value chain.
+struct Value {
+    value: Box<dyn Any + Send + Sync>,
+    next: Option<Arc<Value>>,
 }
 
 /// Cancels the context it came with (and, through it, all its descendants).
@@ -159,7 +169,10 @@ impl Context {
     pub fn background() -> Context {
         static BACKGROUND: OnceLock<Arc<Node>> = OnceLock::new();
         let node = BACKGROUND.get_or_init(|| Arc::new(Node::root(false, None, None)));
-        Context { node: node.clone() }
+        Context {
+            node: node.clone(),
+            values: None,
+        }
     }
 
     /// A child context plus a handle that cancels it.
@@ -296,12 +309,68 @@ impl Context {
         self.node.deadline
     }
 
+    /// A context that carries `value` (Go's `context.WithValue`, keyed by type): it and its
+    /// descendants return it from [`value::<V>()`](Self::value) unless a later
+    /// `with_value` of the same type shadows it. Cancellation and deadline are shared with
+    /// `self`.
+    ///
+    /// Use a dedicated type per key (a newtype), as Go code uses an unexported key type.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use waza::context::Context;
+    ///
+    /// #[derive(Debug, PartialEq)]
+    /// struct RequestId(u64);
+    ///
+    /// let ctx = Context::background().with_value(RequestId(7));
+    /// let (child, _cancel) = ctx.with_cancel();
+    /// assert_eq!(child.value::<RequestId>(), Some(&RequestId(7)));
+    /// assert_eq!(Context::background().value::<RequestId>(), None);
+    /// ```
+    pub fn with_value<V: Any + Send + Sync>(&self, value: V) -> Context {
+        Context {
+            node: self.node.clone(),
+            values: Some(Arc::new(Value {
+                value: Box::new(value),
+                next: self.values.clone(),
+            })),
+        }
+    }
+
+    /// The newest value of type `V` attached to this context or an ancestor.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let ctx = waza::context::Context::background()
+    ///     .with_value(1u32)
+    ///     .with_value(2u32);
+    /// assert_eq!(ctx.value::<u32>(), Some(&2));
+    /// assert_eq!(ctx.value::<u64>(), None);
+    /// ```
+    pub fn value<V: Any + Send + Sync>(&self) -> Option<&V> {
+        let mut cur = self.values.as_deref();
+        while let Some(link) = cur {
+            if let Some(v) = link.value.downcast_ref::<V>() {
+                return Some(v);
+            }
+            cur = link.next.as_deref();
+        }
+        None
+    }
+
     fn child(&self, own_deadline: Option<Instant>) -> (Context, CancelHandle) {
         let node = Node::child_of(&self.node, own_deadline);
         if own_deadline.is_some_and(|d| d <= Instant::now()) {
             node.cancel(ContextError::DeadlineExceeded);
         }
-        (Context { node: node.clone() }, CancelHandle { node })
+        let ctx = Context {
+            node: node.clone(),
+            values: self.values.clone(),
+        };
+        (ctx, CancelHandle { node })
     }
 }
 

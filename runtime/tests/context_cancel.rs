@@ -188,3 +188,23 @@ fn awaiting_a_future_deadline_outside_the_runtime_panics_clearly() {
     let (ctx, _cancel) = Context::background().with_timeout(Duration::from_secs(3600));
     let _ = ctx.done().now_or_never();
 }
+
+#[test]
+fn values_flow_down_and_share_cancellation() {
+    #[derive(Debug, PartialEq)]
+    struct User(&'static str);
+    let (ctx, cancel) = Context::background().with_cancel();
+    let with_user = ctx.with_value(User("ann"));
+    let (child, _h) = with_user.with_cancel();
+    let shadowed = child.with_value(User("bob"));
+    assert_eq!(child.value::<User>(), Some(&User("ann")));
+    assert_eq!(shadowed.value::<User>(), Some(&User("bob")));
+    assert_eq!(ctx.value::<User>(), None);
+    let c = Counted::new();
+    let mut done = with_user.done();
+    assert!(c.poll(&mut done).is_pending());
+    cancel.cancel();
+    assert_eq!(c.wakes(), 1);
+    assert!(c.poll(&mut done).is_ready());
+    assert_eq!(shadowed.err(), Some(ContextError::Cancelled));
+}
