@@ -128,6 +128,22 @@ impl<T: ?Sized> Mutex<T> {
         }
     }
 
+    /// Blocks the current OS thread until the lock is free, then locks it; for plain
+    /// threads (not tasks: inside a task it would block a worker, use `lock().await`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// let m = Arc::new(waza::sync::Mutex::new(0));
+    /// let m2 = m.clone();
+    /// std::thread::spawn(move || *m2.blocking_lock() += 1).join().unwrap();
+    /// assert_eq!(*m.blocking_lock(), 1);
+    /// ```
+    pub fn blocking_lock(&self) -> MutexGuard<'_, T> {
+        super::block_on_thread(self.lock())
+    }
+
     /// Locks the mutex if it is free and nobody is waiting for it.
     ///
     /// # Errors

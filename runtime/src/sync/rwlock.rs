@@ -148,6 +148,33 @@ impl<T: ?Sized> RwLock<T> {
         }
     }
 
+    /// Blocks the current OS thread until shared access is granted; for plain threads
+    /// (not tasks: inside a task it would block a worker, use `read().await`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lock = waza::sync::RwLock::new(3);
+    /// assert_eq!(*lock.blocking_read(), 3);
+    /// ```
+    pub fn blocking_read(&self) -> RwLockReadGuard<'_, T> {
+        super::block_on_thread(self.read())
+    }
+
+    /// Blocks the current OS thread until exclusive access is granted; for plain threads
+    /// (not tasks: inside a task it would block a worker, use `write().await`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lock = waza::sync::RwLock::new(3);
+    /// *lock.blocking_write() += 1;
+    /// assert_eq!(*lock.blocking_read(), 4);
+    /// ```
+    pub fn blocking_write(&self) -> RwLockWriteGuard<'_, T> {
+        super::block_on_thread(self.write())
+    }
+
     /// Takes shared access if no writer holds or awaits the lock.
     ///
     /// Returns `None` otherwise.
