@@ -128,10 +128,13 @@ fn blocking_task_queued_at_shutdown_is_cancelled() {
     let (tx, rx) = std::sync::mpsc::channel::<()>();
     let gate = std::sync::Arc::new(std::sync::Mutex::new(rx));
     let g = gate.clone();
+    let (started_tx, started_rx) = std::sync::mpsc::channel::<()>();
     let first = rt.handle().spawn_blocking(move || {
+        started_tx.send(()).unwrap();
         let _ = g.lock().unwrap().recv();
         1
     });
+    started_rx.recv().unwrap(); // the only pool thread is now busy
     let ran = Arc::new(AtomicUsize::new(0));
     let r = ran.clone();
     let second = rt.handle().spawn_blocking(move || {

@@ -1,7 +1,9 @@
 //! What happens to a task: run (poll or cancel), complete, join, shutdown.
 //!
 //! These functions hold the typed `&Cell<T, S>` and follow the protocols numbered in
-//! [`super::state`]. Every call into user code (poll, the future's and the output's
+//! [`super::state`]. Those that may release the last reference never free the cell
+//! themselves: they return [`Dealloc`] and the caller in `raw.rs` frees it once the
+//! `&Cell` argument is gone (a reference argument must stay valid for the whole call). Every call into user code (poll, the future's and the output's
 //! `Drop`, the join waker) is wrapped in `catch_unwind`, so a panic never unwinds into a
 //! worker loop: it becomes a [`JoinError`] or is discarded.
 
@@ -14,12 +16,16 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
+/// True if the caller must free the cell (the last reference was released).
+#[must_use]
+pub(super) struct Dealloc(pub(super) bool);
+
 /// Runs the task once (protocol 1), consuming the caller's `Notified` reference.
-pub(super) fn run<T: Future, S: Schedule>(cell: &Cell<T, S>, task: RawTask) {
+pub(super) fn run<T: Future, S: Schedule>(cell: &Cell<T, S>, task: RawTask) -> Dealloc {
     match cell.header.state.transition_to_running() {
         TransitionToRunning::Success => {}
         TransitionToRunning::Cancelled => return cancel_and_complete(cell, task),
-        TransitionToRunning::Failed => return task.drop_reference(),
+        TransitionToRunning::Failed => return Dealloc(cell.header.state.ref_dec()),
     }
     let waker = task.waker_borrowed();
     let mut cx = Context::from_waker(&waker);
@@ -27,18 +33,21 @@ pub(super) fn run<T: Future, S: Schedule>(cell: &Cell<T, S>, task: RawTask) {
         return complete(cell, task);
     }
     match cell.header.state.transition_to_idle() {
-        TransitionToIdle::Ok => {}
-        TransitionToIdle::OkNotified => cell.scheduler.yield_now(Notified(task)),
+        TransitionToIdle::Ok => Dealloc(false),
+        TransitionToIdle::OkNotified => {
+            cell.scheduler.yield_now(Notified(task));
+            Dealloc(false)
+        }
         TransitionToIdle::Cancelled => cancel_and_complete(cell, task),
     }
 }
 
 /// Shutdown (protocol 4), consuming one reference.
-pub(super) fn shutdown<T: Future, S: Schedule>(cell: &Cell<T, S>, task: RawTask) {
+pub(super) fn shutdown<T: Future, S: Schedule>(cell: &Cell<T, S>, task: RawTask) -> Dealloc {
     if cell.header.state.transition_to_shutdown() {
-        cancel_and_complete(cell, task);
+        cancel_and_complete(cell, task)
     } else {
-        task.drop_reference();
+        Dealloc(cell.header.state.ref_dec())
     }
 }
 
@@ -95,18 +104,18 @@ fn drop_caught<V>(value: V) {
 }
 
 /// Drops the future for an abort or shutdown, then completes.
-fn cancel_and_complete<T: Future, S: Schedule>(cell: &Cell<T, S>, task: RawTask) {
+fn cancel_and_complete<T: Future, S: Schedule>(cell: &Cell<T, S>, task: RawTask) -> Dealloc {
     let id = cell.header.id;
     let err = match drop_stage(cell) {
         Ok(()) => JoinError::cancelled(id),
         Err(panic) => JoinError::panic(id, panic),
     };
     store_result(cell, Err(err));
-    complete(cell, task);
+    complete(cell, task)
 }
 
 /// Leaves the registry, publishes the result, notifies the joiner, drops references.
-fn complete<T: Future, S: Schedule>(cell: &Cell<T, S>, task: RawTask) {
+fn complete<T: Future, S: Schedule>(cell: &Cell<T, S>, task: RawTask) -> Dealloc {
     let state = &cell.header.state;
     // Leave the registry first, so whoever sees the output also sees the task gone from
     // metrics and dumps.
@@ -129,10 +138,7 @@ fn complete<T: Future, S: Schedule>(cell: &Cell<T, S>, task: RawTask) {
         }
     }
     let count = if released { 2 } else { 1 };
-    if state.transition_to_terminal(count) {
-        // SAFETY: the state word says no reference remains.
-        unsafe { task.dealloc() };
-    }
+    Dealloc(state.transition_to_terminal(count))
 }
 
 /// `JoinHandle::poll`: the output if complete, else registers `waker` (protocol 5).
@@ -198,7 +204,7 @@ fn set_join_waker<T: Future, S>(
 }
 
 /// `JoinHandle::drop` (protocol 6), consuming the handle's reference.
-pub(super) fn drop_join_handle<T: Future, S>(cell: &Cell<T, S>, task: RawTask) {
+pub(super) fn drop_join_handle<T: Future, S>(cell: &Cell<T, S>) -> Dealloc {
     let dropped = cell.header.state.transition_to_join_handle_dropped();
     if dropped.drop_output {
         // The task is complete and nobody else reads the stage any more.
@@ -209,5 +215,5 @@ pub(super) fn drop_join_handle<T: Future, S>(cell: &Cell<T, S>, task: RawTask) {
         let old = cell.join_waker.with_mut(|w| unsafe { (*w).take() });
         drop_caught(old);
     }
-    task.drop_reference();
+    Dealloc(cell.header.state.ref_dec())
 }

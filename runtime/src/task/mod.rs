@@ -15,6 +15,7 @@
 
 pub(crate) mod coop;
 mod error;
+mod group;
 mod harness;
 mod join;
 pub(crate) mod raw;
@@ -23,6 +24,7 @@ pub(crate) mod state;
 
 pub use coop::consume_budget;
 pub use error::JoinError;
+pub use group::Group;
 pub use join::JoinHandle;
 
 use crate::loom::{Ordering, StdAtomicU64};

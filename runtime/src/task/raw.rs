@@ -261,10 +261,22 @@ fn vtable<T: Future, S: Schedule>() -> &'static Vtable {
 }
 
 unsafe fn run<T: Future, S: Schedule>(ptr: NonNull<Header>) {
-    // SAFETY: the vtable was built for `Cell<T, S>`.
-    let cell = unsafe { cell::<T, S>(ptr) };
-    // SAFETY: `ptr` is this live task.
-    harness::run(cell, unsafe { RawTask::from_raw(ptr) });
+    // SAFETY: the vtable was built for `Cell<T, S>`; `ptr` is this live task.
+    let dealloc = unsafe { harness::run(cell::<T, S>(ptr), RawTask::from_raw(ptr)) };
+    // SAFETY: the harness reports that the last reference is gone.
+    unsafe { dealloc_if::<T, S>(ptr, dealloc) };
+}
+
+/// Frees the cell if the harness released the last reference.
+///
+/// # Safety
+///
+/// `ptr` is a `Cell<T, S>` and `dealloc` came from a harness call on it that has returned.
+unsafe fn dealloc_if<T: Future, S>(ptr: NonNull<Header>, dealloc: harness::Dealloc) {
+    if dealloc.0 {
+        // SAFETY: no reference remains and no borrow of the cell is live.
+        unsafe { self::dealloc::<T, S>(ptr) };
+    }
 }
 
 unsafe fn schedule<T: Future, S: Schedule>(ptr: NonNull<Header>) {
@@ -296,16 +308,16 @@ unsafe fn try_read_output<T: Future, S: Schedule>(
 
 unsafe fn drop_join_handle<T: Future, S: Schedule>(ptr: NonNull<Header>) {
     // SAFETY: the vtable was built for `Cell<T, S>`.
-    let cell = unsafe { cell::<T, S>(ptr) };
-    // SAFETY: `ptr` is this live task.
-    harness::drop_join_handle(cell, unsafe { RawTask::from_raw(ptr) });
+    let dealloc = harness::drop_join_handle(unsafe { cell::<T, S>(ptr) });
+    // SAFETY: the harness call has returned.
+    unsafe { dealloc_if::<T, S>(ptr, dealloc) };
 }
 
 unsafe fn shutdown<T: Future, S: Schedule>(ptr: NonNull<Header>) {
-    // SAFETY: the vtable was built for `Cell<T, S>`.
-    let cell = unsafe { cell::<T, S>(ptr) };
-    // SAFETY: `ptr` is this live task.
-    harness::shutdown(cell, unsafe { RawTask::from_raw(ptr) });
+    // SAFETY: the vtable was built for `Cell<T, S>`; `ptr` is this live task.
+    let dealloc = unsafe { harness::shutdown(cell::<T, S>(ptr), RawTask::from_raw(ptr)) };
+    // SAFETY: the harness call has returned.
+    unsafe { dealloc_if::<T, S>(ptr, dealloc) };
 }
 
 static WAKER_VTABLE: RawWakerVTable =
