@@ -39,12 +39,14 @@ fn measure<T: PartialEq + Debug>(reps: usize, expected: T, mut f: impl FnMut() -
     median(&times)
 }
 
+type TaskWorkload<E> = fn(&E) -> usize;
+
 fn runtime_table(reps: usize) -> Table {
     let mut table = Table::new([Waza::NAME, Tokio::NAME, Smol::NAME]);
     fn on<E: Exec>(table: &mut Table, reps: usize) {
         let (ex, owner) = E::start(common::WORKERS);
         let half = tasks::SPAWN_MANY / 2;
-        let rows: [(&str, fn(&E) -> usize, usize); 5] = [
+        let rows: [(&str, TaskWorkload<E>, usize); 5] = [
             ("spawn_many", tasks::spawn_many::<E>, half),
             ("spawn_remote", tasks::spawn_remote::<E>, half),
             (

@@ -17,12 +17,14 @@ use common::chans;
 use common::exec::{Exec, Smol, Tokio, Waza};
 use common::select;
 
+type SelectWorkload = fn(&Tokio, u64) -> u64;
+
 fn select_over_channels(c: &mut Criterion) {
     let all = chans::sum_below(chans::MESSAGES);
     let (ex, _runtime) = Tokio::start(common::WORKERS);
     for n in [2, 4] {
         let mut group = c.benchmark_group(format!("select_over_{n}"));
-        let impls: [(&str, fn(&Tokio, u64) -> u64); 3] = [
+        let impls: [(&str, SelectWorkload); 3] = [
             ("waza", select::waza_select),
             ("tokio", select::tokio_select),
             ("futures", select::futures_select),

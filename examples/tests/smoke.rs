@@ -20,7 +20,8 @@ fn sieve_finds_the_first_primes() {
     let out = Out::capture();
     let primes = run(sieve::primes(10, &out));
     assert_eq!(primes, [2, 3, 5, 7, 11, 13, 17, 19, 23, 29]);
-    assert_eq!(out.lines(), primes.map(|p| p.to_string()));
+    let printed: Vec<String> = primes.iter().map(u64::to_string).collect();
+    assert_eq!(out.lines(), printed);
     let hundred = run(sieve::primes(100, &Out::capture()));
     assert_eq!(hundred.len(), 100);
     assert_eq!(hundred[99], 541);

@@ -79,8 +79,8 @@ impl AsyncChan for WazaChan {
         Some(rx.clone())
     }
 
-    fn send(tx: &Self::Tx, v: u64) -> impl Future<Output = ()> + Send + '_ {
-        async move { tx.send(v).await.expect("receivers are alive") }
+    async fn send(tx: &Self::Tx, v: u64) {
+        tx.send(v).await.expect("receivers are alive")
     }
 
     fn recv(rx: &mut Self::Rx) -> impl Future<Output = Option<u64>> + Send + '_ {
@@ -108,12 +108,12 @@ impl AsyncChan for AsyncChannel {
         Some(rx.clone())
     }
 
-    fn send(tx: &Self::Tx, v: u64) -> impl Future<Output = ()> + Send + '_ {
-        async move { tx.send(v).await.expect("receivers are alive") }
+    async fn send(tx: &Self::Tx, v: u64) {
+        tx.send(v).await.expect("receivers are alive")
     }
 
-    fn recv(rx: &mut Self::Rx) -> impl Future<Output = Option<u64>> + Send + '_ {
-        async move { rx.recv().await.ok() }
+    async fn recv(rx: &mut Self::Rx) -> Option<u64> {
+        rx.recv().await.ok()
     }
 }
 
@@ -137,12 +137,12 @@ impl AsyncChan for Flume {
         Some(rx.clone())
     }
 
-    fn send(tx: &Self::Tx, v: u64) -> impl Future<Output = ()> + Send + '_ {
-        async move { tx.send_async(v).await.expect("receivers are alive") }
+    async fn send(tx: &Self::Tx, v: u64) {
+        tx.send_async(v).await.expect("receivers are alive")
     }
 
-    fn recv(rx: &mut Self::Rx) -> impl Future<Output = Option<u64>> + Send + '_ {
-        async move { rx.recv_async().await.ok() }
+    async fn recv(rx: &mut Self::Rx) -> Option<u64> {
+        rx.recv_async().await.ok()
     }
 }
 
@@ -166,12 +166,12 @@ impl AsyncChan for Kanal {
         Some(rx.clone())
     }
 
-    fn send(tx: &Self::Tx, v: u64) -> impl Future<Output = ()> + Send + '_ {
-        async move { tx.send(v).await.expect("receivers are alive") }
+    async fn send(tx: &Self::Tx, v: u64) {
+        tx.send(v).await.expect("receivers are alive")
     }
 
-    fn recv(rx: &mut Self::Rx) -> impl Future<Output = Option<u64>> + Send + '_ {
-        async move { rx.recv().await.ok() }
+    async fn recv(rx: &mut Self::Rx) -> Option<u64> {
+        rx.recv().await.ok()
     }
 }
 
@@ -219,21 +219,17 @@ impl AsyncChan for TokioMpsc {
         None
     }
 
-    fn send(tx: &Self::Tx, v: u64) -> impl Future<Output = ()> + Send + '_ {
-        async move {
-            match tx {
-                TokioTx::Bounded(tx) => tx.send(v).await.expect("receiver is alive"),
-                TokioTx::Unbounded(tx) => tx.send(v).expect("receiver is alive"),
-            }
+    async fn send(tx: &Self::Tx, v: u64) {
+        match tx {
+            TokioTx::Bounded(tx) => tx.send(v).await.expect("receiver is alive"),
+            TokioTx::Unbounded(tx) => tx.send(v).expect("receiver is alive"),
         }
     }
 
-    fn recv(rx: &mut Self::Rx) -> impl Future<Output = Option<u64>> + Send + '_ {
-        async move {
-            match rx {
-                TokioRx::Bounded(rx) => rx.recv().await,
-                TokioRx::Unbounded(rx) => rx.recv().await,
-            }
+    async fn recv(rx: &mut Self::Rx) -> Option<u64> {
+        match rx {
+            TokioRx::Bounded(rx) => rx.recv().await,
+            TokioRx::Unbounded(rx) => rx.recv().await,
         }
     }
 }

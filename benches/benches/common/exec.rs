@@ -74,7 +74,7 @@ impl Exec for Waza {
             .thread_name("waza-bench")
             .build()
             .expect("waza runtime starts");
-        (Waza(rt.handle()), rt)
+        (Waza(rt.handle().clone()), rt)
     }
 
     fn spawn<T: Send + 'static>(

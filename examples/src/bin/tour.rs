@@ -7,7 +7,7 @@
 
 use std::time::{Duration, Instant};
 
-use waza_examples::query::{first, first_within, Replica};
+use waza_examples::query::{first, first_within, google, Replica};
 use waza_examples::{boring, daisychain, loadbalancer, pingpong, sieve, Out};
 
 fn heading(n: u32, title: &str, what: &str) {
@@ -49,7 +49,15 @@ async fn main() {
         "timeout",
         "select! with time::sleep / time::after: per-message and whole-conversation timeouts.",
     );
-    boring::run(ms(150), &out).await;
+    let (slow, chatty) = boring::run(ms(150), &Out::capture()).await;
+    for talk in [slow, chatty] {
+        let (first, last) = (&talk.heard[0], &talk.heard[talk.heard.len() - 1]);
+        let n = talk.heard.len();
+        println!(
+            "heard {n} messages ({first:?} … {last:?}), then: {}",
+            talk.ending
+        );
+    }
 
     heading(
         5,
@@ -67,6 +75,8 @@ async fn main() {
         "with a 10 ms deadline: {}",
         late.as_deref().unwrap_or("timed out")
     );
+    println!("Google Search 3.0 (web, image, video; 2 replicas each; 80 ms deadline):");
+    google("golang", 7, &out).await;
 
     heading(
         6,
