@@ -47,15 +47,7 @@
 
 use std::task::{Context, Poll, Waker};
 
-#[cfg(not(loom))]
-use std::sync::atomic::{AtomicUsize, Ordering::AcqRel, Ordering::Acquire};
-#[cfg(not(loom))]
-use std::sync::Mutex;
-
-#[cfg(loom)]
-use loom::sync::atomic::{AtomicUsize, Ordering::AcqRel, Ordering::Acquire};
-#[cfg(loom)]
-use loom::sync::Mutex;
+use crate::loom::{AtomicUsize, Mutex, MutexGuard, Ordering::AcqRel, Ordering::Acquire};
 
 /// Readiness bit: readable.
 pub(crate) const READABLE: usize = 1 << 0;
@@ -208,14 +200,8 @@ impl ScheduledIo {
 }
 
 /// Locks a waiter list; a panic elsewhere never poisons readiness (the data stays valid).
-#[cfg(not(loom))]
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-#[cfg(loom)]
-fn lock<T>(m: &Mutex<T>) -> loom::sync::MutexGuard<'_, T> {
-    m.lock().unwrap()
 }
 
 #[cfg(all(test, not(loom)))]
@@ -356,6 +342,32 @@ mod loom_tests {
             driver.join().unwrap();
             let woken = flag.0.load(Ordering::SeqCst) == 1;
             assert!(ready || woken, "the second edge was lost");
+        });
+    }
+
+    /// A task registering its waker races an event: the task either sees the readiness on
+    /// its re-check or its waker is taken and called by the driver (protocol 2).
+    #[test]
+    fn wait_racing_an_event_is_never_lost() {
+        loom::model(|| {
+            let io = Arc::new(ScheduledIo::new());
+            let flag = std::sync::Arc::new(FlagWaker(LoomAtomic::new(0)));
+            let waker = Waker::from(flag.clone());
+            let driver = {
+                let io = io.clone();
+                loom::thread::spawn(move || {
+                    io.set_readiness(WRITABLE, 1);
+                    let mut out = Vec::new();
+                    io.take_wakers(&mut out);
+                    out.into_iter().for_each(Waker::wake);
+                })
+            };
+            let mut cx = Context::from_waker(&waker);
+            let ready = io.poll_ready(&mut cx, Direction::Write).is_ready();
+            driver.join().unwrap();
+            let woken = flag.0.load(Ordering::SeqCst);
+            assert!(ready || woken == 1, "lost wake-up");
+            assert!(woken <= 1);
         });
     }
 }

@@ -21,6 +21,8 @@ mod timeout;
 mod wheel;
 
 pub use chan::{after, tick};
+#[cfg(test)]
+pub(crate) use driver::Inserted;
 pub(crate) use driver::TimerHandle;
 pub use interval::{interval, interval_at, Interval, MissedTickBehavior};
 pub use sleep::{sleep, sleep_until, Sleep};
