@@ -233,3 +233,27 @@ fn readiness_then_try_read_and_try_write() {
         assert_eq!(got, b"abc");
     });
 }
+
+#[test]
+fn sockets_and_their_futures_are_send_and_sync() {
+    fn send_sync<T: Send + Sync>() {}
+    fn send<T: Send>(_: &T) {}
+    send_sync::<TcpListener>();
+    send_sync::<TcpStream>();
+    send_sync::<waza::net::OwnedReadHalf>();
+    send_sync::<waza::net::OwnedWriteHalf>();
+    send_sync::<waza::net::UdpSocket>();
+    send_sync::<waza::net::UnixListener>();
+    send_sync::<waza::net::UnixStream>();
+    rt().block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        send(&TcpListener::bind("127.0.0.1:0"));
+        send(&TcpStream::connect(addr));
+        send(&listener.accept());
+        let udp = waza::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let mut buf = [0; 4];
+        send(&udp.recv_from(&mut buf));
+        send(&udp.send_to(b"x", addr));
+    });
+}
