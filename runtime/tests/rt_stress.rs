@@ -133,3 +133,33 @@ fn cross_thread_wakes_conserve_messages() {
     got.sort_unstable();
     assert_eq!(got, (0..producers * per).collect::<Vec<_>>());
 }
+
+#[test]
+fn park_unpark_round_trips_never_lose_a_wakeup() {
+    // Every round the workers run dry and park; the next message must wake one. A lost
+    // wake-up would hang this test.
+    let rt = waza::Runtime::builder().workers(4).build().unwrap();
+    let (to_task, from_main) = waza::chan::rendezvous::<u32>();
+    let (to_main, from_task) = waza::chan::rendezvous::<u32>();
+    let echo = rt.spawn(async move {
+        let mut n = 0u64;
+        while let Some(v) = from_main.recv().await {
+            // hop through a fresh task so a second worker is involved
+            let v = waza::spawn(async move { v + 1 }).await.unwrap();
+            to_main.send(v).await.unwrap();
+            n += 1;
+        }
+        n
+    });
+    let rounds = if cfg!(debug_assertions) {
+        3_000
+    } else {
+        30_000
+    };
+    for i in 0..rounds {
+        to_task.send_blocking(i).unwrap();
+        assert_eq!(from_task.recv_blocking(), Some(i + 1));
+    }
+    drop(to_task);
+    assert_eq!(rt.block_on(echo).unwrap(), rounds as u64);
+}

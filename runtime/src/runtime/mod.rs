@@ -133,9 +133,18 @@ impl Runtime {
         self.handle.spawn(future)
     }
 
-    /// A cloneable handle to this runtime.
-    pub fn handle(&self) -> &Handle {
-        &self.handle
+    /// A handle to this runtime (`Clone + Send + Sync`): spawn onto it from any thread.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = waza::Runtime::new().unwrap();
+    /// let handle = rt.handle();
+    /// let h = std::thread::spawn(move || handle.spawn(async { 1 })).join().unwrap();
+    /// assert_eq!(rt.block_on(h).unwrap(), 1);
+    /// ```
+    pub fn handle(&self) -> Handle {
+        self.handle.clone()
     }
 
     /// Shuts the runtime down: every task's future is dropped, the worker threads are
