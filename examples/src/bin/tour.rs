@@ -51,12 +51,14 @@ async fn main() {
     );
     let (slow, chatty) = boring::run(ms(150), &Out::capture()).await;
     for talk in [slow, chatty] {
-        let (first, last) = (&talk.heard[0], &talk.heard[talk.heard.len() - 1]);
-        let n = talk.heard.len();
-        println!(
-            "heard {n} messages ({first:?} … {last:?}), then: {}",
-            talk.ending
-        );
+        match (talk.heard.first(), talk.heard.last()) {
+            (Some(first), Some(last)) => println!(
+                "heard {} messages ({first:?} … {last:?}), then: {}",
+                talk.heard.len(),
+                talk.ending
+            ),
+            _ => println!("heard nothing, then: {}", talk.ending),
+        }
     }
 
     heading(
