@@ -74,7 +74,7 @@ impl Exec for Waza {
             .thread_name("waza-bench")
             .build()
             .expect("waza runtime starts");
-        (Waza(rt.handle().clone()), rt)
+        (Waza(rt.handle()), rt)
     }
 
     fn spawn<T: Send + 'static>(
