@@ -50,11 +50,11 @@
 //! (no user code runs under it, so its state is always consistent).
 
 use super::wait_list::WaitList;
-use super::{lock, wake_all};
+use super::wake_all;
+use crate::loom::{AtomicUsize, Mutex as QueueMutex, MutexGuard as QueueGuard, Ordering};
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex as StdMutex;
+use std::sync::PoisonError;
 use std::task::{Context, Poll, Waker};
 
 /// The most permits a semaphore can hold; larger counts panic.
@@ -71,7 +71,7 @@ const SHIFT: u32 = 2;
 #[derive(Debug)]
 pub(crate) struct RawSemaphore {
     state: AtomicUsize,
-    queue: StdMutex<WaitList<Waiter>>,
+    queue: QueueMutex<WaitList<Waiter>>,
 }
 
 #[derive(Debug)]
@@ -108,13 +108,20 @@ fn permits_of(state: usize) -> usize {
 }
 
 impl RawSemaphore {
-    /// A semaphore holding `permits` permits.
-    pub(crate) const fn new(permits: usize) -> Self {
-        assert!(permits <= MAX_PERMITS, "semaphore permit count too large");
-        RawSemaphore {
-            state: AtomicUsize::new(permits << SHIFT),
-            queue: StdMutex::new(WaitList::new()),
+    loom_const_fn! {
+        /// A semaphore holding `permits` permits.
+        pub(crate) fn new(permits: usize) -> Self {
+            assert!(permits <= MAX_PERMITS, "semaphore permit count too large");
+            RawSemaphore {
+                state: AtomicUsize::new(permits << SHIFT),
+                queue: QueueMutex::new(WaitList::new()),
+            }
         }
+    }
+
+    /// Locks the wait queue, recovering from poisoning (no user code runs under it).
+    fn lock_queue(&self) -> QueueGuard<'_, WaitList<Waiter>> {
+        self.queue.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Takes `n` permits if they are free and nobody is queued (lock-free).
@@ -150,7 +157,7 @@ impl RawSemaphore {
 
     /// The locked half of protocol 1.
     fn acquire_locked(&self, n: usize, waker: &Waker) -> Locked {
-        let mut queue = lock(&self.queue);
+        let mut queue = self.lock_queue();
         let mut cur = self.state.load(Ordering::Acquire);
         loop {
             if cur & CLOSED != 0 {
@@ -200,7 +207,7 @@ impl RawSemaphore {
         }
         let mut wakers = Vec::new();
         {
-            let mut queue = lock(&self.queue);
+            let mut queue = self.lock_queue();
             self.add_permits_locked(&mut queue, n, &mut wakers);
         }
         wake_all(wakers);
@@ -259,7 +266,7 @@ impl RawSemaphore {
     pub(crate) fn close(&self) -> bool {
         let mut wakers = Vec::new();
         {
-            let mut queue = lock(&self.queue);
+            let mut queue = self.lock_queue();
             if self.state.fetch_or(CLOSED, Ordering::AcqRel) & CLOSED != 0 {
                 return false;
             }
@@ -283,7 +290,7 @@ impl RawSemaphore {
     /// Number of queued waiters right now (for tests and diagnostics).
     #[cfg(test)]
     pub(crate) fn waiter_count(&self) -> usize {
-        lock(&self.queue).len()
+        self.lock_queue().len()
     }
 }
 
@@ -305,7 +312,7 @@ impl Future for Acquire<'_> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
         if let Some(key) = this.key {
-            let mut queue = lock(&this.sem.queue);
+            let mut queue = this.sem.lock_queue();
             let status = queue.data(key).status;
             if status == Status::Waiting {
                 queue.set_waker(key, cx.waker());
@@ -340,7 +347,7 @@ impl Drop for Acquire<'_> {
         let Some(key) = self.key.take() else { return };
         let mut wakers = Vec::new();
         {
-            let mut queue = lock(&self.sem.queue);
+            let mut queue = self.sem.lock_queue();
             let was_head = queue.front() == Some(key);
             let (waiter, _) = queue.remove(key);
             match waiter.status {
@@ -412,5 +419,94 @@ mod tests {
         assert_eq!(poll_once(&mut a), Poll::Ready(Err(())));
         assert_eq!(poll_once(&mut sem.acquire(1)), Poll::Ready(Err(())));
         assert_eq!(sem.try_acquire(0), Err(TryAcquireFailure::Closed));
+    }
+}
+
+/// loom models of the fast path (lock-free CAS) racing the queue path: lost wake-ups show
+/// up as loom deadlocks, lost or duplicated permits as failed counts.
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::*;
+    use loom::future::block_on;
+    use loom::sync::atomic::AtomicUsize as Holders;
+    use loom::sync::Arc;
+    use loom::thread;
+
+    #[test]
+    fn release_racing_enqueue_wakes_the_waiter() {
+        loom::model(|| {
+            let sem = Arc::new(RawSemaphore::new(0));
+            let s2 = sem.clone();
+            let t = thread::spawn(move || s2.release(1));
+            assert_eq!(block_on(sem.acquire(1)), Ok(()));
+            t.join().unwrap();
+            assert_eq!(sem.available_permits(), 0);
+        });
+    }
+
+    #[test]
+    fn two_acquirers_exclude_each_other_and_conserve_the_permit() {
+        loom::model(|| {
+            let sem = Arc::new(RawSemaphore::new(1));
+            let holders = Arc::new(Holders::new(0));
+            let threads: Vec<_> = (0..2)
+                .map(|_| {
+                    let (sem, holders) = (sem.clone(), holders.clone());
+                    thread::spawn(move || {
+                        block_on(sem.acquire(1)).unwrap();
+                        assert_eq!(holders.fetch_add(1, Ordering::SeqCst), 0);
+                        holders.fetch_sub(1, Ordering::SeqCst);
+                        sem.release(1);
+                    })
+                })
+                .collect();
+            for t in threads {
+                t.join().unwrap();
+            }
+            assert_eq!(sem.available_permits(), 1);
+            assert_eq!(sem.waiter_count(), 0);
+        });
+    }
+
+    #[test]
+    fn cancelled_acquire_racing_release_loses_nothing() {
+        loom::model(|| {
+            let sem = Arc::new(RawSemaphore::new(0));
+            let s2 = sem.clone();
+            let canceller = thread::spawn(move || {
+                let mut fut = s2.acquire(1);
+                let waker = futures::task::noop_waker();
+                let got = Pin::new(&mut fut).poll(&mut Context::from_waker(&waker));
+                drop(fut);
+                if got.is_ready() {
+                    s2.release(1);
+                }
+            });
+            sem.release(1);
+            canceller.join().unwrap();
+            assert_eq!(sem.available_permits(), 1);
+            assert_eq!(sem.waiter_count(), 0);
+        });
+    }
+
+    #[test]
+    fn close_racing_acquire_and_release() {
+        loom::model(|| {
+            let sem = Arc::new(RawSemaphore::new(0));
+            let s2 = sem.clone();
+            let waiter = thread::spawn(move || {
+                if block_on(s2.acquire(1)).is_ok() {
+                    s2.release(1);
+                }
+            });
+            let s3 = sem.clone();
+            let closer = thread::spawn(move || s3.close());
+            sem.release(1);
+            waiter.join().unwrap();
+            closer.join().unwrap();
+            assert!(sem.is_closed());
+            assert_eq!(sem.available_permits(), 1);
+            assert_eq!(sem.waiter_count(), 0);
+        });
     }
 }

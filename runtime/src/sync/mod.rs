@@ -28,6 +28,20 @@
 //! already been granted something (a lock, permits, a `notify_one`) it passes that on to the
 //! next waiter, so nothing is ever lost.
 
+/// Declares a constructor that is `const` normally and a plain `fn` under `cfg(loom)`
+/// (loom's atomics and mutexes cannot be created in a const context).
+macro_rules! loom_const_fn {
+    ($(#[$m:meta])* $vis:vis fn $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty $body:block) => {
+        $(#[$m])*
+        #[cfg(not(loom))]
+        $vis const fn $name($($arg: $ty),*) -> $ret $body
+
+        $(#[$m])*
+        #[cfg(loom)]
+        $vis fn $name($($arg: $ty),*) -> $ret $body
+    };
+}
+
 mod batch_semaphore;
 mod mutex;
 mod notify;

@@ -73,18 +73,20 @@ pub struct OwnedMutexGuard<T: ?Sized> {
 pub struct TryLockError(());
 
 impl<T> Mutex<T> {
-    /// A new unlocked mutex holding `value`.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// static NAMES: waza::sync::Mutex<Vec<String>> = waza::sync::Mutex::new(Vec::new());
-    /// assert!(NAMES.try_lock().unwrap().is_empty());
-    /// ```
-    pub const fn new(value: T) -> Self {
-        Mutex {
-            sem: RawSemaphore::new(1),
-            data: UnsafeCell::new(value),
+    loom_const_fn! {
+        /// A new unlocked mutex holding `value`.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// static NAMES: waza::sync::Mutex<Vec<String>> = waza::sync::Mutex::new(Vec::new());
+        /// assert!(NAMES.try_lock().unwrap().is_empty());
+        /// ```
+        pub fn new(value: T) -> Self {
+            Mutex {
+                sem: RawSemaphore::new(1),
+                data: UnsafeCell::new(value),
+            }
         }
     }
 

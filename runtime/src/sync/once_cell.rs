@@ -36,18 +36,20 @@ pub struct OnceCell<T> {
 }
 
 impl<T> OnceCell<T> {
-    /// An empty cell.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let cell = waza::sync::OnceCell::<u8>::new();
-    /// assert!(cell.get().is_none());
-    /// ```
-    pub const fn new() -> Self {
-        OnceCell {
-            value: OnceLock::new(),
-            init: RawSemaphore::new(1),
+    loom_const_fn! {
+        /// An empty cell.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// let cell = waza::sync::OnceCell::<u8>::new();
+        /// assert!(cell.get().is_none());
+        /// ```
+        pub fn new() -> Self {
+            OnceCell {
+                value: OnceLock::new(),
+                init: RawSemaphore::new(1),
+            }
         }
     }
 

@@ -70,18 +70,20 @@ pub struct RwLockWriteGuard<'a, T: ?Sized> {
 }
 
 impl<T> RwLock<T> {
-    /// A new unlocked `RwLock` holding `value`.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// static CONFIG: waza::sync::RwLock<u32> = waza::sync::RwLock::new(7);
-    /// assert_eq!(*CONFIG.try_read().unwrap(), 7);
-    /// ```
-    pub const fn new(value: T) -> Self {
-        RwLock {
-            sem: RawSemaphore::new(MAX_READERS),
-            data: UnsafeCell::new(value),
+    loom_const_fn! {
+        /// A new unlocked `RwLock` holding `value`.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// static CONFIG: waza::sync::RwLock<u32> = waza::sync::RwLock::new(7);
+        /// assert_eq!(*CONFIG.try_read().unwrap(), 7);
+        /// ```
+        pub fn new(value: T) -> Self {
+            RwLock {
+                sem: RawSemaphore::new(MAX_READERS),
+                data: UnsafeCell::new(value),
+            }
         }
     }
 

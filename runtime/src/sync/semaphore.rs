@@ -64,21 +64,23 @@ impl Semaphore {
     /// The most permits a semaphore can hold.
     pub const MAX_PERMITS: usize = MAX_PERMITS;
 
-    /// A semaphore with `permits` permits.
-    ///
-    /// # Panics
-    ///
-    /// If `permits` exceeds [`Semaphore::MAX_PERMITS`].
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// static LIMIT: waza::sync::Semaphore = waza::sync::Semaphore::new(4);
-    /// assert_eq!(LIMIT.available_permits(), 4);
-    /// ```
-    pub const fn new(permits: usize) -> Self {
-        Semaphore {
-            raw: RawSemaphore::new(permits),
+    loom_const_fn! {
+        /// A semaphore with `permits` permits.
+        ///
+        /// # Panics
+        ///
+        /// If `permits` exceeds [`Semaphore::MAX_PERMITS`].
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// static LIMIT: waza::sync::Semaphore = waza::sync::Semaphore::new(4);
+        /// assert_eq!(LIMIT.available_permits(), 4);
+        /// ```
+        pub fn new(permits: usize) -> Self {
+            Semaphore {
+                raw: RawSemaphore::new(permits),
+            }
         }
     }
 
