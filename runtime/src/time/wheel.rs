@@ -521,4 +521,74 @@ mod tests {
         assert_eq!(wheel.next_expiration(), None);
         assert_eq!(wheel.scheduled(), 0);
     }
+
+    /// Random inserts, cancels, resets and polls against a reference model: every entry
+    /// fires exactly once, in the poll whose window `(previous now, now]` holds its deadline.
+    #[test]
+    fn matches_a_reference_model_under_random_operations() {
+        use std::collections::BTreeMap;
+        let mut seed = 0x853c_49e6_748f_ea9bu64;
+        let mut rand = move |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        let mut wheel = Wheel::new();
+        let mut model: BTreeMap<usize, u64> = BTreeMap::new(); // key -> pending deadline
+        let mut idle: Vec<usize> = Vec::new(); // stored, not scheduled
+        let spans = [1u64, 64, 4096, 262_144, 16_777_216];
+        for _ in 0..20_000 {
+            let now = wheel.elapsed();
+            match rand(10) {
+                0..=3 => {
+                    let span = spans[rand(5) as usize];
+                    let when = now + 1 + rand(span);
+                    let key = idle.pop().unwrap_or_else(|| wheel.alloc(0u32));
+                    wheel.schedule(key, when).unwrap();
+                    model.insert(key, when);
+                }
+                4 if !model.is_empty() => {
+                    let key = *model.keys().nth(rand(model.len() as u64) as usize).unwrap();
+                    wheel.cancel(key);
+                    model.remove(&key);
+                    idle.push(key);
+                }
+                5 if !model.is_empty() => {
+                    let key = *model.keys().nth(rand(model.len() as u64) as usize).unwrap();
+                    let span = spans[rand(5) as usize];
+                    let when = now + 1 + rand(span);
+                    wheel.schedule(key, when).unwrap();
+                    model.insert(key, when);
+                }
+                _ => {
+                    let span = spans[rand(4) as usize];
+                    // Often stop exactly at a slot boundary, where early firing would show.
+                    let to = match wheel.next_expiration() {
+                        Some(next) if rand(2) == 0 => next,
+                        _ => now + rand(span),
+                    };
+                    if let Some(next) = wheel.next_expiration() {
+                        let earliest = model.values().min().copied();
+                        assert!(Some(next) <= earliest, "next {next} after {earliest:?}");
+                    }
+                    let mut fired = Vec::new();
+                    wheel.poll(to, |k, _| fired.push(k));
+                    fired.sort_unstable();
+                    let mut expect: Vec<usize> = model
+                        .iter()
+                        .filter(|(_, &d)| d <= to)
+                        .map(|(&k, _)| k)
+                        .collect();
+                    expect.sort_unstable();
+                    assert_eq!(fired, expect, "poll to {to}");
+                    for k in fired {
+                        model.remove(&k);
+                        idle.push(k);
+                    }
+                }
+            }
+        }
+        assert_eq!(wheel.scheduled(), model.len());
+    }
 }
