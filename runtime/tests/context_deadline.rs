@@ -1,0 +1,78 @@
+//! Context deadlines that fire while a task awaits `done()` (needs the waza runtime's
+//! timers), and cancellation observed from spawned tasks.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use waza::context::{Context, ContextError};
+
+#[test]
+fn done_wakes_at_the_deadline() {
+    waza::block_on(async {
+        let start = Instant::now();
+        let (ctx, _cancel) = Context::background().with_timeout(Duration::from_millis(20));
+        ctx.done().await;
+        // A timer never fires early.
+        assert!(start.elapsed() >= Duration::from_millis(20));
+        assert_eq!(ctx.err(), Some(ContextError::DeadlineExceeded));
+    });
+}
+
+#[test]
+fn child_waiting_on_parent_deadline_reports_deadline_exceeded() {
+    waza::block_on(async {
+        let (parent, _p) = Context::background().with_timeout(Duration::from_millis(10));
+        let (child, _c) = parent.with_timeout(Duration::from_secs(3600));
+        assert_eq!(child.deadline(), parent.deadline());
+        child.done().await;
+        assert_eq!(child.err(), Some(ContextError::DeadlineExceeded));
+        assert_eq!(parent.err(), Some(ContextError::DeadlineExceeded));
+    });
+}
+
+#[test]
+fn cancel_beats_a_far_deadline_and_wakes_spawned_tasks() {
+    waza::block_on(async {
+        let (ctx, cancel) = Context::background().with_timeout(Duration::from_secs(3600));
+        let woke = Arc::new(AtomicUsize::new(0));
+        let tasks: Vec<_> = (0..8)
+            .map(|_| {
+                let (ctx, woke) = (ctx.clone(), woke.clone());
+                waza::spawn(async move {
+                    ctx.done().await;
+                    woke.fetch_add(1, Ordering::SeqCst);
+                    ctx.err()
+                })
+            })
+            .collect();
+        waza::time::sleep(Duration::from_millis(5)).await;
+        assert_eq!(woke.load(Ordering::SeqCst), 0);
+        cancel.cancel();
+        for t in tasks {
+            assert_eq!(t.await.unwrap(), Some(ContextError::Cancelled));
+        }
+        assert_eq!(woke.load(Ordering::SeqCst), 8);
+    });
+}
+
+#[test]
+fn done_in_select_with_work() {
+    waza::block_on(async {
+        let (ctx, _cancel) = Context::background().with_timeout(Duration::from_millis(15));
+        let (tx, rx) = waza::chan::unbounded::<u32>();
+        let mut got = 0;
+        let mut timed_out = false;
+        tx.send(1).await.unwrap();
+        tx.send(2).await.unwrap();
+        while !timed_out {
+            waza::select! {
+                biased;
+                _ = ctx.done() => timed_out = true,
+                Some(v) = rx.recv() => got += v,
+            }
+        }
+        assert_eq!(got, 3);
+        assert_eq!(ctx.err(), Some(ContextError::DeadlineExceeded));
+        drop(tx);
+    });
+}
