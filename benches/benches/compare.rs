@@ -1,6 +1,8 @@
 //! The side-by-side comparison harness: runs a representative set of workloads once per
 //! implementation (a warm-up, then `REPS` timed repetitions; the median counts) and prints
-//! Markdown tables with absolute times and the ratio waza / peer, ready for the README.
+//! Markdown tables with absolute times and the ratio waza / peer, ready for the README:
+//! runtime, async channels, blocking channels, select, and I/O + timers (TCP echo, 200,000
+//! sleeps and their p99 wake-up lateness).
 //! When `go` is on PATH it also runs the Go versions in `benches/go/` (with GOMAXPROCS=2)
 //! and adds them as a column.
 //!
@@ -18,8 +20,8 @@ use std::time::{Duration, Instant};
 use common::chans::{self, AsyncChan, AsyncChannel, Flume, Kanal, Kind, SyncChan, TokioMpsc};
 use common::chans::{Crossbeam, WazaChan, WazaSync};
 use common::exec::{Exec, Smol, Tokio, Waza};
-use common::{select, tasks};
-use waza_benches::{median, Table};
+use common::{io, select, tasks};
+use waza_benches::{median, percentile, Table};
 
 /// The Go column's name.
 const GO: &str = "Go (GOMAXPROCS=2)";
@@ -160,6 +162,37 @@ fn select_table(reps: usize) -> Table {
     table
 }
 
+/// TCP echo and 200,000 sleeps, waza vs tokio, with the sleeps' p99 wake-up lateness.
+fn io_table(reps: usize) -> Table {
+    let mut table = Table::new([Waza::NAME, Tokio::NAME]);
+    let echo_row = "tcp echo (64 conns × 100 round trips)";
+    let round_trips = io::CONNECTIONS * io::ROUND_TRIPS;
+    fn sleeps<E: Exec>(table: &mut Table, ex: &E, reps: usize, run: fn(&E) -> Vec<u64>) {
+        let mut times = Vec::with_capacity(reps);
+        let mut p99s = Vec::with_capacity(reps);
+        for _ in 0..reps.max(1) {
+            let start = Instant::now();
+            let late = run(ex);
+            times.push(start.elapsed());
+            assert_eq!(late.len(), io::SLEEPS, "lost sleepers");
+            p99s.push(Duration::from_micros(percentile(&late, 99.0)));
+        }
+        table.set("200,000 sleeps of 0–50 ms", E::NAME, median(&times));
+        table.set("p99 wake-up lateness of those sleeps", E::NAME, median(&p99s));
+    }
+    let (waza, waza_rt) = Waza::start(common::WORKERS);
+    let t = measure(reps, round_trips, || io::waza_echo(&waza));
+    table.set(echo_row, Waza::NAME, t);
+    sleeps(&mut table, &waza, reps, io::waza_sleeps);
+    drop(waza_rt);
+    let (tokio, tokio_rt) = Tokio::start(common::WORKERS);
+    let t = measure(reps, round_trips, || io::tokio_echo(&tokio));
+    table.set(echo_row, Tokio::NAME, t);
+    sleeps(&mut table, &tokio, reps, io::tokio_sleeps);
+    drop(tokio_rt);
+    table
+}
+
 /// Runs the Go workloads; their median times by name, or `None` if Go is unavailable.
 fn run_go(reps: usize) -> Option<HashMap<String, Duration>> {
     if std::env::var_os("WAZA_COMPARE_NO_GO").is_some() {
@@ -225,6 +258,7 @@ fn main() {
     let mut channels = channel_table(reps);
     let threads = thread_table(reps);
     let mut select = select_table(reps);
+    let io = io_table(reps);
 
     if let Some(go) = run_go(reps) {
         let rt_rows: Vec<_> = ["spawn_many", "yield_many", "chained_spawn", "ping_pong"]
@@ -258,5 +292,7 @@ fn main() {
     println!("{}", threads.to_markdown());
     println!("## select (5,000 values from 2 or 4 producers; timeout arm never fires)\n");
     println!("{}", select.to_markdown());
+    println!("## I/O and timers\n");
+    println!("{}", io.to_markdown());
     println!("Cells: median time (waza time / that time; below 1.00 means waza is faster).");
 }
