@@ -178,7 +178,11 @@ fn io_table(reps: usize) -> Table {
             p99s.push(Duration::from_micros(percentile(&late, 99.0)));
         }
         table.set("200,000 sleeps of 0–50 ms", E::NAME, median(&times));
-        table.set("p99 wake-up lateness of those sleeps", E::NAME, median(&p99s));
+        table.set(
+            "p99 wake-up lateness of those sleeps",
+            E::NAME,
+            median(&p99s),
+        );
     }
     let (waza, waza_rt) = Waza::start(common::WORKERS);
     let t = measure(reps, round_trips, || io::waza_echo(&waza));
