@@ -17,7 +17,7 @@
 //! # The one `unsafe` block
 //!
 //! hyper hands a reader a [`ReadBufCursor`] over possibly uninitialised memory, while a
-//! `futures_io::AsyncRead` wants an initialised `&mut [u8]`. [`Io::poll_read`]
+//! `futures_io::AsyncRead` wants an initialised `&mut [u8]`. [`Io`]'s `poll_read`
 //! (`hyper::rt::Read`) therefore:
 //!
 //! 1. zero-fills at most [`MAX_READ`] bytes of the unfilled part with the cursor's safe

@@ -13,15 +13,17 @@
 //! | [`boring`] | `boring()` with `time.After` | timeouts with `select!` |
 //! | [`query`] | "first response wins", Google Search 3.0 | replicated queries, buffered channels |
 //! | [`loadbalancer`] | the talk's load balancer | a heap of workers, `select!` over requests and completions |
+//! | [`hyper_compat`] | `net/http`'s `ListenAndServe` | hyper 1.x serving HTTP/1 on waza's sockets and timers |
 
 use std::sync::{Arc, Mutex};
 
-// WIP-GATE pub mod boring;
-// WIP-GATE pub mod daisychain;
-// WIP-GATE pub mod loadbalancer;
-// WIP-GATE pub mod pingpong;
-// WIP-GATE pub mod query;
-// WIP-GATE pub mod sieve;
+pub mod boring;
+pub mod daisychain;
+pub mod hyper_compat;
+pub mod loadbalancer;
+pub mod pingpong;
+pub mod query;
+pub mod sieve;
 
 /// Where an example writes its commentary: standard output, or a buffer for tests.
 ///

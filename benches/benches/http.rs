@@ -1,0 +1,403 @@
+//! HTTP/1.1 "Hello, world!" throughput: hyper 1.x on waza against hyper 1.x on tokio.
+//!
+//! Both servers run in this process, one after the other, each on a 2-worker runtime and an
+//! ephemeral 127.0.0.1 port, with the same hyper version, the same service
+//! ([`waza_examples::hyper_compat::hello`]), `TCP_NODELAY`, and a hyper timer (so both pay
+//! for hyper's header-read timeout). The waza side is exactly the `hello_hyper` example's
+//! server ([`waza_examples::hyper_compat::serve`]); the tokio side is its twin below, with
+//! small adapters equivalent to hyper-util's `TokioIo` and `TokioTimer`.
+//!
+//! Load comes from `wrk` when it is on PATH (`benches/http.sh` installs it), otherwise from a
+//! built-in closed-loop generator: one OS thread per keep-alive connection, each sending a
+//! request, reading the whole response (checked byte for byte), and repeating. Every
+//! measurement is preceded by a one-second warm-up and bounded in time.
+//!
+//! Run: `bash benches/http.sh`, or
+//! `cargo bench -p waza-benches --bench http -- [--seconds N] [--connections C] [--rounds R] [--builtin]`
+//! (defaults: 5 s, 64 connections, 3 rounds alternating waza and tokio). It prints req/s per
+//! run, the median per runtime, and the ratio waza / tokio.
+
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::process::Command;
+use std::task::{ready, Context, Poll};
+use std::time::{Duration, Instant};
+
+use hyper::body::Incoming;
+use hyper::rt::ReadBufCursor;
+use hyper::service::service_fn;
+use pin_project::pin_project;
+use waza_examples::hyper_compat::{self, HELLO};
+
+/// Worker threads of each runtime (the machine has 2 cores).
+const WORKERS: usize = 2;
+
+/// What the command line asked for.
+#[derive(Clone, Debug)]
+struct Options {
+    seconds: u64,
+    connections: usize,
+    rounds: usize,
+    builtin: bool,
+}
+
+fn parse_options() -> Options {
+    let mut opts = Options {
+        seconds: 5,
+        connections: 64,
+        rounds: 3,
+        builtin: false,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let mut number = |name: &str| -> u64 {
+            let value = args
+                .next()
+                .unwrap_or_else(|| usage(&format!("{name} needs a value")));
+            match value.parse() {
+                Ok(n) if n > 0 => n,
+                _ => usage(&format!("{name}: not a positive number: {value:?}")),
+            }
+        };
+        match arg.as_str() {
+            "--seconds" => opts.seconds = number("--seconds"),
+            "--connections" => opts.connections = number("--connections") as usize,
+            "--rounds" => opts.rounds = number("--rounds") as usize,
+            "--builtin" => opts.builtin = true,
+            // `cargo bench` passes `--bench`; other harness flags are not ours either.
+            other if other.starts_with("--") => {}
+            other => usage(&format!("unexpected argument {other:?}")),
+        }
+    }
+    opts
+}
+
+fn usage(msg: &str) -> ! {
+    eprintln!("{msg}\nusage: http [--seconds N] [--connections C] [--rounds R] [--builtin]");
+    std::process::exit(2)
+}
+
+fn main() {
+    let opts = parse_options();
+    let wrk = if opts.builtin {
+        None
+    } else {
+        find_on_path("wrk")
+    };
+    let load = match &wrk {
+        Some(path) => format!(
+            "wrk -t{WORKERS} -c{} -d{}s ({})",
+            opts.connections,
+            opts.seconds,
+            path.display()
+        ),
+        None => format!(
+            "built-in generator, {} connections × {} s (wrk not on PATH or --builtin)",
+            opts.connections, opts.seconds
+        ),
+    };
+    println!("HTTP/1.1 hello, hyper 1.x, {WORKERS} workers per runtime; load: {load}");
+    let measure = |addr: SocketAddr, secs: u64| -> f64 {
+        match &wrk {
+            Some(path) => run_wrk(path, addr, opts.connections, secs),
+            None => run_builtin(addr, opts.connections, Duration::from_secs(secs)),
+        }
+    };
+    let (mut waza, mut tokio) = (Vec::new(), Vec::new());
+    for round in 1..=opts.rounds {
+        let w = with_waza_server(|addr| {
+            measure(addr, 1);
+            measure(addr, opts.seconds)
+        });
+        let t = with_tokio_server(|addr| {
+            measure(addr, 1);
+            measure(addr, opts.seconds)
+        });
+        println!(
+            "round {round}: waza {w:>10.0} req/s   tokio {t:>10.0} req/s   ratio {:.3}",
+            w / t
+        );
+        waza.push(w);
+        tokio.push(t);
+    }
+    let (w, t) = (median(&mut waza), median(&mut tokio));
+    println!(
+        "median: waza {w:.0} req/s, tokio {t:.0} req/s; waza / tokio = {:.3}",
+        w / t
+    );
+}
+
+fn median(xs: &mut [f64]) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    let mid = xs.len() / 2;
+    if xs.len() % 2 == 1 {
+        xs[mid]
+    } else {
+        (xs[mid - 1] + xs[mid]) / 2.0
+    }
+}
+
+/// Runs `f` against the hello_hyper example's server on a fresh waza runtime.
+fn with_waza_server<R>(f: impl FnOnce(SocketAddr) -> R) -> R {
+    let rt = waza::Runtime::builder()
+        .workers(WORKERS)
+        .build()
+        .expect("waza runtime");
+    let listener = rt
+        .block_on(waza::net::TcpListener::bind("127.0.0.1:0"))
+        .expect("bind");
+    let addr = listener.local_addr().expect("local_addr");
+    let server = rt.spawn(hyper_compat::serve(listener));
+    let result = f(addr);
+    assert!(!server.is_finished(), "waza server stopped early");
+    server.abort();
+    rt.shutdown_timeout(Duration::from_secs(5));
+    result
+}
+
+/// Runs `f` against the same server built on tokio.
+fn with_tokio_server<R>(f: impl FnOnce(SocketAddr) -> R) -> R {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(WORKERS)
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .expect("bind");
+    let addr = listener.local_addr().expect("local_addr");
+    let server = rt.spawn(async move {
+        loop {
+            let (stream, _) = match listener.accept().await {
+                Ok(accepted) => accepted,
+                Err(e) => return e,
+            };
+            tokio::spawn(async move {
+                let _ = stream.set_nodelay(true);
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .timer(TokioTimer)
+                    .serve_connection(TokioIo(stream), service_fn(hyper_compat::hello::<Incoming>))
+                    .await;
+            });
+        }
+    });
+    let result = f(addr);
+    assert!(!server.is_finished(), "tokio server stopped early");
+    server.abort();
+    rt.shutdown_timeout(Duration::from_secs(5));
+    result
+}
+
+/// hyper's `Read`/`Write` over a tokio stream, as hyper-util's `TokioIo` does it: tokio
+/// readers accept uninitialised buffers, so nothing is zero-filled.
+struct TokioIo<T>(T);
+
+impl<T: tokio::io::AsyncRead + Unpin> hyper::rt::Read for TokioIo<T> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        mut buf: ReadBufCursor<'_>,
+    ) -> Poll<io::Result<()>> {
+        // SAFETY: `as_mut` requires that no initialised byte is de-initialised; a tokio
+        // `ReadBuf` only ever writes initialised bytes into the slice it wraps.
+        let unfilled = unsafe { buf.as_mut() };
+        let mut tbuf = tokio::io::ReadBuf::uninit(unfilled);
+        ready!(Pin::new(&mut self.get_mut().0).poll_read(cx, &mut tbuf))?;
+        let n = tbuf.filled().len();
+        // SAFETY: tokio's `ReadBuf` counts as filled only bytes the reader initialised, and
+        // those are the first `n` bytes of the cursor's unfilled part.
+        unsafe { buf.advance(n) };
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl<T: tokio::io::AsyncWrite + Unpin> hyper::rt::Write for TokioIo<T> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().0).poll_write(cx, buf)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().0).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().0).poll_shutdown(cx)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.0.is_write_vectored()
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().0).poll_write_vectored(cx, bufs)
+    }
+}
+
+/// hyper's `Timer` on tokio's timers, as hyper-util's `TokioTimer` does it.
+#[derive(Clone, Copy)]
+struct TokioTimer;
+
+#[pin_project]
+struct TokioSleep(#[pin] tokio::time::Sleep);
+
+impl std::future::Future for TokioSleep {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        self.project().0.poll(cx)
+    }
+}
+
+impl hyper::rt::Sleep for TokioSleep {}
+
+impl hyper::rt::Timer for TokioTimer {
+    fn sleep(&self, duration: Duration) -> Pin<Box<dyn hyper::rt::Sleep>> {
+        Box::pin(TokioSleep(tokio::time::sleep(duration)))
+    }
+
+    fn sleep_until(&self, deadline: Instant) -> Pin<Box<dyn hyper::rt::Sleep>> {
+        Box::pin(TokioSleep(tokio::time::sleep_until(deadline.into())))
+    }
+
+    fn reset(&self, sleep: &mut Pin<Box<dyn hyper::rt::Sleep>>, new_deadline: Instant) {
+        match sleep.as_mut().downcast_mut_pin::<TokioSleep>() {
+            Some(ours) => ours.project().0.reset(new_deadline.into()),
+            None => *sleep = self.sleep_until(new_deadline),
+        }
+    }
+}
+
+/// The first executable file called `name` in `$PATH`.
+fn find_on_path(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|candidate| candidate.is_file())
+}
+
+/// Drives `addr` with wrk for `secs` seconds; returns requests per second.
+///
+/// # Panics
+///
+/// If wrk fails, reports socket errors or non-2xx responses, or prints no rate.
+fn run_wrk(wrk: &PathBuf, addr: SocketAddr, connections: usize, secs: u64) -> f64 {
+    let out = Command::new(wrk)
+        .arg(format!("-t{WORKERS}"))
+        .arg(format!("-c{connections}"))
+        .arg(format!("-d{secs}s"))
+        .arg(format!("http://{addr}/"))
+        .output()
+        .expect("run wrk");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "wrk failed: {text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!text.contains("Non-2xx"), "non-2xx responses:\n{text}");
+    assert!(!text.contains("Socket errors"), "socket errors:\n{text}");
+    text.lines()
+        .find_map(|line| line.trim().strip_prefix("Requests/sec:"))
+        .and_then(|rate| rate.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no Requests/sec in wrk output:\n{text}"))
+}
+
+/// Drives `addr` with `connections` keep-alive clients for `duration`; returns requests per
+/// second of complete, byte-checked responses.
+fn run_builtin(addr: SocketAddr, connections: usize, duration: Duration) -> f64 {
+    let start = Instant::now();
+    let deadline = start + duration;
+    let total: u64 = std::thread::scope(|s| {
+        let clients: Vec<_> = (0..connections)
+            .map(|_| s.spawn(move || client_loop(addr, deadline)))
+            .collect();
+        clients
+            .into_iter()
+            .map(|c| c.join().expect("client thread").expect("client I/O"))
+            .sum()
+    });
+    total as f64 / start.elapsed().as_secs_f64()
+}
+
+const REQUEST: &[u8] = b"GET / HTTP/1.1\r\nHost: bench\r\n\r\n";
+
+/// One keep-alive client: request, full response, repeat until `deadline`; returns the count.
+fn client_loop(addr: SocketAddr, deadline: Instant) -> io::Result<u64> {
+    let mut stream = TcpStream::connect(addr)?;
+    stream.set_nodelay(true)?;
+    // A stalled server fails the run instead of hanging it.
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    let mut buf = Vec::with_capacity(4096);
+    let mut count = 0;
+    while Instant::now() < deadline {
+        stream.write_all(REQUEST)?;
+        read_response(&mut stream, &mut buf)?;
+        count += 1;
+    }
+    Ok(count)
+}
+
+/// Reads one response to [`REQUEST`] and checks it: `200 OK`, body [`HELLO`].
+fn read_response(stream: &mut TcpStream, buf: &mut Vec<u8>) -> io::Result<()> {
+    buf.clear();
+    let mut chunk = [0u8; 1024];
+    loop {
+        if let Some(len) = complete_response_len(buf)? {
+            if len != buf.len() {
+                return Err(invalid("bytes after the response (nothing was pipelined)"));
+            }
+            return Ok(());
+        }
+        let n = stream.read(&mut chunk)?;
+        if n == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "server closed",
+            ));
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+/// The length of the complete hello response at the start of `buf`, or `None` if more bytes
+/// are needed.
+fn complete_response_len(buf: &[u8]) -> io::Result<Option<usize>> {
+    let Some(head_end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return Ok(None);
+    };
+    let head = std::str::from_utf8(&buf[..head_end]).map_err(|_| invalid("non-UTF-8 head"))?;
+    if !head.starts_with("HTTP/1.1 200 OK\r\n") {
+        return Err(invalid("status is not 200 OK"));
+    }
+    let length = head
+        .lines()
+        .find_map(|line| {
+            let (name, value) = line.split_once(':')?;
+            name.eq_ignore_ascii_case("content-length")
+                .then(|| value.trim().parse::<usize>())
+        })
+        .ok_or_else(|| invalid("no content-length"))?
+        .map_err(|_| invalid("bad content-length"))?;
+    let end = head_end + 4 + length;
+    if buf.len() < end {
+        return Ok(None);
+    }
+    if &buf[head_end + 4..end] != HELLO {
+        return Err(invalid("body is not the hello body"));
+    }
+    Ok(Some(end))
+}
+
+fn invalid(msg: &str) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, msg.to_owned())
+}
