@@ -24,7 +24,7 @@
 use super::context;
 use super::queue::{self, Local};
 use super::Shared;
-use crate::loom::std_sync::{Arc, Ordering};
+use crate::loom::std_sync::{Arc, AtomicU64, Ordering};
 use crate::runtime::Handle;
 use crate::task::coop::{self, Budget};
 use crate::task::Notified;
@@ -151,8 +151,7 @@ impl WorkerCtx {
                 continue;
             }
             if let Some((task, count)) = self.shared.remotes[i].steal.steal_into(&mut core.local) {
-                let steals = &self.shared.remotes[self.index].steals;
-                steals.fetch_add(count as u64, Ordering::Relaxed);
+                bump(&self.shared.remotes[self.index].steals, count as u64);
                 return Some(task);
             }
         }
@@ -184,8 +183,7 @@ impl WorkerCtx {
     }
 
     fn poll(&self, task: Notified) {
-        let polls = &self.shared.remotes[self.index].polls;
-        polls.fetch_add(1, Ordering::Relaxed);
+        bump(&self.shared.remotes[self.index].polls, 1);
         task.run();
     }
 
@@ -299,6 +297,12 @@ impl WorkerCtx {
             }
         }
     }
+}
+
+/// Adds to a counter that only this worker writes (a plain load and store: no locked
+/// read-modify-write on the hot path; readers may see a slightly stale value).
+fn bump(counter: &AtomicU64, n: u64) {
+    counter.store(counter.load(Ordering::Relaxed) + n, Ordering::Relaxed);
 }
 
 /// A small xorshift generator for victim selection.

@@ -343,3 +343,97 @@ fn waker_clone_and_drop_keep_task_alive() {
     drop(w2);
     assert_eq!(Arc::strong_count(&sched), 1);
 }
+
+mod registry_tests {
+    use super::*;
+    use crate::task::registry::Registry;
+
+    /// A scheduler whose registry is the real sharded one.
+    struct RegSched {
+        registry: Registry,
+        queue: Mutex<VecDeque<Notified>>,
+    }
+
+    impl Schedule for Arc<RegSched> {
+        fn schedule(&self, task: Notified) {
+            self.queue.lock().unwrap().push_back(task);
+        }
+        fn yield_now(&self, task: Notified) {
+            self.schedule(task);
+        }
+        fn release(&self, task: RawTask) -> bool {
+            self.registry.remove(task)
+        }
+    }
+
+    fn sched() -> Arc<RegSched> {
+        Arc::new(RegSched {
+            registry: Registry::new(),
+            queue: Mutex::new(VecDeque::new()),
+        })
+    }
+
+    fn spawn_pending(s: &Arc<RegSched>, drops: &Arc<AtomicUsize>) -> JoinHandle<()> {
+        let guard = DropCount(drops.clone());
+        let fut = async move {
+            let _g = guard;
+            std::future::pending::<()>().await
+        };
+        let (task, notified, join) = new_task(fut, s.clone(), Location::caller());
+        assert!(s.registry.insert(task).is_ok());
+        s.schedule(notified);
+        join
+    }
+
+    fn run_all(s: &Arc<RegSched>) {
+        loop {
+            let next = s.queue.lock().unwrap().pop_front();
+            let Some(t) = next else { return };
+            t.run();
+        }
+    }
+
+    #[test]
+    fn insert_remove_in_any_order() {
+        let s = sched();
+        let drops = Arc::new(AtomicUsize::new(0));
+        let hs: Vec<_> = (0..10).map(|_| spawn_pending(&s, &drops)).collect();
+        run_all(&s);
+        assert_eq!(s.registry.alive(), 10);
+        assert_eq!(s.registry.snapshot().len(), 10);
+        // abort every other task: they complete and leave the registry
+        for h in hs.iter().step_by(2) {
+            h.abort();
+        }
+        run_all(&s);
+        assert_eq!(drops.load(SeqCst), 5);
+        assert_eq!(s.registry.alive(), 5);
+        let ids: Vec<u64> = s.registry.snapshot().iter().map(|t| t.id()).collect();
+        let expect: Vec<u64> = hs.iter().skip(1).step_by(2).map(|h| h.task_id()).collect();
+        assert_eq!(ids, expect);
+        s.registry.close_and_shutdown_all();
+        assert_eq!(drops.load(SeqCst), 10);
+        assert_eq!(s.registry.alive(), 0);
+        assert_eq!(s.registry.spawned(), 10);
+        drop(hs);
+        assert_eq!(Arc::strong_count(&s), 1, "every task freed");
+    }
+
+    #[test]
+    fn insert_after_close_is_refused() {
+        let s = sched();
+        s.registry.close_and_shutdown_all();
+        let drops = Arc::new(AtomicUsize::new(0));
+        let guard = DropCount(drops.clone());
+        let (task, notified, mut join) =
+            new_task(async move { drop(guard) }, s.clone(), Location::caller());
+        let task = s.registry.insert(task).unwrap_err();
+        drop(notified);
+        task.shutdown();
+        assert_eq!(drops.load(SeqCst), 1);
+        let w = Waker::from(Arc::new(CountWaker::default()));
+        assert!(matches!(poll_join(&mut join, &w), Poll::Ready(Err(ref e)) if e.is_cancelled()));
+        drop(join);
+        assert_eq!(Arc::strong_count(&s), 1);
+    }
+}
