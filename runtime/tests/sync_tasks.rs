@@ -136,3 +136,69 @@ fn waitgroup_go_outside_runtime_panics() {
     let wg = WaitGroup::new();
     drop(wg.go(async {}));
 }
+
+/// Go's `sync.TestWaitGroup`: a group is not released before its count reaches zero.
+#[waza::test(workers = 4)]
+async fn go_test_waitgroup_two_groups() {
+    let n = 16;
+    let (wg1, wg2) = (WaitGroup::new(), WaitGroup::new());
+    wg1.add(n);
+    wg2.add(n);
+    let (exited_tx, exited_rx) = waza::chan::bounded::<()>(n);
+    for _ in 0..n {
+        let (wg1, wg2, exited) = (wg1.clone(), wg2.clone(), exited_tx.clone());
+        waza::go!(async move {
+            wg1.done();
+            wg2.wait().await;
+            exited.send(()).await.unwrap();
+        });
+    }
+    wg1.wait().await;
+    for _ in 0..n {
+        waza::select! {
+            _ = exited_rx.recv() => panic!("WaitGroup released group too soon"),
+            default => {}
+        }
+        wg2.done();
+    }
+    for _ in 0..n {
+        exited_rx.recv().await.unwrap();
+    }
+}
+
+/// Go's `sync.TestParallelReaders`: n readers hold the read lock at the same time.
+#[waza::test(workers = 4)]
+async fn go_test_parallel_readers() {
+    let n = 8;
+    let lock = Arc::new(RwLock::new(()));
+    let (locked_tx, locked_rx) = waza::chan::unbounded::<()>();
+    let (release_tx, release_rx) = waza::chan::unbounded::<()>();
+    let (done_tx, done_rx) = waza::chan::unbounded::<()>();
+    for _ in 0..n {
+        let (lock, locked, release, done) = (
+            lock.clone(),
+            locked_tx.clone(),
+            release_rx.clone(),
+            done_tx.clone(),
+        );
+        waza::go!(async move {
+            let _g = lock.read().await;
+            locked.send(()).await.unwrap();
+            release.recv().await.unwrap(); // still holding the read lock
+            drop(_g);
+            done.send(()).await.unwrap();
+        });
+    }
+    // Every reader gets in while the others still hold the lock.
+    for _ in 0..n {
+        locked_rx.recv().await.unwrap();
+    }
+    assert!(lock.try_write().is_none());
+    for _ in 0..n {
+        release_tx.send(()).await.unwrap();
+    }
+    for _ in 0..n {
+        done_rx.recv().await.unwrap();
+    }
+    assert!(lock.try_write().is_some());
+}
