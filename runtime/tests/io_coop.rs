@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::io::AsyncReadExt;
-use waza::net::{TcpListener, TcpStream};
+use waza::net::TcpListener;
 
 #[test]
 fn an_always_ready_reader_does_not_starve_a_timer_on_one_worker() {
