@@ -2,7 +2,7 @@
 //!
 //! | Go | waza |
 //! |---|---|
-//! | `sync.WaitGroup` | [`WaitGroup`] (`add`, `done`, `wait().await`) |
+//! | `sync.WaitGroup` | [`WaitGroup`] (`add`, `done`, `wait().await`, `go(fut)`) |
 //! | `sync.Mutex` | [`Mutex`] (`lock().await` returns a guard; unlocks on drop) |
 //! | `sync.RWMutex` | [`RwLock`] (`read().await`, `write().await`) |
 //! | `sync.Once` | [`OnceCell`] (`get_or_init(async { … }).await`) |
@@ -10,8 +10,10 @@
 //! | `make(chan struct{}, n)` as a semaphore | [`Semaphore`] |
 //! | `make(chan T, 1)` used once | [`oneshot`] |
 //!
-//! Waiting never blocks a thread: every wait is a future that a waker resumes. None of
-//! these types depends on the waza runtime; they work under any executor.
+//! Waiting never blocks a thread: every wait is a future that a waker resumes. These
+//! types do not depend on the waza runtime and work under any executor (only
+//! [`WaitGroup::go`], which spawns a task, needs one). Plain OS threads can use the
+//! `blocking_*` / `wait_blocking` variants.
 //!
 //! # Design
 //!
@@ -22,7 +24,9 @@
 //! since no user code runs under it. The counting primitives ([`Semaphore`], [`Mutex`],
 //! [`RwLock`], and the initialization lock of [`OnceCell`]) share one fair semaphore
 //! (`batch_semaphore`): requests are served strictly in arrival order, which makes the
-//! mutex FIFO-fair and the read-write lock writer-preferring without starvation.
+//! mutex FIFO-fair and the read-write lock writer-preferring without starvation. Its
+//! permits live in one atomic word next to a "someone is queued" bit, so an uncontended
+//! lock/unlock is one CAS each and never touches the queue's mutex (modelled under loom).
 //!
 //! Cancel safety is uniform: dropping a pending future removes its node; if the future had
 //! already been granted something (a lock, permits, a `notify_one`) it passes that on to the
