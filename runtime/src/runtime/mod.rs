@@ -133,6 +133,24 @@ impl Runtime {
         self.handle.spawn(future)
     }
 
+    /// Runs `f` on this runtime's blocking pool (see [`spawn_blocking`](crate::spawn_blocking)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = waza::Runtime::new().unwrap();
+    /// let h = rt.spawn_blocking(|| 6 * 7);
+    /// assert_eq!(rt.block_on(h).unwrap(), 42);
+    /// ```
+    #[track_caller]
+    pub fn spawn_blocking<F, R>(&self, f: F) -> crate::JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        self.handle.spawn_blocking(f)
+    }
+
     /// A handle to this runtime (`Clone + Send + Sync`): spawn onto it from any thread.
     ///
     /// # Examples
