@@ -153,3 +153,26 @@ fn blocking_panic_is_a_join_error() {
     assert!(err.is_panic());
     assert!(err.to_string().contains("blocked boom"));
 }
+
+#[test]
+fn idle_blocking_threads_retire() {
+    let rt = waza::Runtime::builder()
+        .workers(1)
+        .thread_keep_alive(std::time::Duration::from_millis(20))
+        .build()
+        .unwrap();
+    let v = rt.block_on(async { waza::spawn_blocking(|| 5).await.unwrap() });
+    assert_eq!(v, 5);
+    let mut count = usize::MAX;
+    for _ in 0..2_000 {
+        count = rt.handle().metrics().blocking_threads_count();
+        if count == 0 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    assert_eq!(count, 0, "the idle blocking thread retired");
+    // and the pool starts a new one on demand
+    let v = rt.block_on(async { waza::spawn_blocking(|| 6).await.unwrap() });
+    assert_eq!(v, 6);
+}
