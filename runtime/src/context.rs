@@ -522,13 +522,30 @@ impl Node {
     }
 }
 
-impl Drop for Node {
-    /// Protocol 3.
-    fn drop(&mut self) {
-        if let Some(parent) = &self.parent {
+impl Node {
+    /// Protocol 3: removes this node from its parent's children (unless the parent ended)
+    /// and hands back the parent link.
+    fn unregister(&mut self) -> Option<Arc<Node>> {
+        let parent = self.parent.take()?;
+        {
             let mut st = lock(&parent.state);
             if st.err.is_none() {
                 st.children.remove(self.key);
+            }
+        }
+        Some(parent)
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        // Release ancestors that this node kept alive one by one, in a loop: dropping the
+        // last handle of a long chain must not recurse once per level.
+        let mut next = self.unregister();
+        while let Some(parent) = next {
+            match Arc::try_unwrap(parent) {
+                Ok(mut node) => next = node.unregister(),
+                Err(_) => break,
             }
         }
     }
@@ -655,7 +672,18 @@ mod tests {
         }
         cancel.cancel();
         assert_eq!(chain.last().unwrap().err(), Some(ContextError::Cancelled));
-        // Drop from the leaf up so that Node::drop does not recurse deeply either.
         while chain.pop().is_some() {}
+    }
+
+    #[test]
+    fn dropping_the_leaf_of_a_long_chain_does_not_recurse() {
+        let (mut ctx, _cancel) = Context::background().with_cancel();
+        let root = ctx.clone();
+        for _ in 0..200_000 {
+            ctx = ctx.with_cancel().0;
+        }
+        assert_eq!(child_count(&root), 1);
+        drop(ctx); // frees 200,000 nodes, each unregistering from its parent
+        assert_eq!(child_count(&root), 0);
     }
 }
