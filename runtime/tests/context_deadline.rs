@@ -76,3 +76,47 @@ fn done_in_select_with_work() {
         drop(tx);
     });
 }
+
+/// Deadlines racing explicit cancels across a tree, with tasks awaiting `done()` on every
+/// node: every waiter wakes exactly once, and each context reports one stable reason that
+/// its whole subtree agrees with (the first to happen wins).
+#[test]
+fn deadline_racing_cancel_storm() {
+    waza::block_on(async {
+        let woke = Arc::new(AtomicUsize::new(0));
+        let mut tasks = Vec::new();
+        let mut cancels = Vec::new();
+        for i in 0..20u64 {
+            let (parent, cancel) =
+                Context::background().with_timeout(Duration::from_micros(200 * (i % 7)));
+            cancels.push(cancel);
+            for j in 0..5u64 {
+                let (child, _c) = parent.with_timeout(Duration::from_millis(1 + j));
+                let (parent, woke) = (parent.clone(), woke.clone());
+                tasks.push(waza::spawn(async move {
+                    let _keep = _c;
+                    child.done().await;
+                    woke.fetch_add(1, Ordering::SeqCst);
+                    let (p, c) = (parent.err(), child.err());
+                    assert!(c.is_some());
+                    if let Some(p) = p {
+                        // An ended parent decides for the child unless the child ended first
+                        // by its own deadline.
+                        assert!(c == Some(p) || c == Some(ContextError::DeadlineExceeded));
+                    }
+                    assert_eq!(child.err(), c, "the reason never changes");
+                }));
+            }
+        }
+        for (k, c) in cancels.iter().enumerate() {
+            if k % 2 == 0 {
+                c.cancel();
+            }
+            waza::yield_now().await;
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        assert_eq!(woke.load(Ordering::SeqCst), 100);
+    });
+}
