@@ -63,7 +63,7 @@ impl Runtime {
     pub(crate) fn start(builder: &Builder, workers: usize) -> io::Result<Runtime> {
         let (driver, driver_handle) = Driver::new()?;
         let driver = Arc::new(SharedDriver {
-            driver: Mutex::new(driver),
+            driver: crate::loom::Mutex::new(driver),
             handle: driver_handle,
         });
         let (locals, remotes): (Vec<_>, Vec<_>) = (0..workers)
@@ -250,7 +250,7 @@ pub(crate) fn block_on_with<F: Future>(handle: &Handle, future: F) -> F::Output 
     let _driving = context::enter_driving();
     install_budget_hook();
     let parker = std::sync::Arc::new(Parker::new(handle.shared.driver.clone()));
-    let waker = scheduler::park::waker(parker.clone());
+    let waker = std::task::Waker::from(parker.clone());
     let mut cx = Context::from_waker(&waker);
     let mut future = pin!(future);
     let mut handoff = DriverHandoff {
@@ -262,7 +262,7 @@ pub(crate) fn block_on_with<F: Future>(handle: &Handle, future: F) -> F::Output 
         if let Poll::Ready(out) = polled {
             return out;
         }
-        handoff.used_driver |= parker.park(None);
+        handoff.used_driver |= parker.park();
     }
 }
 

@@ -20,11 +20,40 @@
 //!    release `mutex` (so the sleeper is inside `wait`, not between its check and its wait)
 //!    and notify the condvar; if `PARKED_DRIVER`, poke `DriverHandle::unpark`, which makes a
 //!    concurrent or the next driver park return.
+//!
+//! The driver is abstracted by [`ParkDriver`]/[`UnparkDriver`] so that loom can check
+//! these protocols against a mock driver (the models at the bottom of this file: an unpark
+//! racing a driver park, a condvar park, and two parkers sharing one driver).
 
-use crate::loom::std_sync::{Arc, AtomicUsize, Condvar, Mutex, Ordering};
+use crate::loom::{AtomicUsize, Condvar, Mutex, Ordering};
 use crate::reactor::{Driver, DriverHandle};
-use std::task::{RawWaker, RawWakerVTable, Waker};
+use std::sync::Arc;
+use std::task::Wake;
 use std::time::Duration;
+
+/// What a parker needs from the driver it may run (the reactor; a mock under loom).
+pub(crate) trait ParkDriver: Send {
+    /// Blocks until I/O, a timer, the timeout or [`UnparkDriver::unpark`].
+    fn park(&mut self, timeout: Option<Duration>);
+}
+
+/// The shared half of a [`ParkDriver`].
+pub(crate) trait UnparkDriver: Send + Sync {
+    /// Makes a concurrent or the next [`ParkDriver::park`] return promptly.
+    fn unpark(&self);
+}
+
+impl ParkDriver for Driver {
+    fn park(&mut self, timeout: Option<Duration>) {
+        Driver::park(self, timeout);
+    }
+}
+
+impl UnparkDriver for DriverHandle {
+    fn unpark(&self) {
+        DriverHandle::unpark(self);
+    }
+}
 
 const EMPTY: usize = 0;
 const PARKED_CONDVAR: usize = 1;
@@ -32,20 +61,21 @@ const PARKED_DRIVER: usize = 2;
 const NOTIFIED: usize = 3;
 
 /// The driver shared by the threads of one runtime, with its unpark handle.
-pub(crate) struct SharedDriver {
-    pub(crate) driver: Mutex<Driver>,
-    pub(crate) handle: Arc<DriverHandle>,
+pub(crate) struct SharedDriver<D = Driver, H = DriverHandle> {
+    pub(crate) driver: Mutex<D>,
+    pub(crate) handle: Arc<H>,
 }
 
-pub(crate) struct Parker {
+/// One thread's parker (see the module docs).
+pub(crate) struct Parker<D = Driver, H = DriverHandle> {
     state: AtomicUsize,
     mutex: Mutex<()>,
     condvar: Condvar,
-    driver: Arc<SharedDriver>,
+    driver: Arc<SharedDriver<D, H>>,
 }
 
-impl Parker {
-    pub(crate) fn new(driver: Arc<SharedDriver>) -> Parker {
+impl<D: ParkDriver, H: UnparkDriver> Parker<D, H> {
+    pub(crate) fn new(driver: Arc<SharedDriver<D, H>>) -> Self {
         Parker {
             state: AtomicUsize::new(EMPTY),
             mutex: Mutex::new(()),
@@ -56,17 +86,17 @@ impl Parker {
 
     /// Protocol 1: sleeps until unparked (or, on the driver, until I/O or a timer fires).
     /// Returns true if this thread ran the driver.
-    pub(crate) fn park(&self, timeout: Option<Duration>) -> bool {
+    pub(crate) fn park(&self) -> bool {
         if self.consume_notification() {
             return false;
         }
         match self.driver.driver.try_lock() {
             Ok(mut driver) => {
-                self.park_driver(&mut driver, timeout);
+                self.park_driver(&mut *driver);
                 true
             }
             Err(_) => {
-                self.park_condvar(timeout);
+                self.park_condvar();
                 false
             }
         }
@@ -90,7 +120,7 @@ impl Parker {
     }
 
     /// Protocol 2.
-    fn park_condvar(&self, timeout: Option<Duration>) {
+    fn park_condvar(&self) {
         let mut guard = self.mutex.lock().unwrap();
         if let Err(actual) =
             self.state
@@ -101,18 +131,7 @@ impl Parker {
             return;
         }
         loop {
-            guard = match timeout {
-                None => self.condvar.wait(guard).unwrap(),
-                Some(t) => {
-                    let (g, res) = self.condvar.wait_timeout(guard, t).unwrap();
-                    if res.timed_out() {
-                        // A racing unpark may have set NOTIFIED: either way we are awake.
-                        self.state.store(EMPTY, Ordering::SeqCst);
-                        return;
-                    }
-                    g
-                }
-            };
+            guard = self.condvar.wait(guard).unwrap();
             if self.consume_notification() {
                 return;
             }
@@ -120,7 +139,7 @@ impl Parker {
     }
 
     /// Protocol 3.
-    fn park_driver(&self, driver: &mut Driver, timeout: Option<Duration>) {
+    fn park_driver(&self, driver: &mut D) {
         if let Err(actual) =
             self.state
                 .compare_exchange(EMPTY, PARKED_DRIVER, Ordering::SeqCst, Ordering::SeqCst)
@@ -129,7 +148,7 @@ impl Parker {
             self.state.store(EMPTY, Ordering::SeqCst);
             return;
         }
-        driver.park(timeout);
+        driver.park(None);
         self.state.store(EMPTY, Ordering::SeqCst);
     }
 
@@ -147,35 +166,105 @@ impl Parker {
     }
 }
 
-/// A waker that unparks `parker` (used by `block_on`).
-pub(crate) fn waker(parker: Arc<Parker>) -> Waker {
-    let raw = RawWaker::new(Arc::into_raw(parker) as *const (), &PARKER_WAKER_VTABLE);
-    // SAFETY: the vtable below treats the data pointer as an `Arc<Parker>` it owns.
-    unsafe { Waker::from_raw(raw) }
+/// `block_on` wakes its thread through its parker.
+impl<D: ParkDriver, H: UnparkDriver> Wake for Parker<D, H> {
+    fn wake(self: Arc<Self>) {
+        self.unpark();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.unpark();
+    }
 }
 
-static PARKER_WAKER_VTABLE: RawWakerVTable =
-    RawWakerVTable::new(parker_clone, parker_wake, parker_wake_by_ref, parker_drop);
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::*;
+    use loom::thread;
 
-unsafe fn parker_clone(data: *const ()) -> RawWaker {
-    // SAFETY: `data` came from `Arc::into_raw` and the waker being cloned owns one count.
-    unsafe { Arc::increment_strong_count(data as *const Parker) };
-    RawWaker::new(data, &PARKER_WAKER_VTABLE)
-}
+    /// A driver that blocks until unparked (sticky, like the reactor's waker).
+    struct MockHandle {
+        flag: Mutex<bool>,
+        cv: Condvar,
+    }
 
-unsafe fn parker_wake(data: *const ()) {
-    // SAFETY: the waker owns one count, which this call consumes.
-    let parker = unsafe { Arc::from_raw(data as *const Parker) };
-    parker.unpark();
-}
+    struct MockDriver(Arc<MockHandle>);
 
-unsafe fn parker_wake_by_ref(data: *const ()) {
-    // SAFETY: the waker owns one count, so the parker is alive during this call.
-    let parker = unsafe { &*(data as *const Parker) };
-    parker.unpark();
-}
+    impl ParkDriver for MockDriver {
+        fn park(&mut self, timeout: Option<Duration>) {
+            let mut flag = self.0.flag.lock().unwrap();
+            if timeout != Some(Duration::ZERO) {
+                while !*flag {
+                    flag = self.0.cv.wait(flag).unwrap();
+                }
+            }
+            *flag = false;
+        }
+    }
 
-unsafe fn parker_drop(data: *const ()) {
-    // SAFETY: the waker owns one count, which this call releases.
-    drop(unsafe { Arc::from_raw(data as *const Parker) });
+    impl UnparkDriver for MockHandle {
+        fn unpark(&self) {
+            *self.flag.lock().unwrap() = true;
+            self.cv.notify_one();
+        }
+    }
+
+    fn shared_driver() -> Arc<SharedDriver<MockDriver, MockHandle>> {
+        let handle = Arc::new(MockHandle {
+            flag: Mutex::new(false),
+            cv: Condvar::new(),
+        });
+        Arc::new(SharedDriver {
+            driver: Mutex::new(MockDriver(handle.clone())),
+            handle,
+        })
+    }
+
+    #[test]
+    fn loom_unpark_racing_driver_park_is_not_lost() {
+        loom::model(|| {
+            let p = Arc::new(Parker::new(shared_driver()));
+            let p2 = p.clone();
+            let th = thread::spawn(move || p2.unpark());
+            p.park();
+            th.join().unwrap();
+        });
+    }
+
+    #[test]
+    fn loom_unpark_racing_condvar_park_is_not_lost() {
+        loom::model(|| {
+            let driver = shared_driver();
+            let p = Arc::new(Parker::new(driver.clone()));
+            let p2 = p.clone();
+            // someone else runs the driver: this parker must use the condvar
+            let busy = driver.driver.lock().unwrap();
+            let th = thread::spawn(move || {
+                assert!(!p2.park(), "the driver was taken");
+            });
+            p.unpark();
+            th.join().unwrap();
+            drop(busy);
+        });
+    }
+
+    #[test]
+    fn loom_two_parkers_one_driver() {
+        loom::model(|| {
+            let driver = shared_driver();
+            let a = Arc::new(Parker::new(driver.clone()));
+            let b = Arc::new(Parker::new(driver));
+            let (a2, b2) = (a.clone(), b.clone());
+            let ta = thread::spawn(move || {
+                a2.park();
+            });
+            let tb = thread::spawn(move || {
+                b2.park();
+            });
+            a.unpark();
+            b.unpark();
+            ta.join().unwrap();
+            tb.join().unwrap();
+        });
+    }
 }

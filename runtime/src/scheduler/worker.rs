@@ -275,7 +275,7 @@ impl WorkerCtx {
             self.shared.notify_parked();
         }
         loop {
-            self.parker().park(None);
+            self.parker().park();
             self.wake_deferred();
             if self.shared.is_shutdown() {
                 return;
