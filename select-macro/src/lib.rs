@@ -24,7 +24,7 @@ use proc_macro::TokenStream;
 ///
 /// # Examples
 ///
-/// ```ignore
+/// ```
 /// #[waza::main(workers = 2)]
 /// async fn main() -> std::io::Result<()> {
 ///     let h = waza::go!(async { 40 + 2 });
@@ -55,13 +55,14 @@ pub fn main(attr: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// # Examples
 ///
-/// ```ignore
+/// ```
 /// #[waza::test(workers = 1)]
 /// async fn adds() -> Result<(), String> {
 ///     let h = waza::spawn(async { 1 + 1 });
 ///     assert_eq!(h.await.map_err(|e| e.to_string())?, 2);
 ///     Ok(())
 /// }
+/// # fn main() {}
 /// ```
 ///
 /// # Errors

@@ -7,13 +7,8 @@ use std::sync::mpsc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-/// `select!` exactly as `waza_channel::select!` expands it (the channel crate's
-/// `__private::select_internal` re-export is not wired yet; switch to
-/// `pub use waza_channel::select;` once it is).
-macro_rules! select {
-    ($($t:tt)*) => { ::waza_macros::select_internal! { crate = ::waza_channel; $($t)* } };
-}
-pub(crate) use select;
+/// `select!` as users write it.
+pub use waza_channel::select;
 
 /// Scales a count: full size in release builds, `1/div` of it in debug builds.
 pub fn scaled(release: usize, div: usize) -> usize {

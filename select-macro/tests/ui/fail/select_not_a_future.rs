@@ -1,7 +1,4 @@
-// The same wrapper as `waza_channel::select!`.
-macro_rules! select {
-    ($($t:tt)*) => { ::waza_macros::select_internal! { crate = ::waza_channel; $($t)* } };
-}
+use waza_channel::select;
 
 async fn f(rx: waza_channel::Receiver<u8>) {
     select! {

@@ -1,9 +1,4 @@
-// The same wrapper as `waza_channel::select!`.
-macro_rules! select {
-    ($($t:tt)*) => { ::waza_macros::select_internal! { crate = ::waza_channel; $($t)* } };
-}
-
-use waza_channel::{bounded, rendezvous, unbounded, Receiver};
+use waza_channel::{bounded, rendezvous, select, unbounded, Receiver};
 
 /// A receiver whose channel is already closed (its sender is gone).
 fn closed() -> Receiver<u32> {

@@ -1,0 +1,2 @@
+#[waza::main(crate = "not a path")]
+async fn main() {}

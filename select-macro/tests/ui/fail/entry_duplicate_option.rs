@@ -1,0 +1,2 @@
+#[waza::main(workers = 2, worker_threads = 3)]
+async fn main() {}

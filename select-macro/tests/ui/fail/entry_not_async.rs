@@ -1,0 +1,2 @@
+#[waza::main]
+fn main() {}

@@ -1,0 +1,4 @@
+#[waza::test]
+fn not_async() {}
+
+fn main() {}

@@ -1,0 +1,2 @@
+#[waza::main(threads = 2)]
+async fn main() {}

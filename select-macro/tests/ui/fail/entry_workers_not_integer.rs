@@ -1,0 +1,2 @@
+#[waza::main(workers = "two")]
+async fn main() {}
