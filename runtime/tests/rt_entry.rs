@@ -21,6 +21,8 @@ async fn result_returning_test() -> Result<(), waza::JoinError> {
 #[waza::test]
 #[should_panic(expected = "inner task panicked")]
 async fn should_panic_works() {
-    let e = waza::spawn(async { panic!("inner task panicked") }).await.unwrap_err();
+    let e = waza::spawn(async { panic!("inner task panicked") })
+        .await
+        .unwrap_err();
     std::panic::resume_unwind(e.into_panic());
 }
