@@ -73,6 +73,11 @@ pub struct Conversation {
 }
 
 /// Listens to `c` until one message takes longer than `patience` to arrive.
+///
+/// # Cancel safety
+///
+/// Dropping the future drops `c`: the speaker's next send fails and its task stops. Messages
+/// already heard were written to `out`; none is half-received.
 pub async fn per_message_timeout(
     c: Receiver<String>,
     patience: Duration,
@@ -100,6 +105,11 @@ pub async fn per_message_timeout(
 }
 
 /// Listens to `c` until `total` has passed since the start, however chatty `c` is.
+///
+/// # Cancel safety
+///
+/// Dropping the future drops `c`: the speaker's next send fails and its task stops. Messages
+/// already heard were written to `out`; none is half-received.
 pub async fn whole_conversation_timeout(
     c: Receiver<String>,
     total: Duration,
@@ -125,6 +135,10 @@ pub async fn whole_conversation_timeout(
 
 /// The whole program: first a speaker who slows down until it is too slow for a 50 ms
 /// per-message timeout, then a steady speaker cut off after `total`.
+///
+/// # Cancel safety
+///
+/// Dropping the future drops the speakers' receivers, which stops the speaker tasks.
 ///
 /// # Examples
 ///

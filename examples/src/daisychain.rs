@@ -35,6 +35,10 @@ async fn whisper(left: Sender<u64>, right: Receiver<u64>) {
 /// Builds a chain of `n` tasks, whispers 1 into its right end and returns what comes out
 /// of the left end: `n + 1`.
 ///
+/// # Cancel safety
+///
+/// Dropping the future drops the leftmost receiver; the chain then unwinds task by task.
+///
 /// # Examples
 ///
 /// ```

@@ -303,6 +303,11 @@ async fn balance(mut pool: Pool, work: Receiver<Request>, done: Receiver<usize>)
 ///
 /// Panics if `cfg.workers` or `cfg.requesters` is zero.
 ///
+/// # Cancel safety
+///
+/// Dropping the future detaches the requesters, balancer and workers; they finish their
+/// fixed amount of work and exit.
+///
 /// # Examples
 ///
 /// ```

@@ -89,6 +89,11 @@ impl Player {
 ///
 /// Panics if `limit` is zero.
 ///
+/// # Cancel safety
+///
+/// Dropping the future detaches the players; the last hit's send to the umpire then fails
+/// and the game stops.
+///
 /// # Examples
 ///
 /// ```

@@ -87,6 +87,11 @@ fn launch(replicas: &[Replica], query: &str) -> chan::Receiver<String> {
 ///
 /// Panics if `replicas` is empty.
 ///
+/// # Cancel safety
+///
+/// Cancel safe: the replicas' answers go into a buffer with room for all, so the replica
+/// tasks finish even if nobody reads.
+///
 /// # Examples
 ///
 /// ```
@@ -107,6 +112,10 @@ pub async fn first(replicas: &[Replica], query: &str) -> String {
 }
 
 /// Like [`first`], but gives up after `timeout` and returns `None`.
+///
+/// # Cancel safety
+///
+/// Cancel safe, as [`first`].
 ///
 /// # Examples
 ///
@@ -129,6 +138,10 @@ pub async fn first_within(replicas: &[Replica], query: &str, timeout: Duration) 
 
 /// Google Search 3.0: web, image and video searches, each replicated twice with random
 /// latencies under 100 ms, gathered under one 80 ms deadline. Returns what arrived in time.
+///
+/// # Cancel safety
+///
+/// Cancel safe: each search task's send fails once the receiver is dropped, and it exits.
 pub async fn google(query: &str, seed: u64, out: &Out) -> Vec<String> {
     let mut rng = Rng::new(seed);
     let (tx, rx) = chan::rendezvous();

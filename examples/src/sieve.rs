@@ -60,6 +60,11 @@ async fn filter(input: Receiver<u64>, output: Sender<u64>, prime: u64) {
 
 /// Finds the first `n` primes with the sieve, writing each one to `out` as it appears.
 ///
+/// # Cancel safety
+///
+/// Dropping the future drops the last receiver of the chain; each filter task then exits in
+/// turn.
+///
 /// # Examples
 ///
 /// ```
