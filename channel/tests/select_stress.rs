@@ -295,8 +295,8 @@ fn exactly_once_under_contention() {
             selectors: 3,
             a_receivers: 2,
             b_senders: 2,
-            a_quota: scaled(20_000, 2),
-            per_b_sender: scaled(10_000, 2),
+            a_quota: scaled(100_000, 10),
+            per_b_sender: scaled(50_000, 10),
             cancel: false,
         })
     });
@@ -309,8 +309,8 @@ fn exactly_once_with_many_selectors_and_one_partner_each() {
             selectors: 6,
             a_receivers: 1,
             b_senders: 1,
-            a_quota: scaled(10_000, 2),
-            per_b_sender: scaled(10_000, 2),
+            a_quota: scaled(50_000, 10),
+            per_b_sender: scaled(50_000, 10),
             cancel: false,
         })
     });
@@ -323,8 +323,8 @@ fn cancellation_storm_conserves_values() {
             selectors: 3,
             a_receivers: 2,
             b_senders: 2,
-            a_quota: scaled(10_000, 2),
-            per_b_sender: scaled(5_000, 2),
+            a_quota: scaled(50_000, 10),
+            per_b_sender: scaled(25_000, 10),
             cancel: true,
         })
     });
@@ -337,8 +337,8 @@ fn selectors_as_tokio_tasks_with_timeouts_as_cancellation() {
             .worker_threads(2)
             .build()
             .unwrap();
-        let a_quota = scaled(10_000, 2);
-        let per_b = scaled(5_000, 2);
+        let a_quota = scaled(50_000, 10);
+        let per_b = scaled(25_000, 10);
         let (a_tx, a_rx) = rendezvous::<u64>();
         let (b_tx, b_rx) = rendezvous::<u64>();
         let taken = Arc::new(AtomicUsize::new(0));
