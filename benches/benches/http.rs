@@ -15,7 +15,10 @@
 //! Run: `bash benches/http.sh`, or
 //! `cargo bench -p waza-benches --bench http -- [--seconds N] [--connections C] [--rounds R] [--builtin]`
 //! (defaults: 5 s, 64 connections, 3 rounds alternating waza and tokio). It prints req/s per
-//! run, the median per runtime, and the ratio waza / tokio.
+//! run, the median per runtime, and the ratio waza / tokio. With wrk (a separate process)
+//! it also prints the server's CPU time per request, taken from `/proc/self/stat`: on a
+//! machine busy with other work, throughput swings with what the neighbours do, while CPU
+//! per request stays comparable.
 
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -41,6 +44,8 @@ struct Options {
     connections: usize,
     rounds: usize,
     builtin: bool,
+    /// `Some("waza")` or `Some("tokio")`: run only that server (for profiling).
+    only: Option<String>,
 }
 
 fn parse_options() -> Options {
@@ -49,6 +54,7 @@ fn parse_options() -> Options {
         connections: 64,
         rounds: 3,
         builtin: false,
+        only: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -66,6 +72,10 @@ fn parse_options() -> Options {
             "--connections" => opts.connections = number("--connections") as usize,
             "--rounds" => opts.rounds = number("--rounds") as usize,
             "--builtin" => opts.builtin = true,
+            "--only" => match args.next().as_deref() {
+                Some(name @ ("waza" | "tokio")) => opts.only = Some(name.to_owned()),
+                other => usage(&format!("--only takes waza or tokio, not {other:?}")),
+            },
             // `cargo bench` passes `--bench`; other harness flags are not ours either.
             other if other.starts_with("--") => {}
             other => usage(&format!("unexpected argument {other:?}")),
@@ -75,7 +85,7 @@ fn parse_options() -> Options {
 }
 
 fn usage(msg: &str) -> ! {
-    eprintln!("{msg}\nusage: http [--seconds N] [--connections C] [--rounds R] [--builtin]");
+    eprintln!("{msg}\nusage: http [--seconds N] [--connections C] [--rounds R] [--builtin] [--only waza|tokio]");
     std::process::exit(2)
 }
 
@@ -99,37 +109,107 @@ fn main() {
         ),
     };
     println!("HTTP/1.1 hello, hyper 1.x, {WORKERS} workers per runtime; load: {load}");
-    let measure = |addr: SocketAddr, secs: u64| -> f64 {
+    let measure = |addr: SocketAddr, secs: u64| -> Sample {
         match &wrk {
             Some(path) => run_wrk(path, addr, opts.connections, secs),
             None => run_builtin(addr, opts.connections, Duration::from_secs(secs)),
         }
     };
+    let run = |name: &str| opts.only.as_deref().map_or(true, |only| only == name);
     let (mut waza, mut tokio) = (Vec::new(), Vec::new());
     for round in 1..=opts.rounds {
-        let w = with_waza_server(|addr| {
-            measure(addr, 1);
-            measure(addr, opts.seconds)
-        });
-        let t = with_tokio_server(|addr| {
-            measure(addr, 1);
-            measure(addr, opts.seconds)
-        });
-        println!(
-            "round {round}: waza {w:>10.0} req/s   tokio {t:>10.0} req/s   ratio {:.3}",
-            w / t
-        );
-        waza.push(w);
-        tokio.push(t);
+        let mut line = format!("round {round}:");
+        if run("waza") {
+            let w = with_waza_server(|addr| {
+                measure(addr, 1);
+                measure(addr, opts.seconds)
+            });
+            line += &format!(" waza {w}  ");
+            waza.push(w);
+        }
+        if run("tokio") {
+            let t = with_tokio_server(|addr| {
+                measure(addr, 1);
+                measure(addr, opts.seconds)
+            });
+            line += &format!(" tokio {t}  ");
+            tokio.push(t);
+        }
+        if let (Some(w), Some(t)) = (waza.last(), tokio.last()) {
+            line += &format!(" ratio {:.3}", w.rate / t.rate);
+        }
+        println!("{}", line.trim_end());
     }
-    let (w, t) = (median(&mut waza), median(&mut tokio));
-    println!(
-        "median: waza {w:.0} req/s, tokio {t:.0} req/s; waza / tokio = {:.3}",
-        w / t
-    );
+    summarize("waza", &waza);
+    summarize("tokio", &tokio);
+    if waza.is_empty() || tokio.is_empty() {
+        return;
+    }
+    let (w, t) = (median_rate(&waza), median_rate(&tokio));
+    println!("waza / tokio requests per second (medians) = {:.3}", w / t);
+    if let (Some(w), Some(t)) = (median_cpu(&waza), median_cpu(&tokio)) {
+        println!(
+            "tokio / waza CPU per request (medians) = {:.3} (above 1: waza is cheaper)",
+            t / w
+        );
+    }
 }
 
-fn median(xs: &mut [f64]) -> f64 {
+fn median_rate(samples: &[Sample]) -> f64 {
+    median(samples.iter().map(|s| s.rate).collect())
+}
+
+/// The median server CPU time per request, if every sample has one.
+fn median_cpu(samples: &[Sample]) -> Option<f64> {
+    let per_req: Option<Vec<f64>> = samples.iter().map(|s| s.cpu_us_per_req).collect();
+    per_req.map(median)
+}
+
+/// Prints the medians of one server's samples.
+fn summarize(name: &str, samples: &[Sample]) {
+    if samples.is_empty() {
+        return;
+    }
+    let cpu = match median_cpu(samples) {
+        Some(us) => format!(", {us:.2} µs server CPU per request"),
+        None => String::new(),
+    };
+    println!("median {name}: {:.0} req/s{cpu}", median_rate(samples));
+}
+
+/// One measured run.
+#[derive(Clone, Copy, Debug)]
+struct Sample {
+    /// Completed requests per wall-clock second.
+    rate: f64,
+    /// CPU time this process (the server; wrk runs apart) spent per request, in µs. `None`
+    /// with the in-process generator, or where `/proc/self/stat` is missing.
+    cpu_us_per_req: Option<f64>,
+}
+
+impl std::fmt::Display for Sample {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:>8.0} req/s", self.rate)?;
+        match self.cpu_us_per_req {
+            Some(us) => write!(f, " ({us:>5.2} µs CPU/req)"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// CPU time (user + system) used so far by this process, from `/proc/self/stat`.
+fn process_cpu_time() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the parenthesised command name start at field 3 (state); utime and
+    // stime are fields 14 and 15, in clock ticks of 1/100 s (Linux's fixed USER_HZ).
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let mut fields = rest.split_whitespace().skip(11);
+    let utime: u64 = fields.next()?.parse().ok()?;
+    let stime: u64 = fields.next()?.parse().ok()?;
+    Some(Duration::from_millis((utime + stime) * 10))
+}
+
+fn median(mut xs: Vec<f64>) -> f64 {
     xs.sort_by(f64::total_cmp);
     let mid = xs.len() / 2;
     if xs.len() % 2 == 1 {
@@ -285,12 +365,13 @@ fn find_on_path(name: &str) -> Option<PathBuf> {
         .find(|candidate| candidate.is_file())
 }
 
-/// Drives `addr` with wrk for `secs` seconds; returns requests per second.
+/// Drives `addr` with wrk for `secs` seconds.
 ///
 /// # Panics
 ///
 /// If wrk fails, reports socket errors or non-2xx responses, or prints no rate.
-fn run_wrk(wrk: &PathBuf, addr: SocketAddr, connections: usize, secs: u64) -> f64 {
+fn run_wrk(wrk: &PathBuf, addr: SocketAddr, connections: usize, secs: u64) -> Sample {
+    let cpu_before = process_cpu_time();
     let out = Command::new(wrk)
         .arg(format!("-t{WORKERS}"))
         .arg(format!("-c{connections}"))
@@ -298,6 +379,7 @@ fn run_wrk(wrk: &PathBuf, addr: SocketAddr, connections: usize, secs: u64) -> f6
         .arg(format!("http://{addr}/"))
         .output()
         .expect("run wrk");
+    let cpu_after = process_cpu_time();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
@@ -306,15 +388,32 @@ fn run_wrk(wrk: &PathBuf, addr: SocketAddr, connections: usize, secs: u64) -> f6
     );
     assert!(!text.contains("Non-2xx"), "non-2xx responses:\n{text}");
     assert!(!text.contains("Socket errors"), "socket errors:\n{text}");
-    text.lines()
+    let rate: f64 = text
+        .lines()
         .find_map(|line| line.trim().strip_prefix("Requests/sec:"))
         .and_then(|rate| rate.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no Requests/sec in wrk output:\n{text}"))
+        .unwrap_or_else(|| panic!("no Requests/sec in wrk output:\n{text}"));
+    // "  612345 requests in 5.00s, 71.2MB read"
+    let requests: f64 = text
+        .lines()
+        .find_map(|line| line.trim().split_once(" requests in "))
+        .and_then(|(n, _)| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no request count in wrk output:\n{text}"));
+    let cpu_us_per_req = match (cpu_before, cpu_after) {
+        (Some(before), Some(after)) if requests > 0.0 => {
+            Some((after - before).as_secs_f64() * 1e6 / requests)
+        }
+        _ => None,
+    };
+    Sample {
+        rate,
+        cpu_us_per_req,
+    }
 }
 
 /// Drives `addr` with `connections` keep-alive clients for `duration`; returns requests per
 /// second of complete, byte-checked responses.
-fn run_builtin(addr: SocketAddr, connections: usize, duration: Duration) -> f64 {
+fn run_builtin(addr: SocketAddr, connections: usize, duration: Duration) -> Sample {
     let start = Instant::now();
     let deadline = start + duration;
     let total: u64 = std::thread::scope(|s| {
@@ -326,7 +425,11 @@ fn run_builtin(addr: SocketAddr, connections: usize, duration: Duration) -> f64 
             .map(|c| c.join().expect("client thread").expect("client I/O"))
             .sum()
     });
-    total as f64 / start.elapsed().as_secs_f64()
+    Sample {
+        rate: total as f64 / start.elapsed().as_secs_f64(),
+        // The generator shares this process, so its CPU time would not be the server's.
+        cpu_us_per_req: None,
+    }
 }
 
 const REQUEST: &[u8] = b"GET / HTTP/1.1\r\nHost: bench\r\n\r\n";

@@ -14,22 +14,28 @@
 //! integration test and the `http` bench in `waza-benches` all use them, so the program that
 //! is tested is the program that is measured.
 //!
-//! # The one `unsafe` block
+//! # Reading without `unsafe`
 //!
 //! hyper hands a reader a [`ReadBufCursor`] over possibly uninitialised memory, while a
-//! `futures_io::AsyncRead` wants an initialised `&mut [u8]`. [`Io`]'s `poll_read`
-//! (`hyper::rt::Read`) therefore:
+//! `futures_io::AsyncRead` wants an initialised `&mut [u8]`. Zero-filling hyper's buffer
+//! before every read would cost a `memset` of its whole free part (8 KiB and more) per read,
+//! including the reads that end in `WouldBlock`. [`Io`]'s `poll_read` (`hyper::rt::Read`)
+//! instead:
 //!
-//! 1. zero-fills at most [`MAX_READ`] bytes of the unfilled part with the cursor's safe
-//!    `initialize_unfilled_to`, which also records them as initialised;
-//! 2. lets the inner reader fill a prefix of that slice and report `n`;
-//! 3. rejects `n` larger than the slice (a broken reader) with an error, so that
-//! 4. `advance(n)` — the `unsafe` call, whose contract is "`n` more bytes are initialised" —
-//!    only ever covers bytes zeroed in step 1 or written in step 2.
+//! 1. borrows a per-thread scratch buffer of [`MAX_READ`] bytes, zeroed once when the
+//!    thread first reads;
+//! 2. lets the inner reader fill a prefix of at most `min(MAX_READ, room in hyper's buffer)`
+//!    bytes and report `n`;
+//! 3. rejects `n` larger than that prefix (a broken reader) with an error;
+//! 4. copies the `n` bytes into hyper's buffer with the safe `put_slice`.
 //!
-//! The zero-fill costs a `memset` of up to [`MAX_READ`] bytes per read; tokio's own adapter
-//! avoids it because tokio's `AsyncRead` accepts uninitialised buffers, `futures_io` does not.
+//! So a read costs one copy of the bytes actually read. The scratch buffer is borrowed only
+//! for the duration of one synchronous `poll_read` call (there is no `.await` in between), so
+//! tasks on one thread never see each other's bytes. Should an inner reader itself read
+//! through another `Io` on the same thread, the nested call finds the scratch buffer
+//! borrowed and uses a fresh zeroed buffer instead.
 
+use std::cell::RefCell;
 use std::convert::Infallible;
 use std::fmt;
 use std::future::Future;
@@ -51,7 +57,7 @@ use waza::net::{TcpListener, TcpStream};
 /// The body every [`hello`] response carries.
 pub const HELLO: &[u8] = b"Hello, world!";
 
-/// The most bytes [`Io`] zero-fills and hands to the inner reader in one read.
+/// The most bytes [`Io`] asks the inner reader for in one read.
 pub const MAX_READ: usize = 16 * 1024;
 
 /// Runs futures hyper hands over as waza tasks: hyper's [`Executor`](hyper::rt::Executor).
@@ -183,9 +189,9 @@ impl hyper::rt::Sleep for WazaSleep {}
 /// A byte stream as hyper sees it: wraps any `futures_io` `AsyncRead`/`AsyncWrite` and
 /// implements [`hyper::rt::Read`] and [`hyper::rt::Write`].
 ///
-/// Reads copy at most [`MAX_READ`] bytes at a time (see the module docs for why). Writes go
-/// straight through; [`Io::vectored`] tells hyper whether the inner writer has a real
-/// `poll_write_vectored` (hyper then queues header and body buffers instead of copying
+/// Reads copy at most [`MAX_READ`] bytes at a time, through a per-thread buffer (see the
+/// module docs for why). Writes go straight through; [`Io::vectored`] tells hyper whether
+/// the inner writer has a real `poll_write_vectored` (hyper then queues header and body buffers instead of copying
 /// them into one).
 ///
 /// # Examples
@@ -251,28 +257,50 @@ impl<T: fmt::Debug> fmt::Debug for Io<T> {
     }
 }
 
+thread_local! {
+    /// The landing area of step 1 in the module docs.
+    static SCRATCH: RefCell<Box<[u8]>> = RefCell::new(vec![0; MAX_READ].into_boxed_slice());
+}
+
 impl<T: AsyncRead> hyper::rt::Read for Io<T> {
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         mut buf: ReadBufCursor<'_>,
     ) -> Poll<io::Result<()>> {
-        // Steps 1-4 of the module docs.
-        let len = buf.remaining().min(MAX_READ);
-        let dst = buf.initialize_unfilled_to(len);
-        let n = ready!(self.project().inner.poll_read(cx, dst))?;
-        if n > len {
-            return Poll::Ready(Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!("reader reported {n} bytes read into a {len}-byte buffer"),
-            )));
+        let mut inner = self.project().inner;
+        let shared = SCRATCH.try_with(|scratch| {
+            let mut scratch = scratch.try_borrow_mut().ok()?;
+            Some(read_through(inner.as_mut(), cx, &mut buf, &mut scratch))
+        });
+        match shared {
+            Ok(Some(res)) => res,
+            // A nested read, or a thread tearing down its thread-locals.
+            Ok(None) | Err(_) => {
+                let len = buf.remaining().min(MAX_READ);
+                read_through(inner, cx, &mut buf, &mut vec![0; len])
+            }
         }
-        // SAFETY: `initialize_unfilled_to(len)` initialised the first `len` bytes past the
-        // cursor, and `n <= len` was checked just above, so the `n` bytes `advance` marks
-        // as filled are initialised (step 4 of the module docs).
-        unsafe { buf.advance(n) };
-        Poll::Ready(Ok(()))
     }
+}
+
+/// Steps 2-4 of the module docs: reads from `reader` into `scratch`, then copies into `buf`.
+fn read_through<R: AsyncRead>(
+    reader: Pin<&mut R>,
+    cx: &mut Context<'_>,
+    buf: &mut ReadBufCursor<'_>,
+    scratch: &mut [u8],
+) -> Poll<io::Result<()>> {
+    let len = buf.remaining().min(scratch.len());
+    let n = ready!(reader.poll_read(cx, &mut scratch[..len]))?;
+    if n > len {
+        return Poll::Ready(Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("reader reported {n} bytes read into a {len}-byte buffer"),
+        )));
+    }
+    buf.put_slice(&scratch[..n]);
+    Poll::Ready(Ok(()))
 }
 
 impl<T: AsyncWrite> hyper::rt::Write for Io<T> {
@@ -329,8 +357,9 @@ pub async fn hello<B>(_req: Request<B>) -> Result<Response<Full<Bytes>>, Infalli
 /// Serves HTTP/1.1 with the [`hello`] service on one accepted connection until the client
 /// closes it.
 ///
-/// Sets `TCP_NODELAY` (responses are small) and gives hyper a [`WazaTimer`], which enables
-/// hyper's default 30-second header-read timeout.
+/// Sets `TCP_NODELAY` (responses are small), lets hyper write vectored (waza's `TcpStream`
+/// has a native `writev`), and gives hyper a [`WazaTimer`], which enables hyper's default
+/// 30-second header-read timeout.
 ///
 /// # Errors
 ///
@@ -344,7 +373,10 @@ pub async fn serve_connection(stream: TcpStream) -> hyper::Result<()> {
     let _ = stream.set_nodelay(true);
     hyper::server::conn::http1::Builder::new()
         .timer(WazaTimer)
-        .serve_connection(Io::new(stream), service_fn(hello::<Incoming>))
+        .serve_connection(
+            Io::new(stream).vectored(true),
+            service_fn(hello::<Incoming>),
+        )
         .await
 }
 
@@ -443,6 +475,40 @@ mod tests {
             other => panic!("expected an error, got {other:?}"),
         }
         assert!(buf.filled().is_empty());
+    }
+
+    /// A reader that itself reads through an `Io`, as a TLS layer under hyper would.
+    struct Nested(Io<&'static [u8]>);
+
+    impl AsyncRead for Nested {
+        fn poll_read(
+            mut self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+            out: &mut [u8],
+        ) -> Poll<io::Result<usize>> {
+            let mut storage = [std::mem::MaybeUninit::<u8>::uninit(); 64];
+            let mut buf = hyper::rt::ReadBuf::uninit(&mut storage);
+            ready!(Pin::new(&mut self.0).poll_read(cx, buf.unfilled()))?;
+            let got = buf.filled();
+            out[..got.len()].copy_from_slice(got);
+            Poll::Ready(Ok(got.len()))
+        }
+    }
+
+    #[test]
+    fn nested_reads_use_their_own_buffer() {
+        let waker = futures::task::noop_waker();
+        let mut cx = Context::from_waker(&waker);
+        let mut outer = Io::new(Nested(Io::new(&b"nested bytes"[..])));
+        let mut storage = [std::mem::MaybeUninit::<u8>::uninit(); 100];
+        let mut buf = hyper::rt::ReadBuf::uninit(&mut storage);
+        let res = Pin::new(&mut outer).poll_read(&mut cx, buf.unfilled());
+        assert!(matches!(res, Poll::Ready(Ok(()))), "{res:?}");
+        assert_eq!(buf.filled(), b"nested bytes");
+        // The inner source is drained: the next read reports end of stream.
+        let res = Pin::new(&mut outer).poll_read(&mut cx, buf.unfilled());
+        assert!(matches!(res, Poll::Ready(Ok(()))), "{res:?}");
+        assert_eq!(buf.filled(), b"nested bytes");
     }
 
     #[test]
