@@ -315,3 +315,19 @@ fn or_pattern_arm() {
     });
     assert_eq!(r, 4);
 }
+
+#[test]
+fn struct_literal_in_a_precondition() {
+    #[derive(PartialEq)]
+    struct P {
+        x: i32,
+    }
+    let p = P { x: 1 };
+    let r = block_on(async {
+        select! {
+            v = ready(1), if p == P { x: 1 } => v,
+            v = ready(2), if p == P { x: 2 } => v,
+        }
+    });
+    assert_eq!(r, 1);
+}

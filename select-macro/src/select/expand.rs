@@ -173,8 +173,9 @@ fn arm_init(arm: &SelectArm) -> TokenStream {
     let make = quote! { ::core::option::Option::Some(match #fut { #e => #into_arm }) };
     match &arm.cond {
         None => make,
+        // Parenthesized: a struct literal in the condition would otherwise end it early.
         Some(cond) => quote! {
-            if #cond { #make } else { ::core::option::Option::None }
+            if (#cond) { #make } else { ::core::option::Option::None }
         },
     }
 }
@@ -310,7 +311,7 @@ mod tests {
         let first = out.find("rx . recv ()").unwrap();
         let second = out.find("tx . send (1)").unwrap();
         assert!(first < second, "{out}");
-        assert!(out.contains("if ok {"), "{out}");
+        assert!(out.contains("if (ok) {"), "{out}");
         // The select is pinned before the arms (so it is dropped after them).
         let sel = out.find("let mut __waza_sel").unwrap();
         let arm0 = out.find("let mut __waza_arm0").unwrap();
