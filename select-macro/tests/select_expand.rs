@@ -317,10 +317,15 @@ fn or_pattern_arm() {
 }
 
 #[test]
-fn struct_literal_in_a_precondition() {
+fn struct_literals_in_preconditions_and_futures() {
     #[derive(PartialEq)]
     struct P {
         x: i32,
+    }
+    impl P {
+        async fn get(&self) -> i32 {
+            self.x
+        }
     }
     let p = P { x: 1 };
     let r = block_on(async {
@@ -330,4 +335,11 @@ fn struct_literal_in_a_precondition() {
         }
     });
     assert_eq!(r, 1);
+    // ... and in the future expression (a borrowed temporary, too).
+    let r = block_on(async {
+        select! {
+            v = P { x: 5 }.get() => v,
+        }
+    });
+    assert_eq!(r, 5);
 }

@@ -170,7 +170,8 @@ fn arm_init(arm: &SelectArm) -> TokenStream {
     let e = Ident::new("__waza_e", Span::mixed_site());
     let fut = &arm.future;
     let into_arm = quote_spanned! {fut.span()=> (&#e).__waza_arm_kind().into_arm(#e) };
-    let make = quote! { ::core::option::Option::Some(match #fut { #e => #into_arm }) };
+    // Parenthesized: a struct literal would otherwise end the `match` scrutinee early.
+    let make = quote! { ::core::option::Option::Some(match (#fut) { #e => #into_arm }) };
     match &arm.cond {
         None => make,
         // Parenthesized: a struct literal in the condition would otherwise end it early.
