@@ -8,8 +8,8 @@
 //!     use K::__private::{ChannelArmTag as _, FutureArmTag as _};
 //!     enum Out<T0, T1> { V0(T0), V1(T1) }
 //!     let out = match (
-//!         Some(match e0 { e => (&e).__waza_arm_kind().into_arm(e) }),       // (1)
-//!         if c1 { Some(match e1 { e => ... }) } else { None },
+//!         Some(match (e0) { e => (&e).__waza_arm_kind().into_arm(e) }),     // (1)
+//!         if (c1) { Some(match (e1) { e => ... }) } else { None },
 //!     ) {
 //!         (arm0, arm1) => {
 //!             let mut sel = pin!(K::__private::Select::new(2, biased, has_default)); // (2)
@@ -38,7 +38,8 @@
 //!    temporaries then live only inside the `if`). The `(&e).__waza_arm_kind()` call is
 //!    autoref specialization: channel operations pick the channel arm, anything else that is
 //!    `IntoFuture` the generic one; it is spanned at the user's expression so that a
-//!    non-future is reported there.
+//!    non-future is reported there. Expressions and conditions are parenthesized so that a
+//!    struct literal in them cannot end the `match`/`if` head early.
 //! 2. The `Select` is pinned before the arms, so it is dropped after them: arm nodes that
 //!    point at the select's cell are gone before the cell.
 //! 3. Whether a value matches `p` is checked on a copy of `p` with `ref`/`mut`/`&` and
