@@ -269,7 +269,7 @@ fn read_listen_line(child: &mut std::process::Child) -> SocketAddr {
 #[test]
 fn hello_hyper_binary_serves_then_stops() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_hello_hyper"))
-        .args(["127.0.0.1:0", "--seconds", "3"])
+        .args(["127.0.0.1:0", "--seconds", "5"])
         .env("WAZA_MAXPROCS", "2")
         .stdout(Stdio::piped())
         .spawn()
