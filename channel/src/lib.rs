@@ -72,6 +72,8 @@ mod chan;
 pub mod coop;
 pub mod debug;
 mod error;
+#[cfg(not(loom))]
+mod lock;
 mod loom;
 mod receiver;
 pub mod select;

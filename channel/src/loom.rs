@@ -2,13 +2,17 @@
 //!
 //! Every atomic, mutex and cell the crate uses is imported from here, so a
 //! `RUSTFLAGS="--cfg loom"` build swaps all of them for loom's model-checked
-//! versions at once. [`WakerSlot`] wraps the only `UnsafeCell` in the crate (the
-//! owner's waker inside a select cell) so both builds share one call shape.
+//! versions at once. The channel lock is the crate's own `ChanLock` (`lock.rs`, a
+//! plain-store release) normally and loom's mutex under loom. [`WakerSlot`] wraps the
+//! owner's waker inside a select cell, the only `UnsafeCell` outside `lock.rs`, so both
+//! builds share one call shape.
 
+#[cfg(not(loom))]
+pub(crate) use crate::lock::{ChanLock as Mutex, ChanLockGuard as MutexGuard};
 #[cfg(not(loom))]
 pub(crate) use std::sync::{
     atomic::{AtomicBool, AtomicUsize, Ordering},
-    Arc, Mutex, MutexGuard,
+    Arc,
 };
 
 #[cfg(loom)]
@@ -78,8 +82,16 @@ fn store(slot: &mut Option<Waker>, waker: &Waker) {
     }
 }
 
+/// Locks `m`.
+#[cfg(not(loom))]
+#[inline]
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock()
+}
+
 /// Locks `m`, ignoring poisoning: a panic in user code (a waker, `T::drop`) never
 /// runs while a channel lock is held, so a poisoned lock still guards valid state.
+#[cfg(loom)]
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     match m.lock() {
         Ok(g) => g,

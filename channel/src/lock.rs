@@ -1,0 +1,234 @@
+//! The channel lock: a mutex whose release is one plain store.
+//!
+//! # Why not `std::sync::Mutex`
+//!
+//! Every channel operation takes the channel lock once, and under contention its cache
+//! line moves between cores on every operation. `std`'s mutex releases with an atomic
+//! swap (it must learn whether a thread sleeps on the futex), and that read-modify-write
+//! stalls the releasing core until it owns the line again. Measured on the MPSC and MPMC
+//! benches, replacing the swap by a plain release store cuts about a third of the time;
+//! a store followed by a `SeqCst` fence costs as much as the swap. So the release here is
+//! a plain store, and the one check for sleepers after it is a relaxed load.
+//!
+//! # Fields and who touches them
+//!
+//! * `locked` — `true` while a [`ChanLockGuard`] exists. Set by a successful CAS in
+//!   [`ChanLock::lock`], cleared by the guard's `Drop` (release store).
+//! * `value` — the protected state; accessed only through a guard (so only by the thread
+//!   that set `locked`).
+//! * `sleepers` — how many threads are in the sleeping phase of `lock` (step 3 below).
+//! * `park`, `unparked` — a std mutex and condvar that sleepers wait on.
+//!
+//! # Protocol
+//!
+//! 1. **Fast path**: one CAS `false -> true`.
+//! 2. **Bounded try**: on failure, retry for a bounded number of rounds with a growing
+//!    number of `spin_loop` hints between attempts (a few hundred nanoseconds in all: a
+//!    critical section is a handful of list and ring operations, never user code that
+//!    blocks). This never waits on anything but the lock itself.
+//! 3. **Sleep**: increment `sleepers`, then loop: try the CAS; else take `park`, check
+//!    `locked` again and wait on `unparked` with a short timeout ([`PARK_TIMEOUT`]).
+//!    Decrement `sleepers` once the CAS succeeds.
+//! 4. **Release**: store `locked = false` (release), then if `sleepers` reads non-zero,
+//!    take `park` and notify one sleeper.
+//!
+//! Step 4 reads `sleepers` without a fence between its store and its load, so a releaser
+//! can miss a thread that entered step 3 at the same instant (store-load reordering).
+//! That sleeper then wakes by its timeout and retries: a missed notification costs at
+//! most [`PARK_TIMEOUT`] of latency, never a hang. Whenever the releaser does see the
+//! sleeper, there is no loss: the sleeper checks `locked` while holding `park`, and the
+//! releaser notifies while holding `park` after its store, so the sleeper either sees
+//! the lock free or is already waiting when notified.
+//!
+//! Under `cfg(loom)` the crate uses loom's mutex instead (see `loom.rs`); this lock's own
+//! exclusion is covered by the unit tests below.
+
+use core::cell::UnsafeCell;
+use core::ops::{Deref, DerefMut};
+use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex};
+use std::time::Duration;
+
+/// Spin rounds of step 2; round `i` spins `2^i` hints before retrying.
+const SPIN_ROUNDS: u32 = 6;
+
+/// Longest sleep in step 3 before re-checking the lock (bounds a missed notification).
+pub(crate) const PARK_TIMEOUT: Duration = Duration::from_micros(200);
+
+/// A mutual-exclusion lock with a plain-store release (module docs).
+pub(crate) struct ChanLock<T> {
+    /// Invariant: `true` exactly while a [`ChanLockGuard`] for this lock exists.
+    locked: AtomicBool,
+    /// Threads in the sleeping phase of [`ChanLock::lock`].
+    sleepers: AtomicUsize,
+    park: Mutex<()>,
+    unparked: Condvar,
+    /// Invariant: accessed only through the one live guard.
+    value: UnsafeCell<T>,
+}
+
+// SAFETY: the lock hands out `&mut T` to one thread at a time (invariant on `value`), so
+// sharing the lock across threads only moves `T` between them: `T: Send` suffices.
+unsafe impl<T: Send> Sync for ChanLock<T> {}
+// SAFETY: owning the lock owns the `T`.
+unsafe impl<T: Send> Send for ChanLock<T> {}
+
+/// Exclusive access to the value of a [`ChanLock`]; releases the lock when dropped.
+pub(crate) struct ChanLockGuard<'a, T> {
+    lock: &'a ChanLock<T>,
+}
+
+impl<T> ChanLock<T> {
+    /// An unlocked lock holding `value`.
+    pub(crate) fn new(value: T) -> Self {
+        ChanLock {
+            locked: AtomicBool::new(false),
+            sleepers: AtomicUsize::new(0),
+            park: Mutex::new(()),
+            unparked: Condvar::new(),
+            value: UnsafeCell::new(value),
+        }
+    }
+
+    /// Acquires the lock (protocol steps 1–3).
+    #[inline]
+    pub(crate) fn lock(&self) -> ChanLockGuard<'_, T> {
+        if !self.try_acquire() {
+            self.lock_contended();
+        }
+        ChanLockGuard { lock: self }
+    }
+
+    fn try_acquire(&self) -> bool {
+        self.locked
+            .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .is_ok()
+    }
+
+    #[cold]
+    fn lock_contended(&self) {
+        // Step 2: a bounded try.
+        for round in 0..SPIN_ROUNDS {
+            for _ in 0..1u32 << round {
+                core::hint::spin_loop();
+            }
+            if !self.locked.load(Ordering::Relaxed) && self.try_acquire() {
+                return;
+            }
+        }
+        // Step 3: sleep until the lock is released (or the timeout re-checks).
+        self.sleepers.fetch_add(1, Ordering::SeqCst);
+        while !self.try_acquire() {
+            let park = self.park.lock().unwrap_or_else(|e| e.into_inner());
+            if self.locked.load(Ordering::SeqCst) {
+                drop(
+                    self.unparked
+                        .wait_timeout(park, PARK_TIMEOUT)
+                        .unwrap_or_else(|e| e.into_inner()),
+                );
+            }
+        }
+        self.sleepers.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// Step 4, after the release store: wake one sleeper if any is known.
+    #[cold]
+    fn notify_sleeper(&self) {
+        let _park = self.park.lock().unwrap_or_else(|e| e.into_inner());
+        self.unparked.notify_one();
+    }
+}
+
+impl<T> Deref for ChanLockGuard<'_, T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        // SAFETY: this guard is the only one (invariant on `locked`), so nobody else
+        // accesses `value` while it lives.
+        unsafe { &*self.lock.value.get() }
+    }
+}
+
+impl<T> DerefMut for ChanLockGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: as in `deref`; `&mut self` makes this the only borrow through the guard.
+        unsafe { &mut *self.lock.value.get() }
+    }
+}
+
+impl<T> Drop for ChanLockGuard<'_, T> {
+    #[inline]
+    fn drop(&mut self) {
+        self.lock.locked.store(false, Ordering::Release);
+        if self.lock.sleepers.load(Ordering::Relaxed) != 0 {
+            self.lock.notify_sleeper();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ChanLock;
+    use std::sync::Arc;
+
+    /// Four threads increment a non-atomic counter under the lock: no update is lost.
+    #[test]
+    fn excludes_under_contention() {
+        let per = if cfg!(debug_assertions) {
+            20_000
+        } else {
+            200_000
+        };
+        let lock = Arc::new(ChanLock::new(0u64));
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let lock = lock.clone();
+                std::thread::spawn(move || {
+                    for _ in 0..per {
+                        *lock.lock() += 1;
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        assert_eq!(*lock.lock(), 4 * per);
+    }
+
+    /// A holder that sleeps forces waiters into the sleeping phase; all still get in.
+    #[test]
+    fn sleepers_are_woken() {
+        let lock = Arc::new(ChanLock::new(Vec::new()));
+        let guard = lock.lock();
+        let threads: Vec<_> = (0..3)
+            .map(|i| {
+                let lock = lock.clone();
+                std::thread::spawn(move || lock.lock().push(i))
+            })
+            .collect();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        drop(guard);
+        for t in threads {
+            t.join().unwrap();
+        }
+        let mut got = lock.lock().clone();
+        got.sort();
+        assert_eq!(got, [0, 1, 2]);
+        assert_eq!(lock.sleepers.load(core::sync::atomic::Ordering::Relaxed), 0);
+    }
+
+    /// A panic while holding the guard releases the lock.
+    #[test]
+    fn panic_releases() {
+        let lock = Arc::new(ChanLock::new(1));
+        let l2 = lock.clone();
+        let r = std::thread::spawn(move || {
+            let _g = l2.lock();
+            panic!("boom");
+        })
+        .join();
+        assert!(r.is_err());
+        assert_eq!(*lock.lock(), 1);
+    }
+}
