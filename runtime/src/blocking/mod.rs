@@ -125,6 +125,12 @@ impl BlockingPool {
         self.inner.state.lock().unwrap().num_threads
     }
 
+    /// True if no closure is queued or running.
+    pub(crate) fn is_idle(&self) -> bool {
+        let st = self.inner.state.lock().unwrap();
+        st.queue.is_empty() && st.num_idle == st.num_threads
+    }
+
     /// Protocol 3.
     pub(crate) fn shutdown(&self, wait: Option<Duration>) {
         let queued = {

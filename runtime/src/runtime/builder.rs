@@ -75,10 +75,29 @@ impl Builder {
         self
     }
 
-    /// Requests Go's "all tasks are asleep - deadlock!" detection in `block_on`.
+    /// Turns on Go's deadlock detector: `block_on` panics with a message containing
+    /// "all tasks are asleep - deadlock!" and a [`TaskDump`](crate::TaskDump) when its
+    /// future is pending and nothing in the runtime can ever run again (every worker
+    /// parked, no task scheduled, the blocking pool idle, no timer pending).
     ///
-    /// Currently a recorded flag only: the detector is not implemented yet, so `block_on`
-    /// behaves the same with or without it.
+    /// Wake-ups from outside the runtime (another OS thread sending on a channel, or a
+    /// socket becoming ready) are not foreseeable: a task waiting only on network I/O
+    /// looks asleep to the detector, so enable it for programs whose tasks wait on each
+    /// other, channels and timers (the usual case in tests). Off by default.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = waza::Runtime::builder().workers(1).detect_deadlock(true).build().unwrap();
+    /// let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+    ///     rt.block_on(async {
+    ///         let (_tx, rx) = waza::chan::rendezvous::<u8>();
+    ///         rx.recv().await // nobody will ever send
+    ///     })
+    /// }));
+    /// let msg = r.unwrap_err().downcast::<String>().unwrap();
+    /// assert!(msg.contains("all tasks are asleep - deadlock!"));
+    /// ```
     pub fn detect_deadlock(&mut self, on: bool) -> &mut Self {
         self.detect_deadlock = on;
         self

@@ -83,7 +83,12 @@ impl Runtime {
             builder.keep_alive,
             builder.thread_name.clone(),
         );
-        let shared = Arc::new(Shared::new(remotes.into(), driver, blocking));
+        let shared = Arc::new(Shared::new(
+            remotes.into(),
+            driver,
+            blocking,
+            builder.detect_deadlock,
+        ));
         let rt = Runtime {
             handle: Handle::from_shared(shared.clone()),
             threads: Mutex::new(Vec::with_capacity(workers)),
@@ -262,8 +267,41 @@ pub(crate) fn block_on_with<F: Future>(handle: &Handle, future: F) -> F::Output 
         if let Poll::Ready(out) = polled {
             return out;
         }
-        handoff.used_driver |= parker.park();
+        handoff.used_driver |= if handle.shared.detect_deadlock {
+            check_deadlock(&handle.shared, &parker);
+            // Wake up now and then to look again: the runtime may go quiet later.
+            parker.park_timeout(DEADLOCK_CHECK_INTERVAL)
+        } else {
+            parker.park()
+        };
     }
+}
+
+/// How often a `block_on` with `detect_deadlock` re-checks while it waits.
+const DEADLOCK_CHECK_INTERVAL: Duration = Duration::from_millis(50);
+
+/// With `detect_deadlock`: panics if, right before `block_on` sleeps, nothing in the
+/// runtime can make progress, and still nothing has moved a moment later (a grace period
+/// for wake-ups in flight, e.g. from another OS thread).
+fn check_deadlock(shared: &Shared, parker: &Parker) {
+    if !shared.looks_deadlocked() {
+        return;
+    }
+    let polls = total_polls(shared);
+    std::thread::sleep(Duration::from_millis(20));
+    if parker.is_notified() || total_polls(shared) != polls || !shared.looks_deadlocked() {
+        return;
+    }
+    let dump = TaskDump::new(shared.registry.snapshot());
+    panic!("all tasks are asleep - deadlock!\n\n{dump}");
+}
+
+fn total_polls(shared: &Shared) -> u64 {
+    let polls = shared
+        .remotes
+        .iter()
+        .map(|r| r.polls.load(std::sync::atomic::Ordering::Relaxed));
+    polls.sum()
 }
 
 /// On leaving `block_on` (also by panic), hands the driver to a worker if this thread ran

@@ -109,6 +109,11 @@ impl Idle {
         self.sleepers.lock().unwrap().contains(&worker)
     }
 
+    /// Number of workers registered as sleepers.
+    pub(crate) fn num_parked(&self) -> usize {
+        self.sleepers.lock().unwrap().len()
+    }
+
     /// Removes `worker` from the sleepers (shutdown); counts it as unparked, not searching.
     pub(crate) fn unpark_worker_by_id(&self, worker: usize) -> bool {
         let mut sleepers = self.sleepers.lock().unwrap();

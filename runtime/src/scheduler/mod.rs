@@ -53,6 +53,8 @@ pub(crate) struct Shared {
     pub(crate) registry: Registry,
     pub(crate) driver: Arc<SharedDriver>,
     pub(crate) blocking: BlockingPool,
+    /// `Builder::detect_deadlock`: `block_on` panics when nothing can ever run again.
+    pub(crate) detect_deadlock: bool,
     shutdown: AtomicBool,
 }
 
@@ -61,6 +63,7 @@ impl Shared {
         remotes: Box<[Remote]>,
         driver: Arc<SharedDriver>,
         blocking: BlockingPool,
+        detect_deadlock: bool,
     ) -> Shared {
         let n = remotes.len();
         Shared {
@@ -70,6 +73,7 @@ impl Shared {
             registry: Registry::new(),
             driver,
             blocking,
+            detect_deadlock,
             shutdown: AtomicBool::new(false),
         }
     }
@@ -124,6 +128,17 @@ impl Shared {
         if let Some(index) = self.idle.any_worker_to_notify() {
             self.remotes[index].parker.unpark();
         }
+    }
+
+    /// Go's `checkdead`: every worker is parked, nothing is queued, no task is scheduled
+    /// or running, the blocking pool is idle and no timer is pending. Only timers and
+    /// I/O, other OS threads, or nothing at all could wake a task then.
+    pub(crate) fn looks_deadlocked(&self) -> bool {
+        self.idle.num_parked() == self.num_workers()
+            && self.inject.is_empty()
+            && self.blocking.is_idle()
+            && self.driver.handle.time().entries() == 0
+            && self.registry.all_idle()
     }
 
     /// True if any queue visible to other workers holds a task.

@@ -87,16 +87,26 @@ impl<D: ParkDriver, H: UnparkDriver> Parker<D, H> {
     /// Protocol 1: sleeps until unparked (or, on the driver, until I/O or a timer fires).
     /// Returns true if this thread ran the driver.
     pub(crate) fn park(&self) -> bool {
+        self.park_inner(None)
+    }
+
+    /// Like [`Parker::park`], but returns after `timeout` at the latest (or spuriously
+    /// earlier).
+    pub(crate) fn park_timeout(&self, timeout: Duration) -> bool {
+        self.park_inner(Some(timeout))
+    }
+
+    fn park_inner(&self, timeout: Option<Duration>) -> bool {
         if self.consume_notification() {
             return false;
         }
         match self.driver.driver.try_lock() {
             Ok(mut driver) => {
-                self.park_driver(&mut *driver);
+                self.park_driver(&mut *driver, timeout);
                 true
             }
             Err(_) => {
-                self.park_condvar();
+                self.park_condvar(timeout);
                 false
             }
         }
@@ -113,6 +123,11 @@ impl<D: ParkDriver, H: UnparkDriver> Parker<D, H> {
         }
     }
 
+    /// True if a wake-up is pending.
+    pub(crate) fn is_notified(&self) -> bool {
+        self.state.load(Ordering::SeqCst) == NOTIFIED
+    }
+
     fn consume_notification(&self) -> bool {
         self.state
             .compare_exchange(NOTIFIED, EMPTY, Ordering::SeqCst, Ordering::SeqCst)
@@ -120,13 +135,19 @@ impl<D: ParkDriver, H: UnparkDriver> Parker<D, H> {
     }
 
     /// Protocol 2.
-    fn park_condvar(&self) {
+    fn park_condvar(&self, timeout: Option<Duration>) {
         let mut guard = self.mutex.lock().unwrap();
         if let Err(actual) =
             self.state
                 .compare_exchange(EMPTY, PARKED_CONDVAR, Ordering::SeqCst, Ordering::SeqCst)
         {
             debug_assert_eq!(actual, NOTIFIED);
+            self.state.store(EMPTY, Ordering::SeqCst);
+            return;
+        }
+        if let Some(timeout) = timeout {
+            drop(self.condvar.wait_timeout(guard, timeout).unwrap());
+            // Timed out or notified: either way we are awake and consume any wake-up.
             self.state.store(EMPTY, Ordering::SeqCst);
             return;
         }
@@ -139,7 +160,7 @@ impl<D: ParkDriver, H: UnparkDriver> Parker<D, H> {
     }
 
     /// Protocol 3.
-    fn park_driver(&self, driver: &mut D) {
+    fn park_driver(&self, driver: &mut D, timeout: Option<Duration>) {
         if let Err(actual) =
             self.state
                 .compare_exchange(EMPTY, PARKED_DRIVER, Ordering::SeqCst, Ordering::SeqCst)
@@ -148,7 +169,7 @@ impl<D: ParkDriver, H: UnparkDriver> Parker<D, H> {
             self.state.store(EMPTY, Ordering::SeqCst);
             return;
         }
-        driver.park(None);
+        driver.park(timeout);
         self.state.store(EMPTY, Ordering::SeqCst);
     }
 

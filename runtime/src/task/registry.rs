@@ -125,6 +125,13 @@ impl Registry {
         self.spawned.load(Ordering::Relaxed)
     }
 
+    /// True if no live task is scheduled or running.
+    pub(crate) fn all_idle(&self) -> bool {
+        self.snapshot()
+            .iter()
+            .all(|t| t.state() == crate::runtime::TaskState::Idle)
+    }
+
     /// A snapshot of every live task.
     pub(crate) fn snapshot(&self) -> Vec<TaskInfo> {
         let mut out = Vec::new();
