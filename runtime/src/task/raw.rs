@@ -33,6 +33,15 @@
 //! reference, `drop` removes one (freeing the task on the last), `wake` consumes its
 //! reference (handing it to the new `Notified` when it schedules), `wake_by_ref` schedules
 //! with a fresh reference. None of them allocates.
+//!
+//! # Freeing
+//!
+//! Harness functions take `&Cell` and report through `Dealloc` instead of freeing, so the
+//! cell is freed here only after that borrow ended. One borrow is still alive while the
+//! reference is handed away: `&S` during `Schedule::schedule` (another thread may run,
+//! complete and free the task before `schedule` returns). Nothing reads the cell after
+//! the hand-off; the scheduler itself (`Arc<Shared>`) is a separate allocation. tokio's
+//! task core has the same shape.
 
 use super::harness;
 use super::state::State;
