@@ -420,8 +420,14 @@ impl<T> SendOp<T> {
 
     /// Cancels the operation: unlinks and frees the node. A value not delivered is
     /// dropped after the lock is released.
+    #[inline]
     pub(crate) fn cancel(&mut self, chan: &Chan<T>) {
-        let Some(key) = self.key.take() else { return };
+        if let Some(key) = self.key.take() {
+            Self::cancel_node(chan, key);
+        }
+    }
+
+    fn cancel_node(chan: &Chan<T>, key: usize) {
         let node = lock(&chan.state).waiters.remove(key);
         drop(node);
     }
@@ -517,8 +523,14 @@ impl RecvOp {
 
     /// Cancels the operation: unlinks and frees the node; a value already handed to it
     /// goes back to the channel front.
+    #[inline]
     pub(crate) fn cancel<T>(&mut self, chan: &Chan<T>) {
-        let Some(key) = self.key.take() else { return };
+        if let Some(key) = self.key.take() {
+            Self::cancel_node(chan, key);
+        }
+    }
+
+    fn cancel_node<T>(chan: &Chan<T>, key: usize) {
         let mut st = lock(&chan.state);
         let node = st.waiters.remove(key);
         let waker = match (node.status, node.slot) {

@@ -178,6 +178,7 @@ impl<T> Waiters<T> {
     }
 
     /// Returns `true` if no node is linked in `q`.
+    #[inline]
     pub(crate) fn is_empty(&self, q: Queue) -> bool {
         self.list(q).head == NIL
     }
@@ -218,7 +219,16 @@ impl<T> Waiters<T> {
 
     /// Claims the first claimable node of `q`, skipping nodes of `me` (the caller's own
     /// select cell, or null). The claimed node is unlinked; the caller completes it.
+    #[inline]
     pub(crate) fn claim_first(&mut self, q: Queue, me: *const SelectCell) -> Option<Claimed> {
+        // Most operations find the opposite queue empty: decide that without a call.
+        if self.is_empty(q) {
+            return None;
+        }
+        self.claim_first_slow(q, me)
+    }
+
+    fn claim_first_slow(&mut self, q: Queue, me: *const SelectCell) -> Option<Claimed> {
         let mut cur = self.list(q).head;
         while cur != NIL {
             let next = self.slab[cur].next;
