@@ -74,3 +74,33 @@ fn dump_lists_live_tasks_with_spawn_locations() {
     rt.block_on(async { assert!(a.await.unwrap_err().is_cancelled()) });
     assert_eq!(rt.handle().dump().tasks().len(), 2);
 }
+
+#[test]
+fn dump_shows_channel_wait_reasons() {
+    let rt = waza::Runtime::builder().workers(2).build().unwrap();
+    let (tx, rx) = waza::chan::rendezvous::<u8>();
+    let (btx, _brx) = waza::chan::bounded::<u8>(0);
+    let receiver = rt.spawn(async move { rx.recv().await });
+    let sender = rt.spawn(async move { btx.send(1).await });
+    let mut reasons = Vec::new();
+    for _ in 0..10_000 {
+        let dump = rt.handle().dump();
+        reasons = dump.tasks().iter().map(|t| t.waiting_on()).collect();
+        if reasons.iter().all(|r| r.is_some()) {
+            break;
+        }
+        std::thread::yield_now();
+    }
+    let reasons: Vec<String> = reasons.into_iter().map(|r| r.unwrap()).collect();
+    assert!(reasons[0].starts_with("recv on chan#"), "{reasons:?}");
+    assert!(reasons[0].ends_with("(rendezvous)"), "{reasons:?}");
+    assert!(reasons[1].starts_with("send on chan#"), "{reasons:?}");
+    let text = rt.handle().dump().to_string();
+    assert!(text.contains("[recv on chan#"), "{text}");
+    // once woken and finished, the tasks leave the dump
+    tx.send_blocking(5).unwrap();
+    assert_eq!(rt.block_on(receiver).unwrap(), Some(5));
+    sender.abort();
+    assert!(rt.block_on(sender).unwrap_err().is_cancelled());
+    assert!(rt.handle().dump().tasks().is_empty());
+}

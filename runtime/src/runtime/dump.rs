@@ -44,11 +44,15 @@ impl TaskInfo {
         } else {
             TaskState::Idle
         };
+        let waiting_on = match state {
+            TaskState::Running => None,
+            _ => crate::task::wait::describe(&header.wait),
+        };
         TaskInfo {
             id: header.id.0,
             location: header.location,
             state,
-            waiting_on: None,
+            waiting_on,
         }
     }
 
@@ -67,9 +71,9 @@ impl TaskInfo {
         self.state
     }
 
-    /// What the task waits on, such as `"recv on chan#3 (rendezvous)"`.
-    ///
-    /// Wait reasons are not recorded yet, so this is currently always `None`.
+    /// What the task waits on, such as `"recv on chan#3 (rendezvous)"`: the channel
+    /// operation (or `select`) its last poll blocked in; `None` if it is running or waits
+    /// on something else (a timer, I/O, a join handle).
     pub fn waiting_on(&self) -> Option<String> {
         self.waiting_on.clone()
     }

@@ -319,7 +319,9 @@ impl Drop for DriverHandoff<'_> {
     }
 }
 
-/// Makes the channel crate spend this runtime's cooperative budget on this thread.
+/// Makes the channel crate spend this runtime's cooperative budget on this thread, and
+/// report why a task waits (for task dumps).
 pub(crate) fn install_budget_hook() {
     waza_channel::coop::set_budget_hook(Some(crate::task::coop::poll_proceed));
+    waza_channel::debug::set_wait_hook(Some(crate::task::wait::hook));
 }

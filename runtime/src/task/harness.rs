@@ -53,6 +53,7 @@ pub(super) fn shutdown<T: Future, S: Schedule>(cell: &Cell<T, S>, task: RawTask)
 
 /// Polls the future once; on `Ready` (or a panic) the stage holds the result.
 fn poll_future<T: Future, S>(cell: &Cell<T, S>, cx: &mut Context<'_>) -> Poll<()> {
+    let recording = super::wait::record_into(&cell.header.wait);
     let polled = catch_unwind(AssertUnwindSafe(|| {
         cell.stage.with_mut(|stage| {
             // SAFETY: we own RUNNING, which grants exclusive access to the stage.
@@ -63,6 +64,7 @@ fn poll_future<T: Future, S>(cell: &Cell<T, S>, cx: &mut Context<'_>) -> Poll<()
             unsafe { Pin::new_unchecked(future) }.poll(cx)
         })
     }));
+    drop(recording);
     let result = match polled {
         Ok(Poll::Pending) => return Poll::Pending,
         Ok(Poll::Ready(output)) => match drop_stage(cell) {

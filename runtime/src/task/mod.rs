@@ -21,6 +21,7 @@ mod join;
 pub(crate) mod raw;
 pub(crate) mod registry;
 pub(crate) mod state;
+pub(crate) mod wait;
 
 pub use coop::consume_budget;
 pub use error::JoinError;

@@ -23,6 +23,7 @@
 //! - `Header::state`: anyone holding a reference, through [`State`]'s transitions.
 //! - `Header::{owned_prev, owned_next}`: only the registry, under its shard lock.
 //! - `Header::{vtable, id, location}`: immutable after spawn.
+//! - `Header::wait`: written by the poller (through the channel wait hook), read by dumps.
 //! - `stage`: the owner of `RUNNING` while the task is not complete; after `COMPLETE`, only
 //!   the `JoinHandle` (or the completing runner if nobody is joining).
 //! - `join_waker`: whoever owns it per the `JOIN_WAKER` protocol in [`super::state`].
@@ -46,7 +47,7 @@
 use super::harness;
 use super::state::State;
 use super::{Schedule, TaskId};
-use crate::loom::UnsafeCell;
+use crate::loom::{AtomicU64, UnsafeCell};
 use std::future::Future;
 use std::panic::Location;
 use std::ptr::NonNull;
@@ -67,6 +68,8 @@ pub(crate) struct Header {
     pub(crate) id: TaskId,
     /// Where the task was spawned.
     pub(crate) location: &'static Location<'static>,
+    /// Why the last poll returned `Pending`, packed (see `wait.rs`); 0 if unknown.
+    pub(crate) wait: AtomicU64,
 }
 
 // SAFETY: the header's cells are only accessed under the protocols documented above (the
@@ -139,6 +142,7 @@ impl RawTask {
                 vtable: vtable::<T, S>(),
                 id,
                 location,
+                wait: AtomicU64::new(0),
             },
             scheduler,
             stage: UnsafeCell::new(Stage::Running(future)),
