@@ -97,6 +97,7 @@ impl Party<'_> {
         }
     }
 
+    #[inline]
     fn owner(&self) -> Owner {
         match *self {
             Party::Solo(w) => Owner::Solo(Some(w.clone())),
@@ -109,6 +110,7 @@ impl Party<'_> {
     }
 }
 
+#[inline]
 fn wake(w: Option<Waker>) {
     if let Some(w) = w {
         w.wake();

@@ -34,6 +34,7 @@ pub fn set_budget_hook(hook: Option<BudgetHook>) {
 }
 
 /// Spends one budget unit; `Ready(())` when no hook is installed.
+#[inline]
 pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
     match HOOK.with(|h| h.get()) {
         Some(hook) => hook(cx),

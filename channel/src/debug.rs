@@ -76,6 +76,7 @@ pub fn set_wait_hook(hook: Option<WaitHook>) {
 }
 
 /// Reports a wait to the hook, if one is installed.
+#[inline]
 pub(crate) fn report(op: WaitOp, chan: Option<(u64, &'static str)>) {
     if let Some(hook) = HOOK.with(|h| h.get()) {
         hook(&WaitReason { op, chan });
