@@ -18,10 +18,13 @@
 //! 4. **Park**: under the `sleepers` lock, decrement `num_unparked` (and `num_searching`
 //!    if searching) and register as a sleeper. If it was the last searcher, the caller
 //!    re-checks every queue and notifies if it finds work: no sleeping while work exists.
+//!    Steps 2 and 4 are a store-buffering pair (push, then read the idle state; park,
+//!    then read the queues), so each side has a `SeqCst` fence between its write and its
+//!    read: at least one side sees the other.
 //! 5. **Wake-up check**: a worker woken from its parker is running for real only if it is
 //!    no longer in `sleepers` (a notifier removed it); otherwise the wake-up was spurious.
 
-use crate::loom::{AtomicUsize, Mutex, Ordering};
+use crate::loom::{fence, AtomicUsize, Mutex, Ordering};
 
 const SEARCH_BITS: usize = usize::BITS as usize / 2;
 const SEARCH_MASK: usize = (1 << SEARCH_BITS) - 1;
@@ -52,6 +55,9 @@ impl Idle {
 
     /// Protocol 2: the worker to wake, already counted as unparked and searching.
     pub(crate) fn worker_to_notify(&self) -> Option<usize> {
+        // Pairs with the fence in `transition_worker_to_parked` (store-buffering: the
+        // caller's queue push vs a parking worker's queue re-check).
+        fence(Ordering::SeqCst);
         if !self.should_notify() {
             return None;
         }
@@ -101,6 +107,10 @@ impl Idle {
         let dec = UNPARK_ONE + usize::from(is_searching);
         let prev = self.state.fetch_sub(dec, Ordering::SeqCst);
         sleepers.push(worker);
+        drop(sleepers);
+        // Pairs with the fence in `worker_to_notify`: either the notifier sees us parked,
+        // or our queue re-check sees its push.
+        fence(Ordering::SeqCst);
         is_searching && searching(prev) == 1
     }
 
@@ -166,5 +176,63 @@ mod tests {
         assert!(idle.transition_worker_to_searching());
         assert!(idle.transition_worker_to_parked(0, true));
         assert_eq!(idle.num_searching(), 0);
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::*;
+    use crate::scheduler::inject::Inject;
+    use crate::scheduler::park::{mock::shared_driver, Parker};
+    use loom::thread;
+    use std::sync::Arc;
+
+    /// One worker running the real search/park protocol against a producer that pushes
+    /// to the inject queue and notifies: the worker must get the item (no lost wake-up
+    /// between "queue looked empty" and "parked").
+    #[test]
+    fn loom_push_and_notify_vs_last_searcher_parking() {
+        loom::model(|| {
+            let idle = Arc::new(Idle::new(1));
+            let inject = Arc::new(Inject::<usize>::new());
+            let parker = Arc::new(Parker::new(shared_driver()));
+            let producer = {
+                let (idle, inject, parker) = (idle.clone(), inject.clone(), parker.clone());
+                thread::spawn(move || {
+                    assert!(inject.push(7));
+                    if idle.worker_to_notify().is_some() {
+                        parker.unpark();
+                    }
+                })
+            };
+            let mut is_searching = false;
+            let got = loop {
+                if let Some(v) = inject.pop() {
+                    if is_searching {
+                        idle.transition_worker_from_searching();
+                    }
+                    break v;
+                }
+                if !is_searching {
+                    is_searching = idle.transition_worker_to_searching();
+                    continue; // re-check the queue as a searcher
+                }
+                let last = idle.transition_worker_to_parked(0, true);
+                if last && !inject.is_empty() {
+                    if idle.worker_to_notify().is_some() {
+                        parker.unpark();
+                    }
+                }
+                loop {
+                    parker.park();
+                    if !idle.is_parked(0) {
+                        break;
+                    }
+                }
+                is_searching = true;
+            };
+            assert_eq!(got, 7);
+            producer.join().unwrap();
+        });
     }
 }

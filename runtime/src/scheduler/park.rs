@@ -198,18 +198,17 @@ impl<D: ParkDriver, H: UnparkDriver> Wake for Parker<D, H> {
     }
 }
 
+/// A driver for loom models: blocks until unparked (sticky, like the reactor's waker).
 #[cfg(all(test, loom))]
-mod loom_tests {
+pub(crate) mod mock {
     use super::*;
-    use loom::thread;
 
-    /// A driver that blocks until unparked (sticky, like the reactor's waker).
-    struct MockHandle {
+    pub(crate) struct MockHandle {
         flag: Mutex<bool>,
         cv: Condvar,
     }
 
-    struct MockDriver(Arc<MockHandle>);
+    pub(crate) struct MockDriver(Arc<MockHandle>);
 
     impl ParkDriver for MockDriver {
         fn park(&mut self, timeout: Option<Duration>) {
@@ -230,7 +229,7 @@ mod loom_tests {
         }
     }
 
-    fn shared_driver() -> Arc<SharedDriver<MockDriver, MockHandle>> {
+    pub(crate) fn shared_driver() -> Arc<SharedDriver<MockDriver, MockHandle>> {
         let handle = Arc::new(MockHandle {
             flag: Mutex::new(false),
             cv: Condvar::new(),
@@ -240,6 +239,13 @@ mod loom_tests {
             handle,
         })
     }
+}
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::mock::shared_driver;
+    use super::*;
+    use loom::thread;
 
     #[test]
     fn loom_unpark_racing_driver_park_is_not_lost() {
