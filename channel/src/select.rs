@@ -391,14 +391,23 @@ enum Order {
     Heap(Vec<usize>),
 }
 
+/// `0, 1, …, 63`: copied whole (wide moves) rather than written byte by byte, which
+/// would stall the wide reads that move the `Order` (store forwarding fails).
+const IDENTITY: [u8; 64] = {
+    let mut a = [0u8; 64];
+    let mut i = 0;
+    while i < 64 {
+        a[i] = i as u8;
+        i += 1;
+    }
+    a
+};
+
 impl Order {
+    #[inline]
     fn new(n: usize) -> Self {
         if n <= 64 {
-            let mut a = [0u8; 64];
-            for (i, x) in a.iter_mut().enumerate().take(n) {
-                *x = i as u8;
-            }
-            Order::Inline(a, n)
+            Order::Inline(IDENTITY, n)
         } else {
             Order::Heap((0..n).collect())
         }
@@ -428,9 +437,13 @@ impl Order {
 
 fn fisher_yates<I: Copy>(a: &mut [I], rng: &mut u64) {
     for i in (1..a.len()).rev() {
-        let j = (next_random(rng) % (i as u64 + 1)) as usize;
-        a.swap(i, j);
+        a.swap(i, below(next_random(rng), i + 1));
     }
+}
+
+/// Maps a random `r` to `0..n` by a widening multiply (Lemire's method, no division).
+fn below(r: u64, n: usize) -> usize {
+    ((u128::from(r) * n as u128) >> 64) as usize
 }
 
 /// xorshift64*; `state` must be non-zero.
@@ -558,5 +571,40 @@ impl<F: Future> SelectArm for FutureArm<F> {
         // `Drop` impl or `Unpin` impl that could break the pin guarantee.
         let fut = unsafe { self.map_unchecked_mut(|a| &mut a.fut) };
         fut.poll(acx.context())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{below, fisher_yates, next_random, Order};
+
+    /// `below` stays in range and reaches every value (deterministic RNG stream).
+    #[test]
+    fn below_covers_the_range() {
+        let mut rng = 0x9E37_79B9_7F4A_7C15;
+        for n in 1..=64usize {
+            let mut seen = vec![0u32; n];
+            for _ in 0..64 * n {
+                let k = below(next_random(&mut rng), n);
+                assert!(k < n, "below({n}) gave {k}");
+                seen[k] += 1;
+            }
+            assert!(seen.iter().all(|&c| c > 0), "n = {n}: {seen:?}");
+        }
+    }
+
+    /// A shuffled order is a permutation of `0..n`, for inline and heap orders.
+    #[test]
+    fn shuffle_is_a_permutation() {
+        let mut rng = 12345;
+        for n in [1, 2, 4, 63, 64, 65, 100] {
+            let mut order = Order::new(n);
+            order.shuffle(&mut rng);
+            let mut got: Vec<usize> = (0..order.len()).map(|i| order.get(i)).collect();
+            got.sort_unstable();
+            assert_eq!(got, (0..n).collect::<Vec<_>>());
+        }
+        let mut a = [0u8; 0];
+        fisher_yates(&mut a, &mut rng);
     }
 }
