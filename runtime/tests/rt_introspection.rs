@@ -56,7 +56,7 @@ fn dump_lists_live_tasks_with_spawn_locations() {
     assert!(text.contains("rt_introspection.rs"), "{text}");
     // all three were polled once and now wait
     let mut idle = 0;
-    for _ in 0..1000 {
+    for _ in 0..10_000 {
         idle = rt
             .handle()
             .dump()
@@ -67,7 +67,7 @@ fn dump_lists_live_tasks_with_spawn_locations() {
         if idle == 3 {
             break;
         }
-        std::thread::yield_now();
+        std::thread::sleep(std::time::Duration::from_millis(1));
     }
     assert_eq!(idle, 3);
     a.abort();
@@ -89,7 +89,7 @@ fn dump_shows_channel_wait_reasons() {
         if reasons.iter().all(|r| r.is_some()) {
             break;
         }
-        std::thread::yield_now();
+        std::thread::sleep(std::time::Duration::from_millis(1));
     }
     let reasons: Vec<String> = reasons.into_iter().map(|r| r.unwrap()).collect();
     assert!(reasons[0].starts_with("recv on chan#"), "{reasons:?}");
