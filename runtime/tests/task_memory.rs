@@ -36,6 +36,9 @@ static GLOBAL: Counting = Counting;
 
 static POLLED: AtomicUsize = AtomicUsize::new(0);
 
+/// The tests measure the whole process heap: run them one at a time.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Exactly 64 bytes; pending forever after counting its first poll.
 struct Idle64 {
     _pad: [u64; 7],
@@ -55,6 +58,7 @@ impl Future for Idle64 {
 
 #[test]
 fn idle_task_costs_at_most_192_bytes() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     assert_eq!(std::mem::size_of::<Idle64>(), 64);
     const N: usize = 20_000;
     let rt = waza::Runtime::builder().workers(2).build().unwrap();
@@ -78,4 +82,34 @@ fn idle_task_costs_at_most_192_bytes() {
     assert_eq!(rt.handle().metrics().num_alive_tasks(), N);
     drop(handles);
     drop(rt);
+}
+
+#[test]
+fn dropping_the_runtime_frees_every_task() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    // Build and drop once first so one-time process state (thread-locals of this thread,
+    // std's lazy statics) is not counted.
+    drop(waza::Runtime::builder().workers(2).build().unwrap());
+    let before = LIVE.load(SeqCst);
+    {
+        let rt = waza::Runtime::builder().workers(2).build().unwrap();
+        let done: Vec<_> = (0..100).map(|i| rt.spawn(async move { i })).collect();
+        for _ in 0..1000 {
+            drop(rt.spawn(std::future::pending::<()>()));
+        }
+        let held: Vec<_> = (0..100)
+            .map(|_| rt.spawn(std::future::pending::<()>()))
+            .collect();
+        rt.block_on(async {
+            for h in done {
+                h.await.unwrap();
+            }
+        });
+        drop(rt);
+        drop(held);
+    }
+    let after = LIVE.load(SeqCst);
+    // The slack covers allocations of the test harness itself (output capture).
+    println!("heap before {before}, after {after}");
+    assert!(after - before < 4096, "leaked {} bytes", after - before);
 }
