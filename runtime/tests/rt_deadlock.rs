@@ -87,3 +87,40 @@ fn busy_tasks_are_not_a_deadlock() {
     });
     assert_eq!(v, (0..50).sum::<u64>());
 }
+
+#[test]
+fn tasks_waiting_on_sockets_are_not_a_deadlock() {
+    const CLIENTS: usize = 3;
+    let rt = rt();
+    let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+    // Plain OS threads connect long after every worker has parked (several detector
+    // checks of 50 ms + 20 ms grace happen in between).
+    let clients = std::thread::spawn(move || {
+        let addr: std::net::SocketAddr = addr_rx.recv().unwrap();
+        let mut streams = Vec::new();
+        for _ in 0..CLIENTS {
+            std::thread::sleep(Duration::from_millis(150));
+            streams.push(std::net::TcpStream::connect(addr).unwrap());
+        }
+        streams.len()
+    });
+    let accepted = rt.block_on(async move {
+        let listener = waza::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        addr_tx.send(listener.local_addr().unwrap()).unwrap();
+        let (tx, rx) = waza::chan::rendezvous::<usize>();
+        // The accept loop feeds the channel block_on waits on; no timer is pending.
+        waza::spawn(async move {
+            for i in 0..CLIENTS {
+                let (_stream, _) = listener.accept().await.unwrap();
+                tx.send(i).await.unwrap();
+            }
+        });
+        let mut got = Vec::new();
+        for _ in 0..CLIENTS {
+            got.push(rx.recv().await.unwrap());
+        }
+        got
+    });
+    assert_eq!(accepted, (0..CLIENTS).collect::<Vec<_>>());
+    assert_eq!(clients.join().unwrap(), CLIENTS);
+}

@@ -227,6 +227,20 @@ impl DriverHandle {
         &self.time
     }
 
+    /// True if a live registration holds a waiting task's waker: a socket event could still
+    /// wake a task, so the deadlock detector must not call the runtime dead.
+    ///
+    /// Takes the registration lock, then each registration's waiter lock in turn (the
+    /// driver's order in park step 4); meant for the rare deadlock check, not hot paths. A
+    /// waker left behind by a dropped I/O future counts until the next event on its socket
+    /// removes it: the detector may then stay silent, but never reports a live wait.
+    pub(crate) fn has_io_waiters(&self) -> bool {
+        let regs = self.lock_regs();
+        regs.slab
+            .iter()
+            .any(|(key, io)| !regs.released.contains(&key) && io.has_waiters())
+    }
+
     /// Locks the registration slab (never poisoned in practice: no user code runs under it).
     fn lock_regs(&self) -> MutexGuard<'_, Registrations> {
         self.regs.lock().unwrap_or_else(|e| e.into_inner())
@@ -302,6 +316,7 @@ mod tests {
         let mut cx = Context::from_waker(&waker);
         assert!(reg.poll_ready(&mut cx, Direction::Read).is_pending());
         driver.shutdown();
+        assert!(!handle.has_io_waiters(), "shutdown moved every waker out");
         assert_eq!(count.0.load(Ordering::SeqCst), 1);
         match reg.poll_ready(&mut cx, Direction::Read) {
             Poll::Ready(ev) => assert!(ev.is_shutdown()),
@@ -319,9 +334,15 @@ mod tests {
         let (a, _b) = std::os::unix::net::UnixStream::pair().unwrap();
         let mut a = mio::net::UnixStream::from_std(a);
         let reg = Registration::new(&handle, &mut a, mio::Interest::READABLE).unwrap();
+        let waker = Waker::from(Arc::new(CountWaker::default()));
+        let mut cx = Context::from_waker(&waker);
+        assert!(!handle.has_io_waiters());
+        assert!(reg.poll_ready(&mut cx, Direction::Read).is_pending());
+        assert!(handle.has_io_waiters(), "a stored waker is a waiter");
         reg.deregister(&mut a).unwrap();
         drop(reg);
         assert_eq!(handle.lock_regs().slab.len(), 1, "release is deferred");
+        assert!(!handle.has_io_waiters(), "a released key is not a waiter");
         driver.park(Some(Duration::ZERO));
         assert_eq!(handle.lock_regs().slab.len(), 0);
     }

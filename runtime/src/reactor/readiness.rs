@@ -191,6 +191,12 @@ impl ScheduledIo {
         out.append(&mut waiters.writer);
     }
 
+    /// True if a task's waker is stored for either direction (it waits for this socket).
+    pub(crate) fn has_waiters(&self) -> bool {
+        let w = lock(&self.waiters);
+        !w.reader.is_empty() || !w.writer.is_empty()
+    }
+
     /// Number of stored wakers (tests only).
     #[cfg(test)]
     pub(crate) fn waiter_count(&self) -> usize {

@@ -78,12 +78,15 @@ impl Builder {
     /// Turns on Go's deadlock detector: `block_on` panics with a message containing
     /// "all tasks are asleep - deadlock!" and a [`TaskDump`](crate::TaskDump) when its
     /// future is pending and nothing in the runtime can ever run again (every worker
-    /// parked, no task scheduled, the blocking pool idle, no timer pending).
+    /// parked, no task scheduled, the blocking pool idle, no timer pending, no task
+    /// waiting on a socket).
     ///
-    /// Wake-ups from outside the runtime (another OS thread sending on a channel, or a
-    /// socket becoming ready) are not foreseeable: a task waiting only on network I/O
-    /// looks asleep to the detector, so enable it for programs whose tasks wait on each
-    /// other, channels and timers (the usual case in tests). Off by default.
+    /// A task waiting for network I/O (e.g. in `TcpListener::accept` or a read) keeps the
+    /// runtime alive, as in Go: a peer may still connect or send. Wake-ups from other OS
+    /// threads (a plain thread sending on a channel) are not foreseeable, so a runtime
+    /// whose only hope is such a thread is reported as deadlocked; enable the detector for
+    /// programs whose tasks wait on each other, channels, timers and sockets (the usual
+    /// case in tests). Off by default.
     ///
     /// # Examples
     ///

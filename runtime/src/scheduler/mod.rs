@@ -131,14 +131,15 @@ impl Shared {
     }
 
     /// Go's `checkdead`: every worker is parked, nothing is queued, no task is scheduled
-    /// or running, the blocking pool is idle and no timer is pending. Only timers and
-    /// I/O, other OS threads, or nothing at all could wake a task then.
+    /// or running, the blocking pool is idle, no timer is pending and no task waits on a
+    /// socket. Only other OS threads, or nothing at all, could wake a task then.
     pub(crate) fn looks_deadlocked(&self) -> bool {
         self.idle.num_parked() == self.num_workers()
             && self.inject.is_empty()
             && self.blocking.is_idle()
             && self.driver.handle.time().entries() == 0
             && self.registry.all_idle()
+            && !self.driver.handle.has_io_waiters()
     }
 
     /// True if any queue visible to other workers holds a task.
