@@ -112,6 +112,32 @@ fn add_permits_overflow_panics() {
     sem.add_permits(1);
 }
 
+/// A request for more permits than a semaphore can ever hold is rejected instead of queueing
+/// forever (and blocking every later waiter behind it).
+#[test]
+fn acquiring_more_than_max_permits_panics_instead_of_hanging() {
+    let sem = Semaphore::new(Semaphore::MAX_PERMITS);
+    let w = Counted::new();
+    // One poll (not `block_on`), so that a regression shows up as `Pending`, not a hang.
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        w.poll_pin(pin!(sem.acquire_many(Semaphore::MAX_PERMITS + 1)))
+            .is_pending()
+    }));
+    let msg = caught.err().and_then(|e| e.downcast::<String>().ok());
+    assert!(
+        msg.as_deref()
+            .is_some_and(|m| m.contains("could never be served")),
+        "{msg:?}"
+    );
+    // Nothing was queued: the semaphore is still fully usable.
+    assert_eq!(
+        block_on(sem.acquire_many(Semaphore::MAX_PERMITS))
+            .unwrap()
+            .num_permits(),
+        Semaphore::MAX_PERMITS
+    );
+}
+
 #[test]
 fn stress_never_more_than_n_holders() {
     let n = 3;

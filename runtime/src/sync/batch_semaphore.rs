@@ -147,7 +147,17 @@ impl RawSemaphore {
     }
 
     /// A future that takes `n` permits (protocol 1).
+    ///
+    /// # Panics
+    ///
+    /// If `n` exceeds [`MAX_PERMITS`]: such a request could never be served, and queueing it
+    /// would block every later waiter forever.
     pub(crate) fn acquire(&self, n: usize) -> Acquire<'_> {
+        assert!(
+            n <= MAX_PERMITS,
+            "cannot wait for {n} semaphore permits: more than Semaphore::MAX_PERMITS \
+             ({MAX_PERMITS}), so the request could never be served"
+        );
         Acquire {
             sem: self,
             needed: n,

@@ -144,6 +144,11 @@ impl Semaphore {
     ///
     /// [`AcquireError`] if the semaphore is closed before the permits are granted.
     ///
+    /// # Panics
+    ///
+    /// When first polled, if `n` exceeds [`Semaphore::MAX_PERMITS`] (the request could never
+    /// be served).
+    ///
     /// # Cancel safety
     ///
     /// Cancel-safe, as [`acquire`](Self::acquire).
@@ -238,6 +243,11 @@ impl Semaphore {
     /// # Errors
     ///
     /// [`AcquireError`] if the semaphore is closed first.
+    ///
+    /// # Panics
+    ///
+    /// When first polled, if `n` exceeds [`Semaphore::MAX_PERMITS`] (the request could never
+    /// be served).
     ///
     /// # Cancel safety
     ///
