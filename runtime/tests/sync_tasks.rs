@@ -240,3 +240,33 @@ async fn cancellation_storm_conserves_locks_and_permits() {
     assert_eq!(sem.available_permits(), 2);
     assert!(m.try_lock().is_ok());
 }
+
+/// A `blocking_*` call inside a task panics with a clear message instead of parking the
+/// worker (with one worker, a holder could then never run: a silent deadlock). Every call
+/// here could complete at once, so a missing check shows up as a failure, not a hang.
+#[waza::test(workers = 1)]
+async fn blocking_calls_on_a_worker_panic_instead_of_deadlocking() {
+    let m = Arc::new(Mutex::new(0));
+    let m2 = m.clone();
+    let (tx, rx) = oneshot::channel::<u8>();
+    tx.send(1).unwrap();
+    let calls: Vec<Box<dyn FnOnce() + Send>> = vec![
+        Box::new(move || drop(m2.blocking_lock())),
+        Box::new(|| drop(RwLock::new(0).blocking_read())),
+        Box::new(|| drop(RwLock::new(0).blocking_write())),
+        Box::new(move || {
+            let _ = rx.blocking_recv();
+        }),
+        Box::new(|| WaitGroup::new().wait_blocking()),
+    ];
+    let mut panicked = 0;
+    for call in calls {
+        let err = waza::spawn(async move { call() }).await.unwrap_err();
+        let msg = err.into_panic().downcast::<String>().unwrap();
+        assert!(msg.contains("waza worker thread"), "{msg}");
+        panicked += 1;
+    }
+    assert_eq!(panicked, 5);
+    // The mutex is still free: the refused call left no waiter or permit behind.
+    assert_eq!(*m.try_lock().unwrap(), 0);
+}

@@ -13,7 +13,8 @@
 //! Waiting never blocks a thread: every wait is a future that a waker resumes. These
 //! types do not depend on the waza runtime and work under any executor (only
 //! [`WaitGroup::go`], which spawns a task, needs one). Plain OS threads can use the
-//! `blocking_*` / `wait_blocking` variants.
+//! `blocking_*` / `wait_blocking` variants (they panic on a waza worker thread, where
+//! parking would stall every task of that worker).
 //!
 //! # Design
 //!
@@ -84,6 +85,12 @@ pub(crate) fn wake_all(wakers: Vec<Waker>) {
     }
 }
 
+/// The panic message of a `blocking_*` call made on a worker thread.
+pub(crate) const ON_WORKER: &str = "a blocking waza::sync call (blocking_lock, blocking_read, \
+    blocking_write, blocking_recv, wait_blocking) was made on a waza worker thread, where it \
+    would stall every task of that worker; use the async method with `.await`, or call it \
+    from `waza::spawn_blocking` or a plain thread";
+
 /// Wakes a parked OS thread.
 struct ThreadWaker(Thread);
 
@@ -98,7 +105,16 @@ impl Wake for ThreadWaker {
 
 /// Runs `fut` to completion on the current thread, parking it between polls. Used by the
 /// `*_blocking` methods, which are for plain threads outside any executor.
+///
+/// # Panics
+///
+/// On a waza worker thread: parking it would stall every task queued on that worker,
+/// possibly the one that would end the wait (a deadlock with one worker).
+#[track_caller]
 pub(crate) fn block_on_thread<F: Future>(fut: F) -> F::Output {
+    if crate::scheduler::context::with_worker(|w| w.is_some()) {
+        panic!("{ON_WORKER}");
+    }
     let waker = Waker::from(Arc::new(ThreadWaker(std::thread::current())));
     let mut cx = Context::from_waker(&waker);
     let mut fut = pin!(fut);

@@ -133,6 +133,10 @@ impl<T: ?Sized> Mutex<T> {
     /// Blocks the current OS thread until the lock is free, then locks it; for plain
     /// threads (not tasks: inside a task it would block a worker, use `lock().await`).
     ///
+    /// # Panics
+    ///
+    /// On a waza worker thread (inside a task): use the async method there.
+    ///
     /// # Examples
     ///
     /// ```
@@ -142,6 +146,7 @@ impl<T: ?Sized> Mutex<T> {
     /// std::thread::spawn(move || *m2.blocking_lock() += 1).join().unwrap();
     /// assert_eq!(*m.blocking_lock(), 1);
     /// ```
+    #[track_caller]
     pub fn blocking_lock(&self) -> MutexGuard<'_, T> {
         super::block_on_thread(self.lock())
     }

@@ -251,6 +251,10 @@ impl<T> Receiver<T> {
     ///
     /// [`RecvError`] if the sender is dropped without sending.
     ///
+    /// # Panics
+    ///
+    /// On a waza worker thread (inside a task): use the async method there.
+    ///
     /// # Examples
     ///
     /// ```
@@ -258,6 +262,7 @@ impl<T> Receiver<T> {
     /// std::thread::spawn(move || tx.send(3).unwrap());
     /// assert_eq!(rx.blocking_recv(), Ok(3));
     /// ```
+    #[track_caller]
     pub fn blocking_recv(self) -> Result<T, RecvError> {
         super::block_on_thread(self)
     }

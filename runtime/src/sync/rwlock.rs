@@ -153,18 +153,27 @@ impl<T: ?Sized> RwLock<T> {
     /// Blocks the current OS thread until shared access is granted; for plain threads
     /// (not tasks: inside a task it would block a worker, use `read().await`).
     ///
+    /// # Panics
+    ///
+    /// On a waza worker thread (inside a task): use the async method there.
+    ///
     /// # Examples
     ///
     /// ```
     /// let lock = waza::sync::RwLock::new(3);
     /// assert_eq!(*lock.blocking_read(), 3);
     /// ```
+    #[track_caller]
     pub fn blocking_read(&self) -> RwLockReadGuard<'_, T> {
         super::block_on_thread(self.read())
     }
 
     /// Blocks the current OS thread until exclusive access is granted; for plain threads
     /// (not tasks: inside a task it would block a worker, use `write().await`).
+    ///
+    /// # Panics
+    ///
+    /// On a waza worker thread (inside a task): use the async method there.
     ///
     /// # Examples
     ///
@@ -173,6 +182,7 @@ impl<T: ?Sized> RwLock<T> {
     /// *lock.blocking_write() += 1;
     /// assert_eq!(*lock.blocking_read(), 4);
     /// ```
+    #[track_caller]
     pub fn blocking_write(&self) -> RwLockWriteGuard<'_, T> {
         super::block_on_thread(self.write())
     }

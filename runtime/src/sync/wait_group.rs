@@ -246,6 +246,10 @@ impl WaitGroup {
 
     /// Blocks the current OS thread until the count is zero; for plain threads, not tasks.
     ///
+    /// # Panics
+    ///
+    /// On a waza worker thread (inside a task): use the async method there.
+    ///
     /// # Examples
     ///
     /// ```
@@ -255,6 +259,7 @@ impl WaitGroup {
     /// std::thread::spawn(move || wg2.done());
     /// wg.wait_blocking();
     /// ```
+    #[track_caller]
     pub fn wait_blocking(&self) {
         super::block_on_thread(self.wait());
     }
