@@ -77,6 +77,31 @@ fn panicking_initializer_does_not_wedge_the_cell() {
     assert_eq!(block_on(cell.get_or_init(|| async { 5 })), &5);
 }
 
+/// `set` during a running initializer wins: the initializer's value is dropped (once) and
+/// its caller gets the value that was set.
+#[test]
+fn set_during_initialization_wins() {
+    let cell = OnceCell::new();
+    let drops = Arc::new(AtomicUsize::new(0));
+    let (tx, rx) = waza::sync::oneshot::channel::<()>();
+    let w = Counted::new();
+    let d = drops.clone();
+    let mut init = pin!(cell.get_or_init(|| async move {
+        rx.await.unwrap();
+        sync_support::DropCount(d)
+    }));
+    assert!(w.poll_pin(init.as_mut()).is_pending());
+    let theirs = Arc::new(AtomicUsize::new(0));
+    assert!(cell.set(sync_support::DropCount(theirs.clone())).is_ok());
+    tx.send(()).unwrap();
+    let Poll::Ready(got) = w.poll_pin(init.as_mut()) else {
+        panic!("the initializer finished");
+    };
+    assert!(Arc::ptr_eq(&got.0, &theirs));
+    assert_eq!(drops.load(Ordering::SeqCst), 1); // ours, dropped exactly once
+    assert_eq!(theirs.load(Ordering::SeqCst), 0);
+}
+
 #[test]
 fn set_get_take() {
     let mut cell = OnceCell::new();

@@ -174,8 +174,7 @@ impl<T> OnceCell<T> {
         }
         let value = init().await?;
         // `set` may have won meanwhile; then our value is dropped and theirs returned.
-        let _ = self.value.set(value);
-        Ok(self.value.get().expect("the cell was just initialized"))
+        Ok(self.value.get_or_init(|| value))
     }
 
     /// The value, mutably (`&mut self` proves nobody else is using the cell).
