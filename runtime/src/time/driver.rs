@@ -16,17 +16,19 @@
 //!
 //! # Protocols
 //!
-//! 1. **Register (task).** Under the lock: allocate the entry, schedule it; if the driver is
-//!    parked until a later tick, lower `parked_until` and, after unlocking, poke the driver's
-//!    waker so it recomputes its timeout. If the deadline is already due the entry is born
-//!    fired and the task completes without waiting.
+//! 1. **Register (task).** Under the lock: if the deadline's tick is not after the wheel's
+//!    `elapsed` tick it is already due: no entry is made and the task completes without
+//!    waiting. Otherwise allocate the entry and schedule it; if the driver is parked until a
+//!    later tick, lower `parked_until` and, after unlocking, poke the driver's waker so it
+//!    recomputes its timeout.
 //! 2. **Park (driver).** Under the lock: read the next expiration and publish it as
 //!    `parked_until`. Unlock and block. A registration racing with the block either ran
 //!    before (the expiration includes it) or after (it sees `parked_until` and pokes).
 //! 3. **Fire (driver).** Under the lock: clear `parked_until`, advance the wheel to the
 //!    current tick, mark each due entry fired and move its waker out. The wakers are called by
 //!    the driver after unlocking.
-//! 4. **Poll (task).** Under the lock: fired means done; otherwise store the new waker.
+//! 4. **Poll (task).** Under the lock: fired means done, and the entry is freed right there
+//!    (its owner stops using the key); otherwise store the new waker.
 //! 5. **Channel timers (driver, in step 3).** Still under the lock, a due one-shot entry is
 //!    freed (its sender moved out) and a periodic one is rescheduled for its next tick
 //!    (skipping ticks the driver was too late for, as Go's ticker does) with a clone of its
@@ -46,7 +48,7 @@ use waza_channel::{Sender, TrySendError};
 use super::wheel::{AlreadyDue, Wheel};
 
 /// Nanoseconds per tick.
-const TICK_NANOS: u128 = 1_000_000;
+const TICK_NANOS: u32 = 1_000_000;
 
 /// Timer state of one runtime (see the module docs).
 pub(crate) struct TimerHandle {
@@ -86,8 +88,8 @@ type Delivery = (Sender<Instant>, Option<usize>);
 pub(crate) enum Inserted {
     /// The entry waits in the wheel; `unpark`: the driver must be poked.
     Waiting { key: usize, unpark: bool },
-    /// The deadline had already passed; the entry exists and is fired.
-    Due { key: usize },
+    /// The deadline had already passed; no entry was made.
+    Due,
     /// The runtime is shut down; no entry was made.
     Shutdown,
 }
@@ -112,14 +114,22 @@ impl TimerHandle {
 
     /// The first tick at or after `deadline` (rounded up).
     pub(crate) fn deadline_tick(&self, deadline: Instant) -> u64 {
-        let nanos = deadline.saturating_duration_since(self.start).as_nanos();
-        u64::try_from(nanos.div_ceil(TICK_NANOS)).unwrap_or(u64::MAX)
+        // Whole seconds and the sub-second part separately: 64-bit arithmetic only (the
+        // u128 nanosecond count would cost a 128-bit division per timer).
+        let d = deadline.saturating_duration_since(self.start);
+        let millis = d.subsec_nanos().div_ceil(TICK_NANOS);
+        d.as_secs()
+            .saturating_mul(1000)
+            .saturating_add(u64::from(millis))
     }
 
     /// The last tick at or before `now` (rounded down).
     pub(crate) fn now_tick(&self, now: Instant) -> u64 {
-        let nanos = now.saturating_duration_since(self.start).as_nanos();
-        u64::try_from(nanos / TICK_NANOS).unwrap_or(u64::MAX)
+        let d = now.saturating_duration_since(self.start);
+        let millis = d.subsec_nanos() / TICK_NANOS;
+        d.as_secs()
+            .saturating_mul(1000)
+            .saturating_add(u64::from(millis))
     }
 
     /// The instant at which `tick` begins.
@@ -134,6 +144,9 @@ impl TimerHandle {
         if st.shutdown {
             return Inserted::Shutdown;
         }
+        if tick <= st.wheel.elapsed() {
+            return Inserted::Due;
+        }
         let key = st.wheel.alloc(Entry {
             fired: false,
             waker: Some(waker.clone()),
@@ -141,7 +154,7 @@ impl TimerHandle {
         });
         match st.schedule(key, tick) {
             Ok(unpark) => Inserted::Waiting { key, unpark },
-            Err(AlreadyDue) => Inserted::Due { key },
+            Err(AlreadyDue) => unreachable!("tick {tick} is after the wheel's elapsed tick"),
         }
     }
 
@@ -173,7 +186,7 @@ impl TimerHandle {
 
     /// A period in ticks, rounded up, at least 1.
     fn duration_ticks(&self, d: Duration) -> u64 {
-        u64::try_from(d.as_nanos().div_ceil(TICK_NANOS))
+        u64::try_from(d.as_nanos().div_ceil(u128::from(TICK_NANOS)))
             .unwrap_or(u64::MAX)
             .max(1)
     }
@@ -192,17 +205,33 @@ impl TimerHandle {
     }
 
     /// Protocol 4: whether the entry fired; if not, `waker` will be woken when it does.
+    /// The entry stays stored either way (tests; `Sleep` uses
+    /// [`TimerHandle::poll_entry_or_free`]).
+    #[cfg(test)]
     pub(crate) fn poll_entry(&self, key: usize, waker: &Waker) -> bool {
         let mut st = self.lock();
         let entry = st.wheel.data_mut(key);
-        if entry.fired {
-            return true;
+        if !entry.fired {
+            entry.set_waker(waker);
         }
-        match &entry.waker {
-            Some(w) if w.will_wake(waker) => {}
-            _ => entry.waker = Some(waker.clone()),
-        }
-        false
+        entry.fired
+    }
+
+    /// Protocol 4, freeing a fired entry in the same lock acquisition: `true` if the entry
+    /// fired (and is gone: the key must not be used again); otherwise `waker` will be woken
+    /// when it fires.
+    pub(crate) fn poll_entry_or_free(&self, key: usize, waker: &Waker) -> bool {
+        let freed = {
+            let mut st = self.lock();
+            let entry = st.wheel.data_mut(key);
+            if !entry.fired {
+                entry.set_waker(waker);
+                return false;
+            }
+            st.wheel.free(key)
+        };
+        drop(freed); // a leftover waker is dropped outside the lock
+        true
     }
 
     /// Removes an entry (its owner is gone).
@@ -273,6 +302,16 @@ impl TimerHandle {
     #[allow(dead_code)]
     pub(crate) fn entries(&self) -> usize {
         self.lock().wheel.len()
+    }
+}
+
+impl Entry {
+    /// Stores `waker` unless the stored one already wakes the same task.
+    fn set_waker(&mut self, waker: &Waker) {
+        match &self.waker {
+            Some(w) if w.will_wake(waker) => {}
+            _ => self.waker = Some(waker.clone()),
+        }
     }
 }
 
@@ -352,6 +391,17 @@ mod tests {
         assert_eq!(t.deadline_tick(start + Duration::from_millis(3)), 3);
         assert_eq!(t.now_tick(start + Duration::from_micros(3999)), 3);
         assert_eq!(t.deadline_tick(start - Duration::from_millis(1)), 0);
+        let secs = Duration::from_secs(7);
+        assert_eq!(
+            t.deadline_tick(start + secs + Duration::from_nanos(999_000_001)),
+            8000
+        );
+        assert_eq!(
+            t.now_tick(start + secs + Duration::from_nanos(999_999_999)),
+            7999
+        );
+        assert_eq!(t.deadline_tick(start + secs), 7000);
+        assert_eq!(t.now_tick(start + secs), 7000);
     }
 
     #[test]
@@ -369,7 +419,8 @@ mod tests {
         let idle = t.insert(start + Duration::from_millis(10), w);
         assert!(matches!(idle, Inserted::Waiting { unpark: false, .. }));
         assert!(t.before_park(start).unwrap() <= Duration::from_millis(10));
-        assert_eq!(t.insert(start, w), Inserted::Due { key: 3 });
+        assert_eq!(t.insert(start, w), Inserted::Due);
+        assert_eq!(t.entries(), 3, "a due deadline takes no entry");
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //!
 //! A `Sleep` costs nothing until its first poll: creating one only computes the deadline. The
 //! first poll that finds the deadline in the future takes a keyed entry in the runtime's timer
-//! wheel (see `time::driver`); the entry is reused across resets and freed on drop. A deadline
+//! wheel (see `time::driver`); the entry is reused across resets while it is pending, and freed
+//! by the poll that sees it fired (one lock acquisition for both) or by drop. A deadline
 //! already in the past completes without touching the wheel.
 
 use std::fmt;
@@ -138,14 +139,22 @@ impl Sleep {
     }
 
     /// Polls the timer without spending cooperative budget; `true` once it has fired.
+    ///
+    /// A fired entry is freed by the same lock acquisition that observes it, so a
+    /// completed `Sleep` holds no entry and its drop takes no lock; a later
+    /// [`Sleep::reset`] takes a fresh entry on the next poll that has to wait.
     fn poll_fired(&mut self, cx: &mut Context<'_>) -> bool {
         if let Some((handle, key)) = &self.entry {
-            return handle.time().poll_entry(*key, cx.waker());
+            if !handle.time().poll_entry_or_free(*key, cx.waker()) {
+                return false;
+            }
+            self.entry = None;
+            return true;
         }
         if self.deadline <= Instant::now() {
             return true;
         }
-        let handle = crate::reactor::current();
+        let handle = current_driver();
         match handle.time().insert(self.deadline, cx.waker()) {
             Inserted::Waiting { key, unpark } => {
                 if unpark {
@@ -154,13 +163,19 @@ impl Sleep {
                 self.entry = Some((handle, key));
                 false
             }
-            Inserted::Due { key } => {
-                self.entry = Some((handle, key));
-                true
-            }
-            Inserted::Shutdown => true,
+            Inserted::Due | Inserted::Shutdown => true,
         }
     }
+}
+
+/// The current runtime's driver, cloning one `Arc` (not the whole runtime handle).
+///
+/// # Panics
+///
+/// Outside a waza runtime.
+fn current_driver() -> Arc<DriverHandle> {
+    crate::scheduler::context::with_current(|h| h.map(|h| h.driver_handle().clone()))
+        .unwrap_or_else(crate::reactor::current)
 }
 
 impl Future for Sleep {
@@ -194,5 +209,34 @@ impl fmt::Debug for Sleep {
             .field("deadline", &self.deadline)
             .field("elapsed", &self.done)
             .finish()
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_poll_that_sees_the_timer_fired_frees_its_entry() {
+        let rt = crate::Runtime::builder().workers(1).build().unwrap();
+        rt.block_on(async {
+            let entries = || current_driver().time().entries();
+            let mut s = sleep(Duration::from_millis(2));
+            let first = std::future::poll_fn(|cx| Poll::Ready(Pin::new(&mut s).poll(cx))).await;
+            assert!(first.is_pending());
+            assert_eq!(entries(), 1);
+            (&mut s).await;
+            assert_eq!(entries(), 0, "completed, still alive, no entry");
+            s.reset(Instant::now() + Duration::from_millis(2));
+            assert!(!s.is_elapsed());
+            (&mut s).await;
+            assert_eq!(entries(), 0);
+            let mut far = sleep(Duration::from_secs(60));
+            let first = std::future::poll_fn(|cx| Poll::Ready(Pin::new(&mut far).poll(cx))).await;
+            assert!(first.is_pending());
+            assert_eq!(entries(), 1);
+            drop(far);
+            assert_eq!(entries(), 0, "drop frees a pending entry");
+        });
     }
 }
