@@ -82,10 +82,6 @@ macro_rules! go {
     };
 }
 
-/// Support for waza's macros; not public API.
-#[doc(hidden)]
-pub mod __private {}
-
 /// The README's code blocks, compiled and run as doctests.
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]
