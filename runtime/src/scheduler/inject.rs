@@ -66,16 +66,18 @@ impl<T> Inject<T> {
         task
     }
 
-    /// Takes up to `max` of the oldest tasks under one lock.
-    pub(crate) fn pop_n(&self, max: usize) -> Vec<T> {
+    /// Takes up to `max` of the oldest tasks under one lock, handing each to `sink` in
+    /// queue order; returns how many. `sink` runs under the queue lock, so it must not
+    /// touch this queue (nor allocate per task: that is what this method avoids).
+    pub(crate) fn pop_n_with(&self, max: usize, mut sink: impl FnMut(T)) -> usize {
         if self.is_empty() || max == 0 {
-            return Vec::new();
+            return 0;
         }
         let mut q = self.queue.lock().unwrap();
         let n = max.min(q.tasks.len());
-        let out: Vec<T> = q.tasks.drain(..n).collect();
+        q.tasks.drain(..n).for_each(&mut sink);
         self.len.store(q.tasks.len(), Ordering::SeqCst);
-        out
+        n
     }
 
     /// Closes the queue and returns what was in it (to be dropped by the caller).
@@ -97,5 +99,26 @@ impl<T> Overflow<T> for Inject<T> {
         }
         q.tasks.extend(tasks);
         self.len.store(q.tasks.len(), Ordering::SeqCst);
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pop_n_with_hands_out_the_oldest_in_order() {
+        let inject = Inject::new();
+        for i in 0..10u32 {
+            assert!(inject.push(i));
+        }
+        let mut got = Vec::new();
+        assert_eq!(inject.pop_n_with(4, |t| got.push(t)), 4);
+        assert_eq!(got, [0, 1, 2, 3]);
+        assert_eq!(inject.len(), 6);
+        assert_eq!(inject.pop_n_with(100, |t| got.push(t)), 6);
+        assert_eq!(got, (0..10).collect::<Vec<_>>());
+        assert!(inject.is_empty());
+        assert_eq!(inject.pop_n_with(3, |_| unreachable!()), 0);
     }
 }

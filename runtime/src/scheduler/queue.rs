@@ -152,6 +152,21 @@ impl<T> Local<T> {
         CAPACITY - tail.wrapping_sub(steal) as usize
     }
 
+    /// Protocol 1 without the spill: pushes `task` if a slot is free, else hands it back.
+    pub(crate) fn push_back_within_capacity(&mut self, task: T) -> Result<(), T> {
+        let (steal, _) = unpack(self.inner.head.load(Ordering::Acquire));
+        let tail = self.inner.tail.load(Ordering::Relaxed);
+        if tail.wrapping_sub(steal) >= CAPACITY as u32 {
+            return Err(task);
+        }
+        // SAFETY: `tail` is outside `[steal, tail)`, so the owner (us) owns the slot.
+        unsafe { self.inner.put(tail, task) };
+        self.inner
+            .tail
+            .store(tail.wrapping_add(1), Ordering::Release);
+        Ok(())
+    }
+
     /// Protocol 1: pushes `task`, spilling half the queue into `overflow` when full.
     /// Returns true if it spilled.
     pub(crate) fn push_back_or_overflow(
@@ -346,6 +361,28 @@ mod tests {
             *self.1.borrow_mut() += 1;
             self.0.borrow_mut().extend(tasks);
         }
+    }
+
+    #[test]
+    fn push_within_capacity_refuses_when_full_and_keeps_the_task() {
+        let (mut q, s) = local();
+        for i in 0..CAPACITY as u32 {
+            assert!(q.push_back_within_capacity(Box::new(i)).is_ok());
+        }
+        assert_eq!(q.remaining_slots(), 0);
+        let back = q.push_back_within_capacity(Box::new(999)).unwrap_err();
+        assert_eq!(*back, 999);
+        let (mut dst, _) = local();
+        let (first, n) = s.steal_into(&mut dst).unwrap();
+        assert_eq!((*first, n), (HALF - 1, HALF as usize));
+        assert!(q.push_back_within_capacity(back).is_ok());
+        let mut seen: Vec<u32> = std::iter::from_fn(|| q.pop()).map(|b| *b).collect();
+        seen.extend(std::iter::from_fn(|| dst.pop()).map(|b| *b));
+        seen.push(*first);
+        seen.sort_unstable();
+        let mut want: Vec<u32> = (0..CAPACITY as u32).collect();
+        want.push(999);
+        assert_eq!(seen, want, "every value once");
     }
 
     #[test]

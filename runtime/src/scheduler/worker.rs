@@ -22,7 +22,7 @@
 //! 6. Nothing anywhere: park (see `park()` below).
 
 use super::context;
-use super::queue::{self, Local};
+use super::queue::{self, Local, Overflow};
 use super::Shared;
 use crate::loom::std_sync::{Arc, AtomicU64, Ordering};
 use crate::runtime::Handle;
@@ -127,12 +127,23 @@ impl WorkerCtx {
         let n = share
             .min(core.local.remaining_slots())
             .min(queue::CAPACITY / 2);
-        let mut batch = self.shared.inject.pop_n(n).into_iter();
-        let first = batch.next()?;
-        for task in batch {
-            core.local.push_back_or_overflow(task, &self.shared.inject);
+        // Straight from the inject queue into the ring under its lock: no batch buffer
+        // (a 1 KiB allocation per refill made glibc consolidate its fastbins).
+        let mut first = None;
+        let mut no_room = Vec::new();
+        let local = &mut core.local;
+        self.shared.inject.pop_n_with(n, |task| {
+            if first.is_none() {
+                first = Some(task);
+            } else if let Err(task) = local.push_back_within_capacity(task) {
+                // Unreachable while `n <= remaining_slots` (only we push); kept safe.
+                no_room.push(task);
+            }
+        });
+        if !no_room.is_empty() {
+            self.shared.inject.push_batch(no_room.into_iter());
         }
-        Some(first)
+        first
     }
 
     /// Steps 3 and 4 (the search part).
