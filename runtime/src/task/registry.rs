@@ -18,6 +18,16 @@
 //! 3. **Close** (shutdown): for each shard, lock, set `closed`, unlink every node, unlock,
 //!    then shut every unlinked task down outside the lock (their completion calls
 //!    protocol 2, which finds them unlinked). Closed shards stay closed.
+//!
+//! # Counters and layout
+//!
+//! Each shard keeps its own `alive` and `spawned` counts next to its mutex, in a slot
+//! aligned to 128 bytes (two cache lines, against the adjacent-line prefetcher). Only the
+//! holder of the shard lock writes them, with a plain load and store (no locked
+//! read-modify-write); metrics read them without the lock and sum the shards, so a
+//! reading may be a moment stale but never torn. Consecutive task ids land in different
+//! slots, so a worker spawning task `n + 1` and another completing task `n` touch
+//! different cache lines: the spawn/complete path has no shared counter.
 
 use super::raw::{Header, RawTask};
 use super::Task;
@@ -29,8 +39,16 @@ const SHARDS: usize = if cfg!(loom) { 2 } else { 64 };
 
 /// Registry of every live task of one runtime.
 pub(crate) struct Registry {
-    shards: Box<[Mutex<Shard>]>,
+    slots: Box<[Slot]>,
+}
+
+/// One shard with its counters, alone on its cache lines (see the module docs).
+#[repr(align(128))]
+struct Slot {
+    shard: Mutex<Shard>,
+    /// Linked tasks of this shard. Written only under `shard`'s lock.
     alive: AtomicUsize,
+    /// Tasks ever inserted into this shard. Written only under `shard`'s lock.
     spawned: AtomicU64,
 }
 
@@ -45,29 +63,28 @@ unsafe impl Send for Shard {}
 
 impl Registry {
     pub(crate) fn new() -> Registry {
-        let shards = (0..SHARDS)
-            .map(|_| {
-                Mutex::new(Shard {
+        let slots = (0..SHARDS)
+            .map(|_| Slot {
+                shard: Mutex::new(Shard {
                     head: None,
                     closed: false,
-                })
+                }),
+                alive: AtomicUsize::new(0),
+                spawned: AtomicU64::new(0),
             })
             .collect();
-        Registry {
-            shards,
-            alive: AtomicUsize::new(0),
-            spawned: AtomicU64::new(0),
-        }
+        Registry { slots }
     }
 
-    fn shard(&self, task: RawTask) -> &Mutex<Shard> {
-        &self.shards[(task.header().id.0 as usize) % SHARDS]
+    fn slot(&self, task: RawTask) -> &Slot {
+        &self.slots[(task.header().id.0 as usize) % SHARDS]
     }
 
     /// Protocol 1. `Err(task)` if the registry is closed.
     pub(crate) fn insert(&self, task: Task) -> Result<(), Task> {
         let raw = task.raw();
-        let mut shard = self.shard(raw).lock().unwrap();
+        let slot = self.slot(raw);
+        let mut shard = slot.shard.lock().unwrap();
         if shard.closed {
             return Err(task);
         }
@@ -84,31 +101,35 @@ impl Registry {
             }
         }
         shard.head = Some(node);
-        self.alive.fetch_add(1, Ordering::Relaxed);
-        self.spawned.fetch_add(1, Ordering::Relaxed);
+        // Under the shard lock: the only writer (see the module docs).
+        add(&slot.alive, 1);
+        slot.spawned
+            .store(slot.spawned.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
         Ok(())
     }
 
     /// Protocol 2: true if the task was linked (its reference now belongs to the caller).
     pub(crate) fn remove(&self, task: RawTask) -> bool {
-        let mut shard = self.shard(task).lock().unwrap();
+        let slot = self.slot(task);
+        let mut shard = slot.shard.lock().unwrap();
         // SAFETY: shard lock held; `task` belongs to this shard if linked.
         let linked = unsafe { shard.unlink(task.header_ptr()) };
         if linked {
-            self.alive.fetch_sub(1, Ordering::Relaxed);
+            sub(&slot.alive, 1);
         }
         linked
     }
 
     /// Protocol 3: closes the registry and shuts down every task still in it.
     pub(crate) fn close_and_shutdown_all(&self) {
-        for shard in self.shards.iter() {
+        for slot in self.slots.iter() {
             let tasks = {
-                let mut shard = shard.lock().unwrap();
+                let mut shard = slot.shard.lock().unwrap();
                 shard.closed = true;
-                shard.drain()
+                let tasks = shard.drain();
+                sub(&slot.alive, tasks.len());
+                tasks
             };
-            self.alive.fetch_sub(tasks.len(), Ordering::Relaxed);
             for task in tasks {
                 task.shutdown();
             }
@@ -117,12 +138,14 @@ impl Registry {
 
     /// Number of tasks spawned and not yet complete.
     pub(crate) fn alive(&self) -> usize {
-        self.alive.load(Ordering::Relaxed)
+        let alive = self.slots.iter().map(|s| s.alive.load(Ordering::Relaxed));
+        alive.sum()
     }
 
     /// Number of tasks ever inserted.
     pub(crate) fn spawned(&self) -> u64 {
-        self.spawned.load(Ordering::Relaxed)
+        let spawned = self.slots.iter().map(|s| s.spawned.load(Ordering::Relaxed));
+        spawned.sum()
     }
 
     /// True if no live task is scheduled or running.
@@ -135,8 +158,8 @@ impl Registry {
     /// A snapshot of every live task.
     pub(crate) fn snapshot(&self) -> Vec<TaskInfo> {
         let mut out = Vec::new();
-        for shard in self.shards.iter() {
-            let shard = shard.lock().unwrap();
+        for slot in self.slots.iter() {
+            let shard = slot.shard.lock().unwrap();
             let mut cur = shard.head;
             while let Some(node) = cur {
                 // SAFETY: linked nodes are alive (the link holds a reference) and the
@@ -150,6 +173,16 @@ impl Registry {
         out.sort_by_key(|t| t.id());
         out
     }
+}
+
+/// Adds to a shard counter; the caller holds the shard lock (the only writer).
+fn add(counter: &AtomicUsize, n: usize) {
+    counter.store(counter.load(Ordering::Relaxed) + n, Ordering::Relaxed);
+}
+
+/// Subtracts from a shard counter; the caller holds the shard lock (the only writer).
+fn sub(counter: &AtomicUsize, n: usize) {
+    counter.store(counter.load(Ordering::Relaxed) - n, Ordering::Relaxed);
 }
 
 impl Shard {
