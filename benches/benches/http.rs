@@ -14,7 +14,7 @@
 //! measurement is preceded by a one-second warm-up and bounded in time.
 //!
 //! Run: `bash benches/http.sh`, or
-//! `cargo bench -p waza-benches --bench http -- [--seconds N] [--connections C] [--rounds R] [--builtin]`
+//! `cargo bench -p waza-benches --bench http -- [--seconds N] [--connections C] [--rounds R] [--builtin] [--only waza|tokio]`
 //! (defaults: 5 s, 64 connections, 3 rounds alternating waza and tokio). It prints req/s per
 //! run, the median per runtime, and the ratio waza / tokio. With wrk (a separate process)
 //! it also prints the server's CPU time per request, taken from `/proc/self/stat`: on a
