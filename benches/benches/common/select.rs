@@ -122,8 +122,13 @@ pub fn futures_select(ex: &Tokio, n: u64) -> u64 {
         while rxs.len() < 4 {
             rxs.push(async_channel::unbounded().1); // sender dropped: already terminated
         }
-        // async-channel's receiver is !Unpin; pinned boxes are Unpin fused streams.
-        let mut rxs: Vec<_> = rxs.into_iter().map(Box::pin).collect();
+        // async-channel's receiver is !Unpin, so box it. Its own `is_terminated` flips as
+        // soon as the producer closes the channel, which can fall between `select!`'s check
+        // and its poll (SelectNextSome then panics); `fuse()` flips only after yielding None.
+        let mut rxs: Vec<_> = rxs
+            .into_iter()
+            .map(|rx| futures::StreamExt::fuse(Box::pin(rx)))
+            .collect();
         let [r0, r1, r2, r3] = &mut rxs[..] else {
             unreachable!("four receivers")
         };
