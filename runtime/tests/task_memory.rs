@@ -2,37 +2,15 @@
 //! bytes of heap in total (task cell, queue slots, registry: everything the runtime keeps
 //! for it). Measured with a counting global allocator over many idle tasks.
 
-use std::alloc::{GlobalAlloc, Layout, System};
+mod support;
+
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicIsize, AtomicUsize, Ordering::SeqCst};
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::task::{Context, Poll};
 
-struct Counting;
-
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-
-// SAFETY: forwards to the system allocator and only adds bookkeeping.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size() as isize, SeqCst);
-        // SAFETY: same contract as ours.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size() as isize, SeqCst);
-        // SAFETY: same contract as ours.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        LIVE.fetch_add(new_size as isize - layout.size() as isize, SeqCst);
-        // SAFETY: same contract as ours.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: support::Counting = support::Counting;
 
 static POLLED: AtomicUsize = AtomicUsize::new(0);
 
@@ -65,7 +43,7 @@ fn idle_task_costs_at_most_192_bytes() {
     let mut handles = Vec::with_capacity(N);
     // warm up lazily allocated runtime state (thread-locals, queues)
     rt.block_on(async { waza::spawn(async {}).await.unwrap() });
-    let before = LIVE.load(SeqCst);
+    let before = support::live_bytes();
     for _ in 0..N {
         handles.push(rt.spawn(Idle64 {
             _pad: [0; 7],
@@ -75,7 +53,7 @@ fn idle_task_costs_at_most_192_bytes() {
     while POLLED.load(SeqCst) < N {
         std::thread::yield_now();
     }
-    let after = LIVE.load(SeqCst);
+    let after = support::live_bytes();
     let per_task = (after - before) as f64 / N as f64;
     println!("heap per idle task with a 64-byte future: {per_task:.1} bytes");
     assert!(per_task <= 192.0, "{per_task} bytes per task");
@@ -90,7 +68,7 @@ fn dropping_the_runtime_frees_every_task() {
     // Build and drop once first so one-time process state (thread-locals of this thread,
     // std's lazy statics) is not counted.
     drop(waza::Runtime::builder().workers(2).build().unwrap());
-    let before = LIVE.load(SeqCst);
+    let before = support::live_bytes();
     {
         let rt = waza::Runtime::builder().workers(2).build().unwrap();
         let done: Vec<_> = (0..100).map(|i| rt.spawn(async move { i })).collect();
@@ -108,7 +86,7 @@ fn dropping_the_runtime_frees_every_task() {
         drop(rt);
         drop(held);
     }
-    let after = LIVE.load(SeqCst);
+    let after = support::live_bytes();
     // The slack covers allocations of the test harness itself (output capture).
     println!("heap before {before}, after {after}");
     assert!(after - before < 4096, "leaked {} bytes", after - before);

@@ -2,35 +2,13 @@
 //! timer-wheel entry, so a million of them fit in bounded memory. Measured with a counting
 //! global allocator over many concurrent sleeps (1,000,000 in release builds).
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicIsize, AtomicUsize, Ordering::SeqCst};
+mod support;
+
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::time::Duration;
 
-struct Counting;
-
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-
-// SAFETY: forwards to the system allocator and only adds bookkeeping.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size() as isize, SeqCst);
-        // SAFETY: same contract as ours.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size() as isize, SeqCst);
-        // SAFETY: same contract as ours.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        LIVE.fetch_add(new_size as isize - layout.size() as isize, SeqCst);
-        // SAFETY: same contract as ours.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: support::Counting = support::Counting;
 
 static SLEEPING: AtomicUsize = AtomicUsize::new(0);
 
@@ -45,7 +23,7 @@ fn a_pending_sleep_costs_a_task_plus_one_small_wheel_entry() {
     // Warm up lazily allocated state (thread-locals, queues, the wheel's first slab page).
     rt.block_on(waza::time::sleep(Duration::from_millis(1)));
     let mut handles = Vec::with_capacity(n);
-    let before = LIVE.load(SeqCst);
+    let before = support::live_bytes();
     for _ in 0..n {
         handles.push(rt.spawn(async {
             let sleep = waza::time::sleep(Duration::from_secs(3600));
@@ -58,7 +36,7 @@ fn a_pending_sleep_costs_a_task_plus_one_small_wheel_entry() {
     }
     // The counter is bumped just before the first poll of the sleep: let those polls land.
     std::thread::sleep(Duration::from_millis(50));
-    let after = LIVE.load(SeqCst);
+    let after = support::live_bytes();
     let per_sleep = (after - before) as f64 / n as f64;
     println!("heap per task pending in sleep: {per_sleep:.1} bytes ({n} sleeps)");
     // Task cell + future (<= 192 for a 64-byte future) + wheel entry (64 B, slab growth up
