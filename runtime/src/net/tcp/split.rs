@@ -57,6 +57,13 @@ impl OwnedReadHalf {
     /// # Errors
     ///
     /// [`ReuniteError`] (giving both halves back) if they belong to different streams.
+    ///
+    /// # Panics
+    ///
+    /// Never in practice: the two halves of one split hold the only two references to the
+    /// stream (halves are not `Clone` and never hand their reference out), so once both are
+    /// dropped the last reference is ours. A panic here would mean that invariant was broken
+    /// inside this module.
     pub fn reunite(self, other: OwnedWriteHalf) -> Result<TcpStream, ReuniteError> {
         if !Arc::ptr_eq(&self.inner, &other.inner) {
             return Err(ReuniteError(self, other));
@@ -66,7 +73,7 @@ impl OwnedReadHalf {
         let inner = other.inner.clone();
         drop(other);
         drop(self);
-        Ok(Arc::try_unwrap(inner).expect("both halves were dropped"))
+        Ok(Arc::try_unwrap(inner).expect("a split stream is referenced only by its two halves"))
     }
 
     /// The remote address.
