@@ -22,6 +22,8 @@
 //! | `net.ListenPacket("udp", addr)` | `UdpSocket::bind(addr).await` |
 
 mod addr;
+#[macro_use]
+mod stream_io;
 mod sys;
 mod tcp;
 mod udp;

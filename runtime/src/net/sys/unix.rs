@@ -1,16 +1,13 @@
 //! Unix domain stream sockets: [`UnixListener`] and [`UnixStream`].
 
 use std::fmt;
-use std::io::{self, IoSlice, IoSliceMut, Read, Write};
+use std::io;
 use std::net::Shutdown;
 use std::os::unix::net::SocketAddr;
 use std::path::Path;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 
-use futures_io::{AsyncRead, AsyncWrite};
-
+use crate::net::stream_io::StreamIo;
 use crate::reactor::{Direction, PollIo};
 
 /// A Unix domain socket server, listening for connections.
@@ -230,38 +227,13 @@ impl UnixStream {
             },
         )
     }
+}
 
-    fn poll_read_priv(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        self.io.poll_io(cx, Direction::Read, |mut s| s.read(buf))
-    }
+impl StreamIo for UnixStream {
+    type Sys = mio::net::UnixStream;
 
-    fn poll_read_vectored_priv(
-        &self,
-        cx: &mut Context<'_>,
-        bufs: &mut [IoSliceMut<'_>],
-    ) -> Poll<io::Result<usize>> {
-        self.io
-            .poll_io(cx, Direction::Read, |mut s| s.read_vectored(bufs))
-    }
-
-    fn poll_write_priv(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        self.io.poll_io(cx, Direction::Write, |mut s| s.write(buf))
-    }
-
-    fn poll_write_vectored_priv(
-        &self,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        self.io
-            .poll_io(cx, Direction::Write, |mut s| s.write_vectored(bufs))
-    }
-
-    fn poll_close_priv(&self) -> Poll<io::Result<()>> {
-        match self.shutdown(Shutdown::Write) {
-            Err(e) if e.kind() == io::ErrorKind::NotConnected => Poll::Ready(Ok(())),
-            res => Poll::Ready(res),
-        }
+    fn poll_io_ref(&self) -> &PollIo<mio::net::UnixStream> {
+        &self.io
     }
 }
 
@@ -293,71 +265,6 @@ impl Drop for UnixOwnedWriteHalf {
     }
 }
 
-/// `AsyncRead` through a shared reference to a `UnixStream`.
-macro_rules! impl_read {
-    ($ty:ty, $this:ident => $stream:expr) => {
-        impl AsyncRead for $ty {
-            fn poll_read(
-                self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                buf: &mut [u8],
-            ) -> Poll<io::Result<usize>> {
-                let $this = self.get_mut();
-                $stream.poll_read_priv(cx, buf)
-            }
-
-            fn poll_read_vectored(
-                self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                bufs: &mut [IoSliceMut<'_>],
-            ) -> Poll<io::Result<usize>> {
-                let $this = self.get_mut();
-                $stream.poll_read_vectored_priv(cx, bufs)
-            }
-        }
-    };
-}
-
-/// `AsyncWrite` through a shared reference to a `UnixStream`; `$after_close` runs after
-/// `poll_close`.
-macro_rules! impl_write {
-    ($ty:ty, $this:ident => $stream:expr $(, $after_close:expr)?) => {
-        impl AsyncWrite for $ty {
-            fn poll_write(
-                self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                buf: &[u8],
-            ) -> Poll<io::Result<usize>> {
-                let $this = self.get_mut();
-                $stream.poll_write_priv(cx, buf)
-            }
-
-            fn poll_write_vectored(
-                self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                bufs: &[IoSlice<'_>],
-            ) -> Poll<io::Result<usize>> {
-                let $this = self.get_mut();
-                $stream.poll_write_vectored_priv(cx, bufs)
-            }
-
-            fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-                Poll::Ready(Ok(()))
-            }
-
-            fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-                let $this = self.get_mut();
-                let res = $stream.poll_close_priv();
-                $($after_close;)?
-                res
-            }
-        }
-    };
-}
-
-impl_read!(UnixStream, this => this);
-impl_read!(&UnixStream, this => *this);
-impl_read!(UnixOwnedReadHalf, this => this.inner);
-impl_write!(UnixStream, this => this);
-impl_write!(&UnixStream, this => *this);
-impl_write!(UnixOwnedWriteHalf, this => this.inner, this.shutdown_on_drop = false);
+impl_async_io!(UnixStream);
+impl_async_read!(UnixOwnedReadHalf, this => *this.inner);
+impl_async_write!(UnixOwnedWriteHalf, this => *this.inner, this.shutdown_on_drop = false);

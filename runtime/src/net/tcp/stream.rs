@@ -1,15 +1,12 @@
 //! [`TcpStream`].
 
 use std::fmt;
-use std::io::{self, IoSlice, IoSliceMut, Read, Write};
+use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
-use std::pin::Pin;
-use std::task::{Context, Poll};
-
-use futures_io::{AsyncRead, AsyncWrite};
 
 use super::split::{split_owned, OwnedReadHalf, OwnedWriteHalf};
 use crate::net::addr::resolve;
+use crate::net::stream_io::StreamIo;
 use crate::reactor::{Direction, PollIo};
 
 /// A TCP connection: `futures::io::AsyncRead + AsyncWrite`, also through `&TcpStream`.
@@ -232,105 +229,17 @@ impl TcpStream {
     pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
         split_owned(self)
     }
+}
 
-    pub(crate) fn poll_read_priv(
-        &self,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        self.io.poll_io(cx, Direction::Read, |mut s| s.read(buf))
-    }
+impl StreamIo for TcpStream {
+    type Sys = mio::net::TcpStream;
 
-    pub(crate) fn poll_read_vectored_priv(
-        &self,
-        cx: &mut Context<'_>,
-        bufs: &mut [IoSliceMut<'_>],
-    ) -> Poll<io::Result<usize>> {
-        self.io
-            .poll_io(cx, Direction::Read, |mut s| s.read_vectored(bufs))
-    }
-
-    pub(crate) fn poll_write_priv(
-        &self,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        self.io.poll_io(cx, Direction::Write, |mut s| s.write(buf))
-    }
-
-    pub(crate) fn poll_write_vectored_priv(
-        &self,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        self.io
-            .poll_io(cx, Direction::Write, |mut s| s.write_vectored(bufs))
-    }
-
-    /// `poll_close`: shut the write direction; an already-disconnected socket counts as closed.
-    pub(crate) fn poll_close_priv(&self) -> Poll<io::Result<()>> {
-        match self.shutdown(Shutdown::Write) {
-            Err(e) if e.kind() == io::ErrorKind::NotConnected => Poll::Ready(Ok(())),
-            res => Poll::Ready(res),
-        }
+    fn poll_io_ref(&self) -> &PollIo<mio::net::TcpStream> {
+        &self.io
     }
 }
 
-/// `AsyncRead`/`AsyncWrite` for a type that derefs to a `TcpStream`.
-macro_rules! impl_async_io {
-    ($ty:ty, $this:ident => $stream:expr) => {
-        impl AsyncRead for $ty {
-            fn poll_read(
-                self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                buf: &mut [u8],
-            ) -> Poll<io::Result<usize>> {
-                let $this = self.get_mut();
-                $stream.poll_read_priv(cx, buf)
-            }
-
-            fn poll_read_vectored(
-                self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                bufs: &mut [IoSliceMut<'_>],
-            ) -> Poll<io::Result<usize>> {
-                let $this = self.get_mut();
-                $stream.poll_read_vectored_priv(cx, bufs)
-            }
-        }
-
-        impl AsyncWrite for $ty {
-            fn poll_write(
-                self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                buf: &[u8],
-            ) -> Poll<io::Result<usize>> {
-                let $this = self.get_mut();
-                $stream.poll_write_priv(cx, buf)
-            }
-
-            fn poll_write_vectored(
-                self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                bufs: &[IoSlice<'_>],
-            ) -> Poll<io::Result<usize>> {
-                let $this = self.get_mut();
-                $stream.poll_write_vectored_priv(cx, bufs)
-            }
-
-            fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-                Poll::Ready(Ok(()))
-            }
-
-            fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-                let $this = self.get_mut();
-                $stream.poll_close_priv()
-            }
-        }
-    };
-}
-impl_async_io!(TcpStream, this => this);
-impl_async_io!(&TcpStream, this => *this);
+impl_async_io!(TcpStream);
 
 impl fmt::Debug for TcpStream {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
