@@ -21,7 +21,7 @@ mod timeout;
 mod wheel;
 
 pub use chan::{after, tick};
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 pub(crate) use driver::Inserted;
 pub(crate) use driver::TimerHandle;
 pub use interval::{interval, interval_at, Interval, MissedTickBehavior};

@@ -329,7 +329,7 @@ impl<T> Wheel<T> {
     }
 
     /// Bytes one stored entry takes in the slab (memory accounting in tests).
-    #[cfg(test)]
+    #[cfg(all(test, not(loom)))]
     pub(crate) fn entry_size() -> usize {
         // Slab slots are an enum of a free-list link or the node, like this `Option`.
         std::mem::size_of::<Option<Node<T>>>()
