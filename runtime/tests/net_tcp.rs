@@ -8,6 +8,9 @@ use std::sync::Arc;
 use futures::io::{AsyncReadExt, AsyncWriteExt};
 use waza::net::{TcpListener, TcpStream};
 
+#[path = "support/request_rounds.rs"]
+mod request_rounds;
+
 fn rt() -> waza::Runtime {
     waza::Runtime::builder().workers(2).build().unwrap()
 }
@@ -256,4 +259,18 @@ fn sockets_and_their_futures_are_send_and_sync() {
         send(&udp.recv_from(&mut buf));
         send(&udp.send_to(b"x", addr));
     });
+}
+
+#[test]
+fn full_and_short_reads_never_strand_queued_data() {
+    let rounds = if cfg!(debug_assertions) { 300 } else { 3000 };
+    let checked = rt().block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (server, _) = listener.accept().await.unwrap();
+        request_rounds::run(client, server, rounds).await
+    });
+    assert_eq!(checked, rounds);
 }

@@ -7,6 +7,9 @@ use std::path::PathBuf;
 use futures::io::{AsyncReadExt, AsyncWriteExt};
 use waza::net::{UnixListener, UnixStream};
 
+#[path = "support/request_rounds.rs"]
+mod request_rounds;
+
 fn rt() -> waza::Runtime {
     waza::Runtime::builder().workers(2).build().unwrap()
 }
@@ -84,4 +87,14 @@ fn unix_errors_are_io_errors() {
         assert_eq!(err.kind(), std::io::ErrorKind::AddrInUse);
     });
     std::fs::remove_file(&path).unwrap();
+}
+
+#[test]
+fn full_and_short_reads_never_strand_queued_data() {
+    let rounds = if cfg!(debug_assertions) { 300 } else { 3000 };
+    let checked = rt().block_on(async {
+        let (client, server) = UnixStream::pair().unwrap();
+        request_rounds::run(client, server, rounds).await
+    });
+    assert_eq!(checked, rounds);
 }
