@@ -30,6 +30,9 @@ const SEARCH_BITS: usize = usize::BITS as usize / 2;
 const SEARCH_MASK: usize = (1 << SEARCH_BITS) - 1;
 const UNPARK_ONE: usize = 1 << SEARCH_BITS;
 
+/// Aligned to 128 bytes: search transitions write `state`, which must not invalidate
+/// the read-mostly fields next to it in `Shared`.
+#[repr(align(128))]
 pub(crate) struct Idle {
     state: AtomicUsize,
     sleepers: Mutex<Vec<usize>>,

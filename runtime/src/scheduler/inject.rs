@@ -10,6 +10,9 @@ use super::queue::Overflow;
 use crate::loom::{AtomicUsize, Mutex, Ordering};
 use std::collections::VecDeque;
 
+/// Aligned to 128 bytes: pushes and pops write `len` and the lock, which must not
+/// invalidate the read-mostly fields next to it in `Shared`.
+#[repr(align(128))]
 pub(crate) struct Inject<T> {
     queue: Mutex<Queue<T>>,
     /// Mirrors `queue.tasks.len()`; updated under the lock, read without it.
