@@ -49,7 +49,33 @@ impl<E: Send + 'static> Default for Group<E> {
 impl<E: Send + 'static> Group<E> {
     /// An empty group with no limit on concurrently running tasks.
     pub fn new() -> Group<E> {
-        let (ctx, cancel) = Context::background().with_cancel();
+        Group::with_context(&Context::background())
+    }
+
+    /// An empty group whose context is a child of `parent` (Go's `errgroup.WithContext`):
+    /// when `parent` ends, the group's tasks stop as if one had failed, but [`Group::wait`]
+    /// reports an error only if a task returned one. A failing task cancels the group's
+    /// context, never `parent`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use waza::context::Context;
+    ///
+    /// waza::block_on(async {
+    ///     let (parent, cancel) = Context::background().with_cancel();
+    ///     let mut g = waza::task::Group::<()>::with_context(&parent);
+    ///     let ctx = g.context();
+    ///     g.spawn(async move {
+    ///         ctx.done().await; // runs until the parent is cancelled
+    ///         Ok(())
+    ///     });
+    ///     cancel.cancel();
+    ///     assert_eq!(g.wait().await, Ok(()));
+    /// });
+    /// ```
+    pub fn with_context(parent: &Context) -> Group<E> {
+        let (ctx, cancel) = parent.with_cancel();
         Group {
             shared: Arc::new(Shared {
                 first_error: Mutex::new(None),
@@ -86,7 +112,8 @@ impl<E: Send + 'static> Group<E> {
         g
     }
 
-    /// The group's context: cancelled when a task fails or [`Group::wait`] returns.
+    /// The group's context: cancelled when a task fails or panics, when the parent given
+    /// to [`Group::with_context`] ends, or when [`Group::wait`] returns.
     pub fn context(&self) -> Context {
         self.ctx.clone()
     }
@@ -117,9 +144,18 @@ impl<E: Send + 'static> Group<E> {
 
     /// Waits for every task, then returns the first error produced (if any).
     ///
+    /// A task that panics cancels the group like a failing one; `wait` then cancels the
+    /// group's context and re-raises that panic.
+    ///
+    /// # Errors
+    ///
+    /// Returns the first error a task returned; the group's context was cancelled at that
+    /// moment and the other tasks stopped. Tasks stopped by the cancellation report
+    /// nothing. Once `wait` returns, the group's context is cancelled either way.
+    ///
     /// # Panics
     ///
-    /// Re-raises the panic of a task that panicked.
+    /// Re-raises the panic of a task that panicked (the first one in spawn order).
     ///
     /// # Cancel safety
     ///
@@ -129,6 +165,9 @@ impl<E: Send + 'static> Group<E> {
         for handle in std::mem::take(&mut self.handles) {
             if let Err(e) = handle.await {
                 if e.is_panic() {
+                    // The other members stop too (the panicking one already cancelled the
+                    // context on its way out; this also covers a panic that escaped it).
+                    self.shared.cancel.cancel();
                     std::panic::resume_unwind(e.into_panic());
                 }
             }
@@ -152,6 +191,9 @@ async fn member<F, E>(
 ) where
     F: Future<Output = Result<(), E>>,
 {
+    // A member that panics fails the group like an error does: the others stop, so
+    // `wait` (which awaits members in spawn order) reaches the panic and re-raises it.
+    let _cancel_on_panic = CancelOnPanic(&shared.cancel);
     let permit = match &limit {
         Some(sem) => match select(pin!(sem.acquire()), pin!(ctx.done())).await {
             Either::Left((permit, _)) => Some(permit),
@@ -175,6 +217,17 @@ async fn member<F, E>(
             *first = Some(e);
             drop(first);
             shared.cancel.cancel();
+        }
+    }
+}
+
+/// Cancels the group's context when dropped during a panic (of the member's future).
+struct CancelOnPanic<'a>(&'a CancelHandle);
+
+impl Drop for CancelOnPanic<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.cancel();
         }
     }
 }
