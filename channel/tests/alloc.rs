@@ -2,58 +2,20 @@
 //! in parallel do not disturb each other): an idle channel is small, and waiting —
 //! plain futures, blocking calls and selects — allocates nothing in steady state.
 
+#[path = "support/counting_alloc.rs"]
+mod counting_alloc;
 #[path = "support/hand_select.rs"]
 #[macro_use]
 mod hand_select;
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
+use counting_alloc::{allocations as allocs, bytes};
+
 use std::future::Future;
 use std::pin::pin;
 use std::task::{Context, Poll};
 
 use futures::task::noop_waker;
 use waza_channel::{bounded, rendezvous, unbounded};
-
-struct Counting;
-
-std::thread_local! {
-    static ALLOCS: Cell<usize> = const { Cell::new(0) };
-    static BYTES: Cell<usize> = const { Cell::new(0) };
-}
-
-// SAFETY: forwards every call to `System` unchanged; only counts on the side.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
-        let _ = BYTES.try_with(|c| c.set(c.get() + layout.size()));
-        // SAFETY: same contract as our caller's.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as our caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
-        let _ = BYTES.try_with(|c| c.set(c.get() + new_size));
-        // SAFETY: same contract as our caller's.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
-
-fn allocs() -> usize {
-    ALLOCS.with(Cell::get)
-}
-
-fn bytes() -> usize {
-    BYTES.with(Cell::get)
-}
 
 #[test]
 fn idle_channels_are_small() {

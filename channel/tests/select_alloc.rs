@@ -5,63 +5,16 @@
 //! Allocations are counted per thread by a wrapping global allocator, so tests running in
 //! parallel do not disturb each other.
 
+#[path = "support/counting_alloc.rs"]
+mod counting_alloc;
 mod select_support;
 
+use counting_alloc::allocations;
 use select_support::{poll_once, select};
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::future::ready;
 use std::pin::pin;
 use std::task::Poll;
 use waza_channel::{bounded, rendezvous, TryRecvError};
-
-/// The system allocator, counting allocations made by the current thread.
-struct Counting;
-
-thread_local! {
-    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
-}
-
-fn count_one() {
-    // `try_with`: the allocator can run while thread-locals are being torn down.
-    let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
-}
-
-// SAFETY: every method forwards to `System` with the caller's arguments unchanged, so
-// `System`'s guarantees carry over; counting touches only a const-initialized thread-local
-// `Cell` (no allocation, no re-entrancy).
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        count_one();
-        // SAFETY: forwarded contract of `GlobalAlloc::alloc` (non-zero-size `layout`).
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        count_one();
-        // SAFETY: forwarded contract of `GlobalAlloc::alloc_zeroed`.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        count_one();
-        // SAFETY: forwarded contract of `GlobalAlloc::realloc`; `ptr` came from `System`
-        // through this allocator.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: forwarded contract of `GlobalAlloc::dealloc`; `ptr` came from `System`.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
-
-fn allocations() -> usize {
-    ALLOCATIONS.with(Cell::get)
-}
 
 /// Runs `round` a few times to warm up, then asserts that 1,000 more rounds allocate nothing.
 fn assert_no_allocations(what: &str, mut round: impl FnMut(usize)) {
