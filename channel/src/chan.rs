@@ -6,7 +6,7 @@
 //!
 //! | flavour | `cap` | buffer |
 //! |---|---|---|
-//! | `bounded(n)`, n > 0 | `Some(n)` | a ring (`VecDeque`) of at most `n` values |
+//! | `bounded(n)`, n > 0 | `Some(n)` | a ring (`VecDeque`) of at most `n` values; room for up to 1024 is allocated up front, a larger ring grows with use |
 //! | `unbounded()` | `None` | a growable ring: no allocation per message once grown |
 //! | `rendezvous()` | `Some(0)` | empty, except values given back by cancelled receivers |
 //!
@@ -200,10 +200,16 @@ impl<T> State<T> {
     }
 }
 
+/// Most values a bounded channel's ring preallocates room for; larger rings grow with use.
+const MAX_PREALLOCATED: usize = 1024;
+
 impl<T> Chan<T> {
     pub(crate) fn new(cap: Option<usize>) -> Self {
         let buf = match cap {
-            Some(n) => VecDeque::with_capacity(n),
+            // Preallocate only up to a cap: any capacity is valid (`bounded(usize::MAX)`
+            // must not overflow or abort), and past the cap the ring grows as values
+            // arrive (`VecDeque::push_back` checks for room anyway, so no extra branch).
+            Some(n) => VecDeque::with_capacity(n.min(MAX_PREALLOCATED)),
             None => VecDeque::new(),
         };
         Chan {

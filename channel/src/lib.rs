@@ -89,6 +89,10 @@ use crate::loom::Arc;
 
 /// Creates a channel holding at most `cap` values; `bounded(0)` is a rendezvous channel.
 ///
+/// Any `cap` is accepted, up to `usize::MAX`: the channel allocates room for at most 1024
+/// values up front, and the buffer of a larger channel grows as values arrive (it keeps its
+/// largest size until the channel is dropped).
+///
 /// # Examples
 ///
 /// ```

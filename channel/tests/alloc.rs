@@ -42,6 +42,32 @@ fn idle_channels_are_small() {
 }
 
 /// One rendezvous handoff with a waiting receiver future, polled by hand.
+/// A bounded channel of any capacity is created without preallocating its whole buffer
+/// (`bounded(usize::MAX)` used to panic with "capacity overflow", `bounded(1 << 40)` to
+/// abort out of memory): its memory grows with the values it holds.
+#[test]
+fn huge_bounded_capacity_allocates_with_use() {
+    for cap in [usize::MAX, 1 << 40, 1 << 20] {
+        let before = bytes();
+        let (tx, rx) = bounded::<u64>(cap);
+        let idle = bytes() - before;
+        assert!(
+            idle <= 16 * 1024,
+            "bounded({cap}) allocated {idle} bytes idle"
+        );
+        assert_eq!(tx.capacity(), Some(cap));
+        for i in 0..5_000 {
+            tx.try_send(i).unwrap();
+        }
+        assert_eq!(rx.len(), 5_000);
+        assert!(!tx.is_full());
+        for i in 0..5_000 {
+            assert_eq!(rx.try_recv(), Ok(i));
+        }
+        assert!(rx.is_empty());
+    }
+}
+
 fn recv_handoff(tx: &waza_channel::Sender<u64>, rx: &waza_channel::Receiver<u64>, i: u64) {
     let waker = noop_waker();
     let mut cx = Context::from_waker(&waker);
