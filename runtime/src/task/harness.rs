@@ -208,6 +208,11 @@ fn set_join_waker<T: Future, S>(
 /// `JoinHandle::drop` (protocol 6), consuming the handle's reference.
 pub(super) fn drop_join_handle<T: Future, S>(cell: &Cell<T, S>) -> Dealloc {
     let dropped = cell.header.state.transition_to_join_handle_dropped();
+    if let Some(last) = dropped.released {
+        // Detached before completion: the transition released our reference, and the
+        // cell may be gone unless it was the last (then we free it).
+        return Dealloc(last);
+    }
     if dropped.drop_output {
         // The task is complete and nobody else reads the stage any more.
         let _ = drop_stage(cell);

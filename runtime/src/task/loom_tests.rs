@@ -226,3 +226,27 @@ fn loom_join_handle_drop_racing_completion() {
         assert_eq!(Arc::strong_count(&s.0), 1);
     });
 }
+
+#[test]
+fn loom_detached_handle_drop_racing_completion() {
+    // The handle never registers a waker, so its drop releases its reference in the same
+    // read-modify-write that clears JOIN_INTEREST (state.rs protocol 6).
+    struct Out(Arc<AtomicUsize>);
+    impl Drop for Out {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, SeqCst);
+        }
+    }
+    loom::model(|| {
+        let s = S::new();
+        let out_drops = Arc::new(AtomicUsize::new(0));
+        let out = Out(out_drops.clone());
+        let h = s.spawn(async move { out });
+        let s2 = s.clone();
+        let runner = thread::spawn(move || s2.run_all());
+        drop(h);
+        runner.join().unwrap();
+        assert_eq!(out_drops.load(SeqCst), 1, "output dropped exactly once");
+        assert_eq!(Arc::strong_count(&s.0), 1, "the task was freed");
+    });
+}

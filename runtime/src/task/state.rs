@@ -41,7 +41,10 @@
 //!    between (`JOIN_INTEREST` clear) the task drops the waker.
 //! 6. **Join handle drop.** Clears `JOIN_INTEREST` (and `JOIN_WAKER` unless complete). If
 //!    the task was complete the handle drops the output; whoever ends up owning the waker
-//!    slot (the bit clear afterwards) drops the waker.
+//!    slot (the bit clear afterwards) drops the waker. If the task was not complete and
+//!    no join waker was stored (a detached spawn), the handle has nothing left to touch:
+//!    the same read-modify-write also releases its reference (the slot is empty then,
+//!    and freeing the cell drops whatever it holds).
 
 use crate::loom::{AtomicUsize, Ordering};
 use std::fmt;
@@ -123,6 +126,9 @@ pub(crate) struct JoinHandleDropped {
     pub(crate) drop_output: bool,
     /// The handle owns the waker slot and must drop its waker.
     pub(crate) drop_waker: bool,
+    /// `Some(last)` if the transition also released the handle's reference (`last`: it
+    /// was the last one, free the task); `None` if the handle still holds it.
+    pub(crate) released: Option<bool>,
 }
 
 impl Snapshot {
@@ -350,9 +356,15 @@ impl State {
             if !curr.is_complete() {
                 next &= !JOIN_WAKER;
             }
+            let release = !curr.is_complete() && !curr.is_join_waker_set();
+            if release {
+                debug_assert!(curr.ref_count() >= 1, "{curr:?}");
+                next -= REF_ONE;
+            }
             let res = JoinHandleDropped {
                 drop_output: curr.is_complete(),
-                drop_waker: next & JOIN_WAKER == 0,
+                drop_waker: !release && next & JOIN_WAKER == 0,
+                released: release.then_some(Snapshot(next).ref_count() == 0),
             };
             (Some(Snapshot(next)), res)
         })
@@ -456,6 +468,27 @@ mod tests {
         assert!(s.transition_to_shutdown());
         // the queued Notified now fails to run
         assert_eq!(s.transition_to_running(), TransitionToRunning::Failed);
+    }
+
+    #[test]
+    fn dropping_a_handle_before_completion_releases_its_reference_at_once() {
+        let s = State::new();
+        let d = s.transition_to_join_handle_dropped();
+        assert_eq!(
+            d,
+            JoinHandleDropped {
+                drop_output: false,
+                drop_waker: false,
+                released: Some(false),
+            }
+        );
+        assert_eq!(s.load().ref_count(), 2, "registry + notified remain");
+        // with a stored waker the handle keeps its reference to drop the waker
+        let s = State::new();
+        assert!(s.set_join_waker().is_ok());
+        let d = s.transition_to_join_handle_dropped();
+        assert!(d.drop_waker && !d.drop_output && d.released.is_none());
+        assert_eq!(s.load().ref_count(), 3);
     }
 
     #[test]
