@@ -50,6 +50,7 @@
 //! and release on panic are covered by the unit tests below (also run under Miri).
 
 use core::cell::UnsafeCell;
+use core::marker::PhantomData;
 use core::ops::{Deref, DerefMut};
 use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
@@ -73,15 +74,22 @@ pub(crate) struct ChanLock<T> {
     value: UnsafeCell<T>,
 }
 
-// SAFETY: the lock hands out `&mut T` to one thread at a time (invariant on `value`), so
-// sharing the lock across threads only moves `T` between them: `T: Send` suffices.
+// SAFETY: the lock hands out access to `T` through one guard at a time (invariant on
+// `value`), so sharing the lock across threads only moves `T` between them: `T: Send`
+// suffices. A guard shared between threads would give out `&T` to several of them at
+// once; `ChanLockGuard` is therefore `Sync` only when `T: Sync` (its `PhantomData`).
+// (`Send` needs no impl: every field is `Send` when `T: Send`, `UnsafeCell<T>` included.)
 unsafe impl<T: Send> Sync for ChanLock<T> {}
-// SAFETY: owning the lock owns the `T`.
-unsafe impl<T: Send> Send for ChanLock<T> {}
 
 /// Exclusive access to the value of a [`ChanLock`]; releases the lock when dropped.
+///
+/// `Send` when `T: Send` (the release is a plain store, valid from any thread) and `Sync`
+/// only when `T: Sync` too, like `&mut T`: a shared guard gives out `&T`.
 pub(crate) struct ChanLockGuard<'a, T> {
     lock: &'a ChanLock<T>,
+    /// Makes the guard's auto traits those of `&mut T` (`&ChanLock<T>` alone would make
+    /// the guard `Sync` for any `T: Send`).
+    _value: PhantomData<&'a mut T>,
 }
 
 impl<T> ChanLock<T> {
@@ -102,7 +110,10 @@ impl<T> ChanLock<T> {
         if !self.try_acquire() {
             self.lock_contended();
         }
-        ChanLockGuard { lock: self }
+        ChanLockGuard {
+            lock: self,
+            _value: PhantomData,
+        }
     }
 
     fn try_acquire(&self) -> bool {
@@ -224,6 +235,27 @@ mod tests {
         got.sort();
         assert_eq!(got, [0, 1, 2]);
         assert_eq!(lock.sleepers.load(core::sync::atomic::Ordering::Relaxed), 0);
+    }
+
+    /// The guard is `Sync` only when the value is: a shared guard hands out `&T`.
+    #[test]
+    fn guard_is_sync_only_for_sync_values() {
+        use super::ChanLockGuard;
+        use core::cell::Cell;
+
+        fn send_and_sync<T: Send + Sync>() {}
+        fn send<T: Send>() {}
+        send_and_sync::<ChanLockGuard<'static, u64>>();
+        send::<ChanLockGuard<'static, Cell<u64>>>();
+
+        // Compile-time "not Sync": if the guard of a `Cell` were `Sync`, both impls would
+        // apply and `_` could not be inferred (error E0283).
+        trait AmbiguousIfSync<A> {
+            fn check() {}
+        }
+        impl<T: ?Sized> AmbiguousIfSync<()> for T {}
+        impl<T: ?Sized + Sync> AmbiguousIfSync<u8> for T {}
+        <ChanLockGuard<'static, Cell<u64>> as AmbiguousIfSync<_>>::check();
     }
 
     /// A panic while holding the guard releases the lock.
