@@ -18,7 +18,8 @@
 //!    the workers at once.
 //! 4. Found while searching: stop searching; if this was the last searcher, wake another.
 //! 5. Run it with a fresh budget of 128, then up to 3 tasks from the LIFO slot sharing
-//!    that budget; a LIFO task beyond that (or with the budget spent) goes to the ring.
+//!    that budget; a LIFO task beyond that (or with the budget spent) goes to the ring,
+//!    without waking a sibling (this worker is awake and runs it soon).
 //! 6. Nothing anywhere: park (see `park()` below).
 
 use super::context;
@@ -199,12 +200,15 @@ impl WorkerCtx {
     }
 
     /// Moves a LIFO task to the back of the ring, where others may steal it.
+    ///
+    /// No sibling is woken for it: this worker is running and takes it from its own ring
+    /// (a sibling that searches finds it there too). Waking one here cost a park/unpark
+    /// round trip every `MAX_LIFO_POLLS + 1` links of a spawn chain.
     fn requeue(&self, task: Notified) {
         self.core
             .borrow_mut()
             .local
             .push_back_or_overflow(task, &self.shared.inject);
-        self.shared.notify_parked();
     }
 
     /// Called by the scheduler for a task woken on this thread. Returns the task back if it
