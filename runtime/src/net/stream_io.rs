@@ -46,8 +46,9 @@ pub(crate) trait StreamIo {
     where
         for<'a> &'a Self::Sys: Read,
     {
+        let len = buf.len();
         self.poll_io_ref()
-            .poll_io(cx, Direction::Read, |mut s| s.read(buf))
+            .poll_read_stream(cx, len, |mut s| s.read(buf))
     }
 
     /// `AsyncRead::poll_read_vectored`.
@@ -59,8 +60,9 @@ pub(crate) trait StreamIo {
     where
         for<'a> &'a Self::Sys: Read,
     {
+        let len = bufs.iter().map(|b| b.len()).sum();
         self.poll_io_ref()
-            .poll_io(cx, Direction::Read, |mut s| s.read_vectored(bufs))
+            .poll_read_stream(cx, len, |mut s| s.read_vectored(bufs))
     }
 
     /// `AsyncWrite::poll_write`.

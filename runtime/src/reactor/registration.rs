@@ -14,7 +14,7 @@ use std::io;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
-use super::readiness::{Direction, ReadyEvent, ScheduledIo};
+use super::readiness::{Direction, ReadyEvent, ScheduledIo, READABLE};
 use super::{DriverHandle, Registrations};
 
 /// The error every I/O operation returns once the runtime has shut down.
@@ -144,6 +144,42 @@ impl<E: mio::event::Source> PollIo<E> {
             ready!(super::poll_proceed(cx));
             match op(self.get_ref()) {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.reg.clear_readiness(ev),
+                res => return Poll::Ready(res),
+            }
+        }
+    }
+
+    /// [`PollIo::poll_io`] for a read of at most `len` bytes from a stream socket (TCP,
+    /// Unix stream) that also clears the readable bit after a short read.
+    ///
+    /// A stream read that returns `1..len` bytes took everything the kernel had queued at
+    /// that moment, so the next read would fail with `WouldBlock`; clearing now saves that
+    /// syscall. The clear is the tick-guarded one of protocol 3 in `readiness`: if the
+    /// driver recorded a new event since `ev` was observed (data that arrived during or
+    /// after the read), the tick differs and the bit stays set, so no edge is lost. Only
+    /// `READABLE` is cleared (not `ERROR`, which the next read must still report). Not for
+    /// datagram sockets: a short datagram says nothing about the queue behind it.
+    pub(crate) fn poll_read_stream(
+        &self,
+        cx: &mut Context<'_>,
+        len: usize,
+        mut op: impl FnMut(&E) -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        loop {
+            let ev = ready!(self.reg.poll_ready(cx, Direction::Read));
+            if ev.is_shutdown() {
+                return Poll::Ready(Err(shutdown_error()));
+            }
+            ready!(super::poll_proceed(cx));
+            match op(self.get_ref()) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.reg.clear_readiness(ev),
+                Ok(n) if n > 0 && n < len => {
+                    self.reg.clear_readiness(ReadyEvent {
+                        ready: ev.ready & READABLE,
+                        tick: ev.tick,
+                    });
+                    return Poll::Ready(Ok(n));
+                }
                 res => return Poll::Ready(res),
             }
         }
