@@ -44,7 +44,7 @@ mod registration;
 
 pub(crate) use readiness::Direction;
 pub(crate) use registration::PollIo;
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 use registration::{shutdown_error, Registration};
 
 use readiness::ScheduledIo;

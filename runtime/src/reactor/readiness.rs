@@ -198,7 +198,7 @@ impl ScheduledIo {
     }
 
     /// Number of stored wakers (tests only).
-    #[cfg(test)]
+    #[cfg(all(test, not(loom)))]
     pub(crate) fn waiter_count(&self) -> usize {
         let w = lock(&self.waiters);
         w.reader.len() + w.writer.len()

@@ -139,7 +139,7 @@ impl Idle {
     }
 
     /// Number of workers currently searching.
-    #[cfg(test)]
+    #[cfg(all(test, not(loom)))]
     pub(crate) fn num_searching(&self) -> usize {
         searching(self.state.load(Ordering::SeqCst))
     }
