@@ -1,49 +1,190 @@
 //! Blocking waits for plain threads: a thread parker wrapped as a `Waker`.
 //!
 //! A blocking call runs the same operation state machine as the futures, with a waker
-//! that unparks the calling thread, and parks between polls. Spurious unparks only cause
-//! one more (cheap) poll, so no extra flag is needed.
+//! that unparks the calling thread, and waits between polls.
+//!
+//! # Why wait briefly before parking
+//!
+//! When a bounded channel stays full (several producers, one consumer), every receive
+//! hands a waiting sender's value into the buffer and wakes that sender. If the sender
+//! is asleep in the kernel, that wake is a `futex` wake on the receiver's critical path
+//! and the sender's park a `futex` wait: measured with `strace -f` on 4 producers × 10k
+//! values into `bounded(1024)` with one consumer, one to two futex calls per value, and
+//! the run 3× slower than crossbeam-channel. `Thread::unpark` of a thread that is not
+//! yet parked is only an atomic swap, so a blocked call first yields the CPU a few times
+//! ([`YIELD_ROUNDS`]) watching its wake flag, which lets the counterparty run on a busy
+//! machine, and parks only if no wake came by then. Measured with a scratch driver of
+//! the `compare` bench's thread workloads (medians of 11 runs, noisy shared 2-core
+//! machine): `mpsc 4→1 bounded(1024)` (5000 values) 1.3–3.7 ms → 0.26–0.29 ms
+//! (crossbeam-channel 0.26 ms), its futex calls under `strace -f` 30,771 → 384 for 25,000
+//! values; thread ping-pong (1000 round trips) 3.8 → 2.4–3.3 ms.
+//! Spinning (`spin_loop` hints) before the yields was measured too and made ping-pong
+//! slower (5.4 ms): with more threads than cores the thread being waited for is often
+//! not running, and only a yield lets it.
+//!
+//! # The wake flag (protocol)
+//!
+//! Each thread has one [`Unparker`]: its `Thread` and a `woken` flag.
+//!
+//! 1. **Wake** (any thread): store `woken = true` (release), then `unpark` the thread.
+//! 2. **Wait** (the owning thread, after a `Pending` poll): swap `woken` to `false`
+//!    (acquire); if it was `true`, poll again. Else yield and retry the swap a bounded
+//!    number of times, then `park` until the swap returns `true`.
+//!
+//! A wake between the `Pending` poll and the wait leaves `woken = true` (seen by the
+//! swap) and an unpark token (the next `park` returns at once), so none is lost. A wake
+//! seen by the swap during the bounded wait may leave an unpark token behind; the next
+//! `park` then returns early, the swap reads `false`, and the thread parks again: one
+//! extra loop, no extra poll. A stale wake (from an earlier operation whose node was
+//! already completed) only costs one extra poll, which is always allowed.
 
+use core::sync::atomic::{AtomicBool, Ordering};
 use core::task::{Context, Poll, Waker};
 use std::sync::Arc;
 use std::task::Wake;
 use std::thread::Thread;
 
-struct Unparker(Thread);
+/// `yield_now` calls before parking (module docs).
+const YIELD_ROUNDS: u32 = 3;
+
+/// The waker of one thread's blocking calls (protocol in the module docs).
+struct Unparker {
+    thread: Thread,
+    /// Set by a wake (step 1), cleared by the owning thread's swap (step 2).
+    woken: AtomicBool,
+}
+
+impl Unparker {
+    /// Step 1.
+    fn notify(&self) {
+        self.woken.store(true, Ordering::Release);
+        self.thread.unpark();
+    }
+
+    /// Step 2: consumes a wake; `true` if there was one.
+    fn take(&self) -> bool {
+        self.woken.swap(false, Ordering::Acquire)
+    }
+
+    /// Step 2: returns once a wake has been consumed.
+    #[cfg(not(loom))]
+    fn wait(&self) {
+        for _ in 0..YIELD_ROUNDS {
+            if self.take() {
+                return;
+            }
+            std::thread::yield_now();
+        }
+        while !self.take() {
+            std::thread::park();
+        }
+    }
+
+    /// Under loom the thread yields to the model's scheduler and polls again (a spurious
+    /// poll is allowed), so a model never spins on this flag, which loom does not track.
+    #[cfg(loom)]
+    fn wait(&self) {
+        self.take();
+        loom::thread::yield_now();
+    }
+}
 
 impl Wake for Unparker {
     fn wake(self: Arc<Self>) {
-        self.0.unpark();
+        self.notify();
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
-        self.0.unpark();
+        self.notify();
     }
 }
 
 std::thread_local! {
-    static WAKER: Waker = Waker::from(Arc::new(Unparker(std::thread::current())));
+    static UNPARKER: (Arc<Unparker>, Waker) = {
+        let unparker = Arc::new(Unparker {
+            thread: std::thread::current(),
+            woken: AtomicBool::new(false),
+        });
+        (unparker.clone(), Waker::from(unparker))
+    };
 }
 
-/// Polls `f` until it is ready, parking the thread in between.
+/// Polls `f` until it is ready, waiting for a wake in between.
 pub(crate) fn block_on<R>(mut f: impl FnMut(&mut Context<'_>) -> Poll<R>) -> R {
-    WAKER.with(|waker| {
+    UNPARKER.with(|(unparker, waker)| {
         let mut cx = Context::from_waker(waker);
         loop {
             if let Poll::Ready(r) = f(&mut cx) {
                 return r;
             }
-            park();
+            unparker.wait();
         }
     })
 }
 
-#[cfg(not(loom))]
-fn park() {
-    std::thread::park();
-}
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::block_on;
+    use core::sync::atomic::{AtomicUsize, Ordering};
+    use core::task::{Poll, Waker};
+    use std::sync::{Arc, Mutex};
 
-#[cfg(loom)]
-fn park() {
-    loom::thread::yield_now();
+    /// A wake that lands before the thread waits is kept: exactly one more poll follows.
+    #[test]
+    fn wake_before_wait_is_kept() {
+        let mut polls = 0;
+        let r = std::thread::spawn(move || {
+            block_on(|cx| {
+                polls += 1;
+                if polls == 1 {
+                    cx.waker().wake_by_ref();
+                    Poll::Pending
+                } else {
+                    Poll::Ready(polls)
+                }
+            })
+        })
+        .join()
+        .unwrap();
+        assert_eq!(r, 2);
+    }
+
+    /// A wake from another thread, after the waiter may have parked, ends the wait; each
+    /// of the 200 hand-offs is seen once.
+    #[test]
+    fn wake_from_other_thread_ends_wait() {
+        const ROUNDS: usize = 200;
+        let value = Arc::new(AtomicUsize::new(0));
+        let waker: Arc<Mutex<Option<Waker>>> = Arc::new(Mutex::new(None));
+        let (v2, w2) = (value.clone(), waker.clone());
+        let waiter = std::thread::spawn(move || {
+            let mut seen = 0;
+            for round in 1..=ROUNDS {
+                seen += block_on(|cx| {
+                    *w2.lock().unwrap() = Some(cx.waker().clone());
+                    if v2.load(Ordering::Acquire) >= round {
+                        Poll::Ready(1)
+                    } else {
+                        Poll::Pending
+                    }
+                });
+            }
+            seen
+        });
+        for round in 1..=ROUNDS {
+            value.store(round, Ordering::Release);
+            loop {
+                if let Some(w) = waker.lock().unwrap().take() {
+                    w.wake();
+                    break;
+                }
+                // The waiter may have seen the last value without a fresh waker.
+                if waiter.is_finished() {
+                    break;
+                }
+                std::thread::yield_now();
+            }
+        }
+        assert_eq!(waiter.join().unwrap(), ROUNDS);
+    }
 }
