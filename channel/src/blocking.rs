@@ -45,6 +45,7 @@ use std::task::Wake;
 use std::thread::Thread;
 
 /// `yield_now` calls before parking (module docs).
+#[cfg(not(loom))]
 const YIELD_ROUNDS: u32 = 3;
 
 /// The waker of one thread's blocking calls (protocol in the module docs).
