@@ -74,11 +74,11 @@ pub(crate) struct ChanLock<T> {
     value: UnsafeCell<T>,
 }
 
+// (`Send` needs no impl: every field is `Send` when `T: Send`, `UnsafeCell<T>` included.
+// A guard shared between threads would give out `&T` to several of them at once, so
+// `ChanLockGuard` is `Sync` only when `T: Sync`, through its `PhantomData`.)
 // SAFETY: the lock hands out access to `T` through one guard at a time (invariant on
-// `value`), so sharing the lock across threads only moves `T` between them: `T: Send`
-// suffices. A guard shared between threads would give out `&T` to several of them at
-// once; `ChanLockGuard` is therefore `Sync` only when `T: Sync` (its `PhantomData`).
-// (`Send` needs no impl: every field is `Send` when `T: Send`, `UnsafeCell<T>` included.)
+// `value`), so sharing the lock only moves `T` between threads: `T: Send` suffices.
 unsafe impl<T: Send> Sync for ChanLock<T> {}
 
 /// Exclusive access to the value of a [`ChanLock`]; releases the lock when dropped.
