@@ -134,19 +134,9 @@ impl<E: mio::event::Source> PollIo<E> {
         &self,
         cx: &mut Context<'_>,
         dir: Direction,
-        mut op: impl FnMut(&E) -> io::Result<R>,
+        op: impl FnMut(&E) -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
-        loop {
-            let ev = ready!(self.reg.poll_ready(cx, dir));
-            if ev.is_shutdown() {
-                return Poll::Ready(Err(shutdown_error()));
-            }
-            ready!(super::poll_proceed(cx));
-            match op(self.get_ref()) {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.reg.clear_readiness(ev),
-                res => return Poll::Ready(res),
-            }
-        }
+        self.poll_io_until_drained(cx, dir, op, |_| false)
     }
 
     /// [`PollIo::poll_io`] for a read of at most `len` bytes from a stream socket (TCP,
@@ -163,22 +153,35 @@ impl<E: mio::event::Source> PollIo<E> {
         &self,
         cx: &mut Context<'_>,
         len: usize,
-        mut op: impl FnMut(&E) -> io::Result<usize>,
+        op: impl FnMut(&E) -> io::Result<usize>,
     ) -> Poll<io::Result<usize>> {
+        self.poll_io_until_drained(cx, Direction::Read, op, |&n| n > 0 && n < len)
+    }
+
+    /// The readiness loop: wait for readiness in `dir`, run `op`; on `WouldBlock` clear the
+    /// readiness and wait again. A success for which `drained` holds also clears the
+    /// readable bit (tick-guarded), as [`PollIo::poll_read_stream`] explains.
+    fn poll_io_until_drained<R>(
+        &self,
+        cx: &mut Context<'_>,
+        dir: Direction,
+        mut op: impl FnMut(&E) -> io::Result<R>,
+        drained: impl Fn(&R) -> bool,
+    ) -> Poll<io::Result<R>> {
         loop {
-            let ev = ready!(self.reg.poll_ready(cx, Direction::Read));
+            let ev = ready!(self.reg.poll_ready(cx, dir));
             if ev.is_shutdown() {
                 return Poll::Ready(Err(shutdown_error()));
             }
             ready!(super::poll_proceed(cx));
             match op(self.get_ref()) {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.reg.clear_readiness(ev),
-                Ok(n) if n > 0 && n < len => {
+                Ok(r) if drained(&r) => {
                     self.reg.clear_readiness(ReadyEvent {
                         ready: ev.ready & READABLE,
                         tick: ev.tick,
                     });
-                    return Poll::Ready(Ok(n));
+                    return Poll::Ready(Ok(r));
                 }
                 res => return Poll::Ready(res),
             }
