@@ -39,13 +39,15 @@ use std::fmt;
 use core::task::{Poll, Waker};
 
 use crate::debug::WaitOp;
-use crate::loom::{lock, AtomicBool, AtomicUsize, Mutex, Ordering};
+use crate::loom::{lock, AtomicBool, AtomicUsize, Mutex, MutexGuard, Ordering};
 use crate::select::SelectCell;
-use crate::waiters::{Claimed, Owner, Queue, Status, Waiters};
+use crate::waiters::{release, Claimed, FreeList, Key, Owner, Queue, Status, Waiters};
 
 /// The shared channel: one allocation per channel (inside the handles' `Arc`).
 pub(crate) struct Chan<T> {
     state: Mutex<State<T>>,
+    /// Waiter nodes released without the lock (see `waiters.rs`).
+    free: FreeList<T>,
     /// `None`: unbounded; `Some(0)`: rendezvous; `Some(n)`: bounded.
     cap: Option<usize>,
     /// Mirror of `State::closed` for lock-free `is_closed`.
@@ -127,9 +129,8 @@ impl<T> State<T> {
             return TrySend::Closed(v);
         }
         if let Some(c) = self.waiters.claim_first(Queue::Recv, me) {
-            let node = self.waiters.get_mut(c.key);
-            node.slot = Some(v);
-            node.status = Status::Done;
+            self.waiters.get_mut(c.key).slot = Some(v);
+            self.waiters.finish(c.key, Status::Done);
             return TrySend::Sent(c.waker);
         }
         if self.has_room(cap) {
@@ -167,18 +168,22 @@ impl<T> State<T> {
     }
 
     /// Completes a claimed send node and returns its value.
-    fn take_sent(&mut self, key: usize) -> T {
-        let node = self.waiters.get_mut(key);
-        node.status = Status::Done;
-        node.slot.take().expect("waiting send node holds its value")
+    fn take_sent(&mut self, key: Key) -> T {
+        let v = self
+            .waiters
+            .get_mut(key)
+            .slot
+            .take()
+            .expect("waiting send node holds its value");
+        self.waiters.finish(key, Status::Done);
+        v
     }
 
     /// Returns a value a cancelled receiver had been handed to the channel front.
     fn give_back(&mut self, v: T) -> Option<Waker> {
         if let Some(c) = self.waiters.claim_first(Queue::Recv, core::ptr::null()) {
-            let node = self.waiters.get_mut(c.key);
-            node.slot = Some(v);
-            node.status = Status::Done;
+            self.waiters.get_mut(c.key).slot = Some(v);
+            self.waiters.finish(c.key, Status::Done);
             return c.waker;
         }
         self.buf.push_front(v);
@@ -194,7 +199,7 @@ impl<T> State<T> {
         self.waiters.claim_all(Queue::Recv, &mut claimed);
         self.waiters.claim_all(Queue::Send, &mut claimed);
         for c in &claimed {
-            self.waiters.get_mut(c.key).status = Status::Closed;
+            self.waiters.finish(c.key, Status::Closed);
         }
         Some(claimed)
     }
@@ -218,6 +223,7 @@ impl<T> Chan<T> {
                 closed: false,
                 waiters: Waiters::new(),
             }),
+            free: FreeList::new(),
             cap,
             closed: AtomicBool::new(false),
             senders: AtomicUsize::new(1),
@@ -307,7 +313,7 @@ impl<T> Chan<T> {
 /// `Pending` with a wait, the value sits in node `key`.
 pub(crate) struct SendOp<T> {
     value: Option<T>,
-    key: Option<usize>,
+    key: Option<Key>,
 }
 
 impl<T> SendOp<T> {
@@ -324,10 +330,52 @@ impl<T> SendOp<T> {
         chan: &Chan<T>,
         party: Party<'_>,
     ) -> Poll<Result<(), crate::SendError<T>>> {
+        if let Some(key) = self.key {
+            // SAFETY: `key` is our node on `chan` (waiters.rs protocol 1).
+            let status = unsafe { key.status::<T>() };
+            if status != Status::Waiting {
+                self.key = None;
+                // SAFETY: our node, completed (the status just read): ours alone.
+                let slot = unsafe { release(&chan.free, key) };
+                return Poll::Ready(match slot {
+                    None => Ok(()),
+                    Some(v) => Err(crate::SendError(v)),
+                });
+            }
+        }
         let mut st = lock(&chan.state);
+        if self.key.is_none() && !st.closed {
+            // Fast paths, the same steps as `State::try_send` without the detours.
+            if st.waiters.is_empty(Queue::Recv) {
+                if st.has_room(chan.cap) {
+                    // Nobody waits to receive and there is room: buffer it, no wake-up.
+                    let v = self.value.take().expect("send polled after completion");
+                    st.buf.push_back(v);
+                    return Poll::Ready(Ok(()));
+                }
+            } else if let Some(c) = st.waiters.claim_first(Queue::Recv, party.me()) {
+                // Direct handoff to the first claimable waiting receiver.
+                let v = self.value.take().expect("send polled after completion");
+                st.waiters.get_mut(c.key).slot = Some(v);
+                st.waiters.finish(c.key, Status::Done);
+                drop(st);
+                wake(c.waker);
+                return Poll::Ready(Ok(()));
+            }
+        }
+        self.poll_locked(st, chan, party)
+    }
+
+    #[inline(never)]
+    fn poll_locked(
+        &mut self,
+        mut st: MutexGuard<'_, State<T>>,
+        chan: &Chan<T>,
+        party: Party<'_>,
+    ) -> Poll<Result<(), crate::SendError<T>>> {
         let (result, waker) = match self.key {
-            Some(key) => self.poll_node(&mut st, chan.cap, key, party),
-            None => self.poll_fresh(&mut st, chan.cap, party),
+            Some(key) => self.poll_node(&mut st, chan, key, party),
+            None => self.poll_fresh(&mut st, chan, party),
         };
         drop(st);
         wake(waker);
@@ -337,11 +385,11 @@ impl<T> SendOp<T> {
     fn poll_fresh(
         &mut self,
         st: &mut State<T>,
-        cap: Option<usize>,
+        chan: &Chan<T>,
         party: Party<'_>,
     ) -> (Poll<Result<(), crate::SendError<T>>>, Option<Waker>) {
         let v = self.value.take().expect("send polled after completion");
-        match st.try_send(v, cap, party.me()) {
+        match st.try_send(v, chan.cap, party.me()) {
             TrySend::Sent(w) => (Poll::Ready(Ok(())), w),
             TrySend::Closed(v) => (Poll::Ready(Err(crate::SendError(v))), None),
             TrySend::Full(v) if !party.may_wait() => {
@@ -349,7 +397,7 @@ impl<T> SendOp<T> {
                 (Poll::Pending, None)
             }
             TrySend::Full(v) => {
-                let key = st.waiters.insert(Some(v), party.owner());
+                let key = st.waiters.insert(&chan.free, Some(v), party.owner());
                 st.waiters.link(key, Queue::Send);
                 self.key = Some(key);
                 (Poll::Pending, None)
@@ -360,12 +408,11 @@ impl<T> SendOp<T> {
     fn poll_node(
         &mut self,
         st: &mut State<T>,
-        cap: Option<usize>,
-        key: usize,
+        chan: &Chan<T>,
+        key: Key,
         party: Party<'_>,
     ) -> (Poll<Result<(), crate::SendError<T>>>, Option<Waker>) {
-        let node = st.waiters.get_mut(key);
-        match (node.status, party) {
+        match (st.waiters.status(key), party) {
             (Status::Done, _) => {
                 st.waiters.remove(key);
                 self.key = None;
@@ -381,12 +428,12 @@ impl<T> SendOp<T> {
                 (Poll::Ready(Err(crate::SendError(v))), None)
             }
             (Status::Waiting, Party::Solo(w)) => {
-                update_waker(&mut node.owner, w);
+                update_waker(&mut st.waiters.get_mut(key).owner, w);
                 (Poll::Pending, None)
             }
             (Status::Waiting, Party::Select { .. }) => {
                 st.waiters.adopt(key, party.owner());
-                self.retry_node(st, cap, key, party)
+                self.retry_node(st, chan.cap, key, party)
             }
         }
     }
@@ -396,7 +443,7 @@ impl<T> SendOp<T> {
         &mut self,
         st: &mut State<T>,
         cap: Option<usize>,
-        key: usize,
+        key: Key,
         party: Party<'_>,
     ) -> (Poll<Result<(), crate::SendError<T>>>, Option<Waker>) {
         let v = st
@@ -435,7 +482,7 @@ impl<T> SendOp<T> {
         }
     }
 
-    fn cancel_node(chan: &Chan<T>, key: usize) {
+    fn cancel_node(chan: &Chan<T>, key: Key) {
         let node = lock(&chan.state).waiters.remove(key);
         drop(node);
     }
@@ -444,7 +491,7 @@ impl<T> SendOp<T> {
 /// The state of one recv operation (future, stream, blocking call or select arm).
 #[derive(Debug, Default)]
 pub(crate) struct RecvOp {
-    key: Option<usize>,
+    key: Option<Key>,
 }
 
 impl RecvOp {
@@ -454,10 +501,46 @@ impl RecvOp {
 
     /// Polls the recv. `Pending` in try-only mode means "not ready" with no effect.
     pub(crate) fn poll<T>(&mut self, chan: &Chan<T>, party: Party<'_>) -> Poll<Option<T>> {
+        if let Some(key) = self.key {
+            // SAFETY: `key` is our node on `chan` (waiters.rs protocol 1).
+            if unsafe { key.status::<T>() } == Status::Done {
+                self.key = None;
+                // SAFETY: our node, completed (the status just read): ours alone.
+                let v = unsafe { release(&chan.free, key) };
+                debug_assert!(v.is_some(), "completed recv node holds a value");
+                return Poll::Ready(v);
+            }
+        }
         let mut st = lock(&chan.state);
+        if self.key.is_none() && st.waiters.is_empty(Queue::Send) {
+            // Fast paths, the same steps as `State::try_recv` (and the wait after it)
+            // without the detours. No waiting sender means nobody to move into the
+            // room a pop leaves, and nobody to take a value from.
+            if let Some(v) = st.buf.pop_front() {
+                return Poll::Ready(Some(v));
+            }
+            if let (Party::Solo(w), false) = (party, st.closed) {
+                let key = st
+                    .waiters
+                    .insert(&chan.free, None, Owner::Solo(Some(w.clone())));
+                st.waiters.link(key, Queue::Recv);
+                self.key = Some(key);
+                return Poll::Pending;
+            }
+        }
+        self.poll_locked(st, chan, party)
+    }
+
+    #[inline(never)]
+    fn poll_locked<T>(
+        &mut self,
+        mut st: MutexGuard<'_, State<T>>,
+        chan: &Chan<T>,
+        party: Party<'_>,
+    ) -> Poll<Option<T>> {
         let (result, waker) = match self.key {
             Some(key) => self.poll_node(&mut st, chan.cap, key, party),
-            None => self.poll_fresh(&mut st, chan.cap, party),
+            None => self.poll_fresh(&mut st, chan, party),
         };
         drop(st);
         wake(waker);
@@ -467,15 +550,15 @@ impl RecvOp {
     fn poll_fresh<T>(
         &mut self,
         st: &mut State<T>,
-        cap: Option<usize>,
+        chan: &Chan<T>,
         party: Party<'_>,
     ) -> (Poll<Option<T>>, Option<Waker>) {
-        match st.try_recv(cap, party.me()) {
+        match st.try_recv(chan.cap, party.me()) {
             TryRecv::Got(v, w) => (Poll::Ready(Some(v)), w),
             TryRecv::Closed => (Poll::Ready(None), None),
             TryRecv::Empty if !party.may_wait() => (Poll::Pending, None),
             TryRecv::Empty => {
-                let key = st.waiters.insert(None, party.owner());
+                let key = st.waiters.insert(&chan.free, None, party.owner());
                 st.waiters.link(key, Queue::Recv);
                 self.key = Some(key);
                 (Poll::Pending, None)
@@ -487,11 +570,10 @@ impl RecvOp {
         &mut self,
         st: &mut State<T>,
         cap: Option<usize>,
-        key: usize,
+        key: Key,
         party: Party<'_>,
     ) -> (Poll<Option<T>>, Option<Waker>) {
-        let node = st.waiters.get_mut(key);
-        match (node.status, party) {
+        match (st.waiters.status(key), party) {
             (Status::Done, _) => {
                 let v = st.waiters.remove(key).slot;
                 self.key = None;
@@ -499,7 +581,7 @@ impl RecvOp {
                 (Poll::Ready(v), None)
             }
             (Status::Waiting, Party::Solo(w)) => {
-                update_waker(&mut node.owner, w);
+                update_waker(&mut st.waiters.get_mut(key).owner, w);
                 (Poll::Pending, None)
             }
             // Closed, or a select re-polling its idle node: try again now.
@@ -519,7 +601,10 @@ impl RecvOp {
                         (Poll::Ready(None), None)
                     }
                     TryRecv::Empty => {
+                        // (A `Closed` node cannot get here: a closed channel never
+                        // reports `Empty`. Linked nodes must be `Waiting` regardless.)
                         if !st.waiters.is_linked(key) {
+                            st.waiters.reopen(key);
                             st.waiters.link(key, Queue::Recv);
                         }
                         (Poll::Pending, None)
@@ -538,7 +623,7 @@ impl RecvOp {
         }
     }
 
-    fn cancel_node<T>(chan: &Chan<T>, key: usize) {
+    fn cancel_node<T>(chan: &Chan<T>, key: Key) {
         let mut st = lock(&chan.state);
         let node = st.waiters.remove(key);
         let waker = match (node.status, node.slot) {
@@ -556,6 +641,14 @@ fn update_waker(owner: &mut Owner, w: &Waker) {
             Some(old) if old.will_wake(w) => {}
             _ => *slot = Some(w.clone()),
         }
+    }
+}
+
+impl<T> Drop for Chan<T> {
+    fn drop(&mut self) {
+        // Waiter nodes are plain heap blocks: free the spare ones and any still linked
+        // (`FreeList` frees its own on drop).
+        lock(&self.state).waiters.free_all();
     }
 }
 

@@ -1,36 +1,57 @@
-//! Wait queues: FIFO lists of waiter nodes stored in a slab inside the channel state.
+//! Wait queues: FIFO lists of waiter nodes at stable heap addresses, recycled per channel.
 //!
-//! # Why a slab and not intrusive nodes
+//! # Why nodes on the heap and not in the futures
 //!
 //! The send/recv futures must be `Unpin` (API contract), so a waiter cannot live inside
-//! the future. Instead each channel owns a [`slab::Slab`] of [`Waiter`]s; a future keeps
-//! only the slab key. Once the slab has grown to the peak number of simultaneous waiters,
-//! waiting allocates nothing.
+//! the future. Each node is a separate heap block that never moves; a future keeps only
+//! its address (a [`Key`]). Nodes are recycled through per-channel free lists, so once a
+//! channel has seen its peak number of simultaneous waiters, waiting allocates nothing.
+//! Because a node never moves, its owner can see that it was completed with one atomic
+//! load and take the result **without the channel lock** (the point of this design: a
+//! woken receiver does not contend for the lock a second time to collect its value).
 //!
-//! # Who touches what
+//! # Fields and who touches them
 //!
-//! Everything here is reached only through the channel's mutex; no field needs atomics.
-//! The one shared thing a node points at is the [`SelectCell`] of a select owner, which
-//! is touched only through its own atomic protocol (see `select.rs`).
+//! A [`Node`] has two parts:
 //!
-//! 1. The *operation* (future, blocking call, select arm) inserts its node, links it at
-//!    the tail of `sendq` or `recvq`, and alone removes the node from the slab (when it
-//!    completes or is dropped). So a key held by an operation stays valid.
-//! 2. A *counterparty* walking a queue may complete a node (fill or empty its slot, set
-//!    [`Status::Done`], unlink it) or, when the channel closes, set [`Status::Closed`] and
-//!    unlink it. It may also unlink nodes of finished selects ("stale"). It never removes
-//!    a node from the slab.
-//! 3. A node is linked iff `queue.is_some()`. The select cell a linked node points at is
-//!    alive: the arm future unlinks its node in `Drop` before the cell goes away.
+//! * `status` (atomic): [`Status::Waiting`] while the node is in use and not completed;
+//!   set to `Done` or `Closed` by the counterparty that completed it, with a release
+//!   store that is its **last** access to the node.
+//! * `waiter` (an `UnsafeCell<Waiter<T>>`: slot, owner, links). Accessed
+//!   (a) under the channel lock while `status == Waiting`, by anyone holding the lock;
+//!   (b) by the node's operation alone, without the lock, after it read `Done`/`Closed`
+//!   with an acquire load (nobody else can reach the node then: it is unlinked);
+//!   (c) by whoever holds a node that is on a free list (the pusher before publishing it,
+//!   the lock holder after taking the list).
+//!
+//! # Invariants and protocols
+//!
+//! 1. The *operation* (future, blocking call, select arm) takes a node from the free
+//!    lists and links it, under the lock ([`Waiters::insert`], [`Waiters::link`]). It alone
+//!    gives the node back: under the lock with [`Waiters::remove`], or after completion
+//!    without the lock with [`release`]. So a key held by an operation stays valid.
+//! 2. A *counterparty* (holding the lock) claims a linked node, unlinks it, fills or
+//!    empties its slot, and then stores the final status (release). After that store it
+//!    never touches the node again. It never frees nodes. It may also unlink nodes of
+//!    finished selects ("stale"); those stay `Waiting` until their arm removes them.
+//! 3. A linked node has `status == Waiting` (completion unlinks first). The select cell
+//!    a linked node points at is alive: the arm future unlinks its node in `Drop` before
+//!    the cell goes away.
+//! 4. **Free lists**: `spare` (a plain list, lock-guarded, inside [`Waiters`]) and
+//!    `returned` (a lock-free stack in [`FreeList`], outside the lock, pushed by
+//!    operations that release a completed node without the lock). Only the lock holder
+//!    takes from `returned`, and only all of it at once (`swap(null)`), so there is no ABA
+//!    problem. A push writes the node's `next` link, then publishes with a release CAS;
+//!    the acquire swap sees every pushed node's link (release sequence of the RMWs).
+//! 5. The channel frees every node when it is dropped: the free lists and any node still
+//!    linked (only possible if an operation was leaked with `mem::forget`).
 
+use core::cell::UnsafeCell;
+use core::ptr::{self, NonNull};
 use core::task::Waker;
 
-use slab::Slab;
-
+use crate::loom::{AtomicPtr, AtomicUsize, Ordering};
 use crate::select::{Claim, SelectCell};
-
-/// End of a list.
-const NIL: usize = usize::MAX;
 
 /// Which wait queue a node sits in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,15 +62,25 @@ pub(crate) enum Queue {
     Recv,
 }
 
-/// Completion status of a node; written only under the channel lock.
+/// Completion status of a node.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Status {
     /// Not completed yet.
-    Waiting,
+    Waiting = 0,
     /// Completed: a send node's value was taken, a recv node's slot holds its value.
-    Done,
+    Done = 1,
     /// The channel closed while the node waited: a send node still holds its value.
-    Closed,
+    Closed = 2,
+}
+
+impl Status {
+    fn from_word(w: usize) -> Status {
+        match w {
+            0 => Status::Waiting,
+            1 => Status::Done,
+            _ => Status::Closed,
+        }
+    }
 }
 
 /// Who is waiting on a node.
@@ -72,94 +103,272 @@ pub(crate) enum Owner {
 // `Sync`; the pointer is dereferenced only while the node is linked (cell alive).
 unsafe impl Send for Owner {}
 
-/// One waiting operation.
-#[derive(Debug)]
+/// The lock-guarded part of a node (module docs: who may touch it when).
 pub(crate) struct Waiter<T> {
     /// The value to send, or the value received.
     pub(crate) slot: Option<T>,
-    /// Completion status.
-    pub(crate) status: Status,
     /// Who to notify.
     pub(crate) owner: Owner,
     /// The queue the node is linked in, `None` when unlinked.
     queue: Option<Queue>,
-    prev: usize,
-    next: usize,
+    prev: *mut Node<T>,
+    /// Next node in the queue, or in a free list.
+    next: *mut Node<T>,
+}
+
+/// One waiter node: a stable heap block.
+pub(crate) struct Node<T> {
+    status: AtomicUsize,
+    waiter: UnsafeCell<Waiter<T>>,
+}
+
+impl<T> Node<T> {
+    fn alloc() -> *mut Node<T> {
+        Box::into_raw(Box::new(Node {
+            status: AtomicUsize::new(Status::Waiting as usize),
+            waiter: UnsafeCell::new(Waiter {
+                slot: None,
+                owner: Owner::Solo(None),
+                queue: None,
+                prev: ptr::null_mut(),
+                next: ptr::null_mut(),
+            }),
+        }))
+    }
+}
+
+/// The address of a node, held by the operation that owns it (type-erased so that
+/// `RecvOp` needs no type parameter).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Key(NonNull<()>);
+
+// SAFETY: a `Key` is an address; nothing can be reached through it without `unsafe` code
+// that follows the module protocol (lock held, or the owner after completion).
+unsafe impl Send for Key {}
+// SAFETY: as above; `&Key` only gives a copy of the address.
+unsafe impl Sync for Key {}
+
+impl Key {
+    fn new<T>(node: *mut Node<T>) -> Key {
+        Key(NonNull::new(node.cast()).expect("node pointers are never null"))
+    }
+
+    fn node<T>(self) -> *mut Node<T> {
+        self.0.as_ptr().cast()
+    }
+
+    /// The node's status, read without the lock (acquire: pairs with the completing
+    /// counterparty's release store, so a `Done`/`Closed` result makes the slot readable).
+    ///
+    /// # Safety
+    ///
+    /// `self` is a node of a channel of `T` held by the caller's operation (protocol 1).
+    #[inline]
+    pub(crate) unsafe fn status<T>(self) -> Status {
+        // SAFETY: the caller holds the node (protocol 1), so it is allocated; `status` is
+        // an atomic, readable by anyone.
+        Status::from_word(unsafe { (*self.node::<T>()).status.load(Ordering::Acquire) })
+    }
+}
+
+/// The lock-free stack of nodes released without the lock (protocol 4).
+pub(crate) struct FreeList<T> {
+    returned: AtomicPtr<Node<T>>,
+}
+
+impl<T> FreeList<T> {
+    pub(crate) fn new() -> Self {
+        FreeList {
+            returned: AtomicPtr::new(ptr::null_mut()),
+        }
+    }
+
+    /// Pushes a node nobody else can reach.
+    ///
+    /// # Safety
+    ///
+    /// The caller owns `node` exclusively (it is unlinked, completed, and not on a list).
+    unsafe fn push(&self, node: *mut Node<T>) {
+        let mut head = self.returned.load(Ordering::Relaxed);
+        loop {
+            // SAFETY: the caller owns the node exclusively (protocol 4: write the link,
+            // then publish).
+            unsafe { (*(*node).waiter.get()).next = head };
+            match self.returned.compare_exchange_weak(
+                head,
+                node,
+                Ordering::Release,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return,
+                Err(h) => head = h,
+            }
+        }
+    }
+
+    /// Takes the whole stack (lock holder or `Drop` only: protocol 4).
+    fn take_all(&self) -> *mut Node<T> {
+        self.returned.swap(ptr::null_mut(), Ordering::Acquire)
+    }
+}
+
+impl<T> Drop for FreeList<T> {
+    fn drop(&mut self) {
+        free_chain(self.take_all());
+    }
+}
+
+/// Frees a chain of nodes linked through `next`.
+fn free_chain<T>(mut cur: *mut Node<T>) {
+    while !cur.is_null() {
+        // SAFETY: a chain handed here is owned exclusively by the caller (a free list
+        // being dropped), and each node came from `Box::into_raw` in `Node::alloc`.
+        let node = unsafe { Box::from_raw(cur) };
+        cur = node.waiter.into_inner().next;
+    }
+}
+
+/// Releases a completed node without the lock and returns its slot.
+///
+/// # Safety
+///
+/// `key` is held by the caller's operation on the channel owning `free`, and the caller
+/// read `Done` or `Closed` from [`Key::status`] (protocol: the node is unlinked and nobody
+/// else touches it any more).
+#[inline]
+pub(crate) unsafe fn release<T>(free: &FreeList<T>, key: Key) -> Option<T> {
+    let node = key.node::<T>();
+    // SAFETY: completed nodes belong to their operation alone (module docs, case b).
+    let w = unsafe { &mut *(*node).waiter.get() };
+    let slot = w.slot.take();
+    clear_owner(&mut w.owner);
+    // SAFETY: we own the node exclusively (case b) and stop touching it after the push.
+    unsafe { free.push(node) };
+    slot
+}
+
+/// Drops a node's owner, keeping the select cell's live-node count right.
+#[inline]
+fn clear_owner(owner: &mut Owner) {
+    if let Owner::Select { cell, .. } = core::mem::replace(owner, Owner::Solo(None)) {
+        // SAFETY: only the owning arm releases its node, from its poll or its drop; both
+        // run before the cell (declared before the arms) is dropped.
+        unsafe { (*cell).node_removed() };
+    }
 }
 
 /// Head and tail of one FIFO list.
-#[derive(Debug, Clone, Copy)]
-struct List {
-    head: usize,
-    tail: usize,
+struct List<T> {
+    head: *mut Node<T>,
+    tail: *mut Node<T>,
 }
 
-impl List {
-    const EMPTY: List = List {
-        head: NIL,
-        tail: NIL,
+impl<T> List<T> {
+    const EMPTY: List<T> = List {
+        head: ptr::null_mut(),
+        tail: ptr::null_mut(),
     };
 }
 
 /// A claimed node: its key and the waker to call once the lock is released.
 pub(crate) struct Claimed {
-    pub(crate) key: usize,
+    pub(crate) key: Key,
     pub(crate) waker: Option<Waker>,
 }
 
-/// Both wait queues of a channel and the slab holding their nodes.
-#[derive(Debug)]
-pub(crate) struct Waiters<T> {
-    slab: Slab<Waiter<T>>,
-    sendq: List,
-    recvq: List,
+/// What [`Waiters::remove`] hands back.
+pub(crate) struct Removed<T> {
+    /// The node's status when it was removed.
+    pub(crate) status: Status,
+    /// The node's slot.
+    pub(crate) slot: Option<T>,
 }
+
+/// Both wait queues of a channel and its lock-guarded free list. Lives under the lock.
+pub(crate) struct Waiters<T> {
+    sendq: List<T>,
+    recvq: List<T>,
+    /// Free nodes, linked through `next` (protocol 4).
+    spare: *mut Node<T>,
+}
+
+// SAFETY: the raw pointers are nodes owned by this channel (module docs); they carry `T`
+// values between threads exactly like a `Vec<T>` would, so `T: Send` suffices.
+unsafe impl<T: Send> Send for Waiters<T> {}
 
 impl<T> Waiters<T> {
     /// Empty queues; allocates nothing.
     pub(crate) const fn new() -> Self {
         Waiters {
-            slab: Slab::new(),
             sendq: List::EMPTY,
             recvq: List::EMPTY,
+            spare: ptr::null_mut(),
         }
     }
 
-    /// Inserts an unlinked node and returns its key.
-    pub(crate) fn insert(&mut self, slot: Option<T>, owner: Owner) -> usize {
+    /// The node behind `key`, mutably.
+    ///
+    /// Every key a caller passes in is a node held by its operation, or one this module
+    /// handed out under the same lock (protocol 1), so it is allocated; the caller holds
+    /// the lock (`&mut self`), so the `waiter` part is ours (module docs, case a).
+    #[allow(clippy::mut_from_ref)]
+    fn w(&self, node: *mut Node<T>) -> &mut Waiter<T> {
+        // SAFETY: see the doc comment: allocated node, lock held, and no other reference
+        // to this node's waiter is alive in this module's methods when this is called.
+        unsafe { &mut *(*node).waiter.get() }
+    }
+
+    /// Takes a node from the free lists (allocating if both are empty), fills it and
+    /// returns its key; the node is not linked yet.
+    #[inline]
+    pub(crate) fn insert(&mut self, free: &FreeList<T>, slot: Option<T>, owner: Owner) -> Key {
+        if self.spare.is_null() {
+            self.spare = free.take_all();
+        }
+        let node = if self.spare.is_null() {
+            Node::alloc()
+        } else {
+            let n = self.spare;
+            self.spare = self.w(n).next;
+            n
+        };
         if let Owner::Select { cell, .. } = owner {
             // SAFETY: the select arm inserting the node runs inside the select's poll,
             // so its pinned cell is alive.
             unsafe { (*cell).node_added() };
         }
-        self.slab.insert(Waiter {
-            slot,
-            status: Status::Waiting,
-            owner,
-            queue: None,
-            prev: NIL,
-            next: NIL,
-        })
+        let w = self.w(node);
+        w.slot = slot;
+        w.owner = owner;
+        w.queue = None;
+        w.prev = ptr::null_mut();
+        w.next = ptr::null_mut();
+        // SAFETY: the node is allocated (just taken or created) and ours.
+        unsafe { (*node).status.store(Status::Waiting as usize, Ordering::Relaxed) };
+        Key::new(node)
     }
 
-    /// Removes a node (unlinking it first) and returns it.
-    pub(crate) fn remove(&mut self, key: usize) -> Waiter<T> {
+    /// Unlinks the node if needed, returns its status and slot, and puts it on the
+    /// spare list.
+    pub(crate) fn remove(&mut self, key: Key) -> Removed<T> {
         self.unlink(key);
-        let node = self.slab.remove(key);
-        if let Owner::Select { cell, .. } = node.owner {
-            // SAFETY: only the owning arm removes its node, from its poll or its drop;
-            // both run before the cell (declared before the arms) is dropped.
-            unsafe { (*cell).node_removed() };
-        }
-        node
+        let node = key.node::<T>();
+        // SAFETY: allocated (held by the caller's operation); lock held.
+        let status = Status::from_word(unsafe { (*node).status.load(Ordering::Relaxed) });
+        let w = self.w(node);
+        let slot = w.slot.take();
+        clear_owner(&mut w.owner);
+        w.next = self.spare;
+        self.spare = node;
+        Removed { status, slot }
     }
 
     /// Makes `owner` (a select arm) the owner of a waiting node that a plain future of
     /// the same operation linked before it was moved into a select, so the node is only
     /// claimable through the select's cell from now on. No-op for nodes already owned by
     /// a select.
-    pub(crate) fn adopt(&mut self, key: usize, owner: Owner) {
-        let node = &mut self.slab[key];
+    pub(crate) fn adopt(&mut self, key: Key, owner: Owner) {
+        let node = self.w(key.node());
         if let (Owner::Solo(_), Owner::Select { cell, .. }) = (&node.owner, &owner) {
             // SAFETY: the adopting select arm is being polled, so its cell is alive.
             unsafe { (**cell).node_added() };
@@ -167,58 +376,89 @@ impl<T> Waiters<T> {
         }
     }
 
-    /// The node at `key`.
-    pub(crate) fn get_mut(&mut self, key: usize) -> &mut Waiter<T> {
-        &mut self.slab[key]
+    /// The waiter part of the node at `key` (lock held).
+    pub(crate) fn get_mut(&mut self, key: Key) -> &mut Waiter<T> {
+        self.w(key.node())
+    }
+
+    /// The node's status (lock held).
+    pub(crate) fn status(&self, key: Key) -> Status {
+        // SAFETY: allocated (held by the caller's operation).
+        Status::from_word(unsafe { (*key.node::<T>()).status.load(Ordering::Relaxed) })
+    }
+
+    /// Completes a claimed (unlinked) node: the caller's last access to it (protocol 2).
+    pub(crate) fn finish(&mut self, key: Key, status: Status) {
+        debug_assert!(self.w(key.node()).queue.is_none(), "completed nodes are unlinked");
+        // SAFETY: allocated: claimed under this lock, and its operation can free it only
+        // after this store (it waits for a non-`Waiting` status or takes the lock).
+        unsafe { (*key.node::<T>()).status.store(status as usize, Ordering::Release) };
+    }
+
+    /// Marks an unlinked node of the caller's operation `Waiting` again before it is
+    /// re-linked (a linked node is always `Waiting`: protocol 3).
+    pub(crate) fn reopen(&mut self, key: Key) {
+        // SAFETY: allocated (held by the caller's operation); lock held, and the node is
+        // unlinked, so no counterparty can reach it.
+        unsafe { (*key.node::<T>()).status.store(Status::Waiting as usize, Ordering::Relaxed) };
     }
 
     /// Returns `true` if the node is linked in a queue.
-    pub(crate) fn is_linked(&self, key: usize) -> bool {
-        self.slab[key].queue.is_some()
+    pub(crate) fn is_linked(&self, key: Key) -> bool {
+        self.w(key.node()).queue.is_some()
     }
 
     /// Returns `true` if no node is linked in `q`.
     #[inline]
     pub(crate) fn is_empty(&self, q: Queue) -> bool {
-        self.list(q).head == NIL
+        self.list(q).head.is_null()
     }
 
     /// Links an unlinked node at the tail of `q`.
-    pub(crate) fn link(&mut self, key: usize, q: Queue) {
-        debug_assert!(self.slab[key].queue.is_none());
+    pub(crate) fn link(&mut self, key: Key, q: Queue) {
+        let node = key.node::<T>();
+        debug_assert!(self.w(node).queue.is_none());
         let tail = self.list(q).tail;
         {
-            let node = &mut self.slab[key];
-            node.queue = Some(q);
-            node.prev = tail;
-            node.next = NIL;
+            let w = self.w(node);
+            w.queue = Some(q);
+            w.prev = tail;
+            w.next = ptr::null_mut();
         }
-        match tail {
-            NIL => self.list_mut(q).head = key,
-            t => self.slab[t].next = key,
+        if tail.is_null() {
+            self.list_mut(q).head = node;
+        } else {
+            self.w(tail).next = node;
         }
-        self.list_mut(q).tail = key;
+        self.list_mut(q).tail = node;
     }
 
     /// Unlinks a node if it is linked.
-    pub(crate) fn unlink(&mut self, key: usize) {
+    pub(crate) fn unlink(&mut self, key: Key) {
+        self.unlink_node(key.node());
+    }
+
+    fn unlink_node(&mut self, node: *mut Node<T>) {
         let (q, prev, next) = {
-            let node = &mut self.slab[key];
-            let Some(q) = node.queue.take() else { return };
-            (q, node.prev, node.next)
+            let w = self.w(node);
+            let Some(q) = w.queue.take() else { return };
+            (q, w.prev, w.next)
         };
-        match prev {
-            NIL => self.list_mut(q).head = next,
-            p => self.slab[p].next = next,
+        if prev.is_null() {
+            self.list_mut(q).head = next;
+        } else {
+            self.w(prev).next = next;
         }
-        match next {
-            NIL => self.list_mut(q).tail = prev,
-            n => self.slab[n].prev = prev,
+        if next.is_null() {
+            self.list_mut(q).tail = prev;
+        } else {
+            self.w(next).prev = prev;
         }
     }
 
     /// Claims the first claimable node of `q`, skipping nodes of `me` (the caller's own
-    /// select cell, or null). The claimed node is unlinked; the caller completes it.
+    /// select cell, or null). The claimed node is unlinked; the caller completes it and
+    /// then calls [`Waiters::finish`].
     #[inline]
     pub(crate) fn claim_first(&mut self, q: Queue, me: *const SelectCell) -> Option<Claimed> {
         // Most operations find the opposite queue empty: decide that without a call.
@@ -230,15 +470,18 @@ impl<T> Waiters<T> {
 
     fn claim_first_slow(&mut self, q: Queue, me: *const SelectCell) -> Option<Claimed> {
         let mut cur = self.list(q).head;
-        while cur != NIL {
-            let next = self.slab[cur].next;
-            match claim(&mut self.slab[cur].owner, me) {
+        while !cur.is_null() {
+            let next = self.w(cur).next;
+            match claim(&mut self.w(cur).owner, me) {
                 NodeClaim::Won(waker) => {
-                    self.unlink(cur);
-                    return Some(Claimed { key: cur, waker });
+                    self.unlink_node(cur);
+                    return Some(Claimed {
+                        key: Key::new(cur),
+                        waker,
+                    });
                 }
                 NodeClaim::Skip => {}
-                NodeClaim::Stale => self.unlink(cur),
+                NodeClaim::Stale => self.unlink_node(cur),
             }
             cur = next;
         }
@@ -252,14 +495,29 @@ impl<T> Waiters<T> {
         }
     }
 
-    fn list(&self, q: Queue) -> &List {
+    /// Frees every node this structure can reach: the spare list and any node still
+    /// linked (protocol 5). Only for the channel's `Drop`.
+    pub(crate) fn free_all(&mut self) {
+        for q in [Queue::Send, Queue::Recv] {
+            while !self.is_empty(q) {
+                let head = self.list(q).head;
+                self.unlink_node(head);
+                clear_owner(&mut self.w(head).owner);
+                self.w(head).next = self.spare;
+                self.spare = head;
+            }
+        }
+        free_chain(core::mem::replace(&mut self.spare, ptr::null_mut()));
+    }
+
+    fn list(&self, q: Queue) -> &List<T> {
         match q {
             Queue::Send => &self.sendq,
             Queue::Recv => &self.recvq,
         }
     }
 
-    fn list_mut(&mut self, q: Queue) -> &mut List {
+    fn list_mut(&mut self, q: Queue) -> &mut List<T> {
         match q {
             Queue::Send => &mut self.sendq,
             Queue::Recv => &mut self.recvq,
@@ -277,6 +535,7 @@ enum NodeClaim {
     Stale,
 }
 
+#[inline]
 fn claim(owner: &mut Owner, me: *const SelectCell) -> NodeClaim {
     match owner {
         Owner::Solo(waker) => NodeClaim::Won(waker.take()),

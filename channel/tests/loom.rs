@@ -262,3 +262,37 @@ fn select_send_arm_cancelled_delivers_at_most_once() {
         );
     });
 }
+
+/// A woken receiver takes its value without the channel lock and recycles its node
+/// through the lock-free free list, while the sender takes nodes from that list.
+#[test]
+fn lock_free_completion_recycles_nodes() {
+    loom::model(|| {
+        let (tx, rx) = rendezvous::<u32>();
+        let t = thread::spawn(move || {
+            let a = block_on(rx.recv());
+            let b = block_on(rx.recv());
+            (a, b)
+        });
+        block_on(tx.send(1)).unwrap();
+        block_on(tx.send(2)).unwrap();
+        assert_eq!(t.join().unwrap(), (Some(1), Some(2)));
+    });
+}
+
+/// Two receivers complete and release their nodes concurrently; every value arrives
+/// exactly once.
+#[test]
+fn concurrent_lock_free_releases() {
+    loom::model(|| {
+        let (tx, rx) = bounded::<u32>(1);
+        let rx2 = rx.clone();
+        let t1 = thread::spawn(move || block_on(rx.recv()));
+        let t2 = thread::spawn(move || block_on(rx2.recv()));
+        block_on(tx.send(1)).unwrap();
+        block_on(tx.send(2)).unwrap();
+        let mut got = vec![t1.join().unwrap().unwrap(), t2.join().unwrap().unwrap()];
+        got.sort();
+        assert_eq!(got, [1, 2]);
+    });
+}
