@@ -1,9 +1,9 @@
 //! The scheduler drives the I/O and timer driver: timers fire while workers are busy, after
 //! `block_on` hands the driver back, and from plain-thread spawns.
 
-use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 #[test]
 fn timers_fire_after_block_on_returns() {
@@ -84,4 +84,92 @@ fn many_sleepers_across_workers() {
         total
     });
     assert_eq!(total, (0..200).sum::<u64>());
+}
+
+/// Tasks spawned after the sleepers registered: never polled when the timers fire.
+const BACKLOG: usize = 20_000;
+/// Sleepers that all become due at once, behind the backlog.
+const SLEEPERS: usize = 500;
+
+/// Spawns [`SLEEPERS`] sleepers on a one-worker runtime, waits until each registered its
+/// timer, then spawns [`BACKLOG`] counting tasks and blocks the worker past the deadline.
+/// Returns, for each sleeper, how many backlog tasks had run when it woke (after checking
+/// that every backlog task ran once).
+fn backlog_seen_by_woken_sleepers(via_block_on: bool) -> Vec<usize> {
+    let rt = waza::Runtime::builder().workers(1).build().unwrap();
+    let ran = Arc::new(AtomicUsize::new(0));
+    let registered = Arc::new(AtomicUsize::new(0));
+    let main = async move {
+        // Far enough that the sleepers register before it on any machine; if they do not,
+        // they complete at once and the assertion below still holds.
+        let deadline = Instant::now() + Duration::from_millis(100);
+        let sleepers: Vec<_> = (0..SLEEPERS)
+            .map(|_| {
+                let (ran, registered) = (ran.clone(), registered.clone());
+                waza::spawn(async move {
+                    let sleep = waza::time::sleep_until(deadline);
+                    registered.fetch_add(1, SeqCst);
+                    sleep.await;
+                    ran.load(SeqCst)
+                })
+            })
+            .collect();
+        while registered.load(SeqCst) < SLEEPERS {
+            waza::yield_now().await;
+        }
+        for _ in 0..BACKLOG {
+            let ran = ran.clone();
+            drop(waza::spawn(async move {
+                ran.fetch_add(1, SeqCst);
+            }));
+        }
+        // Keep the only worker busy until every sleeper is due: the next driver turn
+        // wakes all of them at once, with the whole backlog queued.
+        std::thread::sleep(deadline.saturating_duration_since(Instant::now()));
+        std::thread::sleep(Duration::from_millis(2));
+        let mut seen = Vec::with_capacity(SLEEPERS);
+        for s in sleepers {
+            seen.push(s.await.unwrap());
+        }
+        while ran.load(SeqCst) < BACKLOG {
+            waza::yield_now().await;
+        }
+        assert_eq!(ran.load(SeqCst), BACKLOG);
+        seen
+    };
+    let main = rt.spawn(main);
+    if via_block_on {
+        rt.block_on(main).unwrap()
+    } else {
+        futures::executor::block_on(main).unwrap()
+    }
+}
+
+#[test]
+fn timer_wakes_run_before_the_spawn_backlog() {
+    // The worker turns the driver itself (nobody else can): at its next maintenance turn,
+    // at most 61 ticks after the burst, all sleepers fire and go ahead of the backlog; only
+    // the every-61st-tick fairness pops let a few backlog tasks in between. Before woken
+    // tasks had their own queue, one went to the LIFO slot and the rest behind the backlog.
+    let seen = backlog_seen_by_woken_sleepers(false);
+    assert_eq!(seen.len(), SLEEPERS);
+    let worst = seen.iter().copied().max().unwrap();
+    assert!(
+        worst < 200,
+        "a sleeper ran after {worst} of {BACKLOG} backlog tasks"
+    );
+}
+
+#[test]
+fn block_on_timer_wakes_run_before_the_spawn_backlog() {
+    // Here the block_on thread usually holds the driver and wakes the sleepers from outside
+    // the worker: they go to the woken queue, not the inject queue. The bound is loose
+    // because the worker runs backlog tasks until that thread gets a CPU to fire the timers.
+    let seen = backlog_seen_by_woken_sleepers(true);
+    assert_eq!(seen.len(), SLEEPERS);
+    let worst = seen.iter().copied().max().unwrap();
+    assert!(
+        worst < BACKLOG / 2,
+        "a sleeper ran after {worst} of {BACKLOG} backlog tasks"
+    );
 }

@@ -201,6 +201,7 @@ impl Runtime {
             }
         }
         drop(shared.inject.close());
+        drop(shared.woken.close());
         // Futures dropped now may look up the runtime (to deregister I/O, or even spawn:
         // such spawns are cancelled at once since the registry is closing).
         let _enter = context::enter(self.handle.clone());
@@ -270,9 +271,9 @@ pub(crate) fn block_on_with<F: Future>(handle: &Handle, future: F) -> F::Output 
         handoff.used_driver |= if handle.shared.detect_deadlock {
             check_deadlock(&handle.shared, &parker);
             // Wake up now and then to look again: the runtime may go quiet later.
-            parker.park_timeout(DEADLOCK_CHECK_INTERVAL)
+            context::driver_turn(|| parker.park_timeout(DEADLOCK_CHECK_INTERVAL))
         } else {
-            parker.park()
+            context::driver_turn(|| parker.park())
         };
     }
 }

@@ -7,6 +7,9 @@
 //!   while that loop runs on this thread (and cleared by a guard, also on unwind).
 //! - `entered`: true on worker threads and inside `block_on`, to refuse a nested
 //!   `block_on` that would stall the thread that drives it.
+//! - `driver_turn`: true while a `block_on` thread parks (and so may run the driver): the
+//!   tasks it wakes then are timer or I/O wakes and go to the woken queue, ahead of the
+//!   inject queue. (Workers track their own turns in `WorkerCtx`.)
 
 use super::worker::WorkerCtx;
 use crate::runtime::Handle;
@@ -17,6 +20,7 @@ struct Context {
     handle: RefCell<Option<Handle>>,
     worker: Cell<*const WorkerCtx>,
     entered: Cell<bool>,
+    driver_turn: Cell<bool>,
 }
 
 thread_local! {
@@ -25,6 +29,7 @@ thread_local! {
             handle: RefCell::new(None),
             worker: Cell::new(ptr::null()),
             entered: Cell::new(false),
+            driver_turn: Cell::new(false),
         }
     };
 }
@@ -114,4 +119,23 @@ pub(crate) fn with_worker<R>(f: impl FnOnce(Option<&WorkerCtx>) -> R) -> R {
     // only this thread reads it.
     let worker = unsafe { ptr.as_ref() };
     f(worker)
+}
+
+/// True while this thread is inside [`driver_turn`].
+pub(crate) fn in_driver_turn() -> bool {
+    CONTEXT.try_with(|c| c.driver_turn.get()).unwrap_or(false)
+}
+
+/// Runs `park` (a park that may run the driver) marked as a driver turn (see the module
+/// docs); the mark is cleared also on unwind.
+pub(crate) fn driver_turn<R>(park: impl FnOnce() -> R) -> R {
+    struct Clear;
+    impl Drop for Clear {
+        fn drop(&mut self) {
+            let _ = CONTEXT.try_with(|c| c.driver_turn.set(false));
+        }
+    }
+    CONTEXT.with(|c| c.driver_turn.set(true));
+    let _clear = Clear;
+    park()
 }

@@ -7,15 +7,24 @@
 //!   the worker's local ring ([`queue`]).
 //! - Woken during its own poll, or after spending its budget: the back of the local ring
 //!   (a yield; never the LIFO slot).
+//! - Woken by a driver turn (a timer fired, a socket became ready) on a worker: collected
+//!   during the turn; afterwards that worker keeps a fair share (`ceil(k / workers)` of the
+//!   `k` wakes) in its private `ready` batch and pushes the rest to the shared `woken`
+//!   queue, notifying a parked worker. On a `block_on` thread's turn: the `woken` queue.
+//!   Both are drained before the rings and the inject queue, where a spawn burst can leave
+//!   tens of thousands of never-polled tasks: a woken task runs within a few ticks of its
+//!   wake-up instead of behind that backlog.
 //! - Woken from any other thread (plain threads, `block_on`, the blocking pool, another
 //!   runtime): the [`inject`] queue, then one parked worker is notified.
 //!
 //! # How a worker finds work (`worker.rs`)
 //!
-//! Every 61st tick the inject queue first (so it cannot starve); otherwise LIFO slot, local
-//! ring, then a batch from the inject queue. With nothing local it searches ([`idle`]):
-//! steal half of a random victim's ring, then the inject queue. Then it parks
-//! ([`park`]): the first parker runs the I/O driver, the others sleep on a condvar.
+//! Every 61st tick the inject queue, then the local ring, first (so neither starves behind
+//! woken tasks); otherwise LIFO slot, `ready` batch (refilled with a fair share of the
+//! `woken` queue), local ring, then a batch from the inject queue. With nothing local it
+//! searches ([`idle`]): the `woken` queue, half of a random victim's ring, then the inject
+//! queue. Then it parks ([`park`]): the first parker runs the I/O driver, the others sleep
+//! on a condvar.
 
 pub(crate) mod context;
 pub(crate) mod idle;
@@ -58,6 +67,9 @@ pub(crate) struct Remote {
 pub(crate) struct Shared {
     pub(crate) remotes: Box<[Remote]>,
     pub(crate) inject: Inject<Notified>,
+    /// Tasks woken by a worker's driver turn beyond that worker's own share; every worker
+    /// takes from it before its ring and the inject queue.
+    pub(crate) woken: Inject<Notified>,
     pub(crate) idle: Idle,
     pub(crate) registry: Registry,
     pub(crate) driver: Arc<SharedDriver>,
@@ -78,6 +90,7 @@ impl Shared {
         Shared {
             remotes,
             inject: Inject::new(),
+            woken: Inject::new(),
             idle: Idle::new(n),
             registry: Registry::new(),
             driver,
@@ -104,6 +117,7 @@ impl Shared {
             return false;
         }
         drop(self.inject.close());
+        drop(self.woken.close());
         for remote in self.remotes.iter() {
             remote.parker.unpark();
         }
@@ -118,7 +132,14 @@ impl Shared {
             _ => Some(task),
         });
         if let Some(task) = remote {
-            if self.inject.push(task) {
+            // A `block_on` thread's driver turn wakes timer and I/O waiters: they go ahead
+            // of the inject queue, as a worker's driver wakes do.
+            let queue = if context::in_driver_turn() {
+                &self.woken
+            } else {
+                &self.inject
+            };
+            if queue.push(task) {
                 self.notify_parked();
             }
         }
@@ -145,6 +166,7 @@ impl Shared {
     pub(crate) fn looks_deadlocked(&self) -> bool {
         self.idle.num_parked() == self.num_workers()
             && self.inject.is_empty()
+            && self.woken.is_empty()
             && self.blocking.is_idle()
             && self.driver.handle.time().entries() == 0
             && self.registry.all_idle()
@@ -153,7 +175,9 @@ impl Shared {
 
     /// True if any queue visible to other workers holds a task.
     pub(crate) fn has_visible_work(&self) -> bool {
-        !self.inject.is_empty() || self.remotes.iter().any(|r| !r.steal.is_empty())
+        !self.inject.is_empty()
+            || !self.woken.is_empty()
+            || self.remotes.iter().any(|r| !r.steal.is_empty())
     }
 }
 

@@ -12,15 +12,23 @@
 //! # One tick
 //!
 //! 1. Every 61st tick: maintenance (zero-timeout driver turn, deferred tasks re-queued).
-//! 2. Take a task: every 61st tick the inject queue first; otherwise LIFO slot, local ring,
-//!    a batch from the inject queue.
-//! 3. None: search (steal from a random victim, then the inject queue), at most half of
-//!    the workers at once.
+//! 2. Take a task: every 61st tick the inject queue, then the ring, first; otherwise LIFO
+//!    slot, the `ready` batch of driver-woken tasks (refilled from the shared woken queue),
+//!    local ring, a batch from the inject queue.
+//! 3. None: search (the woken queue, steal from a random victim, then the inject queue), at
+//!    most half of the workers at once.
 //! 4. Found while searching: stop searching; if this was the last searcher, wake another.
 //! 5. Run it with a fresh budget of 128, then up to 3 tasks from the LIFO slot sharing
 //!    that budget; a LIFO task beyond that (or with the budget spent) goes to the ring,
 //!    without waking a sibling (this worker is awake and runs it soon).
 //! 6. Nothing anywhere: park (see `park()` below).
+//!
+//! # Driver turns
+//!
+//! Every turn of the driver on this worker (maintenance, park) runs with `turning_driver`
+//! set: the wakes it causes are collected in `Core::driver_wakes` instead of the LIFO
+//! slot, then `publish_driver_wakes` keeps a fair share in `ready` and pushes the rest to
+//! the shared woken queue (see the scheduler docs for why they go first).
 
 use super::context;
 use super::queue::{self, Local, Overflow};
@@ -30,17 +38,25 @@ use crate::runtime::Handle;
 use crate::task::coop::{self, Budget};
 use crate::task::Notified;
 use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
 use std::task::Waker;
 
 /// Every this many ticks, check the inject queue first and do maintenance (Go uses 61).
 const GLOBAL_QUEUE_INTERVAL: u32 = 61;
 /// Consecutive polls from the LIFO slot before it yields to the ring.
 const MAX_LIFO_POLLS: u32 = 3;
+/// Most tasks a worker takes from the shared woken queue at once (its private `ready`).
+const READY_BATCH: usize = 64;
 
 /// The worker's own, single-threaded state.
 struct Core {
     local: Local<Notified>,
     lifo: Option<Notified>,
+    /// Tasks woken by a driver turn, taken by this worker: run before the ring (see
+    /// `next_task`). Not stealable; at most a fair share of one turn or [`READY_BATCH`].
+    ready: VecDeque<Notified>,
+    /// Tasks woken during this worker's current driver turn, published when it ends.
+    driver_wakes: Vec<Notified>,
     tick: u32,
     rand: FastRand,
     is_searching: bool,
@@ -55,6 +71,8 @@ pub(crate) struct WorkerCtx {
     deferred: RefCell<Vec<Waker>>,
     /// True while `deferred` is being woken: those wakes are yields.
     waking_deferred: Cell<bool>,
+    /// True while this worker turns the driver: its wakes go to `Core::driver_wakes`.
+    turning_driver: Cell<bool>,
 }
 
 /// Runs worker `index` until shutdown.
@@ -66,6 +84,8 @@ pub(crate) fn run(shared: Arc<Shared>, index: usize, local: Local<Notified>) {
         core: RefCell::new(Core {
             local,
             lifo: None,
+            ready: VecDeque::with_capacity(READY_BATCH),
+            driver_wakes: Vec::new(),
             tick: 0,
             rand: FastRand::new(index as u64 + 1),
             is_searching: false,
@@ -74,6 +94,7 @@ pub(crate) fn run(shared: Arc<Shared>, index: usize, local: Local<Notified>) {
         index,
         deferred: RefCell::new(Vec::new()),
         waking_deferred: Cell::new(false),
+        turning_driver: Cell::new(false),
     };
     let guard = context::set_worker(&ctx);
     ctx.run_loop();
@@ -110,16 +131,39 @@ impl WorkerCtx {
 
     /// Step 2.
     fn next_task(&self, tick: u32) -> Option<Notified> {
+        let mut core = self.core.borrow_mut();
         if tick % GLOBAL_QUEUE_INTERVAL == 0 {
-            if let Some(task) = self.shared.inject.pop() {
+            // Fairness: neither the inject queue nor the ring starves behind woken tasks.
+            if let Some(task) = self.shared.inject.pop().or_else(|| core.local.pop()) {
                 return Some(task);
             }
         }
-        let mut core = self.core.borrow_mut();
-        if let Some(task) = core.lifo.take().or_else(|| core.local.pop()) {
+        if let Some(task) = core.lifo.take() {
+            return Some(task);
+        }
+        if let Some(task) = self.take_ready(&mut core) {
+            return Some(task);
+        }
+        if let Some(task) = core.local.pop() {
             return Some(task);
         }
         self.pull_from_inject(&mut core)
+    }
+
+    /// The next task woken by a driver turn: from the private `ready` batch, refilled with
+    /// a fair share of the shared woken queue.
+    fn take_ready(&self, core: &mut Core) -> Option<Notified> {
+        if let Some(task) = core.ready.pop_front() {
+            return Some(task);
+        }
+        let woken = &self.shared.woken;
+        if woken.is_empty() {
+            return None;
+        }
+        let n = (woken.len() / self.shared.num_workers() + 1).min(READY_BATCH);
+        let ready = &mut core.ready;
+        woken.pop_n_with(n, |task| ready.push_back(task));
+        core.ready.pop_front()
     }
 
     /// Takes a fair share of the inject queue into the local ring; returns one task.
@@ -155,6 +199,9 @@ impl WorkerCtx {
                 return None;
             }
             core.is_searching = true;
+        }
+        if let Some(task) = self.take_ready(&mut core) {
+            return Some(task);
         }
         let n = self.shared.num_workers();
         let start = core.rand.next_below(n);
@@ -220,6 +267,10 @@ impl WorkerCtx {
         let notify = if is_yield || self.waking_deferred.get() {
             core.local.push_back_or_overflow(task, &self.shared.inject);
             true
+        } else if self.turning_driver.get() {
+            // Published (and siblings notified) when the turn ends: `end_driver_turn`.
+            core.driver_wakes.push(task);
+            false
         } else {
             let prev = core.lifo.replace(task);
             let had_prev = prev.is_some();
@@ -261,8 +312,57 @@ impl WorkerCtx {
 
     /// Step 1: keep I/O and timers moving even when this worker never runs dry.
     fn maintenance(&self) {
-        self.parker().poll_driver_now();
+        self.turn_driver(|| self.parker().poll_driver_now());
         self.wake_deferred();
+    }
+
+    /// Runs `turn` (a park or a poll that may run the driver) with this worker's driver
+    /// wakes collected, then publishes them; returns how many tasks the turn woke here.
+    fn turn_driver<R>(&self, turn: impl FnOnce() -> R) -> usize {
+        /// Ends the turn also if a waker panics, so later wakes are not held back.
+        struct Turn<'a>(&'a WorkerCtx);
+        impl Drop for Turn<'_> {
+            fn drop(&mut self) {
+                self.0.turning_driver.set(false);
+            }
+        }
+        self.turning_driver.set(true);
+        let guard = Turn(self);
+        turn();
+        drop(guard);
+        self.publish_driver_wakes()
+    }
+
+    /// Woken tasks go ahead of the ring and the inject queue, where tasks never polled may
+    /// wait by the thousand: this worker keeps a fair share (`ceil(k / workers)` of `k`
+    /// wakes) in its private `ready` batch and publishes the rest to the shared woken
+    /// queue, notifying a parked sibling. A single wake therefore costs no lock and no
+    /// notification. Returns `k`.
+    fn publish_driver_wakes(&self) -> usize {
+        let mut core = self.core.borrow_mut();
+        let k = core.driver_wakes.len();
+        if k == 0 {
+            return 0;
+        }
+        let keep = k.div_ceil(self.shared.num_workers());
+        let Core {
+            ready,
+            driver_wakes,
+            ..
+        } = &mut *core;
+        let mut wakes = driver_wakes.drain(..);
+        ready.extend(wakes.by_ref().take(keep));
+        let publish = wakes.len() > 0;
+        if publish {
+            self.shared.woken.push_batch(wakes);
+        } else {
+            drop(wakes);
+        }
+        drop(core);
+        if publish {
+            self.shared.notify_parked();
+        }
+        k
     }
 
     fn parker(&self) -> &super::Parker {
@@ -271,14 +371,14 @@ impl WorkerCtx {
 
     fn has_local_work(&self) -> bool {
         let core = self.core.borrow();
-        core.lifo.is_some() || !core.local.is_empty()
+        core.lifo.is_some() || !core.ready.is_empty() || !core.local.is_empty()
     }
 
     /// Step 6: sleep until notified, re-checking the queues if this was the last searcher.
     fn park(&self) {
         // Deferred tasks are runnable work: give the driver one turn, then run them.
         if !self.deferred.borrow().is_empty() {
-            self.parker().poll_driver_now();
+            self.turn_driver(|| self.parker().poll_driver_now());
             self.wake_deferred();
             return;
         }
@@ -290,7 +390,7 @@ impl WorkerCtx {
             self.shared.notify_parked();
         }
         loop {
-            self.parker().park();
+            self.turn_driver(|| self.parker().park());
             self.wake_deferred();
             if self.shared.is_shutdown() {
                 return;
