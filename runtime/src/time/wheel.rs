@@ -22,10 +22,11 @@
 //!
 //! # Processing (`poll`)
 //!
-//! While the next occupied slot starts at or before `now`: unlink the whole slot, advance
+//! While the next occupied slot starts at or before `now`: take the whole slot, advance
 //! `elapsed` to the slot's start, and for each entry either report it as fired (its deadline
 //! has passed) or re-insert it relative to the new `elapsed`, which puts it at a lower level
-//! (cascading). Finally `elapsed = now`.
+//! (cascading; never back into the slot being processed, which covers `elapsed` onwards).
+//! Finally `elapsed = now`.
 //!
 //! # Lazy reset
 //!
@@ -36,7 +37,18 @@
 //! Entries live in a slab owned by the wheel and are addressed by key. The wheel never frees
 //! an entry on its own: firing only unlinks it, and the owner (a `Sleep`, a channel timer)
 //! frees the key. A key therefore always belongs to exactly one owner, so there is no ABA.
-//! Slot lists are doubly linked through slab indices: no `unsafe` here.
+//!
+//! # Slots are vectors of keys
+//!
+//! A slot is a `Vec<u32>` of keys, and a linked node records its index there (`pos`), so
+//! cancelling is a `swap_remove` plus fixing the `pos` of the entry moved into the hole:
+//! O(1). Processing a slot reads its keys in order and loads each node independently;
+//! with linked lists every node load waited for the previous one (the next link lives in
+//! the node), and with a slot of thousands of cold nodes (a burst of sleeps) that chain of
+//! cache misses dominated the driver's time. Inserting only appends to the slot's vector
+//! (a linked list also had to touch the old head node). A processed slot's vector is kept
+//! for reuse unless it grew beyond [`RETAINED_SLOT_CAPACITY`], so idle wheels stay small.
+//! No `unsafe` here.
 
 use slab::Slab;
 
@@ -51,8 +63,10 @@ const TOP_SLOT: u64 = 1 << (SLOT_BITS as u64 * (LEVELS as u64 - 1));
 /// A deadline at least this far from `elapsed` may be clamped (63 top-level slots).
 #[cfg(test)]
 const MIN_RANGE: u64 = 63 * TOP_SLOT;
-/// "No link" marker for the intrusive slot lists (links are `u32` to keep entries small).
-const NIL: u32 = u32::MAX;
+/// Keys are stored as `u32` to keep slots and entries small; this one is never used.
+const MAX_KEY: u32 = u32::MAX;
+/// A processed slot keeps its vector (for the next entries) only up to this capacity.
+const RETAINED_SLOT_CAPACITY: usize = 256;
 
 /// The deadline was not in the future of the wheel: the caller should fire it now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,24 +80,24 @@ struct Node<T> {
     slot_tick: u64,
     /// The level it is linked at; meaningful only while `linked`.
     level: u8,
-    /// Whether the node is in a slot list.
+    /// Whether the node is in a slot.
     linked: bool,
-    prev: u32,
-    next: u32,
+    /// Its index in the slot's key vector; meaningful only while `linked`.
+    pos: u32,
     data: T,
 }
 
-/// One level: 64 list heads and a bitmap of the non-empty ones.
+/// One level: 64 slots of keys and a bitmap of the non-empty ones.
 struct Level {
     occupied: u64,
-    heads: [u32; 64],
+    slots: [Vec<u32>; 64],
 }
 
 impl Level {
     fn new() -> Self {
         Level {
             occupied: 0,
-            heads: [NIL; 64],
+            slots: std::array::from_fn(|_| Vec::new()),
         }
     }
 }
@@ -140,14 +154,13 @@ impl<T> Wheel<T> {
     ///
     /// With more than `u32::MAX - 1` entries (links are 32-bit).
     pub(crate) fn alloc(&mut self, data: T) -> usize {
-        assert!(self.nodes.len() < NIL as usize, "timer wheel full");
+        assert!(self.nodes.len() < MAX_KEY as usize, "timer wheel full");
         self.nodes.insert(Node {
             deadline: 0,
             slot_tick: 0,
             level: 0,
             linked: false,
-            prev: NIL,
-            next: NIL,
+            pos: 0,
             data,
         })
     }
@@ -246,29 +259,31 @@ impl<T> Wheel<T> {
         self.elapsed = self.elapsed.max(now);
     }
 
-    /// Unlinks the slot that starts at `start`, moves `elapsed` there and fires or cascades
+    /// Takes the slot that starts at `start`, moves `elapsed` there and fires or cascades
     /// its entries.
     fn process_slot(&mut self, start: u64, fire: &mut impl FnMut(usize, &mut T)) {
         let (level, slot) = self.lowest_occupied();
         debug_assert!(start >= self.elapsed);
         self.elapsed = start;
-        let mut link = std::mem::replace(&mut self.levels[level].heads[slot], NIL);
+        let mut keys = std::mem::take(&mut self.levels[level].slots[slot]);
         self.levels[level].occupied &= !(1 << slot);
-        while link != NIL {
-            let key = link as usize;
+        self.linked -= keys.len();
+        for &key in &keys {
+            let key = key as usize;
             let node = &mut self.nodes[key];
-            let next = node.next;
             node.linked = false;
-            node.prev = NIL;
-            node.next = NIL;
-            self.linked -= 1;
             let deadline = node.deadline;
             if deadline <= self.elapsed {
                 fire(key, &mut node.data);
             } else {
+                // Lands at a lower level: never in the slot being processed.
                 self.link(key, deadline, deadline);
             }
-            link = next;
+        }
+        keys.clear();
+        let spare = &mut self.levels[level].slots[slot];
+        if keys.capacity() <= RETAINED_SLOT_CAPACITY && spare.capacity() == 0 {
+            *spare = keys;
         }
     }
 
@@ -290,42 +305,41 @@ impl<T> Wheel<T> {
     fn link(&mut self, key: usize, deadline: u64, slot_tick: u64) {
         debug_assert!(slot_tick > self.elapsed);
         let (level, slot) = position(self.elapsed, slot_tick);
-        let head = self.levels[level].heads[slot];
-        if head != NIL {
-            self.nodes[head as usize].prev = key as u32;
-        }
+        let keys = &mut self.levels[level].slots[slot];
+        let pos = keys.len() as u32;
+        keys.push(key as u32);
         let node = &mut self.nodes[key];
         node.deadline = deadline;
         node.slot_tick = slot_tick;
         node.level = level as u8;
         node.linked = true;
-        node.prev = NIL;
-        node.next = head;
-        self.levels[level].heads[slot] = key as u32;
+        node.pos = pos;
         self.levels[level].occupied |= 1 << slot;
         self.linked += 1;
     }
 
-    /// Removes a linked entry from its slot list.
+    /// Removes a linked entry from its slot (see "Slots are vectors of keys").
     fn unlink(&mut self, key: usize) {
         let node = &mut self.nodes[key];
-        let (prev, next, level) = (node.prev, node.next, node.level as usize);
+        let (pos, level) = (node.pos as usize, node.level as usize);
         let slot = ((node.slot_tick >> (level as u32 * SLOT_BITS)) & SLOT_MASK) as usize;
         node.linked = false;
-        node.prev = NIL;
-        node.next = NIL;
         self.linked -= 1;
-        if next != NIL {
-            self.nodes[next as usize].prev = prev;
+        let keys = &mut self.levels[level].slots[slot];
+        let removed = keys.swap_remove(pos);
+        debug_assert_eq!(removed as usize, key);
+        if let Some(&moved) = keys.get(pos) {
+            self.nodes[moved as usize].pos = pos as u32;
+        } else if keys.is_empty() {
+            self.levels[level].occupied &= !(1 << slot);
         }
-        if prev != NIL {
-            self.nodes[prev as usize].next = next;
-        } else {
-            self.levels[level].heads[slot] = next;
-            if next == NIL {
-                self.levels[level].occupied &= !(1 << slot);
-            }
-        }
+    }
+
+    /// Key capacity held by all slot vectors (memory accounting in tests).
+    #[cfg(test)]
+    fn slot_capacity(&self) -> usize {
+        let slots = self.levels.iter().flat_map(|l| l.slots.iter());
+        slots.map(Vec::capacity).sum()
     }
 
     /// Bytes one stored entry takes in the slab (memory accounting in tests).
@@ -337,15 +351,16 @@ impl<T> Wheel<T> {
 
     /// Unschedules every entry and calls `f` on each stored payload (used at shutdown).
     pub(crate) fn drain_scheduled(&mut self, mut f: impl FnMut(usize, &mut T)) {
-        let keys: Vec<usize> = self
-            .nodes
-            .iter()
-            .filter(|(_, n)| n.linked)
-            .map(|(k, _)| k)
-            .collect();
-        for key in keys {
-            self.unlink(key);
-            f(key, &mut self.nodes[key].data);
+        for level in 0..LEVELS {
+            self.levels[level].occupied = 0;
+            for slot in 0..64 {
+                for key in std::mem::take(&mut self.levels[level].slots[slot]) {
+                    let node = &mut self.nodes[key as usize];
+                    node.linked = false;
+                    self.linked -= 1;
+                    f(key as usize, &mut node.data);
+                }
+            }
         }
     }
 }
@@ -458,6 +473,56 @@ mod tests {
         assert_eq!(wheel.free(a), 1);
         assert_eq!(wheel.free(b), 2);
         assert_eq!(wheel.len(), 0);
+    }
+
+    #[test]
+    fn cancels_inside_one_crowded_slot_keep_the_others() {
+        // Cancel swaps the slot's last key into the hole: the moved entry must stay
+        // cancellable and due, whichever order the cancels come in.
+        let mut wheel = Wheel::new();
+        let keys: Vec<usize> = (0..300)
+            .map(|_| {
+                let k = wheel.alloc(0u32);
+                wheel.schedule(k, 7).unwrap();
+                k
+            })
+            .collect();
+        let cancelled: Vec<usize> = keys.iter().copied().filter(|k| k % 3 != 1).collect();
+        for &k in cancelled
+            .iter()
+            .rev()
+            .step_by(2)
+            .chain(cancelled.iter().step_by(2))
+        {
+            wheel.cancel(k);
+            wheel.cancel(k); // a second cancel is a no-op
+        }
+        assert_eq!(wheel.scheduled(), 100);
+        let mut fired: Vec<usize> = run(&mut wheel, 10).into_iter().map(|f| f.1).collect();
+        fired.sort_unstable();
+        let expect: Vec<usize> = keys.iter().copied().filter(|k| k % 3 == 1).collect();
+        assert_eq!(fired, expect);
+        assert_eq!(wheel.next_expiration(), None);
+    }
+
+    #[test]
+    fn a_burst_does_not_stay_allocated_in_its_slot() {
+        let mut wheel = Wheel::new();
+        for _ in 0..10_000 {
+            let k = wheel.alloc(0u32);
+            wheel.schedule(k, 3).unwrap();
+        }
+        assert!(wheel.slot_capacity() >= 10_000);
+        assert_eq!(run(&mut wheel, 3).len(), 10_000);
+        assert_eq!(wheel.slot_capacity(), 0, "the burst's vector was dropped");
+        // Small slots keep their vector for the next entries.
+        for _ in 0..10 {
+            let k = wheel.alloc(0u32);
+            wheel.schedule(k, 5).unwrap();
+        }
+        assert_eq!(run(&mut wheel, 5).len(), 10);
+        let kept = wheel.slot_capacity();
+        assert!((10..=RETAINED_SLOT_CAPACITY).contains(&kept), "kept {kept}");
     }
 
     #[test]
