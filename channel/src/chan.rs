@@ -29,6 +29,11 @@
 //! receiver, a buffer with room has no claimable waiting sender. Select nodes whose owner
 //! is busy (`IDLE`) may be skipped; the select protocol makes that owner re-check.
 //!
+//! The one step outside the lock: an operation whose node was completed (status `Done`
+//! or `Closed`, read with acquire) takes its result from the node and gives the node
+//! back without locking (`waiters.rs`, protocols 2 and 4). Everything that decides
+//! *what* happens stays under the lock.
+//!
 //! Wakers are collected under the lock and called after unlocking; values dropped by the
 //! channel (cancelled sends, last receiver gone) are dropped after unlocking too, so a
 //! panicking waker or `T::drop` never runs under the lock.
@@ -41,13 +46,11 @@ use core::task::{Poll, Waker};
 use crate::debug::WaitOp;
 use crate::loom::{lock, AtomicBool, AtomicUsize, Mutex, MutexGuard, Ordering};
 use crate::select::SelectCell;
-use crate::waiters::{release, Claimed, FreeList, Key, Owner, Queue, Status, Waiters};
+use crate::waiters::{release, Claimed, Key, Owner, Queue, Status, Waiters};
 
 /// The shared channel: one allocation per channel (inside the handles' `Arc`).
 pub(crate) struct Chan<T> {
     state: Mutex<State<T>>,
-    /// Waiter nodes released without the lock (see `waiters.rs`).
-    free: FreeList<T>,
     /// `None`: unbounded; `Some(0)`: rendezvous; `Some(n)`: bounded.
     cap: Option<usize>,
     /// Mirror of `State::closed` for lock-free `is_closed`.
@@ -223,7 +226,6 @@ impl<T> Chan<T> {
                 closed: false,
                 waiters: Waiters::new(),
             }),
-            free: FreeList::new(),
             cap,
             closed: AtomicBool::new(false),
             senders: AtomicUsize::new(1),
@@ -336,7 +338,7 @@ impl<T> SendOp<T> {
             if status != Status::Waiting {
                 self.key = None;
                 // SAFETY: our node, completed (the status just read): ours alone.
-                let slot = unsafe { release(&chan.free, key) };
+                let slot = unsafe { release::<T>(key) };
                 return Poll::Ready(match slot {
                     None => Ok(()),
                     Some(v) => Err(crate::SendError(v)),
@@ -397,7 +399,7 @@ impl<T> SendOp<T> {
                 (Poll::Pending, None)
             }
             TrySend::Full(v) => {
-                let key = st.waiters.insert(&chan.free, Some(v), party.owner());
+                let key = st.waiters.insert(Some(v), party.owner());
                 st.waiters.link(key, Queue::Send);
                 self.key = Some(key);
                 (Poll::Pending, None)
@@ -506,7 +508,7 @@ impl RecvOp {
             if unsafe { key.status::<T>() } == Status::Done {
                 self.key = None;
                 // SAFETY: our node, completed (the status just read): ours alone.
-                let v = unsafe { release(&chan.free, key) };
+                let v = unsafe { release::<T>(key) };
                 debug_assert!(v.is_some(), "completed recv node holds a value");
                 return Poll::Ready(v);
             }
@@ -520,9 +522,7 @@ impl RecvOp {
                 return Poll::Ready(Some(v));
             }
             if let (Party::Solo(w), false) = (party, st.closed) {
-                let key = st
-                    .waiters
-                    .insert(&chan.free, None, Owner::Solo(Some(w.clone())));
+                let key = st.waiters.insert(None, Owner::Solo(Some(w.clone())));
                 st.waiters.link(key, Queue::Recv);
                 self.key = Some(key);
                 return Poll::Pending;
@@ -558,7 +558,7 @@ impl RecvOp {
             TryRecv::Closed => (Poll::Ready(None), None),
             TryRecv::Empty if !party.may_wait() => (Poll::Pending, None),
             TryRecv::Empty => {
-                let key = st.waiters.insert(&chan.free, None, party.owner());
+                let key = st.waiters.insert(None, party.owner());
                 st.waiters.link(key, Queue::Recv);
                 self.key = Some(key);
                 (Poll::Pending, None)
@@ -601,10 +601,15 @@ impl RecvOp {
                         (Poll::Ready(None), None)
                     }
                     TryRecv::Empty => {
-                        // (A `Closed` node cannot get here: a closed channel never
-                        // reports `Empty`. Linked nodes must be `Waiting` regardless.)
-                        if !st.waiters.is_linked(key) {
-                            st.waiters.reopen(key);
+                        if status == Status::Closed {
+                            // Not expected (a closed channel does not report `Empty`),
+                            // but a completed node must never be linked again: wait
+                            // with a fresh one.
+                            st.waiters.remove(key);
+                            let fresh = st.waiters.insert(None, party.owner());
+                            st.waiters.link(fresh, Queue::Recv);
+                            self.key = Some(fresh);
+                        } else if !st.waiters.is_linked(key) {
                             st.waiters.link(key, Queue::Recv);
                         }
                         (Poll::Pending, None)
@@ -646,8 +651,7 @@ fn update_waker(owner: &mut Owner, w: &Waker) {
 
 impl<T> Drop for Chan<T> {
     fn drop(&mut self) {
-        // Waiter nodes are plain heap blocks: free the spare ones and any still linked
-        // (`FreeList` frees its own on drop).
+        // Waiter nodes are plain heap blocks, freed only here.
         lock(&self.state).waiters.free_all();
     }
 }

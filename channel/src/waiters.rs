@@ -8,7 +8,8 @@
 //! channel has seen its peak number of simultaneous waiters, waiting allocates nothing.
 //! Because a node never moves, its owner can see that it was completed with one atomic
 //! load and take the result **without the channel lock** (the point of this design: a
-//! woken receiver does not contend for the lock a second time to collect its value).
+//! woken receiver does not contend for the lock a second time to collect its value), and
+//! give the node back with one plain release store (no read-modify-write).
 //!
 //! # Fields and who touches them
 //!
@@ -16,7 +17,9 @@
 //!
 //! * `status` (atomic): [`Status::Waiting`] while the node is in use and not completed;
 //!   set to `Done` or `Closed` by the counterparty that completed it, with a release
-//!   store that is its **last** access to the node.
+//!   store after which it no longer touches the `waiter` part; set to `FREE` by the
+//!   operation when it is done with a completed node.
+//! * `recycle` (lock-guarded): the link of the `completed` list (protocol 4).
 //! * `waiter` (an `UnsafeCell<Waiter<T>>`: slot, owner, links). Accessed
 //!   (a) under the channel lock while `status == Waiting`, by anyone holding the lock;
 //!   (b) by the node's operation alone, without the lock, after it read `Done`/`Closed`
@@ -31,26 +34,29 @@
 //!    gives the node back: under the lock with [`Waiters::remove`], or after completion
 //!    without the lock with [`release`]. So a key held by an operation stays valid.
 //! 2. A *counterparty* (holding the lock) claims a linked node, unlinks it, fills or
-//!    empties its slot, and then stores the final status (release). After that store it
-//!    never touches the node again. It never frees nodes. It may also unlink nodes of
+//!    empties its slot, pushes it on the `completed` list, and then stores the final
+//!    status (release). After that store it never touches the `waiter` part again. Nodes
+//!    are freed only when the channel is dropped. A counterparty may also unlink nodes of
 //!    finished selects ("stale"); those stay `Waiting` until their arm removes them.
 //! 3. A linked node has `status == Waiting` (completion unlinks first). The select cell
 //!    a linked node points at is alive: the arm future unlinks its node in `Drop` before
 //!    the cell goes away.
-//! 4. **Free lists**: `spare` (a plain list, lock-guarded, inside [`Waiters`]) and
-//!    `returned` (a lock-free stack in [`FreeList`], outside the lock, pushed by
-//!    operations that release a completed node without the lock). Only the lock holder
-//!    takes from `returned`, and only all of it at once (`swap(null)`), so there is no ABA
-//!    problem. A push writes the node's `next` link, then publishes with a release CAS;
-//!    the acquire swap sees every pushed node's link (release sequence of the RMWs).
-//! 5. The channel frees every node when it is dropped: the free lists and any node still
+//! 4. **Recycling**, both lists lock-guarded, inside [`Waiters`]: `spare` holds nodes
+//!    removed before completion (linked through `waiter.next`); `completed` holds every
+//!    completed node (linked through `recycle`), pushed by the completing counterparty.
+//!    A completed node is reusable once its operation has stored `FREE` (release): with
+//!    the lock held, [`Waiters::insert`] looks at the first few `completed` nodes for one
+//!    that reads `FREE` (acquire, so the operation's last accesses happen before reuse),
+//!    then at `spare`, and allocates only if both fail. A node is on at most one of: a
+//!    wait queue, `spare`, `completed`.
+//! 5. The channel frees every node when it is dropped: both lists and any node still
 //!    linked (only possible if an operation was leaked with `mem::forget`).
 
 use core::cell::UnsafeCell;
 use core::ptr::{self, NonNull};
 use core::task::Waker;
 
-use crate::loom::{AtomicPtr, AtomicUsize, Ordering};
+use crate::loom::{AtomicUsize, Ordering};
 use crate::select::{Claim, SelectCell};
 
 /// Which wait queue a node sits in.
@@ -73,12 +79,16 @@ pub(crate) enum Status {
     Closed = 2,
 }
 
+/// Status word of a completed node its operation is done with (reusable).
+const FREE: usize = 3;
+
 impl Status {
     fn from_word(w: usize) -> Status {
         match w {
             0 => Status::Waiting,
             1 => Status::Done,
-            _ => Status::Closed,
+            2 => Status::Closed,
+            _ => unreachable!("a held node is never FREE"),
         }
     }
 }
@@ -119,6 +129,8 @@ pub(crate) struct Waiter<T> {
 /// One waiter node: a stable heap block.
 pub(crate) struct Node<T> {
     status: AtomicUsize,
+    /// Link of the `completed` list; touched only under the channel lock.
+    recycle: UnsafeCell<*mut Node<T>>,
     waiter: UnsafeCell<Waiter<T>>,
 }
 
@@ -126,6 +138,7 @@ impl<T> Node<T> {
     fn alloc() -> *mut Node<T> {
         Box::into_raw(Box::new(Node {
             status: AtomicUsize::new(Status::Waiting as usize),
+            recycle: UnsafeCell::new(ptr::null_mut()),
             waiter: UnsafeCell::new(Waiter {
                 slot: None,
                 owner: Owner::Solo(None),
@@ -171,79 +184,34 @@ impl Key {
     }
 }
 
-/// The lock-free stack of nodes released without the lock (protocol 4).
-pub(crate) struct FreeList<T> {
-    returned: AtomicPtr<Node<T>>,
-}
-
-impl<T> FreeList<T> {
-    pub(crate) fn new() -> Self {
-        FreeList {
-            returned: AtomicPtr::new(ptr::null_mut()),
-        }
-    }
-
-    /// Pushes a node nobody else can reach.
-    ///
-    /// # Safety
-    ///
-    /// The caller owns `node` exclusively (it is unlinked, completed, and not on a list).
-    unsafe fn push(&self, node: *mut Node<T>) {
-        let mut head = self.returned.load(Ordering::Relaxed);
-        loop {
-            // SAFETY: the caller owns the node exclusively (protocol 4: write the link,
-            // then publish).
-            unsafe { (*(*node).waiter.get()).next = head };
-            match self.returned.compare_exchange_weak(
-                head,
-                node,
-                Ordering::Release,
-                Ordering::Relaxed,
-            ) {
-                Ok(_) => return,
-                Err(h) => head = h,
-            }
-        }
-    }
-
-    /// Takes the whole stack (lock holder or `Drop` only: protocol 4).
-    fn take_all(&self) -> *mut Node<T> {
-        self.returned.swap(ptr::null_mut(), Ordering::Acquire)
-    }
-}
-
-impl<T> Drop for FreeList<T> {
-    fn drop(&mut self) {
-        free_chain(self.take_all());
-    }
-}
-
-/// Frees a chain of nodes linked through `next`.
-fn free_chain<T>(mut cur: *mut Node<T>) {
-    while !cur.is_null() {
-        // SAFETY: a chain handed here is owned exclusively by the caller (a free list
-        // being dropped), and each node came from `Box::into_raw` in `Node::alloc`.
-        let node = unsafe { Box::from_raw(cur) };
-        cur = node.waiter.into_inner().next;
-    }
+/// Frees a node (channel drop only).
+///
+/// # Safety
+///
+/// `node` came from `Node::alloc`, is on no list any more, and nobody else can reach it.
+unsafe fn free_node<T>(node: *mut Node<T>) {
+    // SAFETY: forwarded from the caller's contract.
+    drop(unsafe { Box::from_raw(node) });
 }
 
 /// Releases a completed node without the lock and returns its slot.
 ///
 /// # Safety
 ///
-/// `key` is held by the caller's operation on the channel owning `free`, and the caller
-/// read `Done` or `Closed` from [`Key::status`] (protocol: the node is unlinked and nobody
-/// else touches it any more).
+/// `key` is held by the caller's operation on a channel of `T`, and the caller read
+/// `Done` or `Closed` from [`Key::status`] (the node is unlinked and its `waiter` part
+/// is the operation's alone: module docs, case b).
 #[inline]
-pub(crate) unsafe fn release<T>(free: &FreeList<T>, key: Key) -> Option<T> {
+pub(crate) unsafe fn release<T>(key: Key) -> Option<T> {
     let node = key.node::<T>();
     // SAFETY: completed nodes belong to their operation alone (module docs, case b).
     let w = unsafe { &mut *(*node).waiter.get() };
     let slot = w.slot.take();
     clear_owner(&mut w.owner);
-    // SAFETY: we own the node exclusively (case b) and stop touching it after the push.
-    unsafe { free.push(node) };
+    // SAFETY: the node is allocated until the channel drops (protocol 2), which cannot
+    // happen while an operation holds it. After this store the node is reusable, so it
+    // is our last access.
+    unsafe { (*node).status.store(FREE, Ordering::Release) };
     slot
 }
 
@@ -288,9 +256,14 @@ pub(crate) struct Removed<T> {
 pub(crate) struct Waiters<T> {
     sendq: List<T>,
     recvq: List<T>,
-    /// Free nodes, linked through `next` (protocol 4).
+    /// Nodes removed before completion, linked through `waiter.next` (protocol 4).
     spare: *mut Node<T>,
+    /// Completed nodes, linked through `recycle` (protocol 4).
+    completed: *mut Node<T>,
 }
+
+/// How many `completed` nodes [`Waiters::insert`] inspects for a `FREE` one.
+const RECYCLE_SCAN: usize = 4;
 
 // SAFETY: the raw pointers are nodes owned by this channel (module docs); they carry `T`
 // values between threads exactly like a `Vec<T>` would, so `T: Send` suffices.
@@ -303,6 +276,7 @@ impl<T> Waiters<T> {
             sendq: List::EMPTY,
             recvq: List::EMPTY,
             spare: ptr::null_mut(),
+            completed: ptr::null_mut(),
         }
     }
 
@@ -321,16 +295,15 @@ impl<T> Waiters<T> {
     /// Takes a node from the free lists (allocating if both are empty), fills it and
     /// returns its key; the node is not linked yet.
     #[inline]
-    pub(crate) fn insert(&mut self, free: &FreeList<T>, slot: Option<T>, owner: Owner) -> Key {
-        if self.spare.is_null() {
-            self.spare = free.take_all();
-        }
-        let node = if self.spare.is_null() {
-            Node::alloc()
-        } else {
-            let n = self.spare;
-            self.spare = self.w(n).next;
-            n
+    pub(crate) fn insert(&mut self, slot: Option<T>, owner: Owner) -> Key {
+        let node = match self.take_free_completed() {
+            Some(n) => n,
+            None if self.spare.is_null() => Node::alloc(),
+            None => {
+                let n = self.spare;
+                self.spare = self.w(n).next;
+                n
+            }
         };
         if let Owner::Select { cell, .. } = owner {
             // SAFETY: the select arm inserting the node runs inside the select's poll,
@@ -344,12 +317,44 @@ impl<T> Waiters<T> {
         w.prev = ptr::null_mut();
         w.next = ptr::null_mut();
         // SAFETY: the node is allocated (just taken or created) and ours.
-        unsafe { (*node).status.store(Status::Waiting as usize, Ordering::Relaxed) };
+        unsafe {
+            (*node)
+                .status
+                .store(Status::Waiting as usize, Ordering::Relaxed)
+        };
         Key::new(node)
     }
 
-    /// Unlinks the node if needed, returns its status and slot, and puts it on the
-    /// spare list.
+    /// Takes a `FREE` node from the first [`RECYCLE_SCAN`] nodes of `completed`.
+    #[inline]
+    fn take_free_completed(&mut self) -> Option<*mut Node<T>> {
+        let mut prev: *mut Node<T> = ptr::null_mut();
+        let mut cur = self.completed;
+        for _ in 0..RECYCLE_SCAN {
+            if cur.is_null() {
+                return None;
+            }
+            // SAFETY: nodes on `completed` are allocated (freed only at channel drop);
+            // `status` is atomic; `recycle` is ours under the lock (protocol 4).
+            let (status, next) =
+                unsafe { ((*cur).status.load(Ordering::Acquire), *(*cur).recycle.get()) };
+            if status == FREE {
+                if prev.is_null() {
+                    self.completed = next;
+                } else {
+                    // SAFETY: as above, `prev` is on `completed`.
+                    unsafe { *(*prev).recycle.get() = next };
+                }
+                return Some(cur);
+            }
+            prev = cur;
+            cur = next;
+        }
+        None
+    }
+
+    /// Unlinks the node if needed and returns its status and slot; the node becomes
+    /// reusable (on `spare` if it never completed, else marked `FREE` on `completed`).
     pub(crate) fn remove(&mut self, key: Key) -> Removed<T> {
         self.unlink(key);
         let node = key.node::<T>();
@@ -358,8 +363,13 @@ impl<T> Waiters<T> {
         let w = self.w(node);
         let slot = w.slot.take();
         clear_owner(&mut w.owner);
-        w.next = self.spare;
-        self.spare = node;
+        if status == Status::Waiting {
+            w.next = self.spare;
+            self.spare = node;
+        } else {
+            // SAFETY: allocated; a completed node is already on `completed` (protocol 2).
+            unsafe { (*node).status.store(FREE, Ordering::Relaxed) };
+        }
         Removed { status, slot }
     }
 
@@ -387,20 +397,19 @@ impl<T> Waiters<T> {
         Status::from_word(unsafe { (*key.node::<T>()).status.load(Ordering::Relaxed) })
     }
 
-    /// Completes a claimed (unlinked) node: the caller's last access to it (protocol 2).
+    /// Completes a claimed (unlinked) node: pushes it on `completed`, then publishes
+    /// `status`, the caller's last access to its `waiter` part (protocol 2).
     pub(crate) fn finish(&mut self, key: Key, status: Status) {
-        debug_assert!(self.w(key.node()).queue.is_none(), "completed nodes are unlinked");
-        // SAFETY: allocated: claimed under this lock, and its operation can free it only
-        // after this store (it waits for a non-`Waiting` status or takes the lock).
-        unsafe { (*key.node::<T>()).status.store(status as usize, Ordering::Release) };
-    }
-
-    /// Marks an unlinked node of the caller's operation `Waiting` again before it is
-    /// re-linked (a linked node is always `Waiting`: protocol 3).
-    pub(crate) fn reopen(&mut self, key: Key) {
-        // SAFETY: allocated (held by the caller's operation); lock held, and the node is
-        // unlinked, so no counterparty can reach it.
-        unsafe { (*key.node::<T>()).status.store(Status::Waiting as usize, Ordering::Relaxed) };
+        let node = key.node::<T>();
+        debug_assert!(self.w(node).queue.is_none(), "completed nodes are unlinked");
+        // SAFETY: allocated (claimed under this lock; nodes are freed only at channel
+        // drop); `recycle` is ours under the lock; after the release store the operation
+        // may take the `waiter` part, which we no longer touch.
+        unsafe {
+            *(*node).recycle.get() = self.completed;
+            self.completed = node;
+            (*node).status.store(status as usize, Ordering::Release);
+        }
     }
 
     /// Returns `true` if the node is linked in a queue.
@@ -495,8 +504,8 @@ impl<T> Waiters<T> {
         }
     }
 
-    /// Frees every node this structure can reach: the spare list and any node still
-    /// linked (protocol 5). Only for the channel's `Drop`.
+    /// Frees every node this structure can reach: both lists and any node still linked
+    /// (protocol 5). Only for the channel's `Drop`, when no operation holds a node.
     pub(crate) fn free_all(&mut self) {
         for q in [Queue::Send, Queue::Recv] {
             while !self.is_empty(q) {
@@ -507,7 +516,20 @@ impl<T> Waiters<T> {
                 self.spare = head;
             }
         }
-        free_chain(core::mem::replace(&mut self.spare, ptr::null_mut()));
+        while !self.spare.is_null() {
+            let n = self.spare;
+            self.spare = self.w(n).next;
+            // SAFETY: channel drop: nobody else holds the node, and it left every list.
+            unsafe { free_node(n) };
+        }
+        while !self.completed.is_null() {
+            let n = self.completed;
+            // SAFETY: `completed` nodes are allocated; `recycle` is ours (`&mut self`).
+            self.completed = unsafe { *(*n).recycle.get() };
+            // SAFETY: as above; a completed node's owner cell count is settled by its
+            // operation, which is gone.
+            unsafe { free_node(n) };
+        }
     }
 
     fn list(&self, q: Queue) -> &List<T> {

@@ -103,6 +103,32 @@ fn waiting_futures_do_not_allocate_in_steady_state() {
     assert_eq!(allocs() - before, 0);
 }
 
+/// Completed waits whose futures have not collected their values yet (their nodes are
+/// not reusable) do not make the waits that follow allocate: nodes are recycled past
+/// them, and the held values arrive intact.
+#[test]
+fn uncollected_completions_do_not_make_waits_allocate() {
+    let waker = noop_waker();
+    let mut cx = Context::from_waker(&waker);
+    let (tx, rx) = rendezvous();
+    let mut held: Vec<_> = (0..8).map(|_| Box::pin(rx.recv())).collect();
+    for r in &mut held {
+        assert!(r.as_mut().poll(&mut cx).is_pending());
+    }
+    for i in 0..8u64 {
+        tx.try_send(100 + i).unwrap(); // completes the held waits in FIFO order
+    }
+    recv_handoff(&tx, &rx, 0); // warm-up
+    let before = allocs();
+    for i in 1..1000 {
+        recv_handoff(&tx, &rx, i);
+    }
+    assert_eq!(allocs() - before, 0);
+    for (i, r) in held.iter_mut().enumerate() {
+        assert_eq!(r.as_mut().poll(&mut cx), Poll::Ready(Some(100 + i as u64)));
+    }
+}
+
 async fn select_once(a: &waza_channel::Receiver<u64>, b: &waza_channel::Receiver<u64>) -> u64 {
     select2! { biased: false, default: false;
         Some(v) = a.recv(), if true => v,
