@@ -327,7 +327,52 @@ impl<T> SendOp<T> {
     }
 
     /// Polls the send. `Pending` in try-only mode means "not ready" with no effect.
+    #[inline]
     pub(crate) fn poll(
+        &mut self,
+        chan: &Chan<T>,
+        party: Party<'_>,
+    ) -> Poll<Result<(), crate::SendError<T>>> {
+        if self.key.is_none() {
+            let mut st = lock(&chan.state);
+            if !st.closed && st.waiters.is_empty(Queue::Recv) && st.has_room(chan.cap) {
+                // Fast path (a buffered channel with room and nobody waiting to receive):
+                // the value goes to the buffer, no wake-up. The same steps as
+                // `State::try_send`, kept small so that it inlines.
+                let v = self.value.take().expect("send polled after completion");
+                st.buf.push_back(v);
+                return Poll::Ready(Ok(()));
+            }
+            return self.poll_fresh_slow(st, chan, party);
+        }
+        self.poll_waiting(chan, party)
+    }
+
+    /// A first poll that could not simply buffer its value.
+    #[inline(never)]
+    fn poll_fresh_slow(
+        &mut self,
+        mut st: MutexGuard<'_, State<T>>,
+        chan: &Chan<T>,
+        party: Party<'_>,
+    ) -> Poll<Result<(), crate::SendError<T>>> {
+        if !st.closed {
+            if let Some(c) = st.waiters.claim_first(Queue::Recv, party.me()) {
+                // Direct handoff to the first claimable waiting receiver.
+                let v = self.value.take().expect("send polled after completion");
+                st.waiters.get_mut(c.key).slot = Some(v);
+                st.waiters.finish(c.key, Status::Done);
+                drop(st);
+                wake(c.waker);
+                return Poll::Ready(Ok(()));
+            }
+        }
+        self.poll_locked(st, chan, party)
+    }
+
+    /// A poll after this operation started waiting.
+    #[inline(never)]
+    fn poll_waiting(
         &mut self,
         chan: &Chan<T>,
         party: Party<'_>,
@@ -345,26 +390,7 @@ impl<T> SendOp<T> {
                 });
             }
         }
-        let mut st = lock(&chan.state);
-        if self.key.is_none() && !st.closed {
-            // Fast paths, the same steps as `State::try_send` without the detours.
-            if st.waiters.is_empty(Queue::Recv) {
-                if st.has_room(chan.cap) {
-                    // Nobody waits to receive and there is room: buffer it, no wake-up.
-                    let v = self.value.take().expect("send polled after completion");
-                    st.buf.push_back(v);
-                    return Poll::Ready(Ok(()));
-                }
-            } else if let Some(c) = st.waiters.claim_first(Queue::Recv, party.me()) {
-                // Direct handoff to the first claimable waiting receiver.
-                let v = self.value.take().expect("send polled after completion");
-                st.waiters.get_mut(c.key).slot = Some(v);
-                st.waiters.finish(c.key, Status::Done);
-                drop(st);
-                wake(c.waker);
-                return Poll::Ready(Ok(()));
-            }
-        }
+        let st = lock(&chan.state);
         self.poll_locked(st, chan, party)
     }
 
@@ -502,7 +528,50 @@ impl RecvOp {
     }
 
     /// Polls the recv. `Pending` in try-only mode means "not ready" with no effect.
+    #[inline]
     pub(crate) fn poll<T>(&mut self, chan: &Chan<T>, party: Party<'_>) -> Poll<Option<T>> {
+        if self.key.is_none() {
+            let mut st = lock(&chan.state);
+            if st.waiters.is_empty(Queue::Send) {
+                // Fast path: a buffered value and no waiting sender to move into the room
+                // it leaves; no wake-up. (`State::try_recv`'s first step, kept small so
+                // that it inlines.)
+                if let Some(v) = st.buf.pop_front() {
+                    return Poll::Ready(Some(v));
+                }
+            }
+            return self.poll_fresh_slow(st, chan, party);
+        }
+        self.poll_waiting(chan, party)
+    }
+
+    /// A first poll that found no buffered value it could simply take.
+    #[inline(never)]
+    fn poll_fresh_slow<T>(
+        &mut self,
+        mut st: MutexGuard<'_, State<T>>,
+        chan: &Chan<T>,
+        party: Party<'_>,
+    ) -> Poll<Option<T>> {
+        if let (Party::Solo(w), true, true, false) = (
+            party,
+            st.buf.is_empty(),
+            st.waiters.is_empty(Queue::Send),
+            st.closed,
+        ) {
+            // Nothing to take and nobody to take it from: wait (the tail of
+            // `State::try_recv` plus the wait, without the detours).
+            let key = st.waiters.insert(None, Owner::Solo(Some(w.clone())));
+            st.waiters.link(key, Queue::Recv);
+            self.key = Some(key);
+            return Poll::Pending;
+        }
+        self.poll_locked(st, chan, party)
+    }
+
+    /// A poll after this operation started waiting.
+    #[inline(never)]
+    fn poll_waiting<T>(&mut self, chan: &Chan<T>, party: Party<'_>) -> Poll<Option<T>> {
         if let Some(key) = self.key {
             // SAFETY: `key` is our node on `chan` (waiters.rs protocol 1).
             if unsafe { key.status::<T>() } == Status::Done {
@@ -513,21 +582,7 @@ impl RecvOp {
                 return Poll::Ready(v);
             }
         }
-        let mut st = lock(&chan.state);
-        if self.key.is_none() && st.waiters.is_empty(Queue::Send) {
-            // Fast paths, the same steps as `State::try_recv` (and the wait after it)
-            // without the detours. No waiting sender means nobody to move into the
-            // room a pop leaves, and nobody to take a value from.
-            if let Some(v) = st.buf.pop_front() {
-                return Poll::Ready(Some(v));
-            }
-            if let (Party::Solo(w), false) = (party, st.closed) {
-                let key = st.waiters.insert(None, Owner::Solo(Some(w.clone())));
-                st.waiters.link(key, Queue::Recv);
-                self.key = Some(key);
-                return Poll::Pending;
-            }
-        }
+        let st = lock(&chan.state);
         self.poll_locked(st, chan, party)
     }
 

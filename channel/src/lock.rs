@@ -24,12 +24,19 @@
 //! # Protocol
 //!
 //! 1. **Fast path**: one CAS `false -> true`.
-//! 2. **Bounded try**: on failure, retry for a bounded number of rounds with a growing
-//!    number of `spin_loop` hints between attempts (63 hints in all, well under ten
-//!    microseconds on current CPUs: a critical section is a handful of list and ring
-//!    operations, never user code that blocks). This never waits on anything but the lock itself. Each attempt is the CAS
-//!    itself, not a read first: a read would pull the line in shared state and the CAS
-//!    would then need a second transfer (measured: slower on the MPSC/MPMC benches).
+//! 2. **Bounded try**: a few immediate CAS retries, then [`BACKOFF_ROUNDS`] rounds of a
+//!    *randomized* pause (64 to 191 `spin_loop` hints, from a per-thread xorshift) followed
+//!    by a burst of up to 8 attempts that read `locked` first and CAS only when it reads
+//!    `false`. The random spread keeps contenders from retrying in lockstep and leaves the
+//!    holder a window to run several short critical sections back to back while the line
+//!    stays in its cache; reading before the CAS keeps waiting contenders from stealing
+//!    the line from the holder on every attempt. Measured with four producers and four
+//!    consumers (or one) on a 2-worker tokio runtime: on a loaded 2-core machine the MPSC
+//!    4→1 unbounded median went from 226 to 136 µs and MPMC 4×4 bounded(1024) from 236 to
+//!    128 µs against plain exponential backoff with CAS-only attempts (63 hints in all);
+//!    equal on an idle machine. Critical sections are a handful of list and ring
+//!    operations, never user code that blocks, so the whole step stays within some tens
+//!    of microseconds; it waits on nothing but the lock itself.
 //! 3. **Sleep**: increment `sleepers`, then loop: try the CAS; else take `park`, check
 //!    `locked` again and wait on `unparked` with a short timeout ([`PARK_TIMEOUT`]).
 //!    Decrement `sleepers` once the CAS succeeds.
@@ -56,8 +63,29 @@ use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 
-/// Spin rounds of step 2; round `i` spins `2^i` hints before retrying.
-const SPIN_ROUNDS: u32 = 6;
+/// Immediate CAS retries at the start of step 2.
+const QUICK_TRIES: u32 = 4;
+/// Rounds of "randomized pause, then a burst of attempts" in step 2.
+const BACKOFF_ROUNDS: u32 = 4;
+/// Attempts per burst in step 2.
+const BURST: u32 = 8;
+
+std::thread_local! {
+    /// xorshift32 state for step 2's pauses (any non-zero start works).
+    static BACKOFF_SEED: core::cell::Cell<u32> = const { core::cell::Cell::new(0x9E37_79B9) };
+}
+
+/// A pseudo-random pause length in `64..192` spin hints (step 2).
+fn backoff_pause() -> u32 {
+    BACKOFF_SEED.with(|c| {
+        let mut x = c.get();
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        c.set(x);
+        64 + (x & 127)
+    })
+}
 
 /// Longest sleep in step 3 before re-checking the lock (bounds a missed notification).
 pub(crate) const PARK_TIMEOUT: Duration = Duration::from_micros(200);
@@ -125,12 +153,20 @@ impl<T> ChanLock<T> {
     #[cold]
     fn lock_contended(&self) {
         // Step 2: a bounded try.
-        for round in 0..SPIN_ROUNDS {
-            for _ in 0..1u32 << round {
-                core::hint::spin_loop();
-            }
+        for _ in 0..QUICK_TRIES {
+            core::hint::spin_loop();
             if self.try_acquire() {
                 return;
+            }
+        }
+        for _ in 0..BACKOFF_ROUNDS {
+            for _ in 0..backoff_pause() {
+                core::hint::spin_loop();
+            }
+            for _ in 0..BURST {
+                if !self.locked.load(Ordering::Relaxed) && self.try_acquire() {
+                    return;
+                }
             }
         }
         // Step 3: sleep until the lock is released (or the timeout re-checks).
