@@ -36,8 +36,12 @@
 //!    channel drops the tick (a slow reader, as in Go); a closed one makes the driver lock
 //!    again and free the periodic entry.
 //!
-//! Deadlines become ticks by rounding *up* to the next millisecond and the current time by
-//! rounding *down*, so an entry fires only when its deadline has passed: never early.
+//! A tick is [`TICK_NANOS`] (a quarter of a millisecond). Deadlines become ticks by rounding
+//! *up* to the next tick and the current time by rounding *down*, so an entry fires only
+//! when its deadline has passed: never early. The quarter-millisecond tick keeps the
+//! rounding's share of a timer's lateness small (a sleep is due at most one tick after its
+//! deadline; with 1 ms ticks, half a millisecond on average); the wheel's seven levels
+//! still span about 35 years, so even "never" deadlines (30 years) are not clamped.
 
 use std::sync::{Mutex, MutexGuard};
 use std::task::Waker;
@@ -48,7 +52,9 @@ use waza_channel::{Sender, TrySendError};
 use super::wheel::{AlreadyDue, Wheel};
 
 /// Nanoseconds per tick.
-const TICK_NANOS: u32 = 1_000_000;
+const TICK_NANOS: u32 = 250_000;
+/// Ticks per second.
+const TICKS_PER_SEC: u64 = 1_000_000_000 / TICK_NANOS as u64;
 
 /// Timer state of one runtime (see the module docs).
 pub(crate) struct TimerHandle {
@@ -117,24 +123,26 @@ impl TimerHandle {
         // Whole seconds and the sub-second part separately: 64-bit arithmetic only (the
         // u128 nanosecond count would cost a 128-bit division per timer).
         let d = deadline.saturating_duration_since(self.start);
-        let millis = d.subsec_nanos().div_ceil(TICK_NANOS);
+        let ticks = d.subsec_nanos().div_ceil(TICK_NANOS);
         d.as_secs()
-            .saturating_mul(1000)
-            .saturating_add(u64::from(millis))
+            .saturating_mul(TICKS_PER_SEC)
+            .saturating_add(u64::from(ticks))
     }
 
     /// The last tick at or before `now` (rounded down).
     pub(crate) fn now_tick(&self, now: Instant) -> u64 {
         let d = now.saturating_duration_since(self.start);
-        let millis = d.subsec_nanos() / TICK_NANOS;
+        let ticks = d.subsec_nanos() / TICK_NANOS;
         d.as_secs()
-            .saturating_mul(1000)
-            .saturating_add(u64::from(millis))
+            .saturating_mul(TICKS_PER_SEC)
+            .saturating_add(u64::from(ticks))
     }
 
     /// The instant at which `tick` begins.
     fn tick_instant(&self, tick: u64) -> Option<Instant> {
-        self.start.checked_add(Duration::from_millis(tick))
+        let secs = Duration::from_secs(tick / TICKS_PER_SEC);
+        let rest = Duration::from_nanos(tick % TICKS_PER_SEC * u64::from(TICK_NANOS));
+        self.start.checked_add(secs + rest)
     }
 
     /// Protocol 1: a new entry for `deadline` that wakes `waker`.
@@ -388,22 +396,31 @@ mod tests {
     fn ticks_round_deadlines_up_and_now_down() {
         let start = Instant::now();
         let t = TimerHandle::new(start);
+        let us = Duration::from_micros;
         assert_eq!(t.deadline_tick(start), 0);
         assert_eq!(t.deadline_tick(start + Duration::from_nanos(1)), 1);
-        assert_eq!(t.deadline_tick(start + Duration::from_millis(3)), 3);
-        assert_eq!(t.now_tick(start + Duration::from_micros(3999)), 3);
+        assert_eq!(t.deadline_tick(start + Duration::from_millis(3)), 12);
+        assert_eq!(t.deadline_tick(start + us(3001)), 13);
+        assert_eq!(t.now_tick(start + us(3249)), 12);
+        assert_eq!(t.now_tick(start + us(3250)), 13);
         assert_eq!(t.deadline_tick(start - Duration::from_millis(1)), 0);
         let secs = Duration::from_secs(7);
         assert_eq!(
-            t.deadline_tick(start + secs + Duration::from_nanos(999_000_001)),
-            8000
+            t.deadline_tick(start + secs + Duration::from_nanos(999_750_001)),
+            32_000
         );
         assert_eq!(
             t.now_tick(start + secs + Duration::from_nanos(999_999_999)),
-            7999
+            31_999
         );
-        assert_eq!(t.deadline_tick(start + secs), 7000);
-        assert_eq!(t.now_tick(start + secs), 7000);
+        assert_eq!(t.deadline_tick(start + secs), 28_000);
+        assert_eq!(t.now_tick(start + secs), 28_000);
+        // A tick begins exactly where the rounding puts it.
+        for tick in [0, 1, 3, 3999, 4000, 28_001, 1 << 40] {
+            let at = t.tick_instant(tick).unwrap();
+            assert_eq!(t.deadline_tick(at), tick);
+            assert_eq!(t.now_tick(at), tick);
+        }
     }
 
     #[test]

@@ -1,12 +1,14 @@
-//! A hierarchical timing wheel: 6 levels × 64 slots, 1 ms ticks, O(1) insert and cancel.
+//! A hierarchical timing wheel: 7 levels × 64 slots, O(1) insert and cancel.
 //!
 //! # Layout
 //!
-//! Time is counted in whole ticks (milliseconds) since the wheel was created. `elapsed` is the
-//! tick up to which every due entry has been handed out; it only moves forward.
+//! Time is counted in whole ticks since the wheel was created (the driver's tick is 0.25 ms).
+//! `elapsed` is the tick up to which every due entry has been handed out; it only moves
+//! forward.
 //!
-//! Level `L` has 64 slots, each `64^L` ticks wide, so level 0 covers 64 ms at 1 ms
-//! granularity and level 5 covers 64^6 ms (about 2.2 years) at 64^5 ms granularity. An entry
+//! Level `L` has 64 slots, each `64^L` ticks wide, so level 0 covers 64 ticks (16 ms) at
+//! one-tick granularity and level 6 covers 64^7 ticks (about 35 years) at 64^6-tick
+//! granularity. An entry
 //! due at tick `when` lives at the level of the highest 6-bit group in which `when` and
 //! `elapsed` differ, in slot `(when >> 6L) & 63`. Consequences (the invariants the code
 //! relies on):
@@ -16,7 +18,7 @@
 //!    and so on. The next deadline is therefore found at the lowest level with an occupied
 //!    slot, by rotating that level's 64-bit occupancy bitmap and counting trailing zeros.
 //! 2. Deadlines further out than the wheel's range are clamped to the last tick of the 63rd
-//!    top-level slot after the current one (at least 63 × 64^5 ms, about 2.1 years, away);
+//!    top-level slot after the current one (at least 63 × 64^6 ticks, about 34 years, away);
 //!    such an entry fires at the clamped tick, never earlier. The clamp keeps every top-level
 //!    entry out of the current top-level slot, so the rotation in rule 1 stays unambiguous.
 //!
@@ -53,12 +55,12 @@
 use slab::Slab;
 
 /// Number of levels.
-const LEVELS: usize = 6;
+const LEVELS: usize = 7;
 /// Bits of a tick consumed by one level (64 slots).
 const SLOT_BITS: u32 = 6;
 /// Slot index mask within a level.
 const SLOT_MASK: u64 = 63;
-/// Width of one slot of the top level, in ticks (64^5).
+/// Width of one slot of the top level, in ticks (64^6).
 const TOP_SLOT: u64 = 1 << (SLOT_BITS as u64 * (LEVELS as u64 - 1));
 /// A deadline at least this far from `elapsed` may be clamped (63 top-level slots).
 #[cfg(test)]
@@ -387,7 +389,7 @@ mod tests {
         assert_eq!(position(0, 4095), (1, 63));
         assert_eq!(position(0, 4096), (2, 1));
         assert_eq!(position(100, 101), (0, 101 & 63));
-        assert_eq!(position(0, MIN_RANGE + TOP_SLOT - 1), (5, 63));
+        assert_eq!(position(0, MIN_RANGE + TOP_SLOT - 1), (LEVELS - 1, 63));
     }
 
     #[test]
