@@ -83,6 +83,7 @@ pub(crate) enum Status {
 const FREE: usize = 3;
 
 impl Status {
+    #[inline]
     fn from_word(w: usize) -> Status {
         match w {
             0 => Status::Waiting,
@@ -471,8 +472,28 @@ impl<T> Waiters<T> {
     #[inline]
     pub(crate) fn claim_first(&mut self, q: Queue, me: *const SelectCell) -> Option<Claimed> {
         // Most operations find the opposite queue empty: decide that without a call.
-        if self.is_empty(q) {
+        let head = self.list(q).head;
+        if head.is_null() {
             return None;
+        }
+        // A plain future or blocking call at the head is always claimable: pop it here.
+        if let Owner::Solo(waker) = &mut self.w(head).owner {
+            let waker = waker.take();
+            let next = {
+                let w = self.w(head);
+                w.queue = None;
+                w.next
+            };
+            self.list_mut(q).head = next;
+            if next.is_null() {
+                self.list_mut(q).tail = ptr::null_mut();
+            } else {
+                self.w(next).prev = ptr::null_mut();
+            }
+            return Some(Claimed {
+                key: Key::new(head),
+                waker,
+            });
         }
         self.claim_first_slow(q, me)
     }
