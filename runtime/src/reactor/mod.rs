@@ -39,6 +39,8 @@
 //! 5. Under the timer lock, fire every due timer and move its waker out; unlock.
 //! 6. Call the collected wakers, with no driver lock held.
 
+#[cfg(target_os = "linux")]
+mod precise;
 mod readiness;
 mod registration;
 
@@ -58,6 +60,9 @@ use crate::time::TimerHandle;
 
 /// Token of the mio waker.
 const WAKER_TOKEN: mio::Token = mio::Token(0);
+/// Token of the precise park timer (never a registration's: those are slab key + 1).
+#[cfg(target_os = "linux")]
+const TIMER_TOKEN: mio::Token = mio::Token(usize::MAX);
 /// Capacity of the event buffer (events handled per poll).
 const EVENTS_CAPACITY: usize = 1024;
 
@@ -70,6 +75,10 @@ pub(crate) struct Driver {
     tick: usize,
     /// Reused buffer of wakers to call after unlocking.
     wakers: Vec<Waker>,
+    /// Wakes a park at a timer deadline finer than `epoll_wait`'s milliseconds; `None` if
+    /// the OS refused one (parks then round up to the millisecond).
+    #[cfg(target_os = "linux")]
+    precise: Option<precise::PreciseTimer>,
 }
 
 /// The shared half: `Send + Sync`, reachable from every thread of the runtime.
@@ -113,6 +122,13 @@ impl Driver {
             handle: handle.clone(),
             tick: 0,
             wakers: Vec::new(),
+            #[cfg(target_os = "linux")]
+            precise: None,
+        };
+        #[cfg(target_os = "linux")]
+        let driver = Driver {
+            precise: precise::PreciseTimer::new(driver.poll.registry(), TIMER_TOKEN).ok(),
+            ..driver
         };
         Ok((driver, handle))
     }
@@ -120,11 +136,16 @@ impl Driver {
     /// Blocks until I/O, a timer, the timeout or an unpark; then wakes the ready tasks.
     pub(crate) fn park(&mut self, timeout: Option<Duration>) {
         self.release_dropped();
-        let timer_timeout = self.handle.time.before_park(Instant::now());
+        let now = Instant::now();
+        let timer_timeout = self.handle.time.before_park(now);
         let timeout = match (timeout, timer_timeout) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
+        #[cfg(target_os = "linux")]
+        if let (Some(precise), Some(timeout)) = (&mut self.precise, timeout) {
+            precise.arm(now + timeout, timeout);
+        }
         // An error (EINTR, or transient OS trouble that the next park retries) leaves the
         // event buffer empty: the caller sees a spurious return, never a panic.
         let _ = self.poll.poll(&mut self.events, timeout);
@@ -161,6 +182,10 @@ impl Driver {
         let regs = self.handle.lock_regs();
         for event in self.events.iter() {
             if event.token() == WAKER_TOKEN {
+                continue;
+            }
+            #[cfg(target_os = "linux")]
+            if event.token() == TIMER_TOKEN {
                 continue;
             }
             let Some(io) = regs.slab.get(event.token().0 - 1) else {
