@@ -221,10 +221,8 @@ mod loom_tests {
                     continue; // re-check the queue as a searcher
                 }
                 let last = idle.transition_worker_to_parked(0, true);
-                if last && !inject.is_empty() {
-                    if idle.worker_to_notify().is_some() {
-                        parker.unpark();
-                    }
+                if last && !inject.is_empty() && idle.worker_to_notify().is_some() {
+                    parker.unpark();
                 }
                 loop {
                     parker.park();
