@@ -11,7 +11,8 @@
 //!
 //! # Interface used by the scheduler
 //!
-//! - `Driver::new() -> io::Result<(Driver, Arc<DriverHandle>)>`
+//! - `Driver::new(timer_shards) -> io::Result<(Driver, Arc<DriverHandle>)>` (one timer
+//!   shard per worker: see `time::driver`)
 //! - `Driver::park(&mut self, timeout)`: block until an I/O event, the next timer deadline,
 //!   the timeout, or `DriverHandle::unpark`; then wake the tasks that became ready. It may
 //!   return earlier (spurious wake-ups are allowed).
@@ -31,12 +32,15 @@
 //! # Park, step by step
 //!
 //! 1. Release the keys queued by dropped registrations.
-//! 2. Ask the wheel for its next deadline and record it as `parked_until` (under the timer
-//!    lock), so a task that registers an earlier timer while we block pokes the waker.
-//! 3. `mio::Poll::poll` with the smaller of the caller's timeout and the timer deadline.
+//! 2. Unless the caller's timeout is zero (a busy worker's turn, which never blocks): ask the
+//!    timer shards for the next deadline and publish it as `parked_until` (timer protocol
+//!    2), so a task that registers an earlier timer while we block pokes the waker.
+//! 3. On Linux, arm the precise timer (`precise`) if that deadline is not a whole number of
+//!    milliseconds away; then `mio::Poll::poll` with the smaller of the caller's timeout and
+//!    the timer deadline.
 //! 4. Under the registration lock, set each event's readiness bits with this park's tick and
 //!    move the ready wakers out; unlock.
-//! 5. Under the timer lock, fire every due timer and move its waker out; unlock.
+//! 5. Under each timer shard's lock in turn, fire every due timer and move its waker out.
 //! 6. Call the collected wakers, with no driver lock held.
 
 #[cfg(target_os = "linux")]
@@ -98,12 +102,13 @@ struct Registrations {
 }
 
 impl Driver {
-    /// Creates the driver and its shared handle.
+    /// Creates the driver and its shared handle, with `timer_shards` timer wheels (one per
+    /// worker).
     ///
     /// # Errors
     ///
     /// If the OS refuses to create the poller or its waker (e.g. out of file descriptors).
-    pub(crate) fn new() -> io::Result<(Driver, Arc<DriverHandle>)> {
+    pub(crate) fn new(timer_shards: usize) -> io::Result<(Driver, Arc<DriverHandle>)> {
         let poll = mio::Poll::new()?;
         let waker = mio::Waker::new(poll.registry(), WAKER_TOKEN)?;
         let handle = Arc::new(DriverHandle {
@@ -114,7 +119,7 @@ impl Driver {
                 released: Vec::new(),
                 shutdown: false,
             }),
-            time: TimerHandle::new(Instant::now()),
+            time: TimerHandle::new(Instant::now(), timer_shards),
         });
         let driver = Driver {
             poll,
@@ -137,10 +142,13 @@ impl Driver {
     pub(crate) fn park(&mut self, timeout: Option<Duration>) {
         self.release_dropped();
         let now = Instant::now();
-        let timer_timeout = self.handle.time.before_park(now);
-        let timeout = match (timeout, timer_timeout) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
+        // A zero-timeout turn never blocks: no park deadline to publish to registrations.
+        let timeout = match timeout {
+            Some(Duration::ZERO) => timeout,
+            _ => match (timeout, self.handle.time.before_park(now)) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            },
         };
         #[cfg(target_os = "linux")]
         if let (Some(precise), Some(timeout)) = (&mut self.precise, timeout) {
@@ -294,7 +302,7 @@ mod tests {
 
     #[test]
     fn unpark_interrupts_an_unbounded_park() {
-        let (mut driver, handle) = Driver::new().unwrap();
+        let (mut driver, handle) = Driver::new(1).unwrap();
         let h = handle.clone();
         let t = std::thread::spawn(move || h.unpark());
         driver.park(None);
@@ -305,7 +313,7 @@ mod tests {
 
     #[test]
     fn socket_readiness_wakes_the_waiting_task_once() {
-        let (mut driver, handle) = Driver::new().unwrap();
+        let (mut driver, handle) = Driver::new(1).unwrap();
         let (a, b) = std::os::unix::net::UnixStream::pair().unwrap();
         a.set_nonblocking(true).unwrap();
         let mut a = mio::net::UnixStream::from_std(a);
@@ -331,7 +339,7 @@ mod tests {
 
     #[test]
     fn shutdown_completes_io_waits() {
-        let (mut driver, handle) = Driver::new().unwrap();
+        let (mut driver, handle) = Driver::new(1).unwrap();
         let (a, _b) = std::os::unix::net::UnixStream::pair().unwrap();
         a.set_nonblocking(true).unwrap();
         let mut a = mio::net::UnixStream::from_std(a);
@@ -355,7 +363,7 @@ mod tests {
 
     #[test]
     fn dropped_registrations_release_their_key_at_the_next_park() {
-        let (mut driver, handle) = Driver::new().unwrap();
+        let (mut driver, handle) = Driver::new(1).unwrap();
         let (a, _b) = std::os::unix::net::UnixStream::pair().unwrap();
         let mut a = mio::net::UnixStream::from_std(a);
         let reg = Registration::new(&handle, &mut a, mio::Interest::READABLE).unwrap();
@@ -374,7 +382,7 @@ mod tests {
 
     #[test]
     fn park_without_timeout_returns_for_a_timer_and_never_early() {
-        let (mut driver, handle) = Driver::new().unwrap();
+        let (mut driver, handle) = Driver::new(1).unwrap();
         let count = Arc::new(CountWaker::default());
         let waker = Waker::from(count.clone());
         let deadline = Instant::now() + Duration::from_millis(15);
@@ -393,7 +401,7 @@ mod tests {
 
     #[test]
     fn an_earlier_timer_registered_during_a_park_cuts_it_short() {
-        let (mut driver, handle) = Driver::new().unwrap();
+        let (mut driver, handle) = Driver::new(1).unwrap();
         let count = Arc::new(CountWaker::default());
         let waker = Waker::from(count.clone());
         let h = handle.clone();
@@ -420,7 +428,7 @@ mod tests {
 
     #[test]
     fn every_waiter_on_one_socket_is_woken() {
-        let (mut driver, handle) = Driver::new().unwrap();
+        let (mut driver, handle) = Driver::new(1).unwrap();
         let (a, b) = std::os::unix::net::UnixStream::pair().unwrap();
         a.set_nonblocking(true).unwrap();
         let mut a = mio::net::UnixStream::from_std(a);

@@ -61,7 +61,7 @@ impl Runtime {
     }
 
     pub(crate) fn start(builder: &Builder, workers: usize) -> io::Result<Runtime> {
-        let (driver, driver_handle) = Driver::new()?;
+        let (driver, driver_handle) = Driver::new(workers)?;
         let driver = Arc::new(SharedDriver {
             driver: crate::loom::Mutex::new(driver),
             handle: driver_handle,

@@ -111,6 +111,11 @@ impl Drop for WorkerGuard {
     }
 }
 
+/// The index of the worker running on this thread, if it is a worker.
+pub(crate) fn worker_index() -> Option<usize> {
+    with_worker(|worker| worker.map(WorkerCtx::index))
+}
+
 /// Runs `f` with this thread's worker context, if it is a worker.
 pub(crate) fn with_worker<R>(f: impl FnOnce(Option<&WorkerCtx>) -> R) -> R {
     let ptr = CONTEXT.try_with(|c| c.worker.get()).unwrap_or(ptr::null());

@@ -107,6 +107,11 @@ impl WorkerCtx {
         &self.shared
     }
 
+    /// This worker's index in `Shared::remotes`.
+    pub(crate) fn index(&self) -> usize {
+        self.index
+    }
+
     fn run_loop(&self) {
         while !self.shared.is_shutdown() {
             let tick = self.next_tick();

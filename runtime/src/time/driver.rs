@@ -1,13 +1,22 @@
-//! The timer half of the driver: the wheel behind one mutex, shared by `Sleep`s and `park`.
+//! The timer half of the driver: one timer wheel per worker (a shard), each behind its own
+//! mutex, shared by `Sleep`s and `park`.
 //!
 //! # Handles and fields
 //!
-//! [`TimerHandle`] lives inside the runtime's `DriverHandle`. Its mutex guards:
-//! - `wheel`: every timer entry, keyed; an entry is owned by exactly one `Sleep` (or channel
-//!   timer), which frees it on drop;
-//! - `parked_until`: `Some(tick)` while the driver blocks in `park` and will wake by itself at
-//!   `tick`; `None` while it is not blocked;
+//! [`TimerHandle`] lives inside the runtime's `DriverHandle`. It holds a power-of-two number
+//! of shards (one per worker, at most [`MAX_SHARDS`]); a timer registered on worker `i` goes
+//! to shard `i % shards`, elsewhere to shard 0, so workers registering and polling their own
+//! timers do not contend (a single mutex for every timer was the hottest lock of a 200k-sleep
+//! run). A key handed out encodes the shard in its low bits, so every later operation on the
+//! entry finds its shard without asking where it runs. Each shard's mutex guards:
+//! - `wheel`: that shard's entries, keyed; an entry is owned by exactly one `Sleep` (or
+//!   channel timer), which frees it on drop;
 //! - `shutdown`: set once, by `Driver::shutdown`.
+//!
+//! Outside the shards, `parked_until` (an `AtomicU64`) says what the driver does: `0` while it
+//! does not block in `park` (no registration needs to poke it); [`COMPUTING`] while it
+//! gathers the shards' next expirations before blocking; otherwise the tick at which the
+//! blocked driver wakes by itself.
 //!
 //! Each [`Entry`] holds `fired` (set by the driver, cleared by a reset) and the waker of the
 //! task waiting on it, or, for Go's `after`/`tick`, a channel timer: the `Sender` to deliver
@@ -16,25 +25,33 @@
 //!
 //! # Protocols
 //!
-//! 1. **Register (task).** Under the lock: if the deadline's tick is not after the wheel's
-//!    `elapsed` tick it is already due: no entry is made and the task completes without
-//!    waiting. Otherwise allocate the entry and schedule it; if the driver is parked until a
-//!    later tick, lower `parked_until` and, after unlocking, poke the driver's waker so it
-//!    recomputes its timeout.
-//! 2. **Park (driver).** Under the lock: read the next expiration and publish it as
-//!    `parked_until`. Unlock and block. A registration racing with the block either ran
-//!    before (the expiration includes it) or after (it sees `parked_until` and pokes).
-//! 3. **Fire (driver).** Under the lock: clear `parked_until`, advance the wheel to the
-//!    current tick, mark each due entry fired and move its waker out. The wakers are called by
-//!    the driver after unlocking.
-//! 4. **Poll (task).** Under the lock: fired means done, and the entry is freed right there
-//!    (its owner stops using the key); otherwise store the new waker.
-//! 5. **Channel timers (driver, in step 3).** Still under the lock, a due one-shot entry is
-//!    freed (its sender moved out) and a periodic one is rescheduled for its next tick
-//!    (skipping ticks the driver was too late for, as Go's ticker does) with a clone of its
-//!    sender. After unlocking, the driver `try_send`s the current time on each: a full
+//! 1. **Register (task).** Under its shard's lock: if the deadline's tick is not after the
+//!    shard wheel's `elapsed` tick it is already due: no entry is made and the task completes
+//!    without waiting. Otherwise allocate the entry and schedule it; then, still under the
+//!    lock, `fetch_min(tick)` on `parked_until`: if the previous value was larger, the driver
+//!    is blocking (or about to) past this deadline, and the registrant, after unlocking, pokes
+//!    the driver's waker so it recomputes its timeout. Lowering the value means later,
+//!    no-earlier registrations do not poke again.
+//! 2. **Park (driver, only before a blocking park).** Store `COMPUTING` (every registration
+//!    from now on pokes), then lock each shard in turn and read its next expiration, then
+//!    `fetch_min` the earliest into `parked_until` (keeping a lower value a registration
+//!    stored meanwhile) and block until it. A registration in shard `i` either locked it
+//!    before the driver did (the driver's read includes it) or after: then the driver's
+//!    `COMPUTING` store happened before the driver unlocked shard `i`, so the registration's
+//!    `fetch_min` (after its lock) sees `COMPUTING` or the final value and pokes if its tick
+//!    is earlier. The poke is sticky (the mio waker), so a poke before the block still ends
+//!    it. A zero-timeout turn (a busy worker's maintenance) skips this step: nobody blocks.
+//! 3. **Fire (driver).** Store `0` in `parked_until`, then for each shard, under its lock:
+//!    advance the wheel to the current tick, mark each due entry fired and move its waker out.
+//!    The wakers are called by the driver after unlocking.
+//! 4. **Poll (task).** Under the entry's shard lock: fired means done, and the entry is freed
+//!    right there (its owner stops using the key); otherwise store the new waker.
+//! 5. **Channel timers (driver, in step 3).** Still under the shard lock, a due one-shot
+//!    entry is freed (its sender moved out) and a periodic one is rescheduled for its next
+//!    tick (skipping ticks the driver was too late for, as Go's ticker does) with a clone of
+//!    its sender. After unlocking, the driver `try_send`s the current time on each: a full
 //!    channel drops the tick (a slow reader, as in Go); a closed one makes the driver lock
-//!    again and free the periodic entry.
+//!    the shard again and free the periodic entry.
 //!
 //! A tick is [`TICK_NANOS`] (a quarter of a millisecond). Deadlines become ticks by rounding
 //! *up* to the next tick and the current time by rounding *down*, so an entry fires only
@@ -43,29 +60,45 @@
 //! deadline; with 1 ms ticks, half a millisecond on average); the wheel's seven levels
 //! still span about 35 years, so even "never" deadlines (30 years) are not clamped.
 
-use std::sync::{Mutex, MutexGuard};
 use std::task::Waker;
 use std::time::{Duration, Instant};
 
 use waza_channel::{Sender, TrySendError};
 
 use super::wheel::{AlreadyDue, Wheel};
+use crate::loom::{AtomicU64, Mutex, MutexGuard, Ordering};
 
 /// Nanoseconds per tick.
 const TICK_NANOS: u32 = 250_000;
 /// Ticks per second.
 const TICKS_PER_SEC: u64 = 1_000_000_000 / TICK_NANOS as u64;
 
+/// Most shards a runtime's timers are split into.
+pub(crate) const MAX_SHARDS: usize = 64;
+/// `parked_until` while the driver gathers the shards' next expirations (protocol 2).
+const COMPUTING: u64 = u64::MAX;
+/// `parked_until` while the driver does not block (protocol 3).
+const NOT_PARKED: u64 = 0;
+
 /// Timer state of one runtime (see the module docs).
 pub(crate) struct TimerHandle {
     /// Tick 0.
     start: Instant,
-    inner: Mutex<TimerState>,
+    shards: Box<[Shard]>,
+    /// `log2(shards.len())`: keys carry the shard in this many low bits.
+    shard_bits: u32,
+    /// See the module docs; written by the driver (protocols 2, 3) and lowered by
+    /// registrations (protocol 1).
+    parked_until: AtomicU64,
 }
+
+/// One shard, alone on its cache lines (its lock is written by every timer operation of
+/// the worker that owns it).
+#[repr(align(128))]
+struct Shard(Mutex<TimerState>);
 
 struct TimerState {
     wheel: Wheel<Entry>,
-    parked_until: Option<u64>,
     shutdown: bool,
 }
 
@@ -101,21 +134,57 @@ pub(crate) enum Inserted {
 }
 
 impl TimerHandle {
-    /// Timer state whose tick 0 is `start`.
-    pub(crate) fn new(start: Instant) -> Self {
+    /// Timer state whose tick 0 is `start`, split into `shards` shards (rounded up to a
+    /// power of two, at most [`MAX_SHARDS`]).
+    pub(crate) fn new(start: Instant, shards: usize) -> Self {
+        let shards = shards.clamp(1, MAX_SHARDS).next_power_of_two();
         TimerHandle {
             start,
-            inner: Mutex::new(TimerState {
-                wheel: Wheel::new(),
-                parked_until: None,
-                shutdown: false,
-            }),
+            shards: (0..shards)
+                .map(|_| {
+                    Shard(Mutex::new(TimerState {
+                        wheel: Wheel::new(),
+                        shutdown: false,
+                    }))
+                })
+                .collect(),
+            shard_bits: shards.trailing_zeros(),
+            parked_until: AtomicU64::new(NOT_PARKED),
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, TimerState> {
+    /// Locks shard `index`.
+    fn lock(&self, index: usize) -> MutexGuard<'_, TimerState> {
         // No user code runs under this lock; a poisoned state is still consistent.
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+        let shard = &self.shards[index].0;
+        shard.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The shard a timer registered on this thread goes to: the worker's own, else 0.
+    fn home_shard(&self) -> usize {
+        let worker = crate::scheduler::context::worker_index().unwrap_or(0);
+        worker & (self.shards.len() - 1)
+    }
+
+    /// The key handed out for entry `key` of shard `shard`.
+    fn encode(&self, shard: usize, key: usize) -> usize {
+        (key << self.shard_bits) | shard
+    }
+
+    /// The shard and wheel key of a handed-out key.
+    fn decode(&self, key: usize) -> (usize, usize) {
+        (key & (self.shards.len() - 1), key >> self.shard_bits)
+    }
+
+    /// Protocol 1's last step, under the shard lock: whether the driver must be poked for
+    /// an entry just scheduled at `tick`.
+    ///
+    /// A plain load first: while the driver does not block (`NOT_PARKED`, the usual state of
+    /// a busy runtime) or blocks until an earlier tick, no read-modify-write dirties the
+    /// shared cache line.
+    fn needs_poke(&self, tick: u64) -> bool {
+        tick < self.parked_until.load(Ordering::SeqCst)
+            && tick < self.parked_until.fetch_min(tick, Ordering::SeqCst)
     }
 
     /// The first tick at or after `deadline` (rounded up).
@@ -147,8 +216,13 @@ impl TimerHandle {
 
     /// Protocol 1: a new entry for `deadline` that wakes `waker`.
     pub(crate) fn insert(&self, deadline: Instant, waker: &Waker) -> Inserted {
+        self.insert_in(self.home_shard(), deadline, waker)
+    }
+
+    /// [`TimerHandle::insert`] into a given shard.
+    fn insert_in(&self, shard: usize, deadline: Instant, waker: &Waker) -> Inserted {
         let tick = self.deadline_tick(deadline);
-        let mut st = self.lock();
+        let mut st = self.lock(shard);
         if st.shutdown {
             return Inserted::Shutdown;
         }
@@ -161,7 +235,10 @@ impl TimerHandle {
             chan: None,
         });
         match st.schedule(key, tick) {
-            Ok(unpark) => Inserted::Waiting { key, unpark },
+            Ok(()) => Inserted::Waiting {
+                key: self.encode(shard, key),
+                unpark: self.needs_poke(tick),
+            },
             Err(AlreadyDue) => unreachable!("tick {tick} is after the wheel's elapsed tick"),
         }
     }
@@ -176,7 +253,7 @@ impl TimerHandle {
         period: Option<Duration>,
     ) -> bool {
         let period = period.map(|p| self.duration_ticks(p));
-        let mut st = self.lock();
+        let mut st = self.lock(self.home_shard());
         if st.shutdown {
             drop(st);
             drop(tx);
@@ -189,7 +266,7 @@ impl TimerHandle {
             waker: None,
             chan: Some(Box::new(ChanTimer { tx, period })),
         });
-        st.schedule(key, tick).unwrap_or(false)
+        st.schedule(key, tick).is_ok() && self.needs_poke(tick)
     }
 
     /// A period in ticks, rounded up, at least 1.
@@ -203,13 +280,14 @@ impl TimerHandle {
     /// entry is fired at once (no wake-up) if the deadline is already due.
     pub(crate) fn reset(&self, key: usize, deadline: Instant) -> bool {
         let tick = self.deadline_tick(deadline);
-        let mut st = self.lock();
+        let (shard, key) = self.decode(key);
+        let mut st = self.lock(shard);
         if st.shutdown {
             st.wheel.data_mut(key).fired = true;
             return false;
         }
         st.wheel.data_mut(key).fired = false;
-        st.schedule(key, tick).unwrap_or(false)
+        st.schedule(key, tick).is_ok() && self.needs_poke(tick)
     }
 
     /// Protocol 4: whether the entry fired; if not, `waker` will be woken when it does.
@@ -217,7 +295,8 @@ impl TimerHandle {
     /// [`TimerHandle::poll_entry_or_free`]).
     #[cfg(all(test, not(loom)))]
     pub(crate) fn poll_entry(&self, key: usize, waker: &Waker) -> bool {
-        let mut st = self.lock();
+        let (shard, key) = self.decode(key);
+        let mut st = self.lock(shard);
         let entry = st.wheel.data_mut(key);
         if !entry.fired {
             entry.set_waker(waker);
@@ -229,8 +308,9 @@ impl TimerHandle {
     /// fired (and is gone: the key must not be used again); otherwise `waker` will be woken
     /// when it fires.
     pub(crate) fn poll_entry_or_free(&self, key: usize, waker: &Waker) -> bool {
+        let (shard, key) = self.decode(key);
         let freed = {
-            let mut st = self.lock();
+            let mut st = self.lock(shard);
             let entry = st.wheel.data_mut(key);
             if !entry.fired {
                 entry.set_waker(waker);
@@ -244,42 +324,51 @@ impl TimerHandle {
 
     /// Removes an entry (its owner is gone).
     pub(crate) fn remove(&self, key: usize) {
-        let entry = self.lock().wheel.free(key);
+        let (shard, key) = self.decode(key);
+        let entry = self.lock(shard).wheel.free(key);
         drop(entry); // the waker is dropped outside the lock
     }
 
-    /// Protocol 2: publishes the park and returns how long the wheel lets it last.
+    /// Protocol 2: publishes a blocking park and returns how long the wheels let it last.
     pub(crate) fn before_park(&self, now: Instant) -> Option<Duration> {
-        let mut st = self.lock();
-        let next = st.wheel.next_expiration();
-        st.parked_until = Some(next.unwrap_or(u64::MAX));
+        self.parked_until.store(COMPUTING, Ordering::SeqCst);
+        let next = (0..self.shards.len())
+            .filter_map(|i| self.lock(i).wheel.next_expiration())
+            .min();
+        self.parked_until
+            .fetch_min(next.unwrap_or(COMPUTING), Ordering::SeqCst);
         let at = self.tick_instant(next?)?;
         Some(at.saturating_duration_since(now))
     }
 
     /// Protocol 3: fires every entry due at `now`, moving the wakers into `wakers`.
     pub(crate) fn process(&self, now: Instant, wakers: &mut Vec<Waker>) {
+        self.parked_until.store(NOT_PARKED, Ordering::SeqCst);
         let now_tick = self.now_tick(now);
         let mut due_chans = Vec::new();
-        let deliveries = {
-            let mut st = self.lock();
-            st.parked_until = None;
-            st.wheel.poll(now_tick, |key, entry| {
-                fire(entry, wakers);
-                if entry.chan.is_some() {
-                    due_chans.push(key);
+        for shard in 0..self.shards.len() {
+            let deliveries = {
+                let mut st = self.lock(shard);
+                st.wheel.poll(now_tick, |key, entry| {
+                    fire(entry, wakers);
+                    if entry.chan.is_some() {
+                        due_chans.push(key);
+                    }
+                });
+                if due_chans.is_empty() {
+                    continue;
                 }
-            });
-            st.rearm_chans(due_chans, now_tick)
-        };
-        self.deliver(deliveries, now);
+                st.rearm_chans(due_chans.drain(..), now_tick)
+            };
+            self.deliver(shard, deliveries, now);
+        }
     }
 
-    /// Protocol 5, after unlocking: sends `now` on every due channel timer.
-    fn deliver(&self, deliveries: Vec<Delivery>, now: Instant) {
+    /// Protocol 5, after unlocking: sends `now` on every due channel timer of `shard`.
+    fn deliver(&self, shard: usize, deliveries: Vec<Delivery>, now: Instant) {
         for (tx, key) in deliveries {
             if let (Err(TrySendError::Closed(_)), Some(key)) = (tx.try_send(now), key) {
-                let entry = self.lock().wheel.free(key);
+                let entry = self.lock(shard).wheel.free(key);
                 drop(entry); // drops its sender outside the lock
             }
         }
@@ -290,26 +379,30 @@ impl TimerHandle {
     /// Channel timers are freed, which drops their senders: their receivers see the channel
     /// closed instead of waiting forever.
     pub(crate) fn shutdown(&self, wakers: &mut Vec<Waker>) {
-        let freed: Vec<Entry> = {
-            let mut st = self.lock();
-            st.shutdown = true;
-            st.parked_until = None;
-            let mut chans = Vec::new();
-            st.wheel.drain_scheduled(|key, entry| {
-                fire(entry, wakers);
-                if entry.chan.is_some() {
-                    chans.push(key);
-                }
-            });
-            chans.into_iter().map(|k| st.wheel.free(k)).collect()
-        };
-        drop(freed);
+        self.parked_until.store(NOT_PARKED, Ordering::SeqCst);
+        for shard in 0..self.shards.len() {
+            let freed: Vec<Entry> = {
+                let mut st = self.lock(shard);
+                st.shutdown = true;
+                let mut chans = Vec::new();
+                st.wheel.drain_scheduled(|key, entry| {
+                    fire(entry, wakers);
+                    if entry.chan.is_some() {
+                        chans.push(key);
+                    }
+                });
+                chans.into_iter().map(|k| st.wheel.free(k)).collect()
+            };
+            drop(freed);
+        }
     }
 
     /// Number of stored entries (tests and diagnostics).
     #[allow(dead_code)]
     pub(crate) fn entries(&self) -> usize {
-        self.lock().wheel.len()
+        (0..self.shards.len())
+            .map(|i| self.lock(i).wheel.len())
+            .sum()
     }
 }
 
@@ -332,8 +425,8 @@ fn fire(entry: &mut Entry, wakers: &mut Vec<Waker>) {
 impl TimerState {
     /// Protocol 5, under the lock: frees due one-shot channel timers and reschedules
     /// periodic ones; returns the sends to make after unlocking.
-    fn rearm_chans(&mut self, keys: Vec<usize>, now: u64) -> Vec<Delivery> {
-        let mut out = Vec::with_capacity(keys.len());
+    fn rearm_chans(&mut self, keys: impl Iterator<Item = usize>, now: u64) -> Vec<Delivery> {
+        let mut out = Vec::new();
         for key in keys {
             let deadline = self.wheel.deadline(key);
             let entry = self.wheel.data_mut(key);
@@ -354,21 +447,13 @@ impl TimerState {
         out
     }
 
-    /// Schedules `key` at `tick`; `Ok(true)` if a parked driver must be poked.
-    fn schedule(&mut self, key: usize, tick: u64) -> Result<bool, AlreadyDue> {
-        if let Err(due) = self.wheel.schedule(key, tick) {
+    /// Schedules `key` at `tick`; on `AlreadyDue` the entry is marked fired (no wake-up).
+    fn schedule(&mut self, key: usize, tick: u64) -> Result<(), AlreadyDue> {
+        self.wheel.schedule(key, tick).inspect_err(|_| {
             let entry = self.wheel.data_mut(key);
             entry.fired = true;
             entry.waker = None;
-            return Err(due);
-        }
-        match self.parked_until {
-            Some(until) if tick < until => {
-                self.parked_until = Some(tick);
-                Ok(true)
-            }
-            _ => Ok(false),
-        }
+        })
     }
 }
 
@@ -395,7 +480,7 @@ mod tests {
     #[test]
     fn ticks_round_deadlines_up_and_now_down() {
         let start = Instant::now();
-        let t = TimerHandle::new(start);
+        let t = TimerHandle::new(start, 1);
         let us = Duration::from_micros;
         assert_eq!(t.deadline_tick(start), 0);
         assert_eq!(t.deadline_tick(start + Duration::from_nanos(1)), 1);
@@ -426,7 +511,7 @@ mod tests {
     #[test]
     fn a_registration_during_park_asks_for_an_unpark_once() {
         let start = Instant::now();
-        let t = TimerHandle::new(start);
+        let t = TimerHandle::new(start, 1);
         let w = &Waker::from(Arc::new(Noop));
         assert_eq!(t.before_park(start), None);
         let far = t.insert(start + Duration::from_millis(500), w);
@@ -443,9 +528,59 @@ mod tests {
     }
 
     #[test]
+    fn shards_fire_together_and_share_one_park_deadline() {
+        let start = Instant::now();
+        let t = TimerHandle::new(start, 3); // rounded up to 4 shards
+        assert_eq!(t.shards.len(), 4);
+        let w = &Waker::from(Arc::new(Noop));
+        let ms = Duration::from_millis;
+        let key = |inserted| match inserted {
+            Inserted::Waiting { key, .. } => key,
+            other => panic!("{other:?}"),
+        };
+        // Shard 2 holds the earliest deadline: the park lasts until it, whichever shard.
+        let late = key(t.insert_in(0, start + ms(30), w));
+        let early = key(t.insert_in(2, start + ms(5), w));
+        let mid = key(t.insert_in(3, start + ms(10), w));
+        assert_eq!(t.decode(early), (2, 0), "the first entry of shard 2");
+        assert_eq!(t.before_park(start), Some(ms(5)));
+        // While parked until 5 ms: an earlier registration in any shard pokes, once.
+        let earlier = t.insert_in(1, start + ms(3), w);
+        assert!(matches!(earlier, Inserted::Waiting { unpark: true, .. }));
+        let again = t.insert_in(3, start + ms(4), w);
+        assert!(matches!(again, Inserted::Waiting { unpark: false, .. }));
+        let later = t.insert_in(0, start + ms(8), w);
+        assert!(matches!(later, Inserted::Waiting { unpark: false, .. }));
+        let mut wakers = Vec::new();
+        t.process(start + ms(10), &mut wakers);
+        assert_eq!(wakers.len(), 5, "every shard fired what was due");
+        assert!(t.poll_entry(early, w) && t.poll_entry(mid, w));
+        assert!(!t.poll_entry(late, w));
+        // Not parked any more: registrations do not poke.
+        let idle = t.insert_in(2, start + ms(12), w);
+        assert!(matches!(idle, Inserted::Waiting { unpark: false, .. }));
+        assert_eq!(t.entries(), 7);
+        t.shutdown(&mut wakers);
+        assert_eq!(wakers.len(), 7);
+        assert_eq!(t.insert_in(1, start + ms(50), w), Inserted::Shutdown);
+    }
+
+    #[test]
+    fn a_zero_timeout_turn_does_not_publish_a_park() {
+        let start = Instant::now();
+        let t = TimerHandle::new(start, 2);
+        let w = &Waker::from(Arc::new(Noop));
+        let mut wakers = Vec::new();
+        t.process(start, &mut wakers);
+        // The driver is awake (a busy worker's turn): nobody needs a poke.
+        let r = t.insert_in(1, start + Duration::from_millis(1), w);
+        assert!(matches!(r, Inserted::Waiting { unpark: false, .. }));
+    }
+
+    #[test]
     fn process_fires_only_due_entries() {
         let start = Instant::now();
-        let t = TimerHandle::new(start);
+        let t = TimerHandle::new(start, 1);
         let w = &Waker::from(Arc::new(Noop));
         let Inserted::Waiting { key: a, .. } = t.insert(start + Duration::from_millis(5), w) else {
             panic!()
@@ -476,7 +611,7 @@ mod tests {
     #[test]
     fn after_delivers_once_then_closes_and_frees_its_entry() {
         let start = Instant::now();
-        let t = TimerHandle::new(start);
+        let t = TimerHandle::new(start, 1);
         let (tx, rx) = waza_channel::bounded(1);
         t.insert_chan(start + Duration::from_millis(3), tx, None);
         let mut wakers = Vec::new();
@@ -492,7 +627,7 @@ mod tests {
     #[test]
     fn tick_drops_for_slow_readers_skips_late_ticks_and_stops_when_unread() {
         let start = Instant::now();
-        let t = TimerHandle::new(start);
+        let t = TimerHandle::new(start, 1);
         let ms = Duration::from_millis;
         let (tx, rx) = waza_channel::bounded(1);
         t.insert_chan(start + ms(10), tx, Some(ms(10)));
@@ -516,7 +651,7 @@ mod tests {
     #[test]
     fn shutdown_closes_channel_timers() {
         let start = Instant::now();
-        let t = TimerHandle::new(start);
+        let t = TimerHandle::new(start, 1);
         let (tx, rx) = waza_channel::bounded::<Instant>(1);
         t.insert_chan(start + Duration::from_secs(60), tx, None);
         t.shutdown(&mut Vec::new());
@@ -525,5 +660,86 @@ mod tests {
         let (tx, rx) = waza_channel::bounded::<Instant>(1);
         assert!(!t.insert_chan(start, tx, Some(Duration::from_millis(1))));
         assert!(rx.is_closed());
+    }
+}
+
+/// Protocols 1-3 against a registration racing the driver's park, on the real handle.
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::*;
+    use loom::sync::Arc;
+    use loom::thread;
+
+    /// Room for the wheels (seven levels of 64 slot vectors each) on a model thread.
+    const STACK: usize = 4 << 20;
+
+    /// Runs `f` under loom on a thread with a big enough stack.
+    fn model(f: impl Fn() + Sync + Send + 'static) {
+        let f = std::sync::Arc::new(f);
+        loom::model(move || {
+            let f = f.clone();
+            let body = thread::Builder::new().stack_size(STACK).spawn(move || f());
+            body.unwrap().join().unwrap();
+        });
+    }
+
+    /// Spawns a model thread with a big enough stack.
+    fn spawn<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> thread::JoinHandle<T> {
+        thread::Builder::new().stack_size(STACK).spawn(f).unwrap()
+    }
+
+    /// A registration in either shard, racing a blocking park: afterwards either the park's
+    /// deadline is no later than the registration's (the driver saw it) or the registrant
+    /// was told to poke the driver. Neither means the driver would oversleep the timer.
+    #[test]
+    fn loom_registration_racing_a_park_is_never_missed() {
+        for shard in 0..2 {
+            model(move || {
+                let start = Instant::now();
+                let t = Arc::new(TimerHandle::new(start, 2));
+                let w = Waker::noop();
+                // An existing timer in the other shard, later than the racing one.
+                let far = start + Duration::from_millis(50);
+                assert!(matches!(
+                    t.insert_in(1 - shard, far, w),
+                    Inserted::Waiting { .. }
+                ));
+                let t2 = t.clone();
+                let near = start + Duration::from_millis(5);
+                let registrant =
+                    thread::spawn(move || match t2.insert_in(shard, near, Waker::noop()) {
+                        Inserted::Waiting { unpark, .. } => unpark,
+                        other => panic!("{other:?}"),
+                    });
+                let park = t.before_park(start).expect("a timer is pending");
+                let poked = registrant.join().unwrap();
+                assert!(
+                    poked || park <= Duration::from_millis(5),
+                    "the driver would sleep {park:?} past a 5 ms timer nobody told it about"
+                );
+            });
+        }
+    }
+
+    /// A registration while the driver is awake (after its turn) never pokes, and the next
+    /// park includes it.
+    #[test]
+    fn loom_registration_after_a_turn_is_seen_by_the_next_park() {
+        model(|| {
+            let start = Instant::now();
+            let t = Arc::new(TimerHandle::new(start, 2));
+            t.process(start, &mut Vec::new());
+            let t2 = t.clone();
+            let registrant = spawn(move || {
+                let near = start + Duration::from_millis(5);
+                match t2.insert_in(1, near, Waker::noop()) {
+                    Inserted::Waiting { unpark, .. } => unpark,
+                    other => panic!("{other:?}"),
+                }
+            });
+            let poked = registrant.join().unwrap();
+            assert!(!poked, "nobody blocks");
+            assert_eq!(t.before_park(start), Some(Duration::from_millis(5)));
+        });
     }
 }
