@@ -111,6 +111,20 @@ impl Drop for WorkerGuard {
     }
 }
 
+/// A reference to the current runtime's driver for a timer to hold: this worker's own if
+/// the thread is a worker of that runtime, else the runtime's shared one; `None` outside a
+/// runtime. See `time::sleep::TimerRef`.
+pub(crate) fn timer_ref() -> Option<std::sync::Arc<crate::time::TimerRef>> {
+    with_current(|handle| {
+        let shared = &handle?.shared;
+        let own = with_worker(|worker| {
+            let worker = worker.filter(|w| std::sync::Arc::ptr_eq(w.shared(), shared))?;
+            Some(worker.timer_ref().clone())
+        });
+        Some(own.unwrap_or_else(|| shared.timer_ref.clone()))
+    })
+}
+
 /// The index of the worker running on this thread, if it is a worker.
 pub(crate) fn worker_index() -> Option<usize> {
     with_worker(|worker| worker.map(WorkerCtx::index))

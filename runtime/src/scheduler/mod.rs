@@ -73,6 +73,9 @@ pub(crate) struct Shared {
     pub(crate) idle: Idle,
     pub(crate) registry: Registry,
     pub(crate) driver: Arc<SharedDriver>,
+    /// The driver reference that timers registered off the workers hold (see
+    /// `time::sleep::TimerRef`; each worker has its own).
+    pub(crate) timer_ref: std::sync::Arc<crate::time::TimerRef>,
     pub(crate) blocking: BlockingPool,
     /// `Builder::detect_deadlock`: `block_on` panics when nothing can ever run again.
     pub(crate) detect_deadlock: bool,
@@ -93,6 +96,7 @@ impl Shared {
             woken: Inject::new(),
             idle: Idle::new(n),
             registry: Registry::new(),
+            timer_ref: crate::time::TimerRef::new(driver.handle.clone()),
             driver,
             blocking,
             detect_deadlock,

@@ -37,6 +37,7 @@ use crate::loom::std_sync::{Arc, AtomicU64, Ordering};
 use crate::runtime::Handle;
 use crate::task::coop::{self, Budget};
 use crate::task::Notified;
+use crate::time::TimerRef;
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::task::Waker;
@@ -73,6 +74,8 @@ pub(crate) struct WorkerCtx {
     waking_deferred: Cell<bool>,
     /// True while this worker turns the driver: its wakes go to `Core::driver_wakes`.
     turning_driver: Cell<bool>,
+    /// This worker's reference to the driver, cloned by the timers registered here.
+    timer_ref: Arc<TimerRef>,
 }
 
 /// Runs worker `index` until shutdown.
@@ -90,11 +93,12 @@ pub(crate) fn run(shared: Arc<Shared>, index: usize, local: Local<Notified>) {
             rand: FastRand::new(index as u64 + 1),
             is_searching: false,
         }),
-        shared,
         index,
         deferred: RefCell::new(Vec::new()),
         waking_deferred: Cell::new(false),
         turning_driver: Cell::new(false),
+        timer_ref: TimerRef::new(shared.driver.handle.clone()),
+        shared,
     };
     let guard = context::set_worker(&ctx);
     ctx.run_loop();
@@ -105,6 +109,11 @@ pub(crate) fn run(shared: Arc<Shared>, index: usize, local: Local<Notified>) {
 impl WorkerCtx {
     pub(crate) fn shared(&self) -> &Arc<Shared> {
         &self.shared
+    }
+
+    /// This worker's reference to the driver (see `time::sleep::TimerRef`).
+    pub(crate) fn timer_ref(&self) -> &Arc<TimerRef> {
+        &self.timer_ref
     }
 
     /// This worker's index in `Shared::remotes`.

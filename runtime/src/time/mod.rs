@@ -25,6 +25,7 @@ pub use chan::{after, tick};
 pub(crate) use driver::Inserted;
 pub(crate) use driver::TimerHandle;
 pub use interval::{interval, interval_at, Interval, MissedTickBehavior};
+pub(crate) use sleep::TimerRef;
 pub use sleep::{sleep, sleep_until, Sleep};
 pub use std::time::{Duration, Instant};
 pub use timeout::{timeout, timeout_at, Elapsed, Timeout};
