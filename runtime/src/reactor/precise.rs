@@ -1,7 +1,7 @@
 //! Sub-millisecond park deadlines on Linux: a `timerfd` registered with the poller.
 //!
 //! `mio` hands `epoll_wait` a timeout in whole milliseconds, rounded up, so a driver that
-//! parks until the next timer tick (0.25 ms apart) would sleep up to a millisecond past it.
+//! parks until the next timer tick (62.5 µs apart) would sleep up to a millisecond past it.
 //! Before such a park the driver arms this timer for the exact deadline; its expiry makes
 //! `epoll_wait` return on time, and the millisecond timeout stays only as the fallback.
 //!

@@ -50,7 +50,7 @@ pub fn after(duration: Duration) -> Receiver<Instant> {
 /// The channel holds one value; a reader that falls behind misses ticks (they are dropped,
 /// as in Go), and the schedule skips ticks the runtime could not deliver on time. The timer
 /// stops at the first tick after every receiver is dropped or the channel is closed. Periods
-/// are rounded up to the timer resolution (0.25 ms).
+/// are rounded up to the timer resolution (62.5 µs).
 ///
 /// # Panics
 ///

@@ -53,12 +53,15 @@
 //!    channel drops the tick (a slow reader, as in Go); a closed one makes the driver lock
 //!    the shard again and free the periodic entry.
 //!
-//! A tick is [`TICK_NANOS`] (a quarter of a millisecond). Deadlines become ticks by rounding
-//! *up* to the next tick and the current time by rounding *down*, so an entry fires only
-//! when its deadline has passed: never early. The quarter-millisecond tick keeps the
-//! rounding's share of a timer's lateness small (a sleep is due at most one tick after its
-//! deadline; with 1 ms ticks, half a millisecond on average); the wheel's seven levels
-//! still span about 35 years, so even "never" deadlines (30 years) are not clamped.
+//! A tick is [`TICK_NANOS`] (62.5 µs, a sixteenth of a millisecond). Deadlines become ticks
+//! by rounding *up* to the next tick and the current time by rounding *down*, so an entry
+//! fires only when its deadline has passed: never early. The short tick keeps two costs of
+//! coarse ticks small: the rounding's share of a timer's lateness (at most one tick; with
+//! 1 ms ticks, half a millisecond on average), and the cascade stall: a level-1 slot (64
+//! ticks, 4 ms) is re-sorted into level 0 in one go when its time comes, under the shard
+//! lock, and with 200,000 pending sleeps a 16 ms slot (0.25 ms ticks) held tens of
+//! thousands of entries and stalled firing for milliseconds. The wheel's eight levels
+//! span about 557 years, so even "never" deadlines (30 years) are not clamped.
 
 use std::task::Waker;
 use std::time::{Duration, Instant};
@@ -69,7 +72,7 @@ use super::wheel::{AlreadyDue, Wheel};
 use crate::loom::{AtomicU64, Mutex, MutexGuard, Ordering};
 
 /// Nanoseconds per tick.
-const TICK_NANOS: u32 = 250_000;
+const TICK_NANOS: u32 = 62_500;
 /// Ticks per second.
 const TICKS_PER_SEC: u64 = 1_000_000_000 / TICK_NANOS as u64;
 
@@ -481,27 +484,21 @@ mod tests {
     fn ticks_round_deadlines_up_and_now_down() {
         let start = Instant::now();
         let t = TimerHandle::new(start, 1);
-        let us = Duration::from_micros;
+        let ns = Duration::from_nanos;
         assert_eq!(t.deadline_tick(start), 0);
-        assert_eq!(t.deadline_tick(start + Duration::from_nanos(1)), 1);
-        assert_eq!(t.deadline_tick(start + Duration::from_millis(3)), 12);
-        assert_eq!(t.deadline_tick(start + us(3001)), 13);
-        assert_eq!(t.now_tick(start + us(3249)), 12);
-        assert_eq!(t.now_tick(start + us(3250)), 13);
+        assert_eq!(t.deadline_tick(start + ns(1)), 1);
+        assert_eq!(t.deadline_tick(start + Duration::from_millis(3)), 48);
+        assert_eq!(t.deadline_tick(start + ns(3_000_001)), 49);
+        assert_eq!(t.now_tick(start + ns(3_062_499)), 48);
+        assert_eq!(t.now_tick(start + ns(3_062_500)), 49);
         assert_eq!(t.deadline_tick(start - Duration::from_millis(1)), 0);
         let secs = Duration::from_secs(7);
-        assert_eq!(
-            t.deadline_tick(start + secs + Duration::from_nanos(999_750_001)),
-            32_000
-        );
-        assert_eq!(
-            t.now_tick(start + secs + Duration::from_nanos(999_999_999)),
-            31_999
-        );
-        assert_eq!(t.deadline_tick(start + secs), 28_000);
-        assert_eq!(t.now_tick(start + secs), 28_000);
+        assert_eq!(t.deadline_tick(start + secs + ns(999_937_501)), 128_000);
+        assert_eq!(t.now_tick(start + secs + ns(999_999_999)), 127_999);
+        assert_eq!(t.deadline_tick(start + secs), 112_000);
+        assert_eq!(t.now_tick(start + secs), 112_000);
         // A tick begins exactly where the rounding puts it.
-        for tick in [0, 1, 3, 3999, 4000, 28_001, 1 << 40] {
+        for tick in [0, 1, 3, 15_999, 16_000, 112_001, 1 << 40] {
             let at = t.tick_instant(tick).unwrap();
             assert_eq!(t.deadline_tick(at), tick);
             assert_eq!(t.now_tick(at), tick);
@@ -539,25 +536,27 @@ mod tests {
             other => panic!("{other:?}"),
         };
         // Shard 2 holds the earliest deadline: the park lasts until it, whichever shard.
+        // (All within level 0's 4 ms, where the next expiration is the exact tick.)
+        let us = Duration::from_micros;
         let late = key(t.insert_in(0, start + ms(30), w));
-        let early = key(t.insert_in(2, start + ms(5), w));
-        let mid = key(t.insert_in(3, start + ms(10), w));
+        let early = key(t.insert_in(2, start + ms(2), w));
+        let mid = key(t.insert_in(3, start + ms(3), w));
         assert_eq!(t.decode(early), (2, 0), "the first entry of shard 2");
-        assert_eq!(t.before_park(start), Some(ms(5)));
-        // While parked until 5 ms: an earlier registration in any shard pokes, once.
-        let earlier = t.insert_in(1, start + ms(3), w);
+        assert_eq!(t.before_park(start), Some(ms(2)));
+        // While parked until 2 ms: an earlier registration in any shard pokes, once.
+        let earlier = t.insert_in(1, start + ms(1), w);
         assert!(matches!(earlier, Inserted::Waiting { unpark: true, .. }));
-        let again = t.insert_in(3, start + ms(4), w);
+        let again = t.insert_in(3, start + us(1500), w);
         assert!(matches!(again, Inserted::Waiting { unpark: false, .. }));
-        let later = t.insert_in(0, start + ms(8), w);
+        let later = t.insert_in(0, start + us(2500), w);
         assert!(matches!(later, Inserted::Waiting { unpark: false, .. }));
         let mut wakers = Vec::new();
-        t.process(start + ms(10), &mut wakers);
+        t.process(start + ms(3), &mut wakers);
         assert_eq!(wakers.len(), 5, "every shard fired what was due");
         assert!(t.poll_entry(early, w) && t.poll_entry(mid, w));
         assert!(!t.poll_entry(late, w));
         // Not parked any more: registrations do not poke.
-        let idle = t.insert_in(2, start + ms(12), w);
+        let idle = t.insert_in(2, start + us(3500), w);
         assert!(matches!(idle, Inserted::Waiting { unpark: false, .. }));
         assert_eq!(t.entries(), 7);
         t.shutdown(&mut wakers);
@@ -670,7 +669,7 @@ mod loom_tests {
     use loom::sync::Arc;
     use loom::thread;
 
-    /// Room for the wheels (seven levels of 64 slot vectors each) on a model thread.
+    /// Room for the wheels (eight levels of 64 slot vectors each) on a model thread.
     const STACK: usize = 4 << 20;
 
     /// Runs `f` under loom on a thread with a big enough stack.
@@ -739,7 +738,8 @@ mod loom_tests {
             });
             let poked = registrant.join().unwrap();
             assert!(!poked, "nobody blocks");
-            assert_eq!(t.before_park(start), Some(Duration::from_millis(5)));
+            let park = t.before_park(start).expect("the registration is pending");
+            assert!(park <= Duration::from_millis(5), "parks {park:?}");
         });
     }
 }

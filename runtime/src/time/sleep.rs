@@ -21,7 +21,7 @@ use crate::reactor::DriverHandle;
 ///
 /// The timer starts when `sleep` is called, not when the future is first polled. It never
 /// completes early; it may complete later than asked by up to the runtime's timer resolution
-/// (0.25 ms) plus scheduling delay.
+/// (62.5 µs) plus scheduling delay.
 ///
 /// # Panics
 ///

@@ -1,13 +1,13 @@
-//! A hierarchical timing wheel: 7 levels × 64 slots, O(1) insert and cancel.
+//! A hierarchical timing wheel: 8 levels × 64 slots, O(1) insert and cancel.
 //!
 //! # Layout
 //!
-//! Time is counted in whole ticks since the wheel was created (the driver's tick is 0.25 ms).
+//! Time is counted in whole ticks since the wheel was created (the driver's tick is 62.5 µs).
 //! `elapsed` is the tick up to which every due entry has been handed out; it only moves
 //! forward.
 //!
-//! Level `L` has 64 slots, each `64^L` ticks wide, so level 0 covers 64 ticks (16 ms) at
-//! one-tick granularity and level 6 covers 64^7 ticks (about 35 years) at 64^6-tick
+//! Level `L` has 64 slots, each `64^L` ticks wide, so level 0 covers 64 ticks (4 ms) at
+//! one-tick granularity and level 7 covers 64^8 ticks (about 557 years) at 64^7-tick
 //! granularity. An entry
 //! due at tick `when` lives at the level of the highest 6-bit group in which `when` and
 //! `elapsed` differ, in slot `(when >> 6L) & 63`. Consequences (the invariants the code
@@ -18,7 +18,7 @@
 //!    and so on. The next deadline is therefore found at the lowest level with an occupied
 //!    slot, by rotating that level's 64-bit occupancy bitmap and counting trailing zeros.
 //! 2. Deadlines further out than the wheel's range are clamped to the last tick of the 63rd
-//!    top-level slot after the current one (at least 63 × 64^6 ticks, about 34 years, away);
+//!    top-level slot after the current one (at least 63 × 64^7 ticks, about 548 years, away);
 //!    such an entry fires at the clamped tick, never earlier. The clamp keeps every top-level
 //!    entry out of the current top-level slot, so the rotation in rule 1 stays unambiguous.
 //!
@@ -55,12 +55,12 @@
 use slab::Slab;
 
 /// Number of levels.
-const LEVELS: usize = 7;
+const LEVELS: usize = 8;
 /// Bits of a tick consumed by one level (64 slots).
 const SLOT_BITS: u32 = 6;
 /// Slot index mask within a level.
 const SLOT_MASK: u64 = 63;
-/// Width of one slot of the top level, in ticks (64^6).
+/// Width of one slot of the top level, in ticks (64^7).
 const TOP_SLOT: u64 = 1 << (SLOT_BITS as u64 * (LEVELS as u64 - 1));
 /// A deadline at least this far from `elapsed` may be clamped (63 top-level slots).
 #[cfg(test)]
