@@ -21,7 +21,8 @@ use crate::reactor::DriverHandle;
 ///
 /// The timer starts when `sleep` is called, not when the future is first polled. It never
 /// completes early; it may complete later than asked by up to the runtime's timer resolution
-/// (62.5 µs) plus scheduling delay.
+/// (62.5 µs; 250 µs when the runtime sleeps, whose wake-ups are coalesced) plus scheduling
+/// delay.
 ///
 /// # Panics
 ///
