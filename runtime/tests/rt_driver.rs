@@ -173,3 +173,24 @@ fn block_on_timer_wakes_run_before_the_spawn_backlog() {
         "a sleeper ran after {worst} of {BACKLOG} backlog tasks"
     );
 }
+
+#[test]
+fn block_on_turns_the_driver_while_every_worker_is_blocked() {
+    // The block_on thread normally leaves the driver to the workers; with the only worker
+    // blocked, its timed fallback turn must still fire its own timer.
+    let rt = waza::Runtime::builder().workers(1).build().unwrap();
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    let (started_tx, started_rx) = std::sync::mpsc::channel::<()>();
+    let blocker = rt.spawn(async move {
+        started_tx.send(()).unwrap();
+        // Blocks the worker thread until released (false if nobody released it).
+        release_rx.recv_timeout(Duration::from_secs(30)).is_ok()
+    });
+    started_rx.recv().unwrap();
+    rt.block_on(async { waza::time::sleep(Duration::from_millis(5)).await });
+    release_tx.send(()).unwrap();
+    assert!(
+        rt.block_on(blocker).unwrap(),
+        "the timer fired only after the worker gave up waiting"
+    );
+}

@@ -268,15 +268,29 @@ pub(crate) fn block_on_with<F: Future>(handle: &Handle, future: F) -> F::Output 
         if let Poll::Ready(out) = polled {
             return out;
         }
-        handoff.used_driver |= if handle.shared.detect_deadlock {
+        let timeout = if handle.shared.detect_deadlock {
             check_deadlock(&handle.shared, &parker);
             // Wake up now and then to look again: the runtime may go quiet later.
-            context::driver_turn(|| parker.park_timeout(DEADLOCK_CHECK_INTERVAL))
+            DEADLOCK_CHECK_INTERVAL.min(DRIVER_FALLBACK_INTERVAL)
         } else {
-            context::driver_turn(|| parker.park())
+            DRIVER_FALLBACK_INTERVAL
         };
+        // The workers run the driver; this thread sleeps off it. Were it to sleep inside
+        // the driver, every I/O event of the runtime would be seen here and handed to a
+        // worker by a cross-thread wake. Only when it wakes by timeout does it turn the
+        // driver once, without blocking, if no worker holds it (every worker busy or
+        // blocked), so the runtime's I/O and timers still move; then a parked worker is
+        // woken to take the driver over.
+        if !parker.park_without_driver(timeout) && context::driver_turn(|| parker.poll_driver_now())
+        {
+            handoff.used_driver = true;
+            handle.shared.hand_off_driver();
+        }
     }
 }
+
+/// How often a waiting `block_on` thread turns the driver itself if no worker holds it.
+const DRIVER_FALLBACK_INTERVAL: Duration = Duration::from_millis(10);
 
 /// How often a `block_on` with `detect_deadlock` re-checks while it waits.
 const DEADLOCK_CHECK_INTERVAL: Duration = Duration::from_millis(50);

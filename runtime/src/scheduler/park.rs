@@ -16,6 +16,11 @@
 //!    arrived: consume it); wait until the state is `NOTIFIED`, then reset it to `EMPTY`.
 //! 3. **Driver park**: CAS `EMPTY → PARKED_DRIVER`, call `Driver::park(timeout)`, then swap
 //!    back to `EMPTY` (consuming a wake-up that arrived while inside).
+//! 2b. **Park without the driver** (`block_on` threads, so that the workers run the
+//!    driver): protocol 2 with a timeout, never trying the driver; returns whether it
+//!    consumed a wake-up. A timed-out sleep swaps the state back to `EMPTY`: a wake-up
+//!    that landed before the swap is reported as consumed, a later one stays `NOTIFIED`
+//!    for the next park.
 //! 4. **Unpark**: swap in `NOTIFIED`. If the old state was `PARKED_CONDVAR`, take and
 //!    release `mutex` (so the sleeper is inside `wait`, not between its check and its wait)
 //!    and notify the condvar; if `PARKED_DRIVER`, poke `DriverHandle::unpark`, which makes a
@@ -90,12 +95,6 @@ impl<D: ParkDriver, H: UnparkDriver> Parker<D, H> {
         self.park_inner(None)
     }
 
-    /// Like [`Parker::park`], but returns after `timeout` at the latest (or spuriously
-    /// earlier).
-    pub(crate) fn park_timeout(&self, timeout: Duration) -> bool {
-        self.park_inner(Some(timeout))
-    }
-
     fn park_inner(&self, timeout: Option<Duration>) -> bool {
         if self.consume_notification() {
             return false;
@@ -110,6 +109,26 @@ impl<D: ParkDriver, H: UnparkDriver> Parker<D, H> {
                 false
             }
         }
+    }
+
+    /// Sleeps on the condvar only, never inside the driver, until unparked or `timeout`.
+    /// Returns true if it was unparked (false: timed out, or woke spuriously).
+    pub(crate) fn park_without_driver(&self, timeout: Duration) -> bool {
+        if self.consume_notification() {
+            return true;
+        }
+        let guard = self.mutex.lock().unwrap();
+        if self
+            .state
+            .compare_exchange(EMPTY, PARKED_CONDVAR, Ordering::SeqCst, Ordering::SeqCst)
+            .is_err()
+        {
+            // A wake-up arrived between the check above and the CAS: consume it.
+            self.state.store(EMPTY, Ordering::SeqCst);
+            return true;
+        }
+        drop(self.condvar.wait_timeout(guard, timeout).unwrap());
+        self.state.swap(EMPTY, Ordering::SeqCst) == NOTIFIED
     }
 
     /// Polls the driver without blocking if no other thread is inside it. True if it ran.
@@ -254,6 +273,21 @@ mod loom_tests {
             let p2 = p.clone();
             let th = thread::spawn(move || p2.unpark());
             p.park();
+            th.join().unwrap();
+        });
+    }
+
+    /// `block_on`'s sleep off the driver: an unpark is either consumed by it or still
+    /// pending for the next park (otherwise that park would never return).
+    #[test]
+    fn loom_unpark_racing_park_without_driver_is_not_lost() {
+        loom::model(|| {
+            let p = Arc::new(Parker::new(shared_driver()));
+            let p2 = p.clone();
+            let th = thread::spawn(move || p2.unpark());
+            if !p.park_without_driver(Duration::from_millis(10)) {
+                p.park();
+            }
             th.join().unwrap();
         });
     }
