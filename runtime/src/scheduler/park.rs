@@ -14,13 +14,14 @@
 //!    (`try_lock`): the first thread to park runs the reactor; the rest use the condvar.
 //! 2. **Condvar park**: under `mutex`, CAS `EMPTY → PARKED_CONDVAR` (on failure a wake-up
 //!    arrived: consume it); wait until the state is `NOTIFIED`, then reset it to `EMPTY`.
-//! 3. **Driver park**: CAS `EMPTY → PARKED_DRIVER`, call `Driver::park(timeout)`, then swap
-//!    back to `EMPTY` (consuming a wake-up that arrived while inside).
-//! 2b. **Park without the driver** (`block_on` threads, so that the workers run the
-//!    driver): protocol 2 with a timeout, never trying the driver; returns whether it
+//!
+//!    **Park without the driver** (`block_on` threads, so that the workers run the
+//!    driver): this protocol with a timeout, never trying the driver; returns whether it
 //!    consumed a wake-up. A timed-out sleep swaps the state back to `EMPTY`: a wake-up
 //!    that landed before the swap is reported as consumed, a later one stays `NOTIFIED`
 //!    for the next park.
+//! 3. **Driver park**: CAS `EMPTY → PARKED_DRIVER`, call `Driver::park(timeout)`, then swap
+//!    back to `EMPTY` (consuming a wake-up that arrived while inside).
 //! 4. **Unpark**: swap in `NOTIFIED`. If the old state was `PARKED_CONDVAR`, take and
 //!    release `mutex` (so the sleeper is inside `wait`, not between its check and its wait)
 //!    and notify the condvar; if `PARKED_DRIVER`, poke `DriverHandle::unpark`, which makes a
