@@ -1,6 +1,9 @@
-//! The side-by-side comparison harness: runs a representative set of workloads once per
-//! implementation (a warm-up, then `REPS` timed repetitions; the median counts) and prints
-//! Markdown tables with absolute times and the ratio waza / peer, ready for the README:
+//! The side-by-side comparison harness: runs a representative set of workloads for every
+//! implementation (a warm-up each, then `REPS` rounds in which every implementation runs
+//! once, interleaved, so that drifting machine conditions hit every column alike; the
+//! median counts; the runtime table instead runs each runtime alone, see `runtime_table`)
+//! and prints Markdown tables with absolute times and the ratio waza / peer, ready for the
+//! README:
 //! runtime, async channels, blocking channels, select, and I/O + timers (TCP echo, 200,000
 //! sleeps and their p99 wake-up lateness).
 //! When `go` is on PATH it also runs the Go versions in `benches/go/` (with GOMAXPROCS=2)
@@ -26,23 +29,99 @@ use waza_benches::{median, percentile, Table};
 /// The Go column's name.
 const GO: &str = "Go (GOMAXPROCS=2)";
 
-/// Runs `f` once to warm up and check its result, then `reps` more times; the median time.
-fn measure<T: PartialEq + Debug>(reps: usize, expected: T, mut f: impl FnMut() -> T) -> Duration {
-    assert_eq!(f(), expected, "wrong result");
-    let times: Vec<_> = (0..reps)
-        .map(|_| {
+/// Pause before each timed run (see [`measure_row`]).
+const SETTLE: Duration = Duration::from_millis(5);
+
+/// One implementation's workload in a row: returns a result the caller checks.
+type Job<'a, T> = (&'a str, Box<dyn FnMut() -> T + 'a>);
+
+/// Measures every implementation of one row: a checked warm-up each, then `reps` rounds in
+/// which every implementation runs once, in an order rotated by one each round. Machine
+/// conditions on these shared 2-core hosts drift by tens of percent within a minute;
+/// interleaving makes such drift hit every column alike instead of whichever ran during
+/// it. Stores the median time per implementation in `table`.
+fn measure_row<T: PartialEq + Debug>(
+    table: &mut Table,
+    row: &str,
+    reps: usize,
+    expected: T,
+    mut jobs: Vec<Job<'_, T>>,
+) {
+    for (name, job) in &mut jobs {
+        assert_eq!(job(), expected, "{name}: wrong result in {row}");
+    }
+    let mut times = vec![Vec::with_capacity(reps); jobs.len()];
+    for round in 0..reps {
+        for k in 0..jobs.len() {
+            let i = (round + k) % jobs.len();
+            let (name, job) = &mut jobs[i];
+            // Let the previous job's threads go idle (workers search for a moment after
+            // their work runs out) so that they do not compete with this one.
+            std::thread::sleep(SETTLE);
             let start = Instant::now();
-            let got = f();
+            let got = job();
             let elapsed = start.elapsed();
-            assert_eq!(got, expected, "wrong result");
-            elapsed
-        })
-        .collect();
-    median(&times)
+            assert_eq!(got, expected, "{name}: wrong result in {row}");
+            times[i].push(elapsed);
+        }
+    }
+    for ((name, _), t) in jobs.iter().zip(&times) {
+        table.set(row, name, median(t));
+    }
 }
 
+fn channel_table(reps: usize) -> Table {
+    let names = [
+        WazaChan::NAME,
+        AsyncChannel::NAME,
+        Flume::NAME,
+        Kanal::NAME,
+        TokioMpsc::NAME,
+    ];
+    let mut table = Table::new(names);
+    let (ex, _runtime) = Tokio::start(common::WORKERS);
+    /// The job of library `C`, or none if it lacks this flavour or workload.
+    fn job<'a, C: AsyncChan>(
+        ex: &'a Tokio,
+        w: fn(&Tokio, Kind) -> Option<u64>,
+        kind: Kind,
+    ) -> Option<Job<'a, Option<u64>>> {
+        w(ex, kind)?;
+        Some((C::NAME, Box::new(move || w(ex, kind))))
+    }
+    let all = chans::sum_below(chans::MESSAGES);
+    macro_rules! rows {
+        ($name:expr, $workload:ident, $expected:expr) => {
+            for kind in Kind::ALL {
+                let jobs: Vec<_> = [
+                    job::<WazaChan>(&ex, chans::$workload::<WazaChan>, kind),
+                    job::<AsyncChannel>(&ex, chans::$workload::<AsyncChannel>, kind),
+                    job::<Flume>(&ex, chans::$workload::<Flume>, kind),
+                    job::<Kanal>(&ex, chans::$workload::<Kanal>, kind),
+                    job::<TokioMpsc>(&ex, chans::$workload::<TokioMpsc>, kind),
+                ]
+                .into_iter()
+                .flatten()
+                .collect();
+                let row = format!("{} {}", $name, kind.label());
+                measure_row(&mut table, &row, reps, Some($expected), jobs);
+            }
+        };
+    }
+    rows!("ping_pong", ping_pong, 2 * chans::ROUND_TRIPS);
+    rows!("spsc", spsc, all);
+    rows!("mpsc 4→1", mpsc, all);
+    rows!("mpmc 4×4", mpmc, all);
+    table
+}
+
+/// A blocking-channel workload of one library for one flavour.
+/// A runtime workload: returns a count the caller checks.
 type TaskWorkload<E> = fn(&E) -> usize;
 
+/// Each runtime alone, one after the other (unlike the other tables): a runtime that just
+/// finished a workload keeps its workers searching for a moment, and interleaving runtimes
+/// made them compete with the next runtime's run (measured: medians moved by up to 2×).
 fn runtime_table(reps: usize) -> Table {
     let mut table = Table::new([Waza::NAME, Tokio::NAME, Smol::NAME]);
     fn on<E: Exec>(table: &mut Table, reps: usize) {
@@ -60,7 +139,13 @@ fn runtime_table(reps: usize) -> Table {
             ("ping_pong", tasks::ping_pong::<E>, tasks::ROUND_TRIPS),
         ];
         for (name, workload, expected) in rows {
-            table.set(name, E::NAME, measure(reps, expected, || workload(&ex)));
+            measure_row(
+                table,
+                name,
+                reps,
+                expected,
+                vec![(E::NAME, Box::new(|| workload(&ex)))],
+            );
         }
         drop(owner);
     }
@@ -70,66 +155,58 @@ fn runtime_table(reps: usize) -> Table {
     table
 }
 
-type AsyncWorkload = fn(&Tokio, Kind) -> Option<u64>;
-
-fn channel_table(reps: usize) -> Table {
-    let names = [
-        WazaChan::NAME,
-        AsyncChannel::NAME,
-        Flume::NAME,
-        Kanal::NAME,
-        TokioMpsc::NAME,
-    ];
-    let mut table = Table::new(names);
-    let (ex, _runtime) = Tokio::start(common::WORKERS);
-    fn on<C: AsyncChan>(table: &mut Table, ex: &Tokio, reps: usize) {
-        let all = chans::sum_below(chans::MESSAGES);
-        let rows: [(&str, AsyncWorkload, u64); 4] = [
-            ("ping_pong", chans::ping_pong::<C>, 2 * chans::ROUND_TRIPS),
-            ("spsc", chans::spsc::<C>, all),
-            ("mpsc 4→1", chans::mpsc::<C>, all),
-            ("mpmc 4×4", chans::mpmc::<C>, all),
-        ];
-        for (name, workload, expected) in rows {
-            for kind in Kind::ALL {
-                let row = format!("{name} {}", kind.label());
-                // A library without this flavour (`None`) leaves its cell empty.
-                if workload(ex, kind).is_some() {
-                    let t = measure(reps, Some(expected), || workload(ex, kind));
-                    table.set(&row, C::NAME, t);
-                }
-            }
-        }
-    }
-    on::<WazaChan>(&mut table, &ex, reps);
-    on::<AsyncChannel>(&mut table, &ex, reps);
-    on::<Flume>(&mut table, &ex, reps);
-    on::<Kanal>(&mut table, &ex, reps);
-    on::<TokioMpsc>(&mut table, &ex, reps);
-    table
-}
+type ThreadWorkload = fn(Kind) -> u64;
 
 fn thread_table(reps: usize) -> Table {
     let mut table = Table::new([WazaSync::NAME, Crossbeam::NAME]);
-    fn on<C: SyncChan>(table: &mut Table, reps: usize) {
-        let all = chans::sum_below(chans::MESSAGES);
-        let fan = chans::FAN;
-        for kind in Kind::ALL {
-            let label = kind.label();
-            let t = measure(reps, 2 * chans::ROUND_TRIPS, || {
-                chans::thread_ping_pong::<C>(kind)
-            });
-            table.set(&format!("ping_pong {label}"), C::NAME, t);
-            let t = measure(reps, all, || chans::threads::<C>(kind, 1, 1));
-            table.set(&format!("spsc {label}"), C::NAME, t);
-            let t = measure(reps, all, || chans::threads::<C>(kind, fan, 1));
-            table.set(&format!("mpsc 4→1 {label}"), C::NAME, t);
-            let t = measure(reps, all, || chans::threads::<C>(kind, fan, fan));
-            table.set(&format!("mpmc 4×4 {label}"), C::NAME, t);
+    let all = chans::sum_below(chans::MESSAGES);
+    fn jobs<'a>(f: ThreadWorkload, g: ThreadWorkload, kind: Kind) -> Vec<Job<'a, u64>> {
+        vec![
+            (WazaSync::NAME, Box::new(move || f(kind))),
+            (Crossbeam::NAME, Box::new(move || g(kind))),
+        ]
+    }
+    fn spsc<C: SyncChan>(kind: Kind) -> u64 {
+        chans::threads::<C>(kind, 1, 1)
+    }
+    fn mpsc<C: SyncChan>(kind: Kind) -> u64 {
+        chans::threads::<C>(kind, chans::FAN, 1)
+    }
+    fn mpmc<C: SyncChan>(kind: Kind) -> u64 {
+        chans::threads::<C>(kind, chans::FAN, chans::FAN)
+    }
+    for kind in Kind::ALL {
+        let label = kind.label();
+        let rows: [(String, ThreadWorkload, ThreadWorkload, u64); 4] = [
+            (
+                format!("ping_pong {label}"),
+                chans::thread_ping_pong::<WazaSync>,
+                chans::thread_ping_pong::<Crossbeam>,
+                2 * chans::ROUND_TRIPS,
+            ),
+            (
+                format!("spsc {label}"),
+                spsc::<WazaSync>,
+                spsc::<Crossbeam>,
+                all,
+            ),
+            (
+                format!("mpsc 4→1 {label}"),
+                mpsc::<WazaSync>,
+                mpsc::<Crossbeam>,
+                all,
+            ),
+            (
+                format!("mpmc 4×4 {label}"),
+                mpmc::<WazaSync>,
+                mpmc::<Crossbeam>,
+                all,
+            ),
+        ];
+        for (row, f, g, expected) in rows {
+            measure_row(&mut table, &row, reps, expected, jobs(f, g, kind));
         }
     }
-    on::<WazaSync>(&mut table, reps);
-    on::<Crossbeam>(&mut table, reps);
     table
 }
 
@@ -138,62 +215,76 @@ fn select_table(reps: usize) -> Table {
     let all = chans::sum_below(chans::MESSAGES);
     let (tokio, _tokio_rt) = Tokio::start(common::WORKERS);
     for n in [2, 4] {
-        let row = format!("select over {n}");
-        let t = measure(reps, all, || select::waza_select(&tokio, n));
-        table.set(&row, "waza select!", t);
-        let t = measure(reps, all, || select::tokio_select(&tokio, n));
-        table.set(&row, "tokio::select!", t);
-        let t = measure(reps, all, || select::futures_select(&tokio, n));
-        table.set(&row, "futures::select!", t);
+        let t = &tokio;
+        let jobs: Vec<Job<'_, u64>> = vec![
+            ("waza select!", Box::new(move || select::waza_select(t, n))),
+            (
+                "tokio::select!",
+                Box::new(move || select::tokio_select(t, n)),
+            ),
+            (
+                "futures::select!",
+                Box::new(move || select::futures_select(t, n)),
+            ),
+        ];
+        measure_row(&mut table, &format!("select over {n}"), reps, all, jobs);
     }
-    let row = "select with timeout arm";
-    let (waza, waza_rt) = Waza::start(common::WORKERS);
-    table.set(
-        row,
-        "waza select!",
-        measure(reps, all, || select::waza_timeout(&waza)),
-    );
-    drop(waza_rt);
-    let t = measure(reps, all, || select::tokio_timeout(&tokio));
-    table.set(row, "tokio::select!", t);
+    let (waza, _waza_rt) = Waza::start(common::WORKERS);
     let (smol, _smol_threads) = Smol::start(common::WORKERS);
-    let t = measure(reps, all, || select::futures_timeout(&smol));
-    table.set(row, "futures::select!", t);
+    let jobs: Vec<Job<'_, u64>> = vec![
+        ("waza select!", Box::new(|| select::waza_timeout(&waza))),
+        ("tokio::select!", Box::new(|| select::tokio_timeout(&tokio))),
+        (
+            "futures::select!",
+            Box::new(|| select::futures_timeout(&smol)),
+        ),
+    ];
+    measure_row(&mut table, "select with timeout arm", reps, all, jobs);
     table
 }
 
 /// TCP echo and 200,000 sleeps, waza vs tokio, with the sleeps' p99 wake-up lateness.
 fn io_table(reps: usize) -> Table {
     let mut table = Table::new([Waza::NAME, Tokio::NAME]);
-    let echo_row = "tcp echo (64 conns × 100 round trips)";
     let round_trips = io::CONNECTIONS * io::ROUND_TRIPS;
-    fn sleeps<E: Exec>(table: &mut Table, ex: &E, reps: usize, run: fn(&E) -> Vec<u64>) {
-        let mut times = Vec::with_capacity(reps);
-        let mut p99s = Vec::with_capacity(reps);
-        for _ in 0..reps.max(1) {
+    let (waza, _waza_rt) = Waza::start(common::WORKERS);
+    let (tokio, _tokio_rt) = Tokio::start(common::WORKERS);
+    let jobs: Vec<Job<'_, usize>> = vec![
+        (Waza::NAME, Box::new(|| io::waza_echo(&waza))),
+        (Tokio::NAME, Box::new(|| io::tokio_echo(&tokio))),
+    ];
+    measure_row(
+        &mut table,
+        "tcp echo (64 conns × 100 round trips)",
+        reps,
+        round_trips,
+        jobs,
+    );
+    // Sleeps: interleaved rounds too, keeping each run's p99 lateness beside its time.
+    let mut late: [Vec<Duration>; 2] = [Vec::new(), Vec::new()];
+    let mut times: [Vec<Duration>; 2] = [Vec::new(), Vec::new()];
+    for round in 0..reps.max(1) {
+        for k in 0..2 {
+            let i = (round + k) % 2;
             let start = Instant::now();
-            let late = run(ex);
-            times.push(start.elapsed());
-            assert_eq!(late.len(), io::SLEEPS, "lost sleepers");
-            p99s.push(Duration::from_micros(percentile(&late, 99.0)));
+            let lateness = if i == 0 {
+                io::waza_sleeps(&waza)
+            } else {
+                io::tokio_sleeps(&tokio)
+            };
+            times[i].push(start.elapsed());
+            assert_eq!(lateness.len(), io::SLEEPS, "lost sleepers");
+            late[i].push(Duration::from_micros(percentile(&lateness, 99.0)));
         }
-        table.set("200,000 sleeps of 0–50 ms", E::NAME, median(&times));
+    }
+    for (i, name) in [Waza::NAME, Tokio::NAME].into_iter().enumerate() {
+        table.set("200,000 sleeps of 0–50 ms", name, median(&times[i]));
         table.set(
             "p99 wake-up lateness of those sleeps",
-            E::NAME,
-            median(&p99s),
+            name,
+            median(&late[i]),
         );
     }
-    let (waza, waza_rt) = Waza::start(common::WORKERS);
-    let t = measure(reps, round_trips, || io::waza_echo(&waza));
-    table.set(echo_row, Waza::NAME, t);
-    sleeps(&mut table, &waza, reps, io::waza_sleeps);
-    drop(waza_rt);
-    let (tokio, tokio_rt) = Tokio::start(common::WORKERS);
-    let t = measure(reps, round_trips, || io::tokio_echo(&tokio));
-    table.set(echo_row, Tokio::NAME, t);
-    sleeps(&mut table, &tokio, reps, io::tokio_sleeps);
-    drop(tokio_rt);
     table
 }
 
