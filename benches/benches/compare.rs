@@ -39,13 +39,17 @@ type Job<'a, T> = (&'a str, Box<dyn FnMut() -> T + 'a>);
 /// which every implementation runs once, in an order rotated by one each round. Machine
 /// conditions on these shared 2-core hosts drift by tens of percent within a minute;
 /// interleaving makes such drift hit every column alike instead of whichever ran during
-/// it. Stores the median time per implementation in `table`.
+/// it. With `settle` (jobs on different runtimes) it pauses [`SETTLE`] before each run; not
+/// otherwise, because a pause changes what is measured: workers that went to sleep make
+/// the next run start cold (ping-pong on a parked tokio runtime measured 3x slower).
+/// Stores the median time per implementation in `table`.
 fn measure_row<T: PartialEq + Debug>(
     table: &mut Table,
     row: &str,
     reps: usize,
     expected: T,
     mut jobs: Vec<Job<'_, T>>,
+    settle: bool,
 ) {
     for (name, job) in &mut jobs {
         assert_eq!(job(), expected, "{name}: wrong result in {row}");
@@ -55,9 +59,12 @@ fn measure_row<T: PartialEq + Debug>(
         for k in 0..jobs.len() {
             let i = (round + k) % jobs.len();
             let (name, job) = &mut jobs[i];
-            // Let the previous job's threads go idle (workers search for a moment after
-            // their work runs out) so that they do not compete with this one.
-            std::thread::sleep(SETTLE);
+            if settle {
+                // The jobs run on different runtimes: let the previous job's workers go
+                // idle (they search for a moment after their work runs out) so that they
+                // do not compete with this one.
+                std::thread::sleep(SETTLE);
+            }
             let start = Instant::now();
             let got = job();
             let elapsed = start.elapsed();
@@ -104,7 +111,7 @@ fn channel_table(reps: usize) -> Table {
                 .flatten()
                 .collect();
                 let row = format!("{} {}", $name, kind.label());
-                measure_row(&mut table, &row, reps, Some($expected), jobs);
+                measure_row(&mut table, &row, reps, Some($expected), jobs, false);
             }
         };
     }
@@ -145,6 +152,7 @@ fn runtime_table(reps: usize) -> Table {
                 reps,
                 expected,
                 vec![(E::NAME, Box::new(|| workload(&ex)))],
+                false,
             );
         }
         drop(owner);
@@ -204,7 +212,7 @@ fn thread_table(reps: usize) -> Table {
             ),
         ];
         for (row, f, g, expected) in rows {
-            measure_row(&mut table, &row, reps, expected, jobs(f, g, kind));
+            measure_row(&mut table, &row, reps, expected, jobs(f, g, kind), false);
         }
     }
     table
@@ -227,7 +235,14 @@ fn select_table(reps: usize) -> Table {
                 Box::new(move || select::futures_select(t, n)),
             ),
         ];
-        measure_row(&mut table, &format!("select over {n}"), reps, all, jobs);
+        measure_row(
+            &mut table,
+            &format!("select over {n}"),
+            reps,
+            all,
+            jobs,
+            false,
+        );
     }
     let (waza, _waza_rt) = Waza::start(common::WORKERS);
     let (smol, _smol_threads) = Smol::start(common::WORKERS);
@@ -239,7 +254,7 @@ fn select_table(reps: usize) -> Table {
             Box::new(|| select::futures_timeout(&smol)),
         ),
     ];
-    measure_row(&mut table, "select with timeout arm", reps, all, jobs);
+    measure_row(&mut table, "select with timeout arm", reps, all, jobs, true);
     table
 }
 
@@ -259,6 +274,7 @@ fn io_table(reps: usize) -> Table {
         reps,
         round_trips,
         jobs,
+        true,
     );
     // Sleeps: interleaved rounds too, keeping each run's p99 lateness beside its time.
     let mut late: [Vec<Duration>; 2] = [Vec::new(), Vec::new()];
@@ -266,6 +282,7 @@ fn io_table(reps: usize) -> Table {
     for round in 0..reps.max(1) {
         for k in 0..2 {
             let i = (round + k) % 2;
+            std::thread::sleep(SETTLE);
             let start = Instant::now();
             let lateness = if i == 0 {
                 io::waza_sleeps(&waza)
