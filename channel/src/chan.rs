@@ -394,6 +394,7 @@ impl<T> SendOp<T> {
         self.poll_locked(st, chan, party)
     }
 
+    /// The general path, with the lock held: a first poll, or a re-poll of a node.
     #[inline(never)]
     fn poll_locked(
         &mut self,
@@ -586,6 +587,7 @@ impl RecvOp {
         self.poll_locked(st, chan, party)
     }
 
+    /// The general path, with the lock held: a first poll, or a re-poll of a node.
     #[inline(never)]
     fn poll_locked<T>(
         &mut self,
