@@ -1,9 +1,12 @@
 //! What happens to a task: run (poll or cancel), complete, join, shutdown.
 //!
-//! These functions hold the typed `&Cell<T, S>` and follow the protocols numbered in
-//! [`super::state`]. Those that may release the last reference never free the cell
-//! themselves: they return [`Dealloc`] and the caller in `raw.rs` frees it once the
-//! `&Cell` argument is gone (a reference argument must stay valid for the whole call). Every call into user code (poll, the future's and the output's
+//! These functions follow the protocols numbered in [`super::state`]. Those that may
+//! release the last reference never free the cell themselves: they return [`Dealloc`] and
+//! the caller in `raw.rs` frees it after they returned. Those that release *a* reference
+//! (run, complete, shutdown, dropping the join handle) take the cell as a raw pointer, not
+//! a `&Cell` argument: once their reference is released another thread may free the cell
+//! before they return, and a reference argument must stay valid for the whole call. They
+//! use a local `&Cell`, whose last use comes before the release. Every call into user code (poll, the future's and the output's
 //! `Drop`, the join waker) is wrapped in `catch_unwind`, so a panic never unwinds into a
 //! worker loop: it becomes a [`JoinError`] or is discarded.
 
@@ -14,6 +17,7 @@ use std::any::Any;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
+use std::ptr::NonNull;
 use std::task::{Context, Poll, Waker};
 
 /// True if the caller must free the cell (the last reference was released).
@@ -21,16 +25,28 @@ use std::task::{Context, Poll, Waker};
 pub(super) struct Dealloc(pub(super) bool);
 
 /// Runs the task once (protocol 1), consuming the caller's `Notified` reference.
-pub(super) fn run<T: Future, S: Schedule>(cell: &Cell<T, S>, task: RawTask) -> Dealloc {
+///
+/// # Safety
+///
+/// `ptr` is the live task `task` and the caller holds one reference, which this consumes.
+pub(super) unsafe fn run<T: Future, S: Schedule>(
+    ptr: NonNull<Cell<T, S>>,
+    task: RawTask,
+) -> Dealloc {
+    // SAFETY: the caller's reference keeps the cell alive until we release it; `cell` is
+    // not used after the transitions below that release it.
+    let cell = unsafe { ptr.as_ref() };
     match cell.header.state.transition_to_running() {
         TransitionToRunning::Success => {}
-        TransitionToRunning::Cancelled => return cancel_and_complete(cell, task),
+        // SAFETY: we still hold the reference.
+        TransitionToRunning::Cancelled => return unsafe { cancel_and_complete(ptr, task) },
         TransitionToRunning::Failed => return Dealloc(cell.header.state.ref_dec()),
     }
     let waker = task.waker_borrowed();
     let mut cx = Context::from_waker(&waker);
     if poll_future(cell, &mut cx).is_ready() {
-        return complete(cell, task);
+        // SAFETY: we still hold the reference.
+        return unsafe { complete(ptr, task) };
     }
     match cell.header.state.transition_to_idle() {
         TransitionToIdle::Ok => Dealloc(false),
@@ -38,14 +54,25 @@ pub(super) fn run<T: Future, S: Schedule>(cell: &Cell<T, S>, task: RawTask) -> D
             cell.scheduler.yield_now(Notified(task));
             Dealloc(false)
         }
-        TransitionToIdle::Cancelled => cancel_and_complete(cell, task),
+        // SAFETY: a cancelled transition keeps our reference.
+        TransitionToIdle::Cancelled => unsafe { cancel_and_complete(ptr, task) },
     }
 }
 
 /// Shutdown (protocol 4), consuming one reference.
-pub(super) fn shutdown<T: Future, S: Schedule>(cell: &Cell<T, S>, task: RawTask) -> Dealloc {
+///
+/// # Safety
+///
+/// `ptr` is the live task `task` and the caller holds one reference, which this consumes.
+pub(super) unsafe fn shutdown<T: Future, S: Schedule>(
+    ptr: NonNull<Cell<T, S>>,
+    task: RawTask,
+) -> Dealloc {
+    // SAFETY: the caller's reference keeps the cell alive until we release it.
+    let cell = unsafe { ptr.as_ref() };
     if cell.header.state.transition_to_shutdown() {
-        cancel_and_complete(cell, task)
+        // SAFETY: we still hold the reference.
+        unsafe { cancel_and_complete(ptr, task) }
     } else {
         Dealloc(cell.header.state.ref_dec())
     }
@@ -106,18 +133,36 @@ fn drop_caught<V>(value: V) {
 }
 
 /// Drops the future for an abort or shutdown, then completes.
-fn cancel_and_complete<T: Future, S: Schedule>(cell: &Cell<T, S>, task: RawTask) -> Dealloc {
+///
+/// # Safety
+///
+/// As for [`complete`].
+unsafe fn cancel_and_complete<T: Future, S: Schedule>(
+    ptr: NonNull<Cell<T, S>>,
+    task: RawTask,
+) -> Dealloc {
+    // SAFETY: the caller holds a reference; `cell` is not used after `complete`.
+    let cell = unsafe { ptr.as_ref() };
     let id = cell.header.id;
     let err = match drop_stage(cell) {
         Ok(()) => JoinError::cancelled(id),
         Err(panic) => JoinError::panic(id, panic),
     };
     store_result(cell, Err(err));
-    complete(cell, task)
+    // SAFETY: we still hold the caller's reference.
+    unsafe { complete(ptr, task) }
 }
 
 /// Leaves the registry, publishes the result, notifies the joiner, drops references.
-fn complete<T: Future, S: Schedule>(cell: &Cell<T, S>, task: RawTask) -> Dealloc {
+///
+/// # Safety
+///
+/// `ptr` is the live task `task`, RUNNING with its result stored, and the caller holds
+/// one reference, which this consumes.
+unsafe fn complete<T: Future, S: Schedule>(ptr: NonNull<Cell<T, S>>, task: RawTask) -> Dealloc {
+    // SAFETY: the caller's reference keeps the cell alive; the last use of `cell` is the
+    // final transition, which releases it.
+    let cell = unsafe { ptr.as_ref() };
     let state = &cell.header.state;
     // Leave the registry first, so whoever sees the output also sees the task gone from
     // metrics and dumps.
@@ -206,7 +251,14 @@ fn set_join_waker<T: Future, S>(
 }
 
 /// `JoinHandle::drop` (protocol 6), consuming the handle's reference.
-pub(super) fn drop_join_handle<T: Future, S>(cell: &Cell<T, S>) -> Dealloc {
+///
+/// # Safety
+///
+/// `ptr` is a live task and the caller is its join handle, holding one reference.
+pub(super) unsafe fn drop_join_handle<T: Future, S>(ptr: NonNull<Cell<T, S>>) -> Dealloc {
+    // SAFETY: the handle's reference keeps the cell alive until a transition releases it;
+    // `cell` is not used after that.
+    let cell = unsafe { ptr.as_ref() };
     let dropped = cell.header.state.transition_to_join_handle_dropped();
     if let Some(last) = dropped.released {
         // Detached before completion: the transition released our reference, and the

@@ -37,12 +37,14 @@
 //!
 //! # Freeing
 //!
-//! Harness functions take `&Cell` and report through `Dealloc` instead of freeing, so the
-//! cell is freed here only after that borrow ended. One borrow is still alive while the
-//! reference is handed away: `&S` during `Schedule::schedule` (another thread may run,
-//! complete and free the task before `schedule` returns). Nothing reads the cell after
-//! the hand-off; the scheduler itself (`Arc<Shared>`) is a separate allocation. tokio's
-//! task core has the same shape.
+//! Harness functions report through `Dealloc` instead of freeing, so the cell is freed
+//! here only after they returned; those that release a reference take the cell as a raw
+//! pointer rather than a `&Cell` argument (an argument must stay valid for the whole call,
+//! and another thread may free the cell once the reference is released). One borrow is
+//! still alive while the reference is handed away: `&S` during `Schedule::schedule` (and
+//! `yield_now`): another thread may run, complete and free the task before `schedule`
+//! returns. Nothing reads the cell after the hand-off; the scheduler itself
+//! (`Arc<Shared>`) is a separate allocation. tokio's task core has the same shape.
 
 use super::harness;
 use super::state::State;
@@ -275,7 +277,7 @@ fn vtable<T: Future, S: Schedule>() -> &'static Vtable {
 
 unsafe fn run<T: Future, S: Schedule>(ptr: NonNull<Header>) {
     // SAFETY: the vtable was built for `Cell<T, S>`; `ptr` is this live task.
-    let dealloc = unsafe { harness::run(cell::<T, S>(ptr), RawTask::from_raw(ptr)) };
+    let dealloc = unsafe { harness::run(ptr.cast::<Cell<T, S>>(), RawTask::from_raw(ptr)) };
     // SAFETY: the harness reports that the last reference is gone.
     unsafe { dealloc_if::<T, S>(ptr, dealloc) };
 }
@@ -321,14 +323,14 @@ unsafe fn try_read_output<T: Future, S: Schedule>(
 
 unsafe fn drop_join_handle<T: Future, S: Schedule>(ptr: NonNull<Header>) {
     // SAFETY: the vtable was built for `Cell<T, S>`.
-    let dealloc = harness::drop_join_handle(unsafe { cell::<T, S>(ptr) });
+    let dealloc = unsafe { harness::drop_join_handle(ptr.cast::<Cell<T, S>>()) };
     // SAFETY: the harness call has returned.
     unsafe { dealloc_if::<T, S>(ptr, dealloc) };
 }
 
 unsafe fn shutdown<T: Future, S: Schedule>(ptr: NonNull<Header>) {
     // SAFETY: the vtable was built for `Cell<T, S>`; `ptr` is this live task.
-    let dealloc = unsafe { harness::shutdown(cell::<T, S>(ptr), RawTask::from_raw(ptr)) };
+    let dealloc = unsafe { harness::shutdown(ptr.cast::<Cell<T, S>>(), RawTask::from_raw(ptr)) };
     // SAFETY: the harness call has returned.
     unsafe { dealloc_if::<T, S>(ptr, dealloc) };
 }
