@@ -130,7 +130,11 @@ std::thread_local! {
 
 /// Polls `f` until it is ready, waiting for a wake in between.
 pub(crate) fn block_on<R>(mut f: impl FnMut(&mut Context<'_>) -> Poll<R>) -> R {
-    UNPARKER.with(|(unparker, waker)| {
+    fn run<R>(
+        unparker: &Unparker,
+        waker: &Waker,
+        f: &mut impl FnMut(&mut Context<'_>) -> Poll<R>,
+    ) -> R {
         let mut cx = Context::from_waker(waker);
         loop {
             if let Poll::Ready(r) = f(&mut cx) {
@@ -138,7 +142,20 @@ pub(crate) fn block_on<R>(mut f: impl FnMut(&mut Context<'_>) -> Poll<R>) -> R {
             }
             unparker.wait();
         }
-    })
+    }
+    match UNPARKER.try_with(|(unparker, waker)| run(unparker, waker, &mut f)) {
+        Ok(r) => r,
+        // The thread-local is already destroyed (a blocking call from another
+        // thread-local's destructor): use a one-off unparker.
+        Err(_) => {
+            let unparker = Arc::new(Unparker {
+                thread: std::thread::current(),
+                woken: AtomicBool::new(false),
+            });
+            let waker = Waker::from(unparker.clone());
+            run(&unparker, &waker, &mut f)
+        }
+    }
 }
 
 #[cfg(all(test, not(loom)))]

@@ -36,7 +36,8 @@ pub fn set_budget_hook(hook: Option<BudgetHook>) {
 /// Spends one budget unit; `Ready(())` when no hook is installed.
 #[inline]
 pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
-    match HOOK.with(|h| h.get()) {
+    // `try_with`: no budget (proceed) once the thread-local is gone at thread exit.
+    match HOOK.try_with(|h| h.get()).ok().flatten() {
         Some(hook) => hook(cx),
         None => Poll::Ready(()),
     }

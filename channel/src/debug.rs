@@ -78,7 +78,8 @@ pub fn set_wait_hook(hook: Option<WaitHook>) {
 /// Reports a wait to the hook, if one is installed.
 #[inline]
 pub(crate) fn report(op: WaitOp, chan: Option<(u64, &'static str)>) {
-    if let Some(hook) = HOOK.with(|h| h.get()) {
+    // `try_with`: nothing to report once the thread-local is gone at thread exit.
+    if let Some(hook) = HOOK.try_with(|h| h.get()).ok().flatten() {
         hook(&WaitReason { op, chan });
     }
 }

@@ -76,15 +76,20 @@ std::thread_local! {
 }
 
 /// A pseudo-random pause length in `64..192` spin hints (step 2).
+///
+/// Works during thread-local destruction too (a channel dropped by another thread-local's
+/// destructor may still meet a contended lock): then the pause is the midpoint.
 fn backoff_pause() -> u32 {
-    BACKOFF_SEED.with(|c| {
-        let mut x = c.get();
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        c.set(x);
-        64 + (x & 127)
-    })
+    BACKOFF_SEED
+        .try_with(|c| {
+            let mut x = c.get();
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            c.set(x);
+            64 + (x & 127)
+        })
+        .unwrap_or(128)
 }
 
 /// Longest sleep in step 3 before re-checking the lock (bounds a missed notification).
