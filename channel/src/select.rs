@@ -8,8 +8,8 @@
 //!   A channel arm ([`ChannelArm`]) is a [`Send`](crate::Send) or [`Recv`](crate::Recv)
 //!   future driven with the select's cell as owner; a future arm ([`FutureArm`]) is any
 //!   other future, polled with the task's context.
-//! * Waiter nodes — in the channels' slabs (`waiters.rs`); a node of a select arm holds
-//!   `Owner::Select { cell, arm }`.
+//! * Waiter nodes — heap blocks owned by the channels (`waiters.rs`); a node of a select
+//!   arm holds `Owner::Select { cell, arm }`.
 //!
 //! # The cell's state word
 //!
@@ -112,7 +112,7 @@ pub struct SelectCell {
     /// Invariant: written by the owner only while `IDLE`; read by a counterparty only
     /// after it won `WAITING -> SELECTED`, under the lock of the claimed node's channel.
     waker: WakerSlot,
-    /// Nodes in channel slabs that point at this cell (checked in `Drop`).
+    /// Waiter nodes of channels that point at this cell (checked in `Drop`).
     live_nodes: AtomicUsize,
 }
 

@@ -93,7 +93,7 @@ fn send_waits(tx: &waza_channel::Sender<u64>, rx: &waza_channel::Receiver<u64>, 
 fn waiting_futures_do_not_allocate_in_steady_state() {
     let (tx, rx) = rendezvous();
     let (btx, brx) = bounded(1);
-    recv_handoff(&tx, &rx, 0); // warm-up: the waiter slabs grow once
+    recv_handoff(&tx, &rx, 0); // warm-up: the first waiter nodes are allocated
     send_waits(&btx, &brx, 0);
     let before = allocs();
     for i in 1..1000 {
@@ -167,7 +167,7 @@ fn blocking_recv_does_not_allocate_in_steady_state() {
     let (tx, rx) = rendezvous::<u64>();
     let n = 500;
     let t = std::thread::spawn(move || (0..n).for_each(|i| tx.send_blocking(i).unwrap()));
-    assert_eq!(rx.recv_blocking(), Some(0)); // warm-up: thread-local waker, slab
+    assert_eq!(rx.recv_blocking(), Some(0)); // warm-up: thread-local waker, first waiter node
     let before = allocs();
     for i in 1..n {
         assert_eq!(rx.recv_blocking(), Some(i));

@@ -1,6 +1,6 @@
 //! A `select!` evaluation allocates nothing once its channels exist (after a warm-up that
-//! lets the channels' waiter slabs grow): the select state, arm futures and waiter links all
-//! live in the select future or in storage the channel already owns.
+//! lets the channels allocate their first waiter nodes): the select state, arm futures
+//! and waiter links all live in the select future or in storage the channel already owns.
 //!
 //! Allocations are counted per thread by a wrapping global allocator, so tests running in
 //! parallel do not disturb each other.

@@ -6,9 +6,11 @@
 //! (run, complete, shutdown, dropping the join handle) take the cell as a raw pointer, not
 //! a `&Cell` argument: once their reference is released another thread may free the cell
 //! before they return, and a reference argument must stay valid for the whole call. They
-//! use a local `&Cell`, whose last use comes before the release. Every call into user code (poll, the future's and the output's
-//! `Drop`, the join waker) is wrapped in `catch_unwind`, so a panic never unwinds into a
-//! worker loop: it becomes a [`JoinError`] or is discarded.
+//! use a local `&Cell`, whose last use comes before the release.
+//!
+//! Every call into user code (poll, the future's and the output's `Drop`, the join waker)
+//! is wrapped in `catch_unwind`, so a panic never unwinds into a worker loop: it becomes a
+//! [`JoinError`] or is discarded.
 
 use super::raw::{Cell, RawTask, Stage};
 use super::state::{TransitionToIdle, TransitionToRunning};
