@@ -259,10 +259,6 @@ pub(crate) fn block_on_with<F: Future>(handle: &Handle, future: F) -> F::Output 
     let waker = std::task::Waker::from(parker.clone());
     let mut cx = Context::from_waker(&waker);
     let mut future = pin!(future);
-    let mut handoff = DriverHandoff {
-        shared: &handle.shared,
-        used_driver: false,
-    };
     loop {
         let polled = coop::with_budget(coop::Budget::initial(), || future.as_mut().poll(&mut cx));
         if let Poll::Ready(out) = polled {
@@ -283,7 +279,6 @@ pub(crate) fn block_on_with<F: Future>(handle: &Handle, future: F) -> F::Output 
         // woken to take the driver over.
         if !parker.park_without_driver(timeout) && context::driver_turn(|| parker.poll_driver_now())
         {
-            handoff.used_driver = true;
             handle.shared.hand_off_driver();
         }
     }
@@ -317,21 +312,6 @@ fn total_polls(shared: &Shared) -> u64 {
         .iter()
         .map(|r| r.polls.load(std::sync::atomic::Ordering::Relaxed));
     polls.sum()
-}
-
-/// On leaving `block_on` (also by panic), hands the driver to a worker if this thread ran
-/// it, so I/O and timers keep moving.
-struct DriverHandoff<'a> {
-    shared: &'a Shared,
-    used_driver: bool,
-}
-
-impl Drop for DriverHandoff<'_> {
-    fn drop(&mut self) {
-        if self.used_driver {
-            self.shared.hand_off_driver();
-        }
-    }
 }
 
 /// Makes the channel crate spend this runtime's cooperative budget on this thread, and

@@ -93,20 +93,16 @@ impl<D: ParkDriver, H: UnparkDriver> Parker<D, H> {
     /// Protocol 1: sleeps until unparked (or, on the driver, until I/O or a timer fires).
     /// Returns true if this thread ran the driver.
     pub(crate) fn park(&self) -> bool {
-        self.park_inner(None)
-    }
-
-    fn park_inner(&self, timeout: Option<Duration>) -> bool {
         if self.consume_notification() {
             return false;
         }
         match self.driver.driver.try_lock() {
             Ok(mut driver) => {
-                self.park_driver(&mut *driver, timeout);
+                self.park_driver(&mut *driver);
                 true
             }
             Err(_) => {
-                self.park_condvar(timeout);
+                self.park_condvar(None);
                 false
             }
         }
@@ -115,21 +111,7 @@ impl<D: ParkDriver, H: UnparkDriver> Parker<D, H> {
     /// Sleeps on the condvar only, never inside the driver, until unparked or `timeout`.
     /// Returns true if it was unparked (false: timed out, or woke spuriously).
     pub(crate) fn park_without_driver(&self, timeout: Duration) -> bool {
-        if self.consume_notification() {
-            return true;
-        }
-        let guard = self.mutex.lock().unwrap();
-        if self
-            .state
-            .compare_exchange(EMPTY, PARKED_CONDVAR, Ordering::SeqCst, Ordering::SeqCst)
-            .is_err()
-        {
-            // A wake-up arrived between the check above and the CAS: consume it.
-            self.state.store(EMPTY, Ordering::SeqCst);
-            return true;
-        }
-        drop(self.condvar.wait_timeout(guard, timeout).unwrap());
-        self.state.swap(EMPTY, Ordering::SeqCst) == NOTIFIED
+        self.consume_notification() || self.park_condvar(Some(timeout))
     }
 
     /// Polls the driver without blocking if no other thread is inside it. True if it ran.
@@ -154,8 +136,9 @@ impl<D: ParkDriver, H: UnparkDriver> Parker<D, H> {
             .is_ok()
     }
 
-    /// Protocol 2.
-    fn park_condvar(&self, timeout: Option<Duration>) {
+    /// Protocol 2; with a timeout, returns whether it consumed a wake-up (without one,
+    /// it always does).
+    fn park_condvar(&self, timeout: Option<Duration>) -> bool {
         let mut guard = self.mutex.lock().unwrap();
         if let Err(actual) =
             self.state
@@ -163,24 +146,24 @@ impl<D: ParkDriver, H: UnparkDriver> Parker<D, H> {
         {
             debug_assert_eq!(actual, NOTIFIED);
             self.state.store(EMPTY, Ordering::SeqCst);
-            return;
+            return true;
         }
         if let Some(timeout) = timeout {
             drop(self.condvar.wait_timeout(guard, timeout).unwrap());
-            // Timed out or notified: either way we are awake and consume any wake-up.
-            self.state.store(EMPTY, Ordering::SeqCst);
-            return;
+            // Timed out or notified: a wake-up that landed before this swap is consumed
+            // (and reported), a later one stays pending for the next park.
+            return self.state.swap(EMPTY, Ordering::SeqCst) == NOTIFIED;
         }
         loop {
             guard = self.condvar.wait(guard).unwrap();
             if self.consume_notification() {
-                return;
+                return true;
             }
         }
     }
 
     /// Protocol 3.
-    fn park_driver(&self, driver: &mut D, timeout: Option<Duration>) {
+    fn park_driver(&self, driver: &mut D) {
         if let Err(actual) =
             self.state
                 .compare_exchange(EMPTY, PARKED_DRIVER, Ordering::SeqCst, Ordering::SeqCst)
@@ -189,7 +172,7 @@ impl<D: ParkDriver, H: UnparkDriver> Parker<D, H> {
             self.state.store(EMPTY, Ordering::SeqCst);
             return;
         }
-        driver.park(timeout);
+        driver.park(None);
         self.state.store(EMPTY, Ordering::SeqCst);
     }
 
