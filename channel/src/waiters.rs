@@ -413,6 +413,12 @@ impl<T> Waiters<T> {
         }
     }
 
+    /// Completes a claimed receive node with `v` (direct handoff or give-back).
+    pub(crate) fn fill(&mut self, key: Key, v: T) {
+        self.get_mut(key).slot = Some(v);
+        self.finish(key, Status::Done);
+    }
+
     /// Returns `true` if the node is linked in a queue.
     pub(crate) fn is_linked(&self, key: Key) -> bool {
         self.w(key.node()).queue.is_some()
