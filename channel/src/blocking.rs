@@ -119,13 +119,16 @@ impl Wake for Unparker {
 }
 
 std::thread_local! {
-    static UNPARKER: (Arc<Unparker>, Waker) = {
-        let unparker = Arc::new(Unparker {
-            thread: std::thread::current(),
-            woken: AtomicBool::new(false),
-        });
-        (unparker.clone(), Waker::from(unparker))
-    };
+    static UNPARKER: (Arc<Unparker>, Waker) = new_unparker();
+}
+
+/// An unparker for the current thread and a waker that calls it.
+fn new_unparker() -> (Arc<Unparker>, Waker) {
+    let unparker = Arc::new(Unparker {
+        thread: std::thread::current(),
+        woken: AtomicBool::new(false),
+    });
+    (unparker.clone(), Waker::from(unparker))
 }
 
 /// Polls `f` until it is ready, waiting for a wake in between.
@@ -148,11 +151,7 @@ pub(crate) fn block_on<R>(mut f: impl FnMut(&mut Context<'_>) -> Poll<R>) -> R {
         // The thread-local is already destroyed (a blocking call from another
         // thread-local's destructor): use a one-off unparker.
         Err(_) => {
-            let unparker = Arc::new(Unparker {
-                thread: std::thread::current(),
-                woken: AtomicBool::new(false),
-            });
-            let waker = Waker::from(unparker.clone());
+            let (unparker, waker) = new_unparker();
             run(&unparker, &waker, &mut f)
         }
     }
