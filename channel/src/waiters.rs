@@ -24,8 +24,8 @@
 //!   (a) under the channel lock while `status == Waiting`, by anyone holding the lock;
 //!   (b) by the node's operation alone, without the lock, after it read `Done`/`Closed`
 //!   with an acquire load (nobody else can reach the node then: it is unlinked);
-//!   (c) by whoever holds a node that is on a free list (the pusher before publishing it,
-//!   the lock holder after taking the list).
+//!   (c) under the channel lock for a node that is reusable: on `spare`, or on
+//!   `completed` once its status reads `FREE` (acquire).
 //!
 //! # Invariants and protocols
 //!
@@ -253,7 +253,7 @@ pub(crate) struct Removed<T> {
     pub(crate) slot: Option<T>,
 }
 
-/// Both wait queues of a channel and its lock-guarded free list. Lives under the lock.
+/// Both wait queues of a channel and its recycling lists. Lives under the lock.
 pub(crate) struct Waiters<T> {
     sendq: List<T>,
     recvq: List<T>,
