@@ -76,7 +76,7 @@ mod error;
 mod lock;
 mod loom;
 mod receiver;
-pub mod select;
+mod select;
 mod sender;
 mod waiters;
 
@@ -146,8 +146,8 @@ fn pair<T>(chan: Chan<T>) -> (Sender<T>, Receiver<T>) {
 #[doc(hidden)]
 pub mod __private {
     pub use crate::select::{
-        ArmCx, ArmPoll, ChannelArmTag, ChannelKind, FutureArmTag, FutureKind, Select, SelectArm,
-        SelectOutcome,
+        ArmCx, ArmPoll, ChannelArm, ChannelArmTag, ChannelKind, FutureArm, FutureArmTag,
+        FutureKind, Select, SelectArm, SelectCell, SelectOutcome, MAX_ROUNDS,
     };
     pub use core::future::poll_fn;
     pub use waza_macros::select_internal;

@@ -3,7 +3,9 @@
 //! Every atomic, mutex and cell the crate uses is imported from here, so a
 //! `RUSTFLAGS="--cfg loom"` build swaps all of them for loom's model-checked
 //! versions at once. The channel lock is the crate's own `ChanLock` (`lock.rs`, a
-//! plain-store release) normally and loom's mutex under loom. [`WakerSlot`] wraps the
+//! plain-store release) normally and [`SpinLock`] under loom: both offer a guard and the
+//! raw lock/unlock a select needs to hold several channel locks at once, which a model
+//! checker's mutex cannot (its guard is the only way to unlock). [`WakerSlot`] wraps the
 //! owner's waker inside a select cell, the only `UnsafeCell` outside `lock.rs`, so both
 //! builds share one call shape.
 
@@ -18,8 +20,90 @@ pub(crate) use std::sync::{
 #[cfg(loom)]
 pub(crate) use loom::sync::{
     atomic::{AtomicBool, AtomicUsize, Ordering},
-    Arc, Mutex, MutexGuard,
+    Arc,
 };
+#[cfg(loom)]
+pub(crate) use spin::{SpinGuard as MutexGuard, SpinLock as Mutex};
+
+/// The channel lock under a model checker: a test-and-set lock whose waiters yield to the
+/// checker's scheduler, so every interleaving of lock holders is explored.
+#[cfg(loom)]
+mod spin {
+    use super::{AtomicBool, Ordering};
+    use core::cell::UnsafeCell;
+    use core::ops::{Deref, DerefMut};
+
+    /// Invariant: `value` is accessed only by the thread that set `locked`.
+    pub(crate) struct SpinLock<T> {
+        locked: AtomicBool,
+        value: UnsafeCell<T>,
+    }
+
+    // SAFETY: access to `value` is exclusive to the lock holder (invariant above).
+    unsafe impl<T: Send> Sync for SpinLock<T> {}
+    // SAFETY: moving the lock moves `T`.
+    unsafe impl<T: Send> Send for SpinLock<T> {}
+
+    /// Exclusive access to a [`SpinLock`]'s value.
+    pub(crate) struct SpinGuard<'a, T>(&'a SpinLock<T>);
+
+    impl<T> SpinLock<T> {
+        pub(crate) fn new(value: T) -> Self {
+            SpinLock {
+                locked: AtomicBool::new(false),
+                value: UnsafeCell::new(value),
+            }
+        }
+
+        pub(crate) fn lock(&self) -> SpinGuard<'_, T> {
+            self.lock_raw();
+            SpinGuard(self)
+        }
+
+        pub(crate) fn lock_raw(&self) {
+            while self
+                .locked
+                .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+                .is_err()
+            {
+                loom::thread::yield_now();
+            }
+        }
+
+        /// # Safety
+        ///
+        /// The caller took the lock with `lock_raw` and no guard exists.
+        pub(crate) unsafe fn unlock_raw(&self) {
+            self.locked.store(false, Ordering::Release);
+        }
+
+        pub(crate) fn data_ptr(&self) -> *mut T {
+            self.value.get()
+        }
+    }
+
+    impl<T> Deref for SpinGuard<'_, T> {
+        type Target = T;
+        fn deref(&self) -> &T {
+            // SAFETY: the guard's thread holds the lock (invariant on `value`).
+            unsafe { &*self.0.value.get() }
+        }
+    }
+
+    impl<T> DerefMut for SpinGuard<'_, T> {
+        fn deref_mut(&mut self) -> &mut T {
+            // SAFETY: as in `deref`; `&mut self` is the only borrow through the guard.
+            unsafe { &mut *self.0.value.get() }
+        }
+    }
+
+    impl<T> Drop for SpinGuard<'_, T> {
+        fn drop(&mut self) {
+            // SAFETY: the guard was created by `lock`, which took the lock.
+            unsafe { self.0.unlock_raw() };
+        }
+    }
+}
 
 use core::task::Waker;
 
@@ -58,20 +142,20 @@ impl WakerSlot {
         self.0.with_mut(|p| store(unsafe { &mut *p }, waker));
     }
 
-    /// Returns a clone of the stored waker.
+    /// Takes the stored waker out.
     ///
     /// # Safety
     ///
     /// No [`WakerSlot::set`] may run concurrently with this call.
-    pub(crate) unsafe fn get(&self) -> Option<Waker> {
+    pub(crate) unsafe fn take(&self) -> Option<Waker> {
         #[cfg(not(loom))]
         {
             // SAFETY: the caller guarantees no concurrent writer.
-            unsafe { (*self.0.get()).clone() }
+            unsafe { (*self.0.get()).take() }
         }
         #[cfg(loom)]
         // SAFETY: the caller guarantees no concurrent writer.
-        self.0.with(|p| unsafe { (*p).clone() })
+        self.0.with_mut(|p| unsafe { (*p).take() })
     }
 }
 
@@ -83,18 +167,7 @@ fn store(slot: &mut Option<Waker>, waker: &Waker) {
 }
 
 /// Locks `m`.
-#[cfg(not(loom))]
 #[inline]
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock()
-}
-
-/// Locks `m`, ignoring poisoning: a panic in user code (a waker, `T::drop`) never
-/// runs while a channel lock is held, so a poisoned lock still guards valid state.
-#[cfg(loom)]
-pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    match m.lock() {
-        Ok(g) => g,
-        Err(poisoned) => poisoned.into_inner(),
-    }
 }
