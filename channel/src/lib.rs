@@ -65,6 +65,23 @@
 //! drop(fut);
 //! ```
 
+//!
+//! The select driver behind [`select!`] is not public API: safe code cannot reach it, so
+//! it cannot break the rule that a select outlives its arms' waiter nodes.
+//!
+//! ```compile_fail
+//! let _ = waza_channel::select::Select::new(1, false, false);
+//! ```
+//!
+//! Its hidden entry point for the macro is an `unsafe fn`:
+//!
+//! ```compile_fail,E0133
+//! use core::task::{Context, Waker};
+//! let mut sel = core::pin::pin!(waza_channel::__private::Select::new(1, false, true));
+//! let mut cx = Context::from_waker(Waker::noop());
+//! let _ = sel.as_mut().poll_with(&mut cx, |_, _| waza_channel::__private::ArmPoll::<()>::Disabled);
+//! ```
+
 #![warn(missing_docs)]
 
 mod blocking;
