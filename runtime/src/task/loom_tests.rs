@@ -15,6 +15,7 @@ use std::task::Waker;
 struct Sched {
     queue: Mutex<VecDeque<Notified>>,
     registry: Mutex<Vec<Task>>,
+    notified: AtomicUsize,
 }
 
 /// Loom's `Arc` is `Send + Sync` for `Sync` contents; `Schedule` wants a plain wrapper.
@@ -22,11 +23,9 @@ struct Sched {
 struct S(Arc<Sched>);
 
 impl Schedule for S {
-    fn schedule(&self, task: Notified) {
-        self.0.queue.lock().unwrap().push_back(task);
-    }
-    fn yield_now(&self, task: Notified) {
-        self.schedule(task);
+    type Handoff = S;
+    fn handoff(&self) -> S {
+        self.clone()
     }
     fn release(&self, task: RawTask) -> bool {
         let mut reg = self.0.registry.lock().unwrap();
@@ -38,11 +37,24 @@ impl Schedule for S {
     }
 }
 
+impl Handoff for S {
+    /// Queues the task, then counts a notification: the shape of the runtime's inject
+    /// path (push, then notify a parked worker), reading the handoff after the push.
+    fn schedule(self, task: Notified) {
+        self.0.queue.lock().unwrap().push_back(task);
+        self.0.notified.fetch_add(1, SeqCst);
+    }
+    fn yield_now(self, task: Notified) {
+        self.schedule(task);
+    }
+}
+
 impl S {
     fn new() -> S {
         S(Arc::new(Sched {
             queue: Mutex::new(VecDeque::new()),
             registry: Mutex::new(Vec::new()),
+            notified: AtomicUsize::new(0),
         }))
     }
 
@@ -247,6 +259,68 @@ fn loom_detached_handle_drop_racing_completion() {
         drop(h);
         runner.join().unwrap();
         assert_eq!(out_drops.load(SeqCst), 1, "output dropped exactly once");
+        assert_eq!(Arc::strong_count(&s.0), 1, "the task was freed");
+    });
+}
+
+/// Ready once `open`; stores its waker only while it waits (so that completing frees the
+/// task as soon as the runner lets go).
+struct Latch {
+    open: Arc<AtomicBool>,
+    slot: Arc<Mutex<Option<Waker>>>,
+    drops: Arc<AtomicUsize>,
+}
+
+impl Future for Latch {
+    type Output = ();
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.open.load(SeqCst) {
+            return Poll::Ready(());
+        }
+        *self.slot.lock().unwrap() = Some(cx.waker().clone());
+        Poll::Pending
+    }
+}
+
+impl Drop for Latch {
+    fn drop(&mut self) {
+        self.drops.fetch_add(1, SeqCst);
+    }
+}
+
+fn latch() -> (Latch, Ctl) {
+    let ctl = Ctl {
+        open: Arc::new(AtomicBool::new(false)),
+        slot: Arc::new(Mutex::new(None)),
+        drops: Arc::new(AtomicUsize::new(0)),
+    };
+    let l = Latch {
+        open: ctl.open.clone(),
+        slot: ctl.slot.clone(),
+        drops: ctl.drops.clone(),
+    };
+    (l, ctl)
+}
+
+/// A detached task woken by value from a thread that is not its runner (the `inject`
+/// path: hand the task over, then notify) while the runner completes it. The runner may
+/// free the cell, and the scheduler stored in it, before the hand-off returns: whatever
+/// the scheduler does after the hand-off must not need the cell.
+#[test]
+fn loom_cross_thread_wake_racing_completion() {
+    loom::model(|| {
+        let s = S::new();
+        let (l, ctl) = latch();
+        drop(s.spawn(l)); // detached
+        s.run_all(); // the first poll: pending, its waker stored
+        ctl.open.store(true, SeqCst);
+        let w = ctl.slot.lock().unwrap().take().expect("the latch waits");
+        let waker = thread::spawn(move || w.wake());
+        s.run_all(); // may run the task before the wake's hand-off returned
+        waker.join().unwrap();
+        s.run_all();
+        assert_eq!(ctl.drops.load(SeqCst), 1, "the future dropped once");
+        assert_eq!(s.0.notified.load(SeqCst), 1, "one hand-off, notified once");
         assert_eq!(Arc::strong_count(&s.0), 1, "the task was freed");
     });
 }
