@@ -1,6 +1,7 @@
 //! Loom models of the task state machine racing against itself:
-//! wake during poll, wake after completion, abort racing completion, and the
-//! `JoinHandle` dropped while the task completes. Each model checks that the future runs
+//! wake during poll, wake after completion, a cross-thread wake racing completion, abort
+//! racing completion, shutdown racing a run, the `JoinHandle` replacing its waker or
+//! dropped while the task completes. Each model checks that the future runs
 //! to completion or is dropped exactly once, that the output reaches the handle (or is
 //! dropped) exactly once, and that the cell is freed (the scheduler's `Arc` count returns
 //! to one).
@@ -321,6 +322,95 @@ fn loom_cross_thread_wake_racing_completion() {
         s.run_all();
         assert_eq!(ctl.drops.load(SeqCst), 1, "the future dropped once");
         assert_eq!(s.0.notified.load(SeqCst), 1, "one hand-off, notified once");
+        assert_eq!(Arc::strong_count(&s.0), 1, "the task was freed");
+    });
+}
+
+/// Runtime shutdown takes the task out of the registry and cancels it while a worker
+/// runs it (protocol 4 racing protocol 1). With the latch open the run may complete first,
+/// and its `release` then races the registry being emptied. Either way the future (or
+/// output) is dropped once, the handle sees the result or a cancellation, and the cell
+/// is freed.
+#[test]
+fn loom_shutdown_racing_a_run() {
+    for open in [false, true] {
+        loom::model(move || {
+            let s = S::new();
+            let (l, ctl) = latch();
+            ctl.open.store(open, SeqCst);
+            let mut h = s.spawn(l);
+            let s2 = s.clone();
+            let runner = thread::spawn(move || s2.run_all());
+            let taken = s.0.registry.lock().unwrap().pop();
+            if let Some(task) = taken {
+                task.shutdown();
+            }
+            runner.join().unwrap();
+            s.run_all();
+            match join_now(&mut h) {
+                Poll::Ready(Ok(())) => assert!(open, "a shut latch never completes"),
+                Poll::Ready(Err(e)) => assert!(e.is_cancelled()),
+                Poll::Pending => panic!("shutdown leaves no task unfinished"),
+            }
+            assert_eq!(ctl.drops.load(SeqCst), 1, "the future dropped once");
+            drop(h);
+            drop(ctl.slot.lock().unwrap().take());
+            assert!(s.0.registry.lock().unwrap().is_empty());
+            assert_eq!(Arc::strong_count(&s.0), 1, "the task was freed");
+        });
+    }
+}
+
+/// Counts its wakes; its `Arc` count tells whether the task still holds it.
+struct CountWaker(AtomicUsize);
+
+impl std::task::Wake for CountWaker {
+    fn wake(self: std::sync::Arc<Self>) {
+        self.0.fetch_add(1, SeqCst);
+    }
+}
+
+fn count_waker() -> (std::sync::Arc<CountWaker>, Waker) {
+    let c = std::sync::Arc::new(CountWaker(AtomicUsize::new(0)));
+    (c.clone(), Waker::from(c))
+}
+
+/// The `JoinHandle` is polled again with a different waker (protocol 5: take the slot
+/// back, store the new waker, publish it) while the task completes on another thread:
+/// either the poll sees the output, or completion wakes the new waker. The old waker is
+/// woken only if completion came first (then the poll sees the output), and neither
+/// waker is leaked.
+#[test]
+fn loom_join_waker_replaced_racing_completion() {
+    loom::model(|| {
+        let s = S::new();
+        let (l, ctl) = latch();
+        let mut h = s.spawn(l);
+        let (a, wa) = count_waker();
+        let (b, wb) = count_waker();
+        assert!(Pin::new(&mut h)
+            .poll(&mut Context::from_waker(&wa))
+            .is_pending());
+        s.run_all(); // the first poll: pending
+        ctl.open.store(true, SeqCst);
+        ctl.slot.lock().unwrap().take().expect("waits").wake();
+        let s2 = s.clone();
+        let runner = thread::spawn(move || s2.run_all());
+        let ready = Pin::new(&mut h)
+            .poll(&mut Context::from_waker(&wb))
+            .is_ready();
+        runner.join().unwrap();
+        let (woke_a, woke_b) = (a.0.load(SeqCst), b.0.load(SeqCst));
+        assert!(woke_a + woke_b <= 1, "one completion, one wake");
+        if !ready {
+            assert_eq!((woke_a, woke_b), (0, 1), "the new waker is woken");
+            assert!(join_now(&mut h).is_ready());
+        }
+        drop(h);
+        drop((wa, wb));
+        assert_eq!(std::sync::Arc::strong_count(&a), 1, "old waker released");
+        assert_eq!(std::sync::Arc::strong_count(&b), 1, "new waker released");
+        assert_eq!(ctl.drops.load(SeqCst), 1);
         assert_eq!(Arc::strong_count(&s.0), 1, "the task was freed");
     });
 }
