@@ -17,6 +17,13 @@
 //! - Woken from any other thread (plain threads, `block_on`, the blocking pool, another
 //!   runtime): the [`inject`] queue, then one parked worker is notified.
 //!
+//! A wake reaches this module through `SharedHandoff` (see `task::Schedule`): the task's
+//! own `Arc<Shared>` lives in the task's cell, which the task's completion on another
+//! worker may free while the wake is still pushing and notifying. So the decision is made
+//! first, reading that `Arc` only to compare it with the current worker's: on a worker of
+//! this runtime the hand-off goes through the worker (which owns its own `Arc<Shared>`,
+//! nothing is copied); anywhere else it works on a clone of the `Arc`, paid only there.
+//!
 //! # How a worker finds work (`worker.rs`)
 //!
 //! Every 61st tick the inject queue, then the local ring, first (so neither starves behind
@@ -197,6 +204,9 @@ impl Shared {
 impl Schedule for Arc<Shared> {
     type Handoff = SharedHandoff;
 
+    // Inlined into the task's vtable `schedule`, with `hand_off`: on a worker, the wake
+    // then costs what the single call it replaced did.
+    #[inline]
     fn handoff(&self) -> SharedHandoff {
         context::with_worker(|worker| match worker {
             Some(w) if Arc::ptr_eq(w.shared(), self) => SharedHandoff::Worker(NonNull::from(w)),
@@ -223,6 +233,7 @@ pub(crate) enum SharedHandoff {
 }
 
 impl SharedHandoff {
+    #[inline]
     fn hand_off(self, task: Notified, is_yield: bool) {
         match self {
             SharedHandoff::Worker(worker) => {
@@ -241,10 +252,12 @@ impl SharedHandoff {
 }
 
 impl Handoff for SharedHandoff {
+    #[inline]
     fn schedule(self, task: Notified) {
         self.hand_off(task, false);
     }
 
+    #[inline]
     fn yield_now(self, task: Notified) {
         self.hand_off(task, true);
     }
