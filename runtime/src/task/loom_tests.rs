@@ -15,7 +15,8 @@ use std::task::Waker;
 
 struct Sched {
     queue: Mutex<VecDeque<Notified>>,
-    registry: Mutex<Vec<Task>>,
+    /// The runtime's registry (two shards under loom).
+    registry: registry::Registry,
     notified: AtomicUsize,
 }
 
@@ -29,12 +30,7 @@ impl Schedule for S {
         self.clone()
     }
     fn release(&self, task: RawTask) -> bool {
-        let mut reg = self.0.registry.lock().unwrap();
-        let Some(i) = reg.iter().position(|t| t.raw() == task) else {
-            return false;
-        };
-        std::mem::forget(reg.swap_remove(i));
-        true
+        self.0.registry.remove(task)
     }
 }
 
@@ -54,7 +50,7 @@ impl S {
     fn new() -> S {
         S(Arc::new(Sched {
             queue: Mutex::new(VecDeque::new()),
-            registry: Mutex::new(Vec::new()),
+            registry: registry::Registry::new(),
             notified: AtomicUsize::new(0),
         }))
     }
@@ -65,7 +61,7 @@ impl S {
         F::Output: Send + 'static,
     {
         let (task, notified, join) = new_task(f, self.clone(), Location::caller());
-        self.0.registry.lock().unwrap().push(task);
+        assert!(self.0.registry.insert(task).is_ok(), "the registry is open");
         self.0.queue.lock().unwrap().push_back(notified);
         join
     }
@@ -326,9 +322,9 @@ fn loom_cross_thread_wake_racing_completion() {
     });
 }
 
-/// Runtime shutdown takes the task out of the registry and cancels it while a worker
-/// runs it (protocol 4 racing protocol 1). With the latch open the run may complete first,
-/// and its `release` then races the registry being emptied. Either way the future (or
+/// Runtime shutdown (the registry's close, which cancels every task it unlinks) while a
+/// worker runs the task (protocol 4 racing protocol 1). With the latch open the run may
+/// complete first, and its `release` then races the registry being emptied. Either way the future (or
 /// output) is dropped once, the handle sees the result or a cancellation, and the cell
 /// is freed.
 #[test]
@@ -341,10 +337,7 @@ fn loom_shutdown_racing_a_run() {
             let mut h = s.spawn(l);
             let s2 = s.clone();
             let runner = thread::spawn(move || s2.run_all());
-            let taken = s.0.registry.lock().unwrap().pop();
-            if let Some(task) = taken {
-                task.shutdown();
-            }
+            s.0.registry.close_and_shutdown_all();
             runner.join().unwrap();
             s.run_all();
             match join_now(&mut h) {
@@ -355,7 +348,7 @@ fn loom_shutdown_racing_a_run() {
             assert_eq!(ctl.drops.load(SeqCst), 1, "the future dropped once");
             drop(h);
             drop(ctl.slot.lock().unwrap().take());
-            assert!(s.0.registry.lock().unwrap().is_empty());
+            assert_eq!(s.0.registry.alive(), 0);
             assert_eq!(Arc::strong_count(&s.0), 1, "the task was freed");
         });
     }
