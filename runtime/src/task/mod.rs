@@ -12,6 +12,10 @@
 //!
 //! Wakers hold references too. `harness.rs` runs tasks (poll, cancel, complete), and
 //! `registry.rs` keeps the sharded list of live tasks.
+//!
+//! Handing a `Notified` to the scheduler is in two steps (`Schedule::handoff`, then
+//! `Handoff`) because the scheduler is stored in the task's own cell, which may be freed
+//! as soon as the task is in a queue; `raw.rs` ("Freeing") explains the shape and its cost.
 
 pub(crate) mod coop;
 mod error;
