@@ -22,9 +22,10 @@
 //! ```
 //!
 //! A fetch here waits on its fake latency or on `ctx.done()`, whichever comes first; and the
-//! group also drops a member's future once the context is cancelled. Either way the fetch
-//! ends as "cancelled", which a drop guard records.
+//! group also drops a member's future once the context is cancelled (possibly before it
+//! ever ran). Either way the fetch ends as "cancelled", which a drop guard records.
 
+use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -75,6 +76,9 @@ impl Drop for Record {
 
 /// Fetches `url`, giving up when `ctx` is cancelled.
 ///
+/// The outcome record is made before the future is first polled, so a fetch the group
+/// cancels before it ever ran is recorded too.
+///
 /// # Errors
 ///
 /// A message naming the URL if the fetch fails or is cancelled.
@@ -82,22 +86,27 @@ impl Drop for Record {
 /// # Cancel safety
 ///
 /// Cancel safe: a dropped fetch is recorded as cancelled.
-async fn fetch(ctx: Context, url: Url, log: Log) -> Result<(), String> {
-    let mut record = Record {
+fn fetch(ctx: Context, url: Url, log: Log) -> impl Future<Output = Result<(), String>> + Send {
+    let record = Record {
         url: url.addr,
         outcome: Fetch::Cancelled,
         log,
     };
-    waza::select! {
-        _ = time::sleep(url.latency) => {}
-        _ = ctx.done() => return Err(format!("{}: {}", url.addr, ctx.err().map_or("cancelled".into(), |e| e.to_string()))),
+    async move {
+        // Move the whole record in: the block would otherwise capture only a copy of the
+        // `outcome` field it assigns (disjoint capture) and drop the record right away.
+        let mut record = record;
+        waza::select! {
+            _ = time::sleep(url.latency) => {}
+            _ = ctx.done() => return Err(format!("{}: cancelled", url.addr)),
+        }
+        if url.fails {
+            record.outcome = Fetch::Failed;
+            return Err(format!("{}: no such host", url.addr));
+        }
+        record.outcome = Fetch::Fetched;
+        Ok(())
     }
-    if url.fails {
-        record.outcome = Fetch::Failed;
-        return Err(format!("{}: no such host", url.addr));
-    }
-    record.outcome = Fetch::Fetched;
-    Ok(())
 }
 
 /// Fetches every URL in one group; returns the group's result and each URL's outcome.

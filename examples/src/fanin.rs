@@ -103,14 +103,13 @@ fn joe_and_ann(max_pause: Duration, seed: u64) -> (Receiver<String>, Receiver<St
     )
 }
 
-/// Receives `n` messages from `c`, writing each to `out`.
-async fn listen(c: Receiver<String>, n: usize, out: &Out) -> Vec<String> {
+/// Receives `n` messages from `c`; writes them to `out` on one line after `title`.
+async fn listen(title: &str, c: Receiver<String>, n: usize, out: &Out) -> Vec<String> {
     let mut heard = Vec::with_capacity(n);
     for _ in 0..n {
-        let s = c.recv().await.expect("the generators never stop first");
-        out.line(format!("  {s}"));
-        heard.push(s);
+        heard.push(c.recv().await.expect("the generators never stop first"));
     }
+    out.line(format!("{title}: {}", heard.join(", ")));
     heard
 }
 
@@ -168,11 +167,15 @@ pub async fn in_turn(rounds: usize, max_pause: Duration, out: &Out) -> Vec<[Stri
     for _ in 0..rounds {
         let msg1 = c.recv().await.expect("the generators never stop first");
         let msg2 = c.recv().await.expect("the generators never stop first");
-        out.line(format!("  {} / {}", msg1.text, msg2.text));
         let _ = msg1.wait.send(true).await;
         let _ = msg2.wait.send(true).await;
         heard.push([msg1.text, msg2.text]);
     }
+    let shown: Vec<String> = heard.iter().map(|[a, b]| format!("{a} / {b}")).collect();
+    out.line(format!(
+        "restoring sequence, in turns: {}",
+        shown.join(", ")
+    ));
     heard
 }
 
@@ -194,8 +197,8 @@ fn check_per_speaker(heard: &[String]) -> Result<(), String> {
     )
 }
 
-/// The whole program: 10 messages through each fan-in, then 5 rounds in turn (pauses up
-/// to 100 ms, 5 ms quick). Checks that nothing was lost or reordered per speaker and that,
+/// The whole program: 10 messages through each fan-in, then 5 rounds in turn, pauses up
+/// to 100 ms (quick: 6 messages, 3 rounds, 5 ms). Checks that nothing was lost or reordered per speaker and that,
 /// in turn, every round holds "Joe i" and "Ann i".
 ///
 /// # Errors
@@ -207,16 +210,14 @@ fn check_per_speaker(heard: &[String]) -> Result<(), String> {
 /// Dropping the future drops the merged channels; every task then stops.
 pub async fn program(size: Size, out: &Out) -> Result<(), String> {
     let max_pause = Duration::from_millis(size.pick(5, 100));
-    out.line("fan-in with two forwarding tasks:");
+    let n = size.pick(6, 10);
     let (joe, ann) = joe_and_ann(max_pause, 1);
-    let heard = listen(fan_in_tasks(joe, ann), 10, out).await;
+    let heard = listen("two forwarding tasks", fan_in_tasks(joe, ann), n, out).await;
     check_per_speaker(&heard)?;
-    out.line("fan-in with one select! loop:");
     let (joe, ann) = joe_and_ann(max_pause, 3);
-    let heard = listen(fan_in_select(joe, ann), 10, out).await;
+    let heard = listen("one select! loop", fan_in_select(joe, ann), n, out).await;
     check_per_speaker(&heard)?;
-    out.line("restoring sequence (each waits for its go-ahead):");
-    let rounds = in_turn(5, max_pause, out).await;
+    let rounds = in_turn(size.pick(3, 5), max_pause, out).await;
     for (i, pair) in rounds.iter().enumerate() {
         let mut sorted = pair.clone();
         sorted.sort();

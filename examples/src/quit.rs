@@ -114,15 +114,17 @@ async fn cleanup() -> bool {
     true
 }
 
-/// Hears `n` messages from `c`.
+/// Hears `n` messages from `c`, writing them to `out` on one line.
 async fn listen(c: &Receiver<String>, n: u64, out: &Out) -> Result<(), String> {
+    let mut heard = Vec::new();
     for i in 0..n {
         let s = c.recv().await.ok_or("the generator stopped early")?;
-        out.line(format!("  {s}"));
         ensure(s == format!("Joe {i}"), || {
             format!("expected Joe {i}, got {s}")
         })?;
+        heard.push(s);
     }
+    out.line(format!("  heard: {}", heard.join(", ")));
     Ok(())
 }
 
