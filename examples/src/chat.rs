@@ -111,7 +111,8 @@ async fn broadcaster(
                 None => open[1] = false,
             },
             id = leaving.recv(), if open[2] => match id {
-                Some(id) => drop(clients.remove(&id)), // Go's close(cli), when the handler's copy is gone too
+                // Go's close(cli): the channel closes once the handler's sender is gone too.
+                Some(id) => drop(clients.remove(&id)),
                 None => open[2] = false,
             },
         }

@@ -84,7 +84,7 @@ pub async fn client(addr: SocketAddr, lines: &[String]) -> io::Result<String> {
 
 /// The demo: a server on 127.0.0.1 (any free port) and `clients` concurrent clients of 5
 /// lines each; then the server is stopped. Checks every echo byte for byte, the accept
-/// count, and that every connection task finished.
+/// count, and that every connection task finished (each wait bounded by 10 s).
 ///
 /// # Errors
 ///
@@ -109,8 +109,12 @@ pub async fn demo(clients: usize, out: &Out) -> Result<(), String> {
             waza::go!(async move { client(addr, &lines).await })
         })
         .collect();
+    let limit = Duration::from_secs(10);
     for (c, t) in tasks.into_iter().enumerate() {
-        let echo = t.await.map_err(|e| e.to_string())?;
+        let echo = time::timeout(limit, t)
+            .await
+            .map_err(|_| format!("client {c} timed out"))?
+            .map_err(|e| e.to_string())?;
         let echo = echo.map_err(|e| format!("client {c}: {e}"))?;
         out.line(format!(
             "client {c}: {} lines echoed intact",
@@ -122,7 +126,7 @@ pub async fn demo(clients: usize, out: &Out) -> Result<(), String> {
         .await
         .map_err(|e| e.to_string())?
         .map_err(|e| e.to_string())?;
-    time::timeout(Duration::from_secs(10), wg.wait())
+    time::timeout(limit, wg.wait())
         .await
         .map_err(|_| "a connection task did not finish")?;
     out.line(format!("server stopped after {accepted} connections"));

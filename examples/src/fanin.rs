@@ -198,8 +198,8 @@ fn check_per_speaker(heard: &[String]) -> Result<(), String> {
 }
 
 /// The whole program: 10 messages through each fan-in, then 5 rounds in turn, pauses up
-/// to 100 ms (quick: 6 messages, 3 rounds, 5 ms). Checks that nothing was lost or reordered per speaker and that,
-/// in turn, every round holds "Joe i" and "Ann i".
+/// to 100 ms (quick: 6 messages, 3 rounds, 5 ms). Checks that nothing was lost or
+/// reordered per speaker and that, in turn, round `i` holds "Joe i" and "Ann i".
 ///
 /// # Errors
 ///

@@ -133,7 +133,8 @@ async fn rounds(how: Handover, rounds: u64, max: u64, out: &Out) -> Result<(), S
         dropped += o.dropped;
     }
     out.line(format!(
-        "{how:?}: {rounds} queries x 3 replicas; {delivered} answers delivered, {dropped} dropped, every replica finished"
+        "{how:?}: {rounds} queries x 3 replicas; {delivered} answers delivered, \
+         {dropped} dropped, every replica finished"
     ));
     Ok(())
 }

@@ -119,7 +119,10 @@ impl Search {
 /// use std::time::Duration;
 /// use waza_examples::google_search::{first, Search};
 ///
-/// let replicas = [Search::new("web1", Duration::from_secs(60)), Search::new("web2", Duration::ZERO)];
+/// let replicas = [
+///     Search::new("web1", Duration::from_secs(60)),
+///     Search::new("web2", Duration::ZERO),
+/// ];
 /// let answer = waza::block_on(first("golang", &replicas));
 /// assert_eq!(answer, "web2 result for \"golang\"");
 /// ```
@@ -416,7 +419,8 @@ pub async fn program(size: Size, out: &Out) -> Result<(), String> {
     let max_latency = Duration::from_millis(size.pick(20, 100));
     let timeout = max_latency * 4 / 5;
     out.line(format!(
-        "{queries} queries per version; back-ends answer in 0..{max_latency:?}; deadline {timeout:?}"
+        "{queries} queries per version; back-ends answer in 0..{max_latency:?}; \
+         deadline {timeout:?}"
     ));
     let example = Backends::random(0, max_latency);
     let answer = google_3_0("golang", &example, timeout).await;

@@ -55,14 +55,17 @@ pub fn boring_until_quit(
 ) -> (Receiver<String>, waza::JoinHandle<u64>) {
     let (c, rx) = chan::rendezvous();
     let task = waza::go!(async move {
-        for i in 0u64.. {
+        let mut sent = 0;
+        loop {
             waza::select! {
-                res = c.send(format!("{msg} {i}")) => if res.is_err() { return i },
-                _ = quit.recv() => return i,
+                res = c.send(format!("{msg} {sent}")) => match res {
+                    Ok(()) => sent += 1,
+                    Err(_) => return sent,
+                },
+                _ = quit.recv() => return sent,
             }
             time::sleep(pause).await;
         }
-        unreachable!("u64 messages")
     });
     (rx, task)
 }
@@ -88,19 +91,23 @@ pub fn boring_round_trip(
     let (c, rx) = chan::rendezvous();
     let (quit_tx, quit_rx) = quit;
     let task = waza::go!(async move {
-        for i in 0u64.. {
+        let mut sent = 0;
+        loop {
             waza::select! {
-                res = c.send(format!("{msg} {i}")) => if res.is_err() { break },
+                res = c.send(format!("{msg} {sent}")) => match res {
+                    Ok(()) => sent += 1,
+                    Err(_) => break, // nobody listens: leave without a goodbye
+                },
                 Some(heard) = quit_rx.recv() => {
                     let cleaned_up = cleanup().await;
                     let _ = quit_tx.send("See you!".to_owned()).await;
-                    return Goodbye { sent: i, heard, cleaned_up };
+                    return Goodbye { sent, heard, cleaned_up };
                 }
             }
             time::sleep(pause).await;
         }
         Goodbye {
-            sent: 0,
+            sent,
             heard: String::new(),
             cleaned_up: false,
         }

@@ -54,7 +54,8 @@ pub struct Run {
 /// use std::time::Duration;
 /// use waza::context::Context;
 ///
-/// let run = waza::block_on(waza_examples::ticker::paced(Context::background(), Duration::from_millis(1), 3));
+/// let ctx = Context::background();
+/// let run = waza::block_on(waza_examples::ticker::paced(ctx, Duration::from_millis(1), 3));
 /// assert_eq!(run.done, 3);
 /// ```
 pub async fn paced(ctx: Context, period: Duration, jobs: u64) -> Run {

@@ -80,7 +80,10 @@ pub async fn client(server: std::net::SocketAddr, count: u32) -> io::Result<u32>
             let deadline = time::after(Duration::from_secs(1));
             loop {
                 waza::select! {
-                    res = sock.recv(&mut buf) => if &buf[..res?] == ping.as_bytes() { break 'retry },
+                    // A stale echo of an earlier try is skipped.
+                    res = sock.recv(&mut buf) => if &buf[..res?] == ping.as_bytes() {
+                        break 'retry;
+                    },
                     _ = deadline.recv() => continue 'retry,
                 }
             }

@@ -1,8 +1,8 @@
 //! A Semaphore bounding `spawn_blocking` work over many inputs, results gathered in order.
 //!
 //! The Go original and the program itself are in `waza_examples::bounded_parallelism`
-//! (`examples/src/bounded_parallelism.rs`). `--quick` runs the short form; the run checks its own result
-//! and exits non-zero when it is wrong.
+//! (`examples/src/bounded_parallelism.rs`). `--quick` runs the short form; the run checks
+//! its own result and exits non-zero when it is wrong.
 
 use std::process::ExitCode;
 

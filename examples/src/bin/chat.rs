@@ -1,4 +1,5 @@
-//! A TCP chat server: a broadcaster task owns the client set; joins, leaves and messages travel over channels.
+//! A TCP chat server: a broadcaster task owns the client set; joins, leaves and messages
+//! travel over channels.
 //!
 //! Without arguments it serves on 127.0.0.1 (a free port, printed) until killed. With
 //! `--demo` it starts its own clients, checks what they saw, stops and exits (non-zero when

@@ -1,4 +1,5 @@
-//! A copy loop task, `for val := range input { output <- val }`: closing the input closes the output.
+//! A copy loop task, `for val := range input { output <- val }`: closing the input closes
+//! the output.
 //!
 //! The Go original and the program itself are in `waza_examples::daemon`
 //! (`examples/src/daemon.rs`). `--quick` runs the short form; the run checks its own result

@@ -1,6 +1,6 @@
-//! A program that forgets to send, run with the deadlock detector on: it prints Go's
-//! "all tasks are asleep - deadlock!" and the task dump on stderr and exits with status 2,
-//! as a Go program does. The Go original and the program are in `waza_examples::deadlock`.
+//! A program that forgets to send, run with the deadlock detector on: it prints Go's "all
+//! tasks are asleep - deadlock!" and the task dump on stderr and exits with status 2, as a
+//! Go program does. The Go original and the program are in `waza_examples::deadlock`.
 
 use std::process::ExitCode;
 

@@ -2,7 +2,8 @@
 //!
 //! Without arguments it serves on 127.0.0.1 (a free port, printed) until killed. With
 //! `--demo` it starts its own clients, checks what they saw, stops and exits (non-zero when
-//! something was wrong). The Go original and the program are in `waza_examples::echo_server`.
+//! something was wrong). The Go original and the program are in
+//! `waza_examples::echo_server`.
 
 use std::process::ExitCode;
 

@@ -1,8 +1,9 @@
-//! `task::Group` fetching fake URLs; the first error cancels the rest through the group's Context.
+//! `task::Group` fetching fake URLs; the first error cancels the rest through the group's
+//! Context.
 //!
 //! The Go original and the program itself are in `waza_examples::errgroup`
-//! (`examples/src/errgroup.rs`). `--quick` runs the short form; the run checks its own result
-//! and exits non-zero when it is wrong.
+//! (`examples/src/errgroup.rs`). `--quick` runs the short form; the run checks its own
+//! result and exits non-zero when it is wrong.
 
 use std::process::ExitCode;
 

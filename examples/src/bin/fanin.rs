@@ -1,4 +1,5 @@
-//! Two boring generators multiplexed onto one channel: forwarding tasks, a `select!` loop, then restoring sequence.
+//! Two boring generators multiplexed onto one channel: forwarding tasks, a `select!` loop,
+//! then restoring sequence.
 //!
 //! The Go original and the program itself are in `waza_examples::fanin`
 //! (`examples/src/fanin.rs`). `--quick` runs the short form; the run checks its own result

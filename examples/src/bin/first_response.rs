@@ -1,8 +1,9 @@
-//! First response wins: non-blocking `select!` sends with `default`, next to a buffered channel.
+//! First response wins: non-blocking `select!` sends with `default`, next to a buffered
+//! channel.
 //!
 //! The Go original and the program itself are in `waza_examples::first_response`
-//! (`examples/src/first_response.rs`). `--quick` runs the short form; the run checks its own result
-//! and exits non-zero when it is wrong.
+//! (`examples/src/first_response.rs`). `--quick` runs the short form; the run checks its
+//! own result and exits non-zero when it is wrong.
 
 use std::process::ExitCode;
 

@@ -1,8 +1,8 @@
 //! Google Search 1.0 – 3.0 over fake back-ends, with each version's latency distribution.
 //!
 //! The Go original and the program itself are in `waza_examples::google_search`
-//! (`examples/src/google_search.rs`). `--quick` runs the short form; the run checks its own result
-//! and exits non-zero when it is wrong.
+//! (`examples/src/google_search.rs`). `--quick` runs the short form; the run checks its own
+//! result and exits non-zero when it is wrong.
 
 use std::process::ExitCode;
 

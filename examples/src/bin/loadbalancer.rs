@@ -1,8 +1,8 @@
 //! The talk's load balancer: requests go to the least-loaded worker (a heap).
 //!
 //! The Go original and the program itself are in `waza_examples::loadbalancer`
-//! (`examples/src/loadbalancer.rs`). `--quick` runs the short form; the run checks its own result
-//! and exits non-zero when it is wrong.
+//! (`examples/src/loadbalancer.rs`). `--quick` runs the short form; the run checks its own
+//! result and exits non-zero when it is wrong.
 
 use std::process::ExitCode;
 

@@ -1,8 +1,8 @@
 //! Go's nil-channel trick as `select!` preconditions, and `biased;` for priority.
 //!
 //! The Go original and the program itself are in `waza_examples::nilchan`
-//! (`examples/src/nilchan.rs`). `--quick` runs the short form; the run checks its own result
-//! and exits non-zero when it is wrong.
+//! (`examples/src/nilchan.rs`). `--quick` runs the short form; the run checks its own
+//! result and exits non-zero when it is wrong.
 
 use std::process::ExitCode;
 

@@ -1,8 +1,8 @@
 //! Two tasks hit one ball back and forth over a rendezvous channel.
 //!
 //! The Go original and the program itself are in `waza_examples::pingpong`
-//! (`examples/src/pingpong.rs`). `--quick` runs the short form; the run checks its own result
-//! and exits non-zero when it is wrong.
+//! (`examples/src/pingpong.rs`). `--quick` runs the short form; the run checks its own
+//! result and exits non-zero when it is wrong.
 
 use std::process::ExitCode;
 

@@ -1,8 +1,9 @@
-//! generate → square → print: bounded stages, back-pressure, cancellation by a Context, a WaitGroup.
+//! generate → square → print: bounded stages, back-pressure, cancellation by a Context, a
+//! WaitGroup.
 //!
 //! The Go original and the program itself are in `waza_examples::pipeline`
-//! (`examples/src/pipeline.rs`). `--quick` runs the short form; the run checks its own result
-//! and exits non-zero when it is wrong.
+//! (`examples/src/pipeline.rs`). `--quick` runs the short form; the run checks its own
+//! result and exits non-zero when it is wrong.
 
 use std::process::ExitCode;
 

@@ -1,4 +1,5 @@
-//! A generator stopped by a quit channel, then the round trip in which it cleans up and replies.
+//! A generator stopped by a quit channel, then the round trip in which it cleans up and
+//! replies.
 //!
 //! The Go original and the program itself are in `waza_examples::quit`
 //! (`examples/src/quit.rs`). `--quick` runs the short form; the run checks its own result

@@ -1,8 +1,8 @@
 //! A task sleeps, then sends the time on a channel; main works, then receives.
 //!
 //! The Go original and the program itself are in `waza_examples::timer_chan`
-//! (`examples/src/timer_chan.rs`). `--quick` runs the short form; the run checks its own result
-//! and exits non-zero when it is wrong.
+//! (`examples/src/timer_chan.rs`). `--quick` runs the short form; the run checks its own
+//! result and exits non-zero when it is wrong.
 
 use std::process::ExitCode;
 
