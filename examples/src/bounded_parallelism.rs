@@ -142,7 +142,7 @@ pub async fn digest_all(inputs: Vec<u64>, limit: usize, rounds: u32) -> Run {
 ///
 /// As [`digest_all`].
 pub async fn program(size: Size, out: &Out) -> Result<(), String> {
-    let (n, limit, rounds) = (size.pick(40, 200), 4, size.pick(2_000, 50_000));
+    let (n, limit, rounds) = (size.pick(40, 200), 4, size.pick(2_000, 20_000));
     let inputs: Vec<u64> = (0..n).map(|i| i * 7919).collect();
     let run = digest_all(inputs.clone(), limit, rounds).await;
     out.line(format!(

@@ -250,7 +250,7 @@ fn deadlock_exits_non_zero_with_the_dump() {
 fn tour_runs_every_example() {
     check(
         bin!("tour"),
-        &[],
+        &["--quick"],
         &[
             "== 1. timer_chan",
             "== 20. deadlock",

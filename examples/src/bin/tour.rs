@@ -18,11 +18,8 @@ use waza_examples::{
     timer_chan, udp_echo, Out,
 };
 
-const USAGE: Usage = Usage {
-    program: "tour",
-    flags: &[],
-    numbers: &[],
-};
+/// `--quick` is accepted like every example's, and changes nothing: the tour is always quick.
+const USAGE: Usage = Usage::quick("tour");
 
 /// Counts the examples shown and remembers the ones whose check failed.
 #[derive(Default)]
