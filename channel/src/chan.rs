@@ -672,8 +672,8 @@ impl<T> SendOp<T> {
         wakes: &mut Wakes,
         check: Check<'_, Result<(), SendError<T>>>,
     ) -> Step<Result<(), SendError<T>>> {
-        if let Some(key) = self.key {
-            return self.step_node(st, cap, key, party, waker, wakes, check);
+        if self.key.is_some() {
+            return self.step_node(st, cap, party, waker, wakes, check);
         }
         let v = self.value.take().expect("send polled after completion");
         if !st.closed && !accepts(check, &Ok(())) {
@@ -708,16 +708,17 @@ impl<T> SendOp<T> {
         }
     }
 
+    /// [`SendOp::step`] for an operation holding a node.
     fn step_node(
         &mut self,
         st: &mut State<T>,
         cap: Option<usize>,
-        key: Key,
         party: Party<'_>,
         waker: &mut Option<Waker>,
         wakes: &mut Wakes,
         check: Check<'_, Result<(), SendError<T>>>,
     ) -> Step<Result<(), SendError<T>>> {
+        let key = self.key.expect("step_node runs with a node");
         match (st.waiters.status(key), party) {
             (Status::Waiting, Party::Solo(w)) => {
                 if !st.waiters.wakes_same(key, w) {
@@ -908,7 +909,9 @@ impl RecvOp {
                 if accepts(check, &out) {
                     return Step::Ready(out);
                 }
-                chan.with_state(|st, wakes| st.give_back(out.unwrap(), chan.cap, wakes));
+                if let Some(v) = out {
+                    chan.with_state(|st, wakes| st.give_back(v, chan.cap, wakes));
+                }
                 return Step::Refuted;
             }
         }

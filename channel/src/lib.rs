@@ -78,7 +78,7 @@
 //! ```compile_fail,E0133
 //! use core::task::{Context, Waker};
 //! let mut sel = core::pin::pin!(waza_channel::__private::Select::new(1, false, true));
-//! let mut cx = Context::from_waker(Waker::noop());
+//! let mut cx = Context::from_waker(futures::task::noop_waker_ref());
 //! let _ = sel.as_mut().poll_with(&mut cx, |_, _| waza_channel::__private::ArmPoll::<()>::Disabled);
 //! ```
 

@@ -18,7 +18,7 @@ use waza_channel::{bounded, rendezvous, select, unbounded, TryRecvError, TrySend
 
 /// Polls `fut` once with a no-op waker.
 fn poll_once<F: Future + Unpin>(fut: &mut F) -> Poll<F::Output> {
-    let mut cx = Context::from_waker(Waker::noop());
+    let mut cx = Context::from_waker(futures::task::noop_waker_ref());
     Pin::new(fut).poll(&mut cx)
 }
 
@@ -394,7 +394,7 @@ fn waker_that_uses_the_channel_does_not_deadlock() {
         assert!(Pin::new(&mut r).poll(&mut cx).is_pending()); // clones the waker
                                                               // A different waker replaces it: the old clone is dropped.
         assert!(Pin::new(&mut r)
-            .poll(&mut Context::from_waker(Waker::noop()))
+            .poll(&mut Context::from_waker(futures::task::noop_waker_ref()))
             .is_pending());
         assert!(Pin::new(&mut r).poll(&mut cx).is_pending());
         tx.try_send(1).unwrap(); // wakes (by value) the channel-touching waker
