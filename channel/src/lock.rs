@@ -51,9 +51,10 @@
 //! releaser notifies while holding `park` after its store, so the sleeper either sees
 //! the lock free or is already waiting when notified.
 //!
-//! Under `cfg(loom)` the crate uses loom's mutex instead (see `loom.rs`): loom's
-//! `Condvar::wait_timeout` never times out, so it would report the bounded, by-design
-//! missed notification above as a deadlock. This lock's exclusion, its sleep/wake path
+//! Under `cfg(loom)` the crate uses a test-and-set lock over loom's atomics instead
+//! (see `loom.rs`): loom's `Condvar::wait_timeout` never times out, so it would report the
+//! bounded, by-design missed notification above as a deadlock. Both locks also offer
+//! `lock_raw`/`unlock_raw`, for a select that holds several channel locks at once. This lock's exclusion, its sleep/wake path
 //! and release on panic are covered by the unit tests below (also run under Miri).
 
 use core::cell::UnsafeCell;
