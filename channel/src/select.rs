@@ -527,8 +527,10 @@ where
         if let Some(k) = self.select.cell.begin_poll() {
             match self.call(k, Mode::Poll { try_only: false }, &mut LockTable::new()) {
                 ArmPoll::Ready(o) => return self.done(SelectOutcome::Arm(o)),
-                // Pattern refuted: the value went back, the arm is off; keep selecting.
-                _ => self.select.disabled.insert(k),
+                // Pattern refuted: the value went back and `call` turned the arm off; or
+                // the arm was completed with "closed" while a value was still in flight
+                // and waits again. Either way, keep selecting.
+                ArmPoll::Disabled | ArmPoll::Pending => {}
             }
         }
         if self.select.has_default {
