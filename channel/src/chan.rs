@@ -122,6 +122,7 @@ impl Pair {
         }
     }
 
+    #[inline]
     fn push(&mut self, w: Waker) {
         if self.one.is_none() {
             self.one = Some(w);
@@ -157,7 +158,21 @@ impl Wakes {
 
     /// Drops the discarded wakers and wakes the others, every one even if some panic;
     /// the first panic is resumed at the end. Call with no lock held.
+    #[inline]
     pub(crate) fn run(self) {
+        if self.discard.one.is_none() && self.wake.more.is_empty() {
+            // The common case: at most one waker to wake and none to drop. A panic in it
+            // leaves nothing else undone.
+            if let Some(w) = self.wake.one {
+                w.wake();
+            }
+            return;
+        }
+        self.run_all();
+    }
+
+    #[inline(never)]
+    fn run_all(self) {
         let Wakes { wake, discard } = self;
         let mut first_panic = None;
         let mut guarded = |f: &mut dyn FnMut()| {
@@ -547,10 +562,10 @@ impl<T> Chan<T> {
         &'s self,
         mut st: MutexGuard<'s, State<T>>,
         party: Party<'_>,
+        mut waker: Option<Waker>,
         mut step: impl FnMut(&mut State<T>, &mut Option<Waker>, &mut Wakes) -> Step<R>,
     ) -> Step<R> {
         let mut wakes = Wakes::new();
-        let mut waker = None;
         loop {
             match step(&mut st, &mut waker, &mut wakes) {
                 Step::NeedWaker => {
@@ -563,7 +578,9 @@ impl<T> Chan<T> {
                 other => {
                     drop(st);
                     drop(waker);
-                    wakes.run();
+                    if !wakes.is_empty() {
+                        wakes.run();
+                    }
                     return other;
                 }
             }
@@ -592,6 +609,9 @@ impl<T> SendOp<T> {
     #[inline]
     pub(crate) fn poll(&mut self, chan: &Chan<T>, waker: &Waker) -> Poll<Result<(), SendError<T>>> {
         if self.key.is_none() {
+            if chan.cap == Some(0) {
+                return self.poll_fresh_rendezvous(chan, waker).into_poll();
+            }
             let mut st = lock(&chan.state);
             if !st.closed
                 && st.waiters.is_empty(Queue::Recv)
@@ -605,15 +625,14 @@ impl<T> SendOp<T> {
                 st.buf.push_back(v);
                 return Poll::Ready(Ok(()));
             }
-            return self
-                .poll_slow(st, chan, Party::Solo(waker), None)
-                .into_poll();
+            return self.poll_fresh_solo(st, chan, waker).into_poll();
         }
         self.poll_waiting(chan, Party::Solo(waker), None)
             .into_poll()
     }
 
     /// Polls the send as a select arm (not in the locked pass).
+    #[inline]
     pub(crate) fn poll_arm(
         &mut self,
         chan: &Chan<T>,
@@ -621,7 +640,18 @@ impl<T> SendOp<T> {
         check: Check<'_, Result<(), SendError<T>>>,
     ) -> Step<Result<(), SendError<T>>> {
         if self.key.is_none() {
-            let st = lock(&chan.state);
+            let mut st = lock(&chan.state);
+            if !st.closed
+                && st.waiters.is_empty(Queue::Recv)
+                && st.waiters.is_empty(Queue::Watch)
+                && st.has_room(chan.cap)
+                && accepts(check, &Ok(()))
+            {
+                // The fast path of `poll`, for a select arm whose pattern accepts success.
+                let v = self.value.take().expect("send polled after completion");
+                st.buf.push_back(v);
+                return Step::Ready(Ok(()));
+            }
             return self.poll_slow(st, chan, party, check);
         }
         self.poll_waiting(chan, party, check)
@@ -636,8 +666,70 @@ impl<T> SendOp<T> {
         party: Party<'_>,
         check: Check<'_, Result<(), SendError<T>>>,
     ) -> Step<Result<(), SendError<T>>> {
-        chan.drive(st, party, |st, waker, wakes| {
+        chan.drive(st, party, None, |st, waker, wakes| {
             self.step(st, chan.cap, party, waker, wakes, check)
+        })
+    }
+
+    /// A plain future's or blocking call's first poll that could not buffer its value.
+    /// A waiting receiver is the common case (ping-pong): hand the value over here,
+    /// without the general path's detours.
+    #[inline(never)]
+    fn poll_fresh_solo(
+        &mut self,
+        mut st: MutexGuard<'_, State<T>>,
+        chan: &Chan<T>,
+        waker: &Waker,
+    ) -> Step<Result<(), SendError<T>>> {
+        if !st.closed {
+            if let Some(c) = st.waiters.claim_first(Queue::Recv, core::ptr::null()) {
+                let v = self.value.take().expect("send polled after completion");
+                st.waiters.fill(c.key, v, false);
+                drop(st);
+                if let Some(w) = c.waker {
+                    w.wake();
+                }
+                return Step::Ready(Ok(()));
+            }
+        }
+        self.poll_slow(st, chan, Party::Solo(waker), None)
+    }
+
+    /// A plain future's or blocking call's first poll on a rendezvous channel: hand the
+    /// value to a waiting receiver, else wait. The waker is cloned before the lock is
+    /// taken (never under it): a rendezvous send waits often, and cloning after a first
+    /// locked attempt would cost a second lock round.
+    #[inline(never)]
+    fn poll_fresh_rendezvous(
+        &mut self,
+        chan: &Chan<T>,
+        waker: &Waker,
+    ) -> Step<Result<(), SendError<T>>> {
+        let w = waker.clone();
+        let mut st = lock(&chan.state);
+        if !st.closed {
+            let v = self.value.take().expect("send polled after completion");
+            if let Some(c) = st.waiters.claim_first(Queue::Recv, core::ptr::null()) {
+                st.waiters.fill(c.key, v, false);
+                drop(st);
+                drop(w);
+                if let Some(r) = c.waker {
+                    r.wake();
+                }
+                return Step::Ready(Ok(()));
+            }
+            let key = st.waiters.insert(Some(v), Owner::Solo(Some(w)));
+            st.waiters.link(key, Queue::Send);
+            self.key = Some(key);
+            let mut wakes = Wakes::new();
+            st.notify_watchers(&mut wakes);
+            drop(st);
+            wakes.run();
+            return Step::Pending;
+        }
+        let party = Party::Solo(waker);
+        chan.drive(st, party, Some(w), |st, waker, wakes| {
+            self.step(st, chan.cap, party, waker, wakes, None)
         })
     }
 
@@ -844,6 +936,9 @@ impl RecvOp {
     #[inline]
     pub(crate) fn poll<T>(&mut self, chan: &Chan<T>, waker: &Waker) -> Poll<Option<T>> {
         if self.key.is_none() {
+            if chan.cap == Some(0) {
+                return self.poll_fresh_rendezvous(chan, waker).into_poll();
+            }
             let mut st = lock(&chan.state);
             if st.waiters.is_empty(Queue::Send) && st.parked.is_empty() {
                 // Fast path: a buffered value and nothing to move into the room it
@@ -862,6 +957,7 @@ impl RecvOp {
     }
 
     /// Polls the recv as a select arm (not in the locked pass).
+    #[inline]
     pub(crate) fn poll_arm<T>(
         &mut self,
         chan: &Chan<T>,
@@ -869,7 +965,21 @@ impl RecvOp {
         check: Check<'_, Option<T>>,
     ) -> Step<Option<T>> {
         if self.key.is_none() {
-            let st = lock(&chan.state);
+            let mut st = lock(&chan.state);
+            if st.waiters.is_empty(Queue::Send) && st.parked.is_empty() {
+                // The fast path of `poll`, through the arm's pattern.
+                if let Some(v) = st.buf.pop_front() {
+                    let out = Some(v);
+                    if accepts(check, &out) {
+                        return Step::Ready(out);
+                    }
+                    let mut wakes = Wakes::new();
+                    let r = Self::checked(&mut st, chan.cap, out, &mut wakes, check);
+                    drop(st);
+                    wakes.run();
+                    return r;
+                }
+            }
             return self.poll_slow(st, chan, party, check);
         }
         self.poll_waiting(chan, party, check)
@@ -883,8 +993,27 @@ impl RecvOp {
         party: Party<'_>,
         check: Check<'_, Option<T>>,
     ) -> Step<Option<T>> {
-        chan.drive(st, party, |st, waker, wakes| {
+        chan.drive(st, party, None, |st, waker, wakes| {
             self.step(st, chan.cap, party, waker, wakes, check)
+        })
+    }
+
+    /// A plain future's or blocking call's first poll on a rendezvous channel, where a
+    /// receive mostly has to wait: the waker is cloned before the lock is taken (never
+    /// under it), so the wait costs one lock round, not two.
+    #[inline(never)]
+    fn poll_fresh_rendezvous<T>(&mut self, chan: &Chan<T>, waker: &Waker) -> Step<Option<T>> {
+        let w = waker.clone();
+        let mut st = lock(&chan.state);
+        if !st.closed && st.waiters.is_empty(Queue::Send) && st.parked.is_empty() {
+            let key = st.waiters.insert(None, Owner::Solo(Some(w)));
+            st.waiters.link(key, Queue::Recv);
+            self.key = Some(key);
+            return Step::Pending;
+        }
+        let party = Party::Solo(waker);
+        chan.drive(st, party, Some(w), |st, waker, wakes| {
+            self.step(st, chan.cap, party, waker, wakes, None)
         })
     }
 

@@ -291,6 +291,7 @@ impl<T> ChannelOp for Recv<'_, T> {
         self.chan.lock_into(acx.locks());
     }
 
+    #[inline]
     fn poll_select(
         &mut self,
         acx: &mut ArmCx<'_, '_>,

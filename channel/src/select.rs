@@ -291,8 +291,8 @@ pub struct ArmCx<'a, 'b> {
     arm: usize,
     cx: &'a mut Context<'b>,
     mode: Mode,
-    locks: &'a mut LockTable,
-    wakes: &'a mut Wakes,
+    /// The locked pass's lock table and wake list (only in its modes).
+    locked: Option<(&'a mut LockTable, &'a mut Wakes)>,
     /// Out: a channel arm's channel address ([`Mode::Probe`]).
     addr: Option<usize>,
 }
@@ -330,7 +330,11 @@ impl<'a, 'b> ArmCx<'a, 'b> {
     }
 
     pub(crate) fn locks(&mut self) -> &mut LockTable {
-        self.locks
+        &mut *self
+            .locked
+            .as_mut()
+            .expect("only the locked pass takes locks")
+            .0
     }
 
     /// The pieces of the locked pass: the held locks, the wake list and the party.
@@ -340,7 +344,8 @@ impl<'a, 'b> ArmCx<'a, 'b> {
             arm: self.arm,
             try_only: true,
         };
-        (self.locks, self.wakes, party)
+        let (locks, wakes) = self.locked.as_mut().expect("in the locked pass");
+        (&mut **locks, &mut **wakes, party)
     }
 }
 
@@ -515,7 +520,7 @@ impl Select {
             cx,
             poll_arm,
         };
-        crate::coop::unconstrained(|| driver.poll())
+        driver.poll()
     }
 }
 
@@ -525,7 +530,7 @@ where
 {
     fn poll(&mut self) -> Poll<SelectOutcome<O>> {
         if let Some(k) = self.select.cell.begin_poll() {
-            match self.call(k, Mode::Poll { try_only: false }, &mut LockTable::new()) {
+            match self.call(k, Mode::Poll { try_only: false }, None) {
                 ArmPoll::Ready(o) => return self.done(SelectOutcome::Arm(o)),
                 // Pattern refuted: the value went back and `call` turned the arm off; or
                 // the arm was completed with "closed" while a value was still in flight
@@ -558,29 +563,33 @@ where
     }
 
     /// Calls the macro's callback for arm `arm` in `mode`; records an arm turning off.
-    fn call(&mut self, arm: usize, mode: Mode, locks: &mut LockTable) -> ArmPoll<O> {
-        self.call_probe(arm, mode, locks).0
+    #[inline]
+    fn call(
+        &mut self,
+        arm: usize,
+        mode: Mode,
+        locked: Option<(&mut LockTable, &mut Wakes)>,
+    ) -> ArmPoll<O> {
+        self.call_probe(arm, mode, locked).0
     }
 
+    #[inline]
     fn call_probe(
         &mut self,
         arm: usize,
         mode: Mode,
-        locks: &mut LockTable,
+        locked: Option<(&mut LockTable, &mut Wakes)>,
     ) -> (ArmPoll<O>, Option<usize>) {
-        let mut wakes = Wakes::new();
         let mut acx = ArmCx {
             cell: &self.select.cell,
             arm,
             cx: self.cx,
             mode,
-            locks,
-            wakes: &mut wakes,
+            locked,
             addr: None,
         };
         let r = (self.poll_arm)(arm, &mut acx);
         let addr = acx.addr;
-        debug_assert!(wakes.is_empty(), "only the locked pass collects wakes");
         if let ArmPoll::Disabled = r {
             self.select.disabled.insert(arm);
         }
@@ -596,7 +605,7 @@ where
             if self.select.disabled.contains(arm) {
                 continue;
             }
-            match self.call(arm, Mode::Poll { try_only: false }, &mut LockTable::new()) {
+            match self.call(arm, Mode::Poll { try_only: false }, None) {
                 ArmPoll::Ready(o) => return Some(SelectOutcome::Arm(o)),
                 ArmPoll::Pending => any_enabled = true,
                 ArmPoll::Disabled => {}
@@ -626,7 +635,7 @@ where
             if self.select.disabled.contains(arm) {
                 continue;
             }
-            let (r, addr) = self.call_probe(arm, Mode::Probe, &mut LockTable::new());
+            let (r, addr) = self.call_probe(arm, Mode::Probe, None);
             match (r, addr) {
                 (ArmPoll::Disabled, _) => {}
                 (_, Some(_)) if channels_tried => {}
@@ -638,7 +647,7 @@ where
                 }
                 (_, None) => {
                     let mode = Mode::Poll { try_only: true };
-                    if let ArmPoll::Ready(o) = self.call(arm, mode, &mut LockTable::new()) {
+                    if let ArmPoll::Ready(o) = self.call(arm, mode, None) {
                         return SelectOutcome::Arm(o);
                     }
                 }
@@ -657,20 +666,20 @@ where
             if self.select.disabled.contains(arm) {
                 continue;
             }
-            if let (_, Some(addr)) = self.call_probe(arm, Mode::Probe, &mut LockTable::new()) {
+            if let (_, Some(addr)) = self.call_probe(arm, Mode::Probe, None) {
                 chans.push((addr, pos));
             }
         }
         chans.sort_by_addr();
         let mut locks = LockTable::new();
+        let mut wakes = Wakes::new();
         let mut last = None;
         for &(addr, pos) in chans.iter() {
             if last != Some(addr) {
-                self.call(order.get(pos), Mode::Lock, &mut locks);
+                self.call(order.get(pos), Mode::Lock, Some((&mut locks, &mut wakes)));
                 last = Some(addr);
             }
         }
-        let mut wakes = Wakes::new();
         let mut winner = None;
         let n = order.len();
         for i in 0..n {
@@ -679,22 +688,10 @@ where
             if self.select.disabled.contains(arm) || !chans.iter().any(|&(_, p)| p == pos) {
                 continue;
             }
-            let mut acx = ArmCx {
-                cell: &self.select.cell,
-                arm,
-                cx: self.cx,
-                mode: Mode::TryLocked,
-                locks: &mut locks,
-                wakes: &mut wakes,
-                addr: None,
-            };
-            match (self.poll_arm)(arm, &mut acx) {
-                ArmPoll::Ready(o) => {
-                    winner = Some(o);
-                    break;
-                }
-                ArmPoll::Disabled => self.select.disabled.insert(arm),
-                ArmPoll::Pending => {}
+            let locked = Some((&mut locks, &mut wakes));
+            if let ArmPoll::Ready(o) = self.call(arm, Mode::TryLocked, locked) {
+                winner = Some(o);
+                break;
             }
         }
         drop(locks);
@@ -972,6 +969,7 @@ pub struct ChannelArm<Op: sealed::ChannelOp> {
 
 impl<Op: sealed::ChannelOp> SelectArm for ChannelArm<Op> {
     type Output = Op::Output;
+    #[inline]
     fn poll_arm(
         self: Pin<&mut Self>,
         acx: &mut ArmCx<'_, '_>,
@@ -1020,7 +1018,8 @@ impl<F: Future> SelectArm for FutureArm<F> {
         // SAFETY: structural pinning of `fut`: `FutureArm` never moves it and has no
         // `Drop` impl or `Unpin` impl that could break the pin guarantee.
         let fut = unsafe { self.map_unchecked_mut(|a| &mut a.fut) };
-        match fut.poll(acx.context()) {
+        // Protocol step 8: the select already spent its unit of budget.
+        match crate::coop::unconstrained(|| fut.poll(acx.context())) {
             Poll::Pending => ArmPoll::Pending,
             Poll::Ready(v) if matches(&v) => ArmPoll::Ready(v),
             Poll::Ready(_) => ArmPoll::Disabled,

@@ -251,6 +251,7 @@ impl<T> ChannelOp for Send<'_, T> {
         self.chan.lock_into(acx.locks());
     }
 
+    #[inline]
     fn poll_select(
         &mut self,
         acx: &mut ArmCx<'_, '_>,
