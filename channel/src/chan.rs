@@ -263,6 +263,14 @@ pub(crate) enum Step<R> {
 }
 
 impl<T> State<T> {
+    /// `buf.push_back` for the paths off the inlined fast paths: keeping `VecDeque`'s
+    /// push to few call sites lets the compiler inline it where it counts (the fast
+    /// paths of `SendOp::poll`/`poll_arm`).
+    #[inline(never)]
+    fn push_back_outlined(&mut self, v: T) {
+        self.buf.push_back(v);
+    }
+
     fn has_room(&self, cap: Option<usize>) -> bool {
         cap.map_or(true, |c| self.buf.len() < c)
     }
@@ -295,7 +303,7 @@ impl<T> State<T> {
             return TrySend::Sent;
         }
         if self.has_room(cap) {
-            self.buf.push_back(v);
+            self.push_back_outlined(v);
             self.notify_watchers(wakes);
             return TrySend::Sent;
         }
@@ -334,7 +342,7 @@ impl<T> State<T> {
             return;
         }
         if let Some(v) = self.parked.pop_front() {
-            self.buf.push_back(v);
+            self.push_back_outlined(v);
             return;
         }
         if self.waiters.is_empty(Queue::Send) {
@@ -342,7 +350,7 @@ impl<T> State<T> {
         }
         if let Some(c) = self.waiters.claim_first(Queue::Send, me) {
             let v = self.take_sent(c.key);
-            self.buf.push_back(v);
+            self.push_back_outlined(v);
             wakes.wake(c.waker);
         }
     }

@@ -627,6 +627,7 @@ where
     }
 
     /// Protocol step 3: one pass for a select with `default`.
+    #[inline(never)]
     fn poll_once(&mut self) -> SelectOutcome<O> {
         let order = self.order();
         let mut channels_tried = false;
@@ -658,6 +659,7 @@ where
 
     /// Locks every channel of the enabled channel arms in address order, tries those
     /// arms from position `from` of `order` on (then the earlier ones), unlocks, wakes.
+    #[inline(never)]
     fn locked_pass(&mut self, order: &Order, from: usize) -> Option<O> {
         // Channel arms and their channel addresses, sorted by address.
         let mut chans = InlineVec::<(usize, usize)>::new();
