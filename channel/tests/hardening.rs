@@ -155,6 +155,31 @@ fn value_handed_before_select_goes_back_when_its_arm_loses() {
     assert_eq!(a_rx.len(), 0);
 }
 
+/// `Pin<&mut>` of a pinned `recv()` and `&mut rx.next()` are channel arms too.
+#[test]
+fn pinned_and_mut_next_spellings_are_channel_arms() {
+    let (a_tx, a_rx) = rendezvous::<u32>();
+    let (c_tx, mut c_rx) = rendezvous::<u32>();
+    let (b_tx, b_rx) = bounded::<u32>(1);
+    let mut pinned = std::pin::pin!(a_rx.recv());
+    assert!(pinned
+        .as_mut()
+        .poll(&mut Context::from_waker(futures::task::noop_waker_ref()))
+        .is_pending());
+    b_tx.try_send(2).unwrap();
+    let won = futures::executor::block_on(async {
+        select! {
+            biased;
+            v = b_rx.recv() => v,
+            v = pinned.as_mut() => v,
+            v = &mut c_rx.next() => v,
+        }
+    });
+    assert_eq!(won, Some(2));
+    assert!(matches!(a_tx.try_send(1), Err(TrySendError::Full(1))));
+    assert!(matches!(c_tx.try_send(3), Err(TrySendError::Full(3))));
+}
+
 /// An already-polled `send()` future moved into a losing arm sends nothing.
 #[test]
 fn already_polled_send_moved_into_losing_arm_sends_nothing() {
