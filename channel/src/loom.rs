@@ -6,8 +6,9 @@
 //! plain-store release) normally and [`ModelLock`] under loom: both offer a guard and the
 //! raw lock/unlock a select needs to hold several channel locks at once (loom's mutex
 //! unlocks only through its guard, so [`ModelLock`] keeps that guard inside). [`WakerSlot`] wraps the
-//! owner's waker inside a select cell, the only `UnsafeCell` outside `lock.rs`, so both
-//! builds share one call shape.
+//! owner's waker inside a select cell and [`TrackedCell`] holds the two payload cells of a
+//! waiter node (`waiters.rs`): the only `UnsafeCell`s outside `lock.rs`, so both builds
+//! share one call shape and loom checks every access to them for data races.
 
 #[cfg(not(loom))]
 pub(crate) use crate::lock::{ChanLock as Mutex, ChanLockGuard as MutexGuard};
@@ -176,6 +177,63 @@ fn store(slot: &mut Option<Waker>, waker: &Waker) {
     match slot {
         Some(old) if old.will_wake(waker) => {}
         _ => *slot = Some(waker.clone()),
+    }
+}
+
+/// An `UnsafeCell` whose accesses loom checks: under `--cfg loom` every access is
+/// reported to the model checker, which fails the model if it is not ordered
+/// (happens-before) after the previous conflicting access from another thread. Otherwise
+/// a plain `core::cell::UnsafeCell` behind accessors that inline to the same code.
+///
+/// Invariant: callers uphold an outside protocol that makes each access exclusive (the
+/// channel lock, or the completion handshake of `waiters.rs`).
+pub(crate) struct TrackedCell<T>(Cell<T>);
+
+impl<T> TrackedCell<T> {
+    /// A cell holding `value`.
+    pub(crate) fn new(value: T) -> Self {
+        TrackedCell(Cell::new(value))
+    }
+
+    /// A mutable borrow of the value.
+    ///
+    /// Under loom this reports one write access at the call; later uses of the returned
+    /// borrow are not reported (loom's accesses are scoped to a closure), so callers take
+    /// a fresh borrow for each step rather than keep one across steps. [`Self::with_mut`]
+    /// is the precisely tracked form.
+    ///
+    /// # Safety
+    ///
+    /// No other access to the value may happen while the returned borrow is in use.
+    #[allow(clippy::mut_from_ref)]
+    #[inline(always)]
+    pub(crate) unsafe fn get_mut(&self) -> &mut T {
+        #[cfg(not(loom))]
+        {
+            // SAFETY: the caller guarantees exclusive access while the borrow is used.
+            unsafe { &mut *self.0.get() }
+        }
+        #[cfg(loom)]
+        // SAFETY: as above.
+        self.0.with_mut(|p| unsafe { &mut *p })
+    }
+
+    /// Runs `f` with exclusive access to the value; under loom the access is reported for
+    /// the whole call.
+    ///
+    /// # Safety
+    ///
+    /// No other access to the value may happen during the call.
+    #[inline(always)]
+    pub(crate) unsafe fn with_mut<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
+        #[cfg(not(loom))]
+        {
+            // SAFETY: the caller guarantees exclusive access for this call.
+            f(unsafe { &mut *self.0.get() })
+        }
+        #[cfg(loom)]
+        // SAFETY: as above.
+        self.0.with_mut(|p| f(unsafe { &mut *p }))
     }
 }
 
