@@ -21,7 +21,8 @@
 //!   touches the `waiter` part; set to `FREE` by the operation when it is done with a
 //!   completed node.
 //! * `recycle` (lock-guarded): the link of the `completed` list (protocol 4).
-//! * `waiter` (an `UnsafeCell<Waiter<T>>`: slot, owner, links). Accessed
+//! * `waiter` (a [`TrackedCell`]`<Waiter<T>>`, an `UnsafeCell` whose accesses loom
+//!   checks: slot, owner, links). Accessed
 //!   (a) under the channel lock while `status == Waiting`, by anyone holding the lock;
 //!   (b) by the node's operation alone, without the lock, after it read `Done`/`Closed`
 //!   with an acquire load (nobody else can reach the node then: it is unlinked);
@@ -68,11 +69,10 @@
 //! cell's waker is taken) and never dropped under the lock: [`Waiters::remove`] and
 //! [`Waiters::set_waker`] hand the old waker back to be dropped after unlocking.
 
-use core::cell::UnsafeCell;
 use core::ptr::{self, NonNull};
 use core::task::Waker;
 
-use crate::loom::{AtomicUsize, Ordering};
+use crate::loom::{AtomicUsize, Ordering, TrackedCell};
 use crate::select::{Claim, SelectCell};
 
 /// Which wait queue a node sits in.
@@ -163,16 +163,16 @@ pub(crate) struct Waiter<T> {
 pub(crate) struct Node<T> {
     status: AtomicUsize,
     /// Link of the `completed` list; touched only under the channel lock.
-    recycle: UnsafeCell<*mut Node<T>>,
-    waiter: UnsafeCell<Waiter<T>>,
+    recycle: TrackedCell<*mut Node<T>>,
+    waiter: TrackedCell<Waiter<T>>,
 }
 
 impl<T> Node<T> {
     fn alloc() -> *mut Node<T> {
         Box::into_raw(Box::new(Node {
             status: AtomicUsize::new(Status::Waiting as usize),
-            recycle: UnsafeCell::new(ptr::null_mut()),
-            waiter: UnsafeCell::new(Waiter {
+            recycle: TrackedCell::new(ptr::null_mut()),
+            waiter: TrackedCell::new(Waiter {
                 slot: None,
                 owner: Owner::Solo(None),
                 queue: None,
@@ -239,9 +239,11 @@ unsafe fn free_node<T>(node: *mut Node<T>) {
 pub(crate) unsafe fn release<T>(key: Key) -> (Option<T>, bool) {
     let node = key.node::<T>();
     // SAFETY: completed nodes belong to their operation alone (module docs, case b).
-    let w = unsafe { &mut *(*node).waiter.get() };
-    let slot = w.slot.take();
-    let waker = clear_owner(&mut w.owner);
+    let (slot, waker) = unsafe {
+        (*node)
+            .waiter
+            .with_mut(|w| (w.slot.take(), clear_owner(&mut w.owner)))
+    };
     // SAFETY: the node is allocated until the channel drops (protocol 2), which cannot
     // happen while an operation holds it. After this swap the node is reusable, so it is
     // our last access. A swap, not a store: `close` may turn `Done` into `DoneClosed`
@@ -335,7 +337,7 @@ impl<T> Waiters<T> {
     fn w(&self, node: *mut Node<T>) -> &mut Waiter<T> {
         // SAFETY: see the doc comment: allocated node, lock held, and no other reference
         // to this node's waiter is alive in this module's methods when this is called.
-        unsafe { &mut *(*node).waiter.get() }
+        unsafe { (*node).waiter.get_mut() }
     }
 
     /// Takes a node from the free lists (allocating if both are empty), fills it and
@@ -382,14 +384,18 @@ impl<T> Waiters<T> {
             }
             // SAFETY: nodes on `completed` are allocated (freed only at channel drop);
             // `status` is atomic; `recycle` is ours under the lock (protocol 4).
-            let (status, next) =
-                unsafe { ((*cur).status.load(Ordering::Acquire), *(*cur).recycle.get()) };
+            let (status, next) = unsafe {
+                (
+                    (*cur).status.load(Ordering::Acquire),
+                    *(*cur).recycle.get_mut(),
+                )
+            };
             if status == FREE {
                 if prev.is_null() {
                     self.completed = next;
                 } else {
                     // SAFETY: as above, `prev` is on `completed`.
-                    unsafe { *(*prev).recycle.get() = next };
+                    unsafe { *(*prev).recycle.get_mut() = next };
                 }
                 return Some(cur);
             }
@@ -460,7 +466,7 @@ impl<T> Waiters<T> {
         // drop); `recycle` is ours under the lock; after the release store the operation
         // may take the `waiter` part, which we no longer touch.
         unsafe {
-            *(*node).recycle.get() = self.completed;
+            *(*node).recycle.get_mut() = self.completed;
             self.completed = node;
             (*node).status.store(status as usize, Ordering::Release);
         }
@@ -485,8 +491,12 @@ impl<T> Waiters<T> {
         let mut cur = self.completed;
         while !cur.is_null() {
             // SAFETY: nodes on `completed` are allocated; `recycle` is ours under the lock.
-            let (status, next) =
-                unsafe { ((*cur).status.load(Ordering::Acquire), *(*cur).recycle.get()) };
+            let (status, next) = unsafe {
+                (
+                    (*cur).status.load(Ordering::Acquire),
+                    *(*cur).recycle.get_mut(),
+                )
+            };
             if status == Status::Done as usize || status == Status::DoneClosed as usize {
                 return true;
             }
@@ -509,7 +519,7 @@ impl<T> Waiters<T> {
                     Ordering::AcqRel,
                     Ordering::Acquire,
                 );
-                cur = *(*cur).recycle.get();
+                cur = *(*cur).recycle.get_mut();
             }
         }
     }
@@ -657,7 +667,7 @@ impl<T> Waiters<T> {
         while !self.completed.is_null() {
             let n = self.completed;
             // SAFETY: `completed` nodes are allocated; `recycle` is ours (`&mut self`).
-            self.completed = unsafe { *(*n).recycle.get() };
+            self.completed = unsafe { *(*n).recycle.get_mut() };
             // SAFETY: as above; a completed node's owner cell count is settled by its
             // operation, which is gone.
             unsafe { free_node(n) };
