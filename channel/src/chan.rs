@@ -529,6 +529,7 @@ impl<T> Chan<T> {
         self.state.lock_raw();
         locks.push(LockEntry {
             addr,
+            chan: (self as *const Self).cast(),
             state: self.state.data_ptr().cast(),
             unlock: unlock_chan::<T>,
         });
@@ -1245,15 +1246,15 @@ impl WatchOp {
     }
 }
 
-/// Releases the lock of the channel at `addr` (a select's lock table entry).
+/// Releases the lock of the channel `chan` (a select's lock table entry).
 ///
 /// # Safety
 ///
-/// `addr` is the address of a live `Chan<T>` whose lock the caller holds through
+/// `chan` points to a live `Chan<T>` whose lock the caller holds through
 /// [`Chan::lock_into`].
-unsafe fn unlock_chan<T>(addr: usize) {
+unsafe fn unlock_chan<T>(chan: *const ()) {
     // SAFETY: forwarded from the caller's contract.
-    unsafe { (*(addr as *const Chan<T>)).state.unlock_raw() }
+    unsafe { (*chan.cast::<Chan<T>>()).state.unlock_raw() }
 }
 
 impl<R> Step<R> {

@@ -354,10 +354,12 @@ impl<'a, 'b> ArmCx<'a, 'b> {
 pub(crate) struct LockEntry {
     /// The channel's address ([`crate::chan::Chan::addr`]).
     pub(crate) addr: usize,
+    /// The channel (`*const Chan<T>` for that channel's `T`).
+    pub(crate) chan: *const (),
     /// Its locked state (`*mut State<T>` for that channel's `T`).
     pub(crate) state: *mut (),
-    /// Releases the lock of the channel at `addr`.
-    pub(crate) unlock: unsafe fn(usize),
+    /// Releases the lock of the channel `chan`.
+    pub(crate) unlock: unsafe fn(*const ()),
 }
 
 /// Channel locks held at once by a select's locked pass; released when dropped (also
@@ -403,13 +405,13 @@ impl LockTable {
     fn release(&mut self) {
         while let Some(e) = self.more.pop() {
             // SAFETY: `push` recorded a lock taken by its caller and not released since.
-            unsafe { (e.unlock)(e.addr) };
+            unsafe { (e.unlock)(e.chan) };
         }
         while self.len > 0 {
             self.len -= 1;
             if let Some(e) = self.inline[self.len].take() {
                 // SAFETY: as above.
-                unsafe { (e.unlock)(e.addr) };
+                unsafe { (e.unlock)(e.chan) };
             }
         }
     }
