@@ -73,7 +73,7 @@ use core::task::{Poll, Waker};
 use crate::debug::WaitOp;
 use crate::loom::{lock, AtomicBool, AtomicUsize, Mutex, MutexGuard, Ordering};
 use crate::select::{LockEntry, LockTable, SelectCell};
-use crate::waiters::{release, Key, Owner, Queue, Status, Waiters};
+use crate::waiters::{peek_slot, release, Key, Owner, Queue, Status, Waiters};
 use crate::SendError;
 
 /// The shared channel: one allocation per channel (inside the handles' `Arc`).
@@ -1036,22 +1036,20 @@ impl RecvOp {
     ) -> Step<Option<T>> {
         if let Some(key) = self.key {
             // SAFETY: `key` is our node on `chan` (waiters.rs protocol 1).
-            if unsafe { key.status::<T>() }.holds_value() {
-                self.key = None;
+            if unsafe { key.status::<T>() }.holds_value()
                 // SAFETY: our node, completed (the status just read): ours alone.
+                && check.map_or(true, |c| unsafe { peek_slot::<T, _>(key, c) })
+            {
+                self.key = None;
+                // SAFETY: as above.
                 let (v, closed) = unsafe { release::<T>(key) };
                 if closed {
                     chan.in_flight_taken();
                 }
-                let out = Some(v.expect("a filled recv node holds a value"));
-                if accepts(check, &out) {
-                    return Step::Ready(out);
-                }
-                if let Some(v) = out {
-                    chan.with_state(|st, wakes| st.give_back(v, chan.cap, wakes));
-                }
-                return Step::Refuted;
+                return Step::Ready(Some(v.expect("a filled recv node holds a value")));
             }
+            // A select arm whose pattern refutes the value: taking it and giving it back
+            // happen under the lock, in one step, so nobody sees the channel without it.
         }
         let st = lock(&chan.state);
         self.poll_slow(st, chan, party, check)
@@ -1075,10 +1073,13 @@ impl RecvOp {
                     let r = st.waiters.remove(key);
                     self.key = None;
                     wakes.discard(r.waker);
+                    // A refuted value goes back first: only then may the channel look
+                    // drained (`None` is final).
+                    let step = Self::checked(st, cap, r.slot, wakes, check);
                     if status == Status::DoneClosed {
                         st.finish_if_drained(wakes);
                     }
-                    return Self::checked(st, cap, r.slot, wakes, check);
+                    return step;
                 }
                 if let (Status::Waiting, Party::Solo(w)) = (status, party) {
                     if !st.waiters.wakes_same(key, w) {

@@ -253,6 +253,19 @@ pub(crate) unsafe fn release<T>(key: Key) -> (Option<T>, bool) {
     (slot, prev == Status::DoneClosed as usize)
 }
 
+/// Applies `f` to the slot of a completed node without the lock, leaving the value there
+/// (a select arm applies its pattern before it takes the value).
+///
+/// # Safety
+///
+/// As for [`release`]: `key` is the caller's completed node on a channel of `T`.
+#[inline]
+pub(crate) unsafe fn peek_slot<T, R>(key: Key, f: impl FnOnce(&Option<T>) -> R) -> R {
+    let node = key.node::<T>();
+    // SAFETY: completed nodes belong to their operation alone (module docs, case b).
+    unsafe { (*node).waiter.with_mut(|w| f(&w.slot)) }
+}
+
 /// Takes a node's owner out, keeping the select cell's live-node count right; returns
 /// the owner's waker, to be dropped by the caller after it released the channel lock.
 #[inline]
