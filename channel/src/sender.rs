@@ -274,6 +274,9 @@ impl<T> ChannelOp for Send<'_, T> {
     }
 }
 
+/// What a send yields.
+type SendResult<T> = Result<(), SendError<T>>;
+
 /// A [`futures_sink::Sink`] that sends into a channel; made by [`Sender::into_sink`].
 ///
 /// `start_send` stores the value; it is sent by the next `poll_ready`/`poll_flush`.
@@ -362,8 +365,8 @@ impl<T> Send<'_, T> {
     fn poll_locked(
         &mut self,
         acx: &mut ArmCx<'_, '_>,
-        matches: &dyn Fn(&Result<(), SendError<T>>) -> bool,
-    ) -> ArmPoll<Result<(), SendError<T>>> {
+        matches: &dyn Fn(&SendResult<T>) -> bool,
+    ) -> ArmPoll<SendResult<T>> {
         let (locks, wakes, party) = acx.locked_parts();
         // SAFETY: in the locked pass the driver holds every arm's channel lock in
         // `locks`, and this is the only borrow of the state right now.
