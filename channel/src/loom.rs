@@ -1,18 +1,32 @@
-//! The one place where std and loom synchronization types are chosen.
+//! The one place where std, loom and shuttle synchronization types are chosen.
 //!
 //! Every atomic, mutex and cell the crate uses is imported from here, so a
 //! `RUSTFLAGS="--cfg loom"` build swaps all of them for loom's model-checked
-//! versions at once. The channel lock is the crate's own `ChanLock` (`lock.rs`, a
-//! plain-store release) normally and loom's mutex under loom. [`WakerSlot`] wraps the
+//! versions at once, and a `RUSTFLAGS="--cfg shuttle"` build for shuttle's (the
+//! randomized checker in `tests/check.rs`: shuttle's scheduler may switch threads at
+//! each of these operations, so it explores interleavings inside a channel operation,
+//! not only between polls). The channel lock is the crate's own `ChanLock` (`lock.rs`,
+//! a plain-store release) normally and the checker's mutex under loom or shuttle, since
+//! neither can see through `ChanLock`'s spinning and its std condvar. Shuttle has no
+//! checked cell, so [`WakerSlot`] keeps the std `UnsafeCell` there. [`WakerSlot`] wraps the
 //! owner's waker inside a select cell, the only `UnsafeCell` outside `lock.rs`, so both
 //! builds share one call shape.
 
-#[cfg(not(loom))]
+#[cfg(all(loom, shuttle))]
+compile_error!("`--cfg loom` and `--cfg shuttle` are separate checkers: use one at a time");
+
+#[cfg(not(any(loom, shuttle)))]
 pub(crate) use crate::lock::{ChanLock as Mutex, ChanLockGuard as MutexGuard};
-#[cfg(not(loom))]
+#[cfg(not(any(loom, shuttle)))]
 pub(crate) use std::sync::{
     atomic::{AtomicBool, AtomicUsize, Ordering},
     Arc,
+};
+
+#[cfg(shuttle)]
+pub(crate) use shuttle::sync::{
+    atomic::{AtomicBool, AtomicUsize, Ordering},
+    Arc, Mutex, MutexGuard,
 };
 
 #[cfg(loom)]
@@ -83,7 +97,7 @@ fn store(slot: &mut Option<Waker>, waker: &Waker) {
 }
 
 /// Locks `m`.
-#[cfg(not(loom))]
+#[cfg(not(any(loom, shuttle)))]
 #[inline]
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock()
@@ -91,7 +105,7 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 /// Locks `m`, ignoring poisoning: a panic in user code (a waker, `T::drop`) never
 /// runs while a channel lock is held, so a poisoned lock still guards valid state.
-#[cfg(loom)]
+#[cfg(any(loom, shuttle))]
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     match m.lock() {
         Ok(g) => g,
