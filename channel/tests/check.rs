@@ -53,7 +53,7 @@ struct Mix {
 
 /// Operations each actor performs, under shuttle and on real threads.
 #[cfg(shuttle)]
-const STEPS: u64 = 10;
+const STEPS: u64 = 20;
 #[cfg(not(shuttle))]
 const STEPS: u64 = 60;
 
@@ -101,6 +101,10 @@ struct Actor {
     seq: u64,
     selects: u64,
     log: Vec<Event>,
+    /// Completed operations of all actors: the closer's progress gauge.
+    progress: Arc<AtomicUsize>,
+    /// The step at which this actor closes a channel (at most one actor per run does).
+    close_at: Option<u64>,
 }
 
 impl Actor {
@@ -111,6 +115,7 @@ impl Actor {
     }
 
     fn record(&mut self, start: u64, chan: usize, op: Op) {
+        self.progress.fetch_add(1, Ordering::SeqCst);
         let end = tick();
         self.log.push(Event {
             actor: self.me,
@@ -135,9 +140,13 @@ impl Actor {
 
     async fn run(mut self) -> Vec<Event> {
         let n = self.flavours.len();
-        for _ in 0..STEPS {
+        for step in 0..STEPS {
             let c = self.rng.below(n as u64) as usize;
             let d = self.rng.below(n as u64) as usize;
+            if self.close_at == Some(step) {
+                self.close(c);
+                continue;
+            }
             match self.rng.below(20) {
                 0..=2 => self.send(c).await,
                 3 => self.try_send(c),
@@ -147,8 +156,7 @@ impl Actor {
                 9 => self.recv_blocking(c),
                 10 | 11 if self.mix.stream => self.next(c).await,
                 12..=15 if self.mix.select => self.select(c, d).await,
-                16 => self.len(c),
-                17 if self.rng.below(8) == 0 => self.close(c),
+                16 | 17 => self.len(c),
                 18 if self.rng.below(8) == 0 => {
                     // Drop a handle mid-run: later operations of this actor skip it.
                     if self.rng.below(2) == 0 {
@@ -445,6 +453,7 @@ impl Actor {
         arms: [(usize, Option<u64>); 2],
         out: Option<Won>,
     ) {
+        self.progress.fetch_add(1, Ordering::SeqCst);
         let end = tick();
         let mut push = |chan: usize, op: Op| {
             self.log.push(Event {
@@ -554,6 +563,9 @@ fn scenario(seed: u64, mix: Mix) {
     let (flavours, pairs) = channels(&mut rng);
     let actors = 2 + rng.below(3);
     let done = Arc::new(AtomicUsize::new(0));
+    let progress = Arc::new(AtomicUsize::new(0));
+    // In a third of the runs one actor closes one channel mid-run.
+    let closing = (rng.below(3) == 0).then(|| (rng.below(actors), rng.below(STEPS)));
     let mut joins = Vec::new();
     for me in 0..actors {
         let actor = Actor {
@@ -568,6 +580,8 @@ fn scenario(seed: u64, mix: Mix) {
             seq: 0,
             selects: 0,
             log: Vec::new(),
+            progress: progress.clone(),
+            close_at: closing.and_then(|(who, step)| (who == me).then_some(step)),
         };
         let done = done.clone();
         joins.push(rt::spawn(move || {
@@ -576,21 +590,70 @@ fn scenario(seed: u64, mix: Mix) {
             log
         }));
     }
-    // The closer: waits a random number of yields (less if every actor is done), then
-    // closes each channel from a random side.
+    // The closer. In a third of the runs it closes every channel (each from a random
+    // side) after a random number of yields, so closing races with everything else.
+    // Otherwise it closes them once every actor is done, and until then it is the
+    // nudger: when the actors stop making progress (all blocked, say every one receiving)
+    // it does a `try_recv` and a `try_send` on every channel, which releases any blocked
+    // sender or receiver. Either way no run hangs on a legitimately blocked operation.
     let closer = {
+        let early = rng.below(3) == 0;
         let delay = rng.below(STEPS * actors * 3);
         let handles: Vec<_> = pairs.iter().map(|(t, r)| (t.clone(), r.clone())).collect();
         let side = rng.next();
-        let done = done.clone();
+        let (done, progress) = (done.clone(), progress.clone());
+        let me = actors;
         rt::spawn(move || {
-            for _ in 0..delay {
-                if done.load(Ordering::SeqCst) == actors as usize {
-                    break;
-                }
-                rt::yield_now();
-            }
+            let all_done = || done.load(Ordering::SeqCst) == actors as usize;
             let mut log = Vec::new();
+            let mut push = |chan, start, op| {
+                log.push(Event {
+                    actor: me,
+                    chan,
+                    start,
+                    end: tick(),
+                    op,
+                })
+            };
+            let mut seq = 0;
+            if early {
+                for _ in 0..delay {
+                    if all_done() {
+                        break;
+                    }
+                    rt::yield_now();
+                }
+            } else {
+                while !all_done() {
+                    let before = progress.load(Ordering::SeqCst);
+                    for _ in 0..20 {
+                        rt::yield_now();
+                    }
+                    // On threads a blocked actor may just be descheduled: give it time.
+                    #[cfg(not(shuttle))]
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                    if progress.load(Ordering::SeqCst) != before {
+                        continue;
+                    }
+                    for (c, (tx, rx)) in handles.iter().enumerate() {
+                        let start = tick();
+                        let got = match rx.try_recv() {
+                            Ok(v) => RecvRes::Value(v),
+                            Err(TryRecvError::Closed) => RecvRes::Closed,
+                            Err(TryRecvError::Empty) => RecvRes::Empty,
+                        };
+                        push(c, start, Op::Recv { got });
+                        seq += 1;
+                        let v = (me << 32) | seq;
+                        let start = tick();
+                        let res = match tx.try_send(v) {
+                            Ok(()) => SendRes::Ok,
+                            Err(_) => SendRes::Failed,
+                        };
+                        push(c, start, Op::Send { v, res, try_: true });
+                    }
+                }
+            }
             for (c, (tx, rx)) in handles.iter().enumerate() {
                 let start = tick();
                 if side >> c & 1 == 0 {
@@ -598,13 +661,7 @@ fn scenario(seed: u64, mix: Mix) {
                 } else {
                     rx.close();
                 }
-                log.push(Event {
-                    actor: u64::MAX,
-                    chan: c,
-                    start,
-                    end: tick(),
-                    op: Op::Close,
-                });
+                push(c, start, Op::Close);
             }
             log
         })
@@ -635,6 +692,43 @@ fn scenario(seed: u64, mix: Mix) {
             });
             if last {
                 break;
+            }
+        }
+    }
+    if std::env::var_os("WAZA_CHECK_STATS").is_some() {
+        let ok = events
+            .iter()
+            .filter(|e| {
+                matches!(
+                    e.op,
+                    Op::Send {
+                        res: SendRes::Ok,
+                        ..
+                    }
+                )
+            })
+            .count();
+        let got = events
+            .iter()
+            .filter(|e| {
+                e.actor < u64::MAX - 1
+                    && matches!(
+                        e.op,
+                        Op::Recv {
+                            got: RecvRes::Value(_)
+                        }
+                    )
+            })
+            .count();
+        eprintln!("seed {seed}: {flavours:?} {actors} actors, {} events, {ok} sends ok, {got} received by actors", events.len());
+        if std::env::var_os("WAZA_CHECK_STATS") == Some("2".into()) {
+            let mut sorted = events.clone();
+            sorted.sort_by_key(|e| e.start);
+            for e in sorted {
+                eprintln!(
+                    "  a{} c{} t{}..{} {:?}",
+                    e.actor as i64, e.chan, e.start, e.end, e.op
+                );
             }
         }
     }
