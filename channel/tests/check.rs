@@ -59,7 +59,7 @@ const STEPS: u64 = 60;
 
 /// Default seeds per test: bounded so the suite stays fast (CI), raised by the soak.
 #[cfg(shuttle)]
-const ITERS_DEFAULT: u64 = 300;
+const ITERS_DEFAULT: u64 = 5000;
 #[cfg(not(shuttle))]
 const ITERS_DEFAULT: u64 = if cfg!(debug_assertions) { 20 } else { 150 };
 
