@@ -9,10 +9,14 @@
 //!
 //! * `cargo test -p waza-channel --test check` — real threads, `futures` executor: the
 //!   operation mix is reproducible from the seed, the interleaving is not.
-//! * `RUSTFLAGS="--cfg shuttle" CARGO_TARGET_DIR=target/shuttle cargo test --release -p
-//!   waza-channel --test check` — the whole crate (its atomics, lock, park) runs under
+//! * `RUSTFLAGS="--cfg shuttle" CARGO_TARGET_DIR=target/shuttle cargo test -p
+//!   waza-channel --test check` (CI: debug, so the crate's `debug_assert!`s run too;
+//!   `--release` for long runs) — the whole crate (its atomics, lock, park) runs under
 //!   shuttle's randomized scheduler, which may switch threads at every synchronization
-//!   operation inside the channel; a failing seed replays exactly.
+//!   operation inside the channel; a failing seed replays exactly, except in scenarios
+//!   with `select!`: the select driver draws its arm order from a std thread-local that
+//!   shuttle does not control (`select.rs`' `seed()`), so those replay only while the arm
+//!   order does not matter, until it draws from `shuttle::rand` under `cfg(shuttle)`.
 //!
 //! Environment:
 //! * `WAZA_CHECK_SEED=N` — first seed (default: fixed, so CI is reproducible; `random`

@@ -145,9 +145,14 @@ pub fn run<F: Fn(u64) + Copy + Send + Sync + 'static>(name: &str, iters: u64, sc
             } else {
                 ""
             };
+            let release = if cfg!(debug_assertions) {
+                ""
+            } else {
+                "--release "
+            };
             eprintln!(
                 "\n{name} [{mode}] FAILED at seed {seed}; replay with:\n  WAZA_CHECK_SEED={seed} \
-                 WAZA_CHECK_ITERS=1 {rustflags}cargo test --release -p waza-channel --test check \
+                 WAZA_CHECK_ITERS=1 {rustflags}cargo test {release}-p waza-channel --test check \
                  -- --include-ignored --exact {name}\n"
             );
             std::panic::resume_unwind(panic);
