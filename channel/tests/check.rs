@@ -22,6 +22,7 @@
 //! * `WAZA_CHECK_SEED=N` — first seed (default: fixed, so CI is reproducible; `random`
 //!   picks one from the clock, printed).
 //! * `WAZA_CHECK_ITERS=N` — seeds per test (default: small, see `ITERS_*`).
+//! * `WAZA_CHECK_SCHED=pct[:DEPTH]` — shuttle's PCT scheduler instead of the random one.
 //! * Scenarios that hit a known bug of the current implementation are `#[ignore]`d with
 //!   the bug named; `-- --include-ignored` (or `--ignored`) runs them.
 //!
@@ -65,7 +66,7 @@ const STEPS: u64 = 60;
 #[cfg(shuttle)]
 const ITERS_DEFAULT: u64 = 5000;
 #[cfg(not(shuttle))]
-const ITERS_DEFAULT: u64 = if cfg!(debug_assertions) { 20 } else { 150 };
+const ITERS_DEFAULT: u64 = if cfg!(debug_assertions) { 200 } else { 1000 };
 
 /// Values whose sender id is below 2 match the refutable pattern `Some(v @ 0..=LOW_MAX)`.
 const LOW_MAX: u64 = (2 << 32) - 1;
@@ -109,6 +110,8 @@ struct Actor {
     progress: Arc<AtomicUsize>,
     /// The step at which this actor closes a channel (at most one actor per run does).
     close_at: Option<u64>,
+    /// Runs as a task on a shared executor: makes no blocking calls.
+    task: bool,
 }
 
 impl Actor {
@@ -154,10 +157,12 @@ impl Actor {
             match self.rng.below(20) {
                 0..=2 => self.send(c).await,
                 3 => self.try_send(c),
-                4 => self.send_blocking(c),
+                4 if !self.task => self.send_blocking(c),
+                4 => self.send(c).await,
                 5..=7 => self.recv(c).await,
                 8 => self.try_recv(c),
-                9 => self.recv_blocking(c),
+                9 if !self.task => self.recv_blocking(c),
+                9 => self.recv(c).await,
                 10 | 11 if self.mix.stream => self.next(c).await,
                 12..=15 if self.mix.select => self.select(c, d).await,
                 16 | 17 => self.len(c),
@@ -570,7 +575,9 @@ fn scenario(seed: u64, mix: Mix) {
     let progress = Arc::new(AtomicUsize::new(0));
     // In a third of the runs one actor closes one channel mid-run.
     let closing = (rng.below(3) == 0).then(|| (rng.below(actors), rng.below(STEPS)));
-    let mut joins = Vec::new();
+    // Actors are threads (each driving its own `block_on`) or tasks on a shared executor.
+    let tasks = rt::Tasks::new();
+    let mut joins: Vec<Box<dyn FnOnce() -> Vec<Event>>> = Vec::new();
     for me in 0..actors {
         let actor = Actor {
             me,
@@ -586,13 +593,23 @@ fn scenario(seed: u64, mix: Mix) {
             log: Vec::new(),
             progress: progress.clone(),
             close_at: closing.and_then(|(who, step)| (who == me).then_some(step)),
+            task: rng.below(2) == 0,
         };
         let done = done.clone();
-        joins.push(rt::spawn(move || {
-            let log = rt::block_on(actor.run());
-            done.fetch_add(1, Ordering::SeqCst);
-            log
-        }));
+        if actor.task {
+            joins.push(tasks.spawn(async move {
+                let log = actor.run().await;
+                done.fetch_add(1, Ordering::SeqCst);
+                log
+            }));
+        } else {
+            let thread = rt::spawn(move || {
+                let log = rt::block_on(actor.run());
+                done.fetch_add(1, Ordering::SeqCst);
+                log
+            });
+            joins.push(Box::new(move || thread.join().expect("actor panicked")));
+        }
     }
     // The closer. In a third of the runs it closes every channel (each from a random
     // side) after a random number of yields, so closing races with everything else.
@@ -633,9 +650,8 @@ fn scenario(seed: u64, mix: Mix) {
                     for _ in 0..20 {
                         rt::yield_now();
                     }
-                    // On threads a blocked actor may just be descheduled: give it time.
-                    #[cfg(not(shuttle))]
-                    std::thread::sleep(std::time::Duration::from_millis(1));
+                    // On threads "no progress" may only mean descheduled actors; a nudge
+                    // then is merely two more operations racing with theirs, harmless.
                     if progress.load(Ordering::SeqCst) != before {
                         continue;
                     }
@@ -673,10 +689,11 @@ fn scenario(seed: u64, mix: Mix) {
     let drain: Vec<Receiver<u64>> = pairs.iter().map(|p| p.1.clone()).collect();
     drop(pairs);
     let mut events = Vec::new();
-    for j in joins {
-        events.extend(j.join().expect("actor panicked"));
+    for join in joins {
+        events.extend(join());
     }
     events.extend(closer.join().expect("closer panicked"));
+    drop(tasks);
     // Everything is closed now: what is left was buffered, and must all come out.
     for (c, rx) in drain.iter().enumerate() {
         loop {

@@ -8,18 +8,67 @@ use std::pin::{pin, Pin};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
 
-/// Threads and the executor: shuttle's under `--cfg shuttle`, else std's and `futures`'.
+/// Threads and executors: shuttle's under `--cfg shuttle`, else std's, `futures`' (one
+/// thread per `block_on`) and a 2-worker tokio runtime for spawned tasks.
 #[cfg(shuttle)]
 pub mod rt {
     pub use shuttle::future::block_on;
     pub use shuttle::thread::{spawn, yield_now};
+    use std::future::Future;
+
+    /// Where actors run as tasks (not threads).
+    pub struct Tasks;
+
+    impl Tasks {
+        pub fn new() -> Self {
+            Tasks
+        }
+
+        /// Spawns `f` as a task; the returned closure waits for its output.
+        pub fn spawn<F>(&self, f: F) -> Box<dyn FnOnce() -> F::Output>
+        where
+            F: Future + Send + 'static,
+            F::Output: Send + 'static,
+        {
+            let handle = shuttle::future::spawn(f);
+            Box::new(move || block_on(handle).expect("task panicked"))
+        }
+    }
 }
 
-/// Threads and the executor: shuttle's under `--cfg shuttle`, else std's and `futures`'.
+/// Threads and executors: shuttle's under `--cfg shuttle`, else std's, `futures`' (one
+/// thread per `block_on`) and a 2-worker tokio runtime for spawned tasks.
 #[cfg(not(shuttle))]
 pub mod rt {
     pub use futures::executor::block_on;
+    use std::future::Future;
     pub use std::thread::{spawn, yield_now};
+
+    /// Where actors run as tasks (not threads): a multi-threaded runtime, so tasks move
+    /// between workers and wake each other across threads.
+    pub struct Tasks(tokio::runtime::Runtime);
+
+    impl Tasks {
+        pub fn new() -> Self {
+            Tasks(
+                tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .build()
+                    .expect("tokio runtime"),
+            )
+        }
+
+        /// Spawns `f` as a task; the returned closure waits for its output.
+        pub fn spawn<F>(&self, f: F) -> Box<dyn FnOnce() -> F::Output>
+        where
+            F: Future + Send + 'static,
+            F::Output: Send + 'static,
+        {
+            let handle = self.0.spawn(f);
+            let rt = self.0.handle().clone();
+            Box::new(move || rt.block_on(handle).expect("task panicked"))
+        }
+    }
 }
 
 /// The logical clock that orders events: an operation's `start` is read before it begins
@@ -160,13 +209,33 @@ pub fn run<F: Fn(u64) + Copy + Send + Sync + 'static>(name: &str, iters: u64, sc
     }
 }
 
-/// One seed under shuttle: the schedule comes from the same seed.
+/// One seed under shuttle: the schedule comes from the same seed. `WAZA_CHECK_SCHED=pct`
+/// (or `pct:DEPTH`, default 3) uses shuttle's PCT scheduler, which favours schedules with
+/// few, well-placed preemptions, instead of the uniformly random one.
 #[cfg(shuttle)]
 fn run_one<F: Fn(u64) + Copy + Send + Sync + 'static>(seed: u64, scenario: F) {
+    use shuttle::scheduler::{PctScheduler, RandomScheduler};
     let mut config = shuttle::Config::new();
     config.max_steps = shuttle::MaxSteps::FailAfter(200_000);
-    let scheduler = shuttle::scheduler::RandomScheduler::new_from_seed(seed, 1);
-    shuttle::Runner::new(scheduler, config).run(move || scenario(seed));
+    let sched = std::env::var("WAZA_CHECK_SCHED").unwrap_or_default();
+    match sched
+        .split_once(':')
+        .map_or((sched.as_str(), None), |(k, d)| (k, Some(d)))
+    {
+        ("" | "random", None) => {
+            let scheduler = RandomScheduler::new_from_seed(seed, 1);
+            shuttle::Runner::new(scheduler, config).run(move || scenario(seed));
+        }
+        ("pct", depth) => {
+            let depth = depth.map_or(3, |d| {
+                d.parse()
+                    .unwrap_or_else(|_| panic!("WAZA_CHECK_SCHED=pct:{d}: depth must be a number"))
+            });
+            let scheduler = PctScheduler::new_from_seed(seed, depth, 1);
+            shuttle::Runner::new(scheduler, config).run(move || scenario(seed));
+        }
+        _ => panic!("WAZA_CHECK_SCHED={sched:?}: expected `random`, `pct` or `pct:DEPTH`"),
+    }
 }
 
 /// One seed on real threads, with a watchdog: no scenario may hang.
