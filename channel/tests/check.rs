@@ -693,7 +693,6 @@ fn scenario(seed: u64, mix: Mix) {
         events.extend(join());
     }
     events.extend(closer.join().expect("closer panicked"));
-    drop(tasks);
     // Everything is closed now: what is left was buffered, and must all come out.
     for (c, rx) in drain.iter().enumerate() {
         loop {
