@@ -1,14 +1,15 @@
 //! The randomized checker: random mixes of channel operations, spelled the ways users
 //! write them, over every flavour, each run's history checked against a sequential model
-//! of Go channel semantics (`check/model.rs`).
+//! of Go channel semantics (`check_support/model.rs`).
 //!
 //! Each run ("scenario") is fully described by one `u64` seed: the seed picks the
 //! channels, the actors, every operation and how it is awaited (to completion, polled
 //! once and dropped, raced against a yield-timeout and dropped); under shuttle it also
 //! picks the schedule. Two kinds of run:
 //!
-//! * `cargo test -p waza-channel --test check` — real threads, `futures` executor: the
-//!   operation mix is reproducible from the seed, the interleaving is not.
+//! * `cargo test -p waza-channel --test check` — actors are real threads (each driving
+//!   `futures`' `block_on`, some making blocking calls) or tasks on a 2-worker tokio
+//!   runtime: the operation mix is reproducible from the seed, the interleaving is not.
 //! * `RUSTFLAGS="--cfg shuttle" CARGO_TARGET_DIR=target/shuttle cargo test -p
 //!   waza-channel --test check` (CI: debug, so the crate's `debug_assert!`s run too;
 //!   `--release` for long runs) — the whole crate (its atomics, lock, park) runs under
