@@ -24,6 +24,7 @@
 //!   picks one from the clock, printed).
 //! * `WAZA_CHECK_ITERS=N` — seeds per test (default: small, see `ITERS_*`).
 //! * `WAZA_CHECK_SCHED=pct[:DEPTH]` — shuttle's PCT scheduler instead of the random one.
+//! * `WAZA_CHECK_KEEP_GOING=1` — run every seed and list all failing ones at the end.
 //! * Scenarios that hit a known bug of the current implementation are `#[ignore]`d with
 //!   the bug named; `-- --include-ignored` (or `--ignored`) runs them.
 //!

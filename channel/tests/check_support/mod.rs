@@ -183,12 +183,23 @@ pub fn run<F: Fn(u64) + Copy + Send + Sync + 'static>(name: &str, iters: u64, sc
     });
     let iters = env_u64("WAZA_CHECK_ITERS").unwrap_or(iters);
     let mode = if cfg!(shuttle) { "shuttle" } else { "threads" };
+    let keep_going = std::env::var_os("WAZA_CHECK_KEEP_GOING").is_some();
     eprintln!("{name} [{mode}]: seeds {first}..+{iters}");
+    let mut failures = Vec::new();
     for i in 0..iters {
         let seed = first.wrapping_add(i);
         let result =
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_one(seed, scenario)));
         if let Err(panic) = result {
+            if keep_going {
+                let msg = panic
+                    .downcast_ref::<String>()
+                    .map(String::as_str)
+                    .or_else(|| panic.downcast_ref::<&str>().copied())
+                    .unwrap_or("(non-string panic)");
+                failures.push(format!("seed {seed}: {}", msg.replace('\n', " | ")));
+                continue;
+            }
             let rustflags = if cfg!(shuttle) {
                 "RUSTFLAGS=\"--cfg shuttle\" CARGO_TARGET_DIR=target/shuttle "
             } else {
@@ -206,6 +217,19 @@ pub fn run<F: Fn(u64) + Copy + Send + Sync + 'static>(name: &str, iters: u64, sc
             );
             std::panic::resume_unwind(panic);
         }
+    }
+    if !failures.is_empty() {
+        eprintln!(
+            "{name} [{mode}]: {} of {iters} seeds failed:",
+            failures.len()
+        );
+        for f in &failures {
+            eprintln!("  {f}");
+        }
+        panic!(
+            "{name} [{mode}]: {} of {iters} seeds failed",
+            failures.len()
+        );
     }
 }
 
