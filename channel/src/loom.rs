@@ -9,8 +9,8 @@
 //! a plain-store release) normally and the checker's mutex under loom or shuttle, since
 //! neither can see through `ChanLock`'s spinning and its std condvar. Shuttle has no
 //! checked cell, so [`WakerSlot`] keeps the std `UnsafeCell` there. [`WakerSlot`] wraps the
-//! owner's waker inside a select cell, the only `UnsafeCell` outside `lock.rs`, so both
-//! builds share one call shape.
+//! owner's waker inside a select cell, the only `UnsafeCell` outside `lock.rs`, so every
+//! build shares one call shape.
 
 #[cfg(all(loom, shuttle))]
 compile_error!("`--cfg loom` and `--cfg shuttle` are separate checkers: use one at a time");
