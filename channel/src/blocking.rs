@@ -43,19 +43,31 @@
 //! `park` then returns early, the swap reads `false`, and the thread parks again: one
 //! extra loop, no extra poll. A stale wake (from an earlier operation whose node was
 //! already completed) only costs one extra poll, which is always allowed.
+//!
+//! # Under shuttle
+//!
+//! With `--cfg shuttle` the thread handle, `park`, the thread-local and the wake flag come
+//! from shuttle (its threads are coroutines sharing one OS thread, so std's would be
+//! shared by all of them and invisible to its scheduler), and the wait parks at once.
 
+#[cfg(not(shuttle))]
 use core::sync::atomic::{AtomicBool, Ordering};
 use core::task::{Context, Poll, Waker};
+#[cfg(shuttle)]
+use shuttle::sync::atomic::{AtomicBool, Ordering};
+#[cfg(shuttle)]
+use shuttle::thread::{self as thread_impl, Thread};
 use std::sync::Arc;
 use std::task::Wake;
-use std::thread::Thread;
+#[cfg(not(shuttle))]
+use std::thread::{self as thread_impl, Thread};
 
 /// `yield_now` calls before parking (module docs).
 /// Spin rounds before the yields: round `i` spins `2^i` hints (127 in all, a few µs), so a
 /// counterparty running on another core can answer before this thread gives up its core.
-#[cfg(not(loom))]
+#[cfg(not(any(loom, shuttle)))]
 const SPIN_ROUNDS: u32 = 7;
-#[cfg(not(loom))]
+#[cfg(not(any(loom, shuttle)))]
 const YIELD_ROUNDS: u32 = 3;
 
 /// The waker of one thread's blocking calls (protocol in the module docs).
@@ -78,7 +90,7 @@ impl Unparker {
     }
 
     /// Step 2: returns once a wake has been consumed.
-    #[cfg(not(loom))]
+    #[cfg(not(any(loom, shuttle)))]
     fn wait(&self) {
         for step in 0..SPIN_ROUNDS {
             if self.take() {
@@ -92,10 +104,10 @@ impl Unparker {
             if self.take() {
                 return;
             }
-            std::thread::yield_now();
+            thread_impl::yield_now();
         }
         while !self.take() {
-            std::thread::park();
+            thread_impl::park();
         }
     }
 
@@ -105,6 +117,15 @@ impl Unparker {
     fn wait(&self) {
         self.take();
         loom::thread::yield_now();
+    }
+
+    /// Under shuttle the flag is a shuttle atomic and `park` a scheduling point, so the
+    /// plain protocol (no spinning, which would only add schedule steps) is checked.
+    #[cfg(shuttle)]
+    fn wait(&self) {
+        while !self.take() {
+            thread_impl::park();
+        }
     }
 }
 
@@ -118,14 +139,19 @@ impl Wake for Unparker {
     }
 }
 
+#[cfg(not(shuttle))]
 std::thread_local! {
+    static UNPARKER: (Arc<Unparker>, Waker) = new_unparker();
+}
+#[cfg(shuttle)]
+shuttle::thread_local! {
     static UNPARKER: (Arc<Unparker>, Waker) = new_unparker();
 }
 
 /// An unparker for the current thread and a waker that calls it.
 fn new_unparker() -> (Arc<Unparker>, Waker) {
     let unparker = Arc::new(Unparker {
-        thread: std::thread::current(),
+        thread: thread_impl::current(),
         woken: AtomicBool::new(false),
     });
     (unparker.clone(), Waker::from(unparker))
@@ -157,7 +183,7 @@ pub(crate) fn block_on<R>(mut f: impl FnMut(&mut Context<'_>) -> Poll<R>) -> R {
     }
 }
 
-#[cfg(all(test, not(loom)))]
+#[cfg(all(test, not(loom), not(shuttle)))]
 mod tests {
     use super::block_on;
     use core::sync::atomic::{AtomicUsize, Ordering};

@@ -83,6 +83,9 @@ pub(crate) struct Chan<T> {
     cap: Option<usize>,
     /// Mirror of `State::closed` for lock-free `is_closed`.
     closed: AtomicBool,
+    /// Set (under the lock) when a `Stream` watcher first registers; lets a sleeping
+    /// select skip telling watchers about its send nodes on channels that never had one.
+    watched: AtomicBool,
     pub(crate) senders: AtomicUsize,
     pub(crate) receivers: AtomicUsize,
     /// Process-unique id, for wait reasons and `Debug`.
@@ -440,6 +443,7 @@ impl<T> Chan<T> {
             }),
             cap,
             closed: AtomicBool::new(false),
+            watched: AtomicBool::new(false),
             senders: AtomicUsize::new(1),
             receivers: AtomicUsize::new(1),
             id: crate::debug::next_chan_id(),
@@ -550,6 +554,16 @@ impl<T> Chan<T> {
         // channel (an address identifies one live channel, so `T` matches), its lock is
         // held, and the caller guarantees exclusivity of the borrow.
         unsafe { &mut *st.cast::<State<T>>() }
+    }
+
+    /// A select that has a send node linked here went to sleep (its node is claimable
+    /// now): `Stream` watchers that skipped the node while the select was busy look again.
+    /// The select took this lock while linking or re-checking the node, after any such
+    /// watcher registered, so the relaxed load sees every registration that matters.
+    pub(crate) fn after_publish(&self) {
+        if self.watched.load(Ordering::Relaxed) {
+            self.with_state(|st, wakes| st.notify_watchers(wakes));
+        }
     }
 
     /// An operation took a value from a `DoneClosed` node (`waiters.rs`, protocol 6).
@@ -802,7 +816,11 @@ impl<T> SendOp<T> {
                 };
                 let key = st.waiters.insert(Some(v), owner);
                 st.waiters.link(key, Queue::Send);
-                st.notify_watchers(wakes);
+                if let Party::Solo(_) = party {
+                    // A select's node is not claimable yet (its cell is busy): the select
+                    // tells the watchers once it sleeps (`after_publish`).
+                    st.notify_watchers(wakes);
+                }
                 self.key = Some(key);
                 Step::Pending
             }
@@ -917,6 +935,11 @@ impl<T> SendOp<T> {
             }
             drop(removed.waker);
         }
+    }
+
+    /// True while the operation holds a node (its value waits in a channel's queue).
+    pub(crate) fn is_waiting(&self) -> bool {
+        self.key.is_some()
     }
 
     /// Cancels the operation: gives up the node; a value not delivered is dropped after
@@ -1220,6 +1243,7 @@ impl WatchOp {
                     Some(w) => {
                         let key = st.waiters.insert(None, Owner::Solo(Some(w)));
                         st.waiters.link(key, Queue::Watch);
+                        chan.watched.store(true, Ordering::Relaxed);
                         self.key = Some(key);
                         Poll::Pending
                     }

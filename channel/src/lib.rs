@@ -89,7 +89,7 @@ mod chan;
 pub mod coop;
 pub mod debug;
 mod error;
-#[cfg(not(loom))]
+#[cfg(not(any(loom, shuttle)))]
 mod lock;
 mod loom;
 mod receiver;

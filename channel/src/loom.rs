@@ -1,19 +1,33 @@
-//! The one place where std and loom synchronization types are chosen.
+//! The one place where std, loom and shuttle synchronization types are chosen.
 //!
 //! Every atomic, mutex and cell the crate uses is imported from here, so a
 //! `RUSTFLAGS="--cfg loom"` build swaps all of them for loom's model-checked
-//! versions at once. The channel lock is the crate's own `ChanLock` (`lock.rs`, a
-//! plain-store release) normally and [`ModelLock`] under loom: both offer a guard and the
-//! raw lock/unlock a select needs to hold several channel locks at once (loom's mutex
-//! unlocks only through its guard, so [`ModelLock`] keeps that guard inside). [`WakerSlot`] wraps the
-//! owner's waker inside a select cell and [`TrackedCell`] holds the two payload cells of a
-//! waiter node (`waiters.rs`): the only `UnsafeCell`s outside `lock.rs`, so both builds
-//! share one call shape and loom checks every access to them for data races.
+//! versions at once, and a `RUSTFLAGS="--cfg shuttle"` build for shuttle's (the
+//! randomized checker in `tests/check.rs`: shuttle's scheduler may switch threads at
+//! each of these operations, so it explores interleavings inside a channel operation,
+//! not only between polls). The channel lock is the crate's own `ChanLock` (`lock.rs`, a
+//! plain-store release) normally and [`ModelLock`] over the checker's mutex under loom or
+//! shuttle (neither can see through `ChanLock`'s spinning and its std condvar): both
+//! offer a guard and the raw lock/unlock a select needs to hold several channel locks at
+//! once (a checker's mutex unlocks only through its guard, so [`ModelLock`] keeps that
+//! guard inside). [`WakerSlot`] wraps the owner's waker inside a select cell and
+//! [`TrackedCell`] holds the two payload cells of a waiter node (`waiters.rs`): the only
+//! `UnsafeCell`s outside `lock.rs`, so every build shares one call shape and loom checks
+//! every access to them for data races (shuttle has no checked cell: plain cells there).
 
-#[cfg(not(loom))]
+#[cfg(all(loom, shuttle))]
+compile_error!("`--cfg loom` and `--cfg shuttle` are separate checkers: use one at a time");
+
+#[cfg(not(any(loom, shuttle)))]
 pub(crate) use crate::lock::{ChanLock as Mutex, ChanLockGuard as MutexGuard};
-#[cfg(not(loom))]
+#[cfg(not(any(loom, shuttle)))]
 pub(crate) use std::sync::{
+    atomic::{AtomicBool, AtomicUsize, Ordering},
+    Arc,
+};
+
+#[cfg(shuttle)]
+pub(crate) use shuttle::sync::{
     atomic::{AtomicBool, AtomicUsize, Ordering},
     Arc,
 };
@@ -23,20 +37,25 @@ pub(crate) use loom::sync::{
     atomic::{AtomicBool, AtomicUsize, Ordering},
     Arc,
 };
-#[cfg(loom)]
+#[cfg(any(loom, shuttle))]
 pub(crate) use model_lock::{ModelGuard as MutexGuard, ModelLock as Mutex};
 
-/// The channel lock under a model checker: loom's mutex, whose guard is kept inside the
+/// The channel lock under a model checker: the checker's mutex, whose guard is kept inside the
 /// lock between [`ModelLock::lock_raw`] and [`ModelLock::unlock_raw`], so a select can
 /// hold several channel locks without guards. A thread waiting for it is blocked in the
 /// checker's scheduler, not spinning: with a spin lock, two waiters yielding to each
 /// other while the holder is preempted make an endless path that loom explores until it
 /// exceeds its branch limit.
-#[cfg(loom)]
+#[cfg(any(loom, shuttle))]
 mod model_lock {
     use core::cell::UnsafeCell;
     use core::ops::{Deref, DerefMut};
     use std::sync::PoisonError;
+
+    #[cfg(loom)]
+    use loom::sync::{Mutex as CheckerMutex, MutexGuard as CheckerGuard};
+    #[cfg(shuttle)]
+    use shuttle::sync::{Mutex as CheckerMutex, MutexGuard as CheckerGuard};
 
     /// Invariants: `value` and `held` are accessed only by the thread holding `mutex`;
     /// `held` is `Some` exactly while the lock is held; the lock does not move while it
@@ -44,8 +63,8 @@ mod model_lock {
     pub(crate) struct ModelLock<T> {
         /// The guard of `mutex` while locked, its lifetime erased. Declared before `mutex`
         /// so that a guard still held is dropped first.
-        held: UnsafeCell<Option<loom::sync::MutexGuard<'static, ()>>>,
-        mutex: loom::sync::Mutex<()>,
+        held: UnsafeCell<Option<CheckerGuard<'static, ()>>>,
+        mutex: CheckerMutex<()>,
         value: UnsafeCell<T>,
     }
 
@@ -61,7 +80,7 @@ mod model_lock {
         pub(crate) fn new(value: T) -> Self {
             ModelLock {
                 held: UnsafeCell::new(None),
-                mutex: loom::sync::Mutex::new(()),
+                mutex: CheckerMutex::new(()),
                 value: UnsafeCell::new(value),
             }
         }
@@ -76,7 +95,7 @@ mod model_lock {
             // SAFETY: only the lifetime changes. The guard is dropped by `unlock_raw` or,
             // at the latest, before `mutex` when the lock is dropped (field order), and
             // the lock does not move while held (invariants).
-            let guard: loom::sync::MutexGuard<'static, ()> = unsafe { core::mem::transmute(guard) };
+            let guard: CheckerGuard<'static, ()> = unsafe { core::mem::transmute(guard) };
             // SAFETY: this thread now holds `mutex` (invariant on `held`).
             unsafe { *self.held.get() = Some(guard) };
         }

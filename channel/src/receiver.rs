@@ -304,13 +304,15 @@ impl<T> ChannelOp for Recv<'_, T> {
                 Some(matches),
             )),
             Mode::TryLocked => self.poll_locked(acx, matches),
-            Mode::Probe | Mode::Lock => ArmPoll::Pending,
+            Mode::Probe | Mode::Lock | Mode::Published => ArmPoll::Pending,
         }
     }
 
     fn abandon(&mut self) {
         self.op.cancel(self.chan);
     }
+
+    fn after_publish(&self) {}
 }
 
 impl<T> Recv<'_, T> {

@@ -87,6 +87,12 @@
 //!    before anything else; while it polls its arms, the runtime's budget is suspended
 //!    ([`crate::coop`]), so an arm never looks pending for lack of budget (which would
 //!    make `default` run although an arm was ready).
+//! 9. **Stream watchers** (`chan.rs`) are never handed values, so they are not claimed by
+//!    a send arm's round; one that tried the channel while the select was busy skipped
+//!    its send node (setting `RETRY`) and went back to sleep. So once the select sleeps,
+//!    each waiting send arm wakes its channel's watchers, which then find the node
+//!    claimable. Only then: waking them every round would let a watcher and a select
+//!    keep waking each other while the select is never claimable (a livelock).
 
 use core::future::{Future, IntoFuture};
 use core::marker::PhantomPinned;
@@ -263,6 +269,9 @@ pub(crate) enum Mode {
     Lock,
     /// Channel arms try their operation with every lock of the select held (step 3).
     TryLocked,
+    /// The select just went to sleep: send arms tell their channel's `Stream` watchers,
+    /// which may have skipped the arm's node while the select was busy (step 9).
+    Published,
 }
 
 /// The result of a whole select.
@@ -552,6 +561,11 @@ where
             }
             if self.select.cell.publish(self.cx.waker()) {
                 crate::debug::report(crate::debug::WaitOp::Select, None);
+                for arm in 0..self.select.n_arms {
+                    if !self.select.disabled.contains(arm) {
+                        self.call(arm, Mode::Published, None);
+                    }
+                }
                 return Poll::Pending;
             }
         }
@@ -824,8 +838,16 @@ fn seed() -> u64 {
     0x9E37_79B9_7F4A_7C15
 }
 
+/// Under shuttle the arm order comes from shuttle's own random source, so a failing
+/// schedule replays from its seed.
+#[cfg(shuttle)]
+fn seed() -> u64 {
+    use shuttle::rand::RngCore;
+    shuttle::rand::thread_rng().next_u64() | 1
+}
+
 /// A per-select seed: a thread-local counter mixed with the thread's own state.
-#[cfg(not(loom))]
+#[cfg(not(any(loom, shuttle)))]
 fn seed() -> u64 {
     std::thread_local! {
         static NEXT: core::cell::Cell<u64> = core::cell::Cell::new({
@@ -903,6 +925,8 @@ pub(crate) mod sealed {
         ) -> ArmPoll<Self::Output>;
         /// The select is over: give up any node (protocol step 5).
         fn abandon(&mut self);
+        /// The select went to sleep (protocol step 9).
+        fn after_publish(&self);
     }
 
     impl<O: ChannelOp + ?Sized> ChannelOp for &mut O {
@@ -923,6 +947,9 @@ pub(crate) mod sealed {
         fn abandon(&mut self) {
             (**self).abandon()
         }
+        fn after_publish(&self) {
+            (**self).after_publish()
+        }
     }
 
     impl<O: ChannelOp + Unpin + ?Sized> ChannelOp for core::pin::Pin<&mut O> {
@@ -942,6 +969,9 @@ pub(crate) mod sealed {
         }
         fn abandon(&mut self) {
             self.as_mut().get_mut().abandon()
+        }
+        fn after_publish(&self) {
+            (**self).after_publish()
         }
     }
 }
@@ -990,6 +1020,10 @@ impl<Op: sealed::ChannelOp> SelectArm for ChannelArm<Op> {
             }
             Mode::Lock => {
                 op.lock_into(acx);
+                ArmPoll::Pending
+            }
+            Mode::Published => {
+                op.after_publish();
                 ArmPoll::Pending
             }
             Mode::Poll { .. } | Mode::TryLocked => op.poll_select(acx, matches),

@@ -264,13 +264,19 @@ impl<T> ChannelOp for Send<'_, T> {
                 Some(matches),
             )),
             Mode::TryLocked => self.poll_locked(acx, matches),
-            Mode::Probe | Mode::Lock => ArmPoll::Pending,
+            Mode::Probe | Mode::Lock | Mode::Published => ArmPoll::Pending,
         }
     }
 
     fn abandon(&mut self) {
         // Keep an undelivered value in the future: through `&mut`, it may be polled again.
         self.op.reset(self.chan);
+    }
+
+    fn after_publish(&self) {
+        if self.op.is_waiting() {
+            self.chan.after_publish();
+        }
     }
 }
 
