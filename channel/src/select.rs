@@ -288,7 +288,7 @@ pub enum SelectOutcome<O> {
 pub enum ArmPoll<O> {
     /// The arm completed (and its pattern matched) with this output.
     Ready(O),
-    /// The arm is waiting (or, outside [`Mode::Poll`], was not polled).
+    /// The arm is waiting (or, in the driver's other modes, was not polled).
     Pending,
     /// The arm is off: its precondition was false or its pattern did not match.
     Disabled,
