@@ -64,6 +64,39 @@ impl Value {
     }
 }
 
+impl Value {
+    /// The median of `values` (all of one kind) by cost; the mean of the middle two for an
+    /// even count.
+    ///
+    /// # Panics
+    ///
+    /// If `values` is empty or mixes kinds.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use waza_benches::report::Value;
+    /// let v = [Value::Rate(3.0), Value::Rate(1.0), Value::Rate(2.0), Value::Rate(10.0)];
+    /// assert_eq!(Value::median(&v), Value::Rate(2.5));
+    /// assert_eq!(Value::median(&[Value::Bytes(7)]), Value::Bytes(7));
+    /// ```
+    pub fn median(values: &[Value]) -> Value {
+        assert!(!values.is_empty(), "median of no values");
+        let mut v = values.to_vec();
+        v.sort_by(|a, b| a.cost().total_cmp(&b.cost()));
+        let mid = v.len() / 2;
+        if v.len() % 2 == 1 {
+            return v[mid];
+        }
+        match (v[mid - 1], v[mid]) {
+            (Value::Time(a), Value::Time(b)) => Value::Time((a + b) / 2),
+            (Value::Bytes(a), Value::Bytes(b)) => Value::Bytes(a / 2 + b / 2 + (a % 2 + b % 2) / 2),
+            (Value::Rate(a), Value::Rate(b)) => Value::Rate((a + b) / 2.0),
+            (a, b) => panic!("median of mixed values {a:?} and {b:?}"),
+        }
+    }
+}
+
 /// `v` with three significant digits (no more than two decimals).
 fn three_digits(v: f64) -> String {
     let digits = if v >= 100.0 {
@@ -174,7 +207,16 @@ impl Table {
         let base = self.get(workload, &self.columns[0])?;
         let other = self.get(workload, column)?;
         match (base, other) {
-            (Cell::Measured(b), Cell::Measured(o)) => Some(b.cost() / o.cost().max(1e-300)),
+            (Cell::Measured(b), Cell::Measured(o)) => {
+                let (b, o) = (b.cost(), o.cost());
+                if b == o {
+                    Some(1.0) // also 0 / 0: two zero lateness values are level
+                } else if o > 0.0 {
+                    Some(b / o)
+                } else {
+                    None
+                }
+            }
             _ => None,
         }
     }
