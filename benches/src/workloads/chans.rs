@@ -147,6 +147,10 @@ impl AsyncChan for Flume {
 }
 
 /// `kanal`, through its async API.
+///
+/// kanal's receive future is not cancel-safe: dropped while pending, it can lose a value a
+/// sender handed to it, so a select over kanal receives loses values (the `compare`
+/// program's select row caught it). Workloads that never drop a pending receive are fine.
 pub struct Kanal;
 
 impl AsyncChan for Kanal {

@@ -267,40 +267,73 @@ fn first_line(cmd: &mut Command) -> Option<String> {
     })
 }
 
-/// Runs every job once (if `warm`), then `rounds` interleaved rounds; returns, per job, the
-/// median of each of its values.
+/// The shortest timed run: a workload that takes less repeats back to back within one run
+/// (see [`measure`]), so that timer resolution and scheduling hiccups stay small against
+/// what is measured.
+const MIN_RUN: Duration = Duration::from_millis(300);
+
+/// How a workload is measured.
+struct Method {
+    /// Values (rows) each run returns.
+    rows: usize,
+    /// Interleaved rounds.
+    rounds: usize,
+    /// Whether every column runs once before the rounds.
+    warm: bool,
+    /// Whether a run shorter than [`MIN_RUN`] may repeat the workload (single-time rows).
+    batch: bool,
+}
+
+/// Runs every job once (if `method.warm`), then `method.rounds` interleaved rounds; returns,
+/// per job, the median of each of its values. With `method.batch`, a job whose warm-up took
+/// less than [`MIN_RUN`] runs its workload back to back enough times in each timed run to
+/// take that long, and reports the time per workload (the mean within the run).
 fn measure(
     jobs: &mut [(Col, Job<'_>)],
-    rows: usize,
-    rounds: usize,
-    warm: bool,
+    method: &Method,
     bar: &ProgressBar,
     key: &str,
 ) -> Vec<Vec<Value>> {
-    let run = |i: usize, jobs: &mut [(Col, Job<'_>)]| {
+    let rows = method.rows;
+    let run = |i: usize, jobs: &mut [(Col, Job<'_>)], times: usize| {
         let (col, job) = &mut jobs[i];
         bar.set_message(format!("{key}: {}", col.name()));
         std::thread::sleep(SETTLE);
-        let values = job();
+        let mut values = job();
         assert_eq!(
             values.len(),
             rows,
             "{key} on {}: one value per row",
             col.name()
         );
+        if times > 1 {
+            let Value::Time(first) = values[0] else {
+                unreachable!("only single-time rows repeat")
+            };
+            let total = (1..times).fold(first, |sum, _| match job()[..] {
+                [Value::Time(t)] => sum + t,
+                ref other => panic!("{key} on {}: {other:?} from a timed row", col.name()),
+            });
+            values[0] = Value::Time(total / times as u32);
+        }
         bar.inc(1);
         values
     };
-    if warm {
-        for i in 0..jobs.len() {
-            run(i, jobs);
+    let mut times = vec![1; jobs.len()];
+    if method.warm {
+        for (i, t) in times.iter_mut().enumerate() {
+            let warm_up = run(i, jobs, 1);
+            if let ([Value::Time(d)], true) = (&warm_up[..], method.batch) {
+                let per = d.as_secs_f64().max(1e-6);
+                *t = ((MIN_RUN.as_secs_f64() / per).ceil() as usize).clamp(1, 100);
+            }
         }
     }
-    let mut samples = vec![Vec::with_capacity(rounds); jobs.len()];
-    for round in 0..rounds {
+    let mut samples = vec![Vec::with_capacity(method.rounds); jobs.len()];
+    for round in 0..method.rounds {
         for k in 0..jobs.len() {
             let i = (round + k) % jobs.len();
-            samples[i].push(run(i, jobs));
+            samples[i].push(run(i, jobs, times[i]));
         }
     }
     samples
@@ -408,14 +441,13 @@ fn main() {
                 jobs.push((c, job));
             }
         }
-        let medians = measure(
-            &mut jobs,
-            spec.rows.len(),
-            spec.rounds,
-            spec.work.warm_up(),
-            &bar,
-            spec.key,
-        );
+        let method = Method {
+            rows: spec.rows.len(),
+            rounds: spec.rounds,
+            warm: spec.work.warm_up(),
+            batch: !opts.quick && spec.rows.len() == 1,
+        };
+        let medians = measure(&mut jobs, &method, &bar, spec.key);
         for ((c, _), values) in jobs.iter().zip(&medians) {
             for (row, v) in spec.rows.iter().zip(values) {
                 table.set(row, c.name(), Cell::Measured(*v));
@@ -426,7 +458,17 @@ fn main() {
                 }
             }
         }
-        bar.println(format!("done: {}", spec.key));
+        let line = format!(
+            "done: {} ({:.0} s so far)",
+            spec.key,
+            started.elapsed().as_secs_f64()
+        );
+        if bar.is_hidden() {
+            // No terminal (CI): the bar draws nothing, so say where the run is.
+            eprintln!("{line}");
+        } else {
+            bar.println(line);
+        }
     }
     bar.finish_and_clear();
     drop(go_worker);
@@ -514,6 +556,11 @@ fn report(
         "full sizes"
     };
     let few = few_rounds(opts.quick, rounds);
+    let batching = if opts.quick {
+        "no repetition within a run"
+    } else {
+        "a workload whose warm-up took under 0.3 s repeats back to back within each timed run until the run takes 0.3 s or more, and the cell is the time per workload"
+    };
     let mut s = String::new();
     s += "# waza vs peers: the `compare` report\n\n";
     s += &format!(
@@ -530,7 +577,7 @@ fn report(
         rt.workers
     );
     s += &format!(
-        "- each cell: the median of {rounds} interleaved rounds after a warm-up run (TCP echo: {few} rounds; peak RSS and HTTP: {few} rounds, no warm-up); the run took {:.0} s\n",
+        "- each cell: the median of {rounds} interleaved rounds after a warm-up run (TCP echo, peak RSS and HTTP: {few} rounds, no warm-up); {batching}; the run took {:.0} s\n",
         elapsed.as_secs_f64()
     );
     let http_secs = if opts.quick { 1 } else { 2 };

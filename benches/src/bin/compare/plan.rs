@@ -148,6 +148,10 @@ impl Work {
             } if async_channel => {
                 Some("async-channel has no rendezvous channel (bounded(0) panics)")
             }
+            // Measured: values went missing in this row (a select drops the losing receive).
+            Work::Select(_) if col == Col::TokioKanal => Some(
+                "kanal's receive is not cancel-safe: a select that drops the losing receive can lose its value (kanal issues 24 and 50), which this row's check caught",
+            ),
             Work::Mpmc { .. } if col == Col::TokioMpsc => {
                 Some("tokio's mpsc has a single receiver, so no MPMC (and no rendezvous flavour)")
             }
@@ -157,7 +161,8 @@ impl Work {
 
     /// Whether the harness should run each column once before the timed rounds.
     pub fn warm_up(self) -> bool {
-        !matches!(self, Work::Http { .. } | Work::Idle(_))
+        // Each of these runs for seconds (and HTTP warms its server up itself).
+        !matches!(self, Work::Http { .. } | Work::Idle(_) | Work::Echo { .. })
     }
 }
 
@@ -202,47 +207,76 @@ fn timed(f: impl FnOnce()) -> Vec<Value> {
 
 /// Runs `work` once on runtime `E` with channel library `C` and select `S`; returns the
 /// measured values (panics on a wrong result).
-fn run_rust<E: Net, C: AsyncChan, S: Select2<C>>(ex: &E, work: Work) -> Vec<Value> {
+fn run_rust<E: Net, C: AsyncChan, S: Select2<C>>(col: Col, ex: &E, work: Work) -> Vec<Value> {
     let all = |n: u64| Some(chans::sum_below(n));
+    let col = col.name();
     match work {
-        Work::Spawn(n) => timed(|| assert_eq!(tasks::spawn_many(ex, n), n / 2)),
-        Work::SpawnRemote(n) => timed(|| assert_eq!(tasks::spawn_remote(ex, n), n / 2)),
-        Work::Yield { tasks: t, yields } => {
-            timed(|| assert_eq!(tasks::yield_many(ex, t, yields), t * yields))
+        Work::Spawn(n) => {
+            timed(|| assert_eq!(tasks::spawn_many(ex, n), n / 2, "{col}: wrong result"))
         }
-        Work::Chain(d) => timed(|| assert_eq!(tasks::chained_spawn(ex, d), d)),
+        Work::SpawnRemote(n) => {
+            timed(|| assert_eq!(tasks::spawn_remote(ex, n), n / 2, "{col}: wrong result"))
+        }
+        Work::Yield { tasks: t, yields } => timed(|| {
+            assert_eq!(
+                tasks::yield_many(ex, t, yields),
+                t * yields,
+                "{col}: wrong result"
+            )
+        }),
+        Work::Chain(d) => {
+            timed(|| assert_eq!(tasks::chained_spawn(ex, d), d, "{col}: wrong result"))
+        }
         Work::PingPong(r) => timed(|| {
             assert_eq!(
                 chans::ping_pong::<E, C>(ex, Kind::Bounded(1), r),
-                Some(2 * r)
+                Some(2 * r),
+                "{col}: wrong result"
             )
         }),
-        Work::Mpmc { kind, values } => {
-            timed(|| assert_eq!(chans::mpmc::<E, C>(ex, kind, values), all(values)))
-        }
+        Work::Mpmc { kind, values } => timed(|| {
+            assert_eq!(
+                chans::mpmc::<E, C>(ex, kind, values),
+                all(values),
+                "{col}: wrong result"
+            )
+        }),
         Work::Mpsc(values) => timed(|| {
             assert_eq!(
                 chans::mpsc::<E, C>(ex, Kind::Unbounded, values),
-                all(values)
+                all(values),
+                "{col}: wrong result"
             )
         }),
-        Work::Select(values) => {
-            timed(|| assert_eq!(select::select2::<E, C, S>(ex, values), all(values)))
-        }
-        Work::Sieve { primes, sum } => {
-            timed(|| assert_eq!(chans::sieve::<E, C>(ex, primes), Some(sum)))
-        }
+        Work::Select(values) => timed(|| {
+            assert_eq!(
+                select::select2::<E, C, S>(ex, values),
+                all(values),
+                "{col}: wrong result"
+            )
+        }),
+        Work::Sieve { primes, sum } => timed(|| {
+            assert_eq!(
+                chans::sieve::<E, C>(ex, primes),
+                Some(sum),
+                "{col}: wrong result"
+            )
+        }),
         Work::Timers { tasks: n, max } => {
             let start = Instant::now();
             let late = io::sleeps(ex, n, max);
             let elapsed = start.elapsed();
-            assert_eq!(late.len(), n, "lost sleepers");
+            assert_eq!(late.len(), n, "{col}: lost sleepers");
             let p99 = Duration::from_micros(percentile(&late, 99.0));
             vec![Value::Time(elapsed), Value::Time(p99)]
         }
-        Work::Echo { conns, round_trips } => {
-            timed(|| assert_eq!(io::echo(ex, conns, round_trips), conns * round_trips))
-        }
+        Work::Echo { conns, round_trips } => timed(|| {
+            assert_eq!(
+                io::echo(ex, conns, round_trips),
+                conns * round_trips,
+                "{col}: wrong result"
+            )
+        }),
         Work::Http { .. } | Work::Idle(_) => unreachable!("rust_job runs these itself"),
     }
 }
@@ -263,19 +297,21 @@ pub fn rust_job(rt: &Runtimes, col: Col, work: Work) -> Job<'_> {
         _ => {}
     }
     match col {
-        Col::Waza => Box::new(move || run_rust::<Waza, WazaChan, WazaSelect>(&rt.waza, work)),
-        Col::TokioKanal => Box::new(move || run_rust::<Tokio, Kanal, TokioSelect>(&rt.tokio, work)),
+        Col::Waza => Box::new(move || run_rust::<Waza, WazaChan, WazaSelect>(col, &rt.waza, work)),
+        Col::TokioKanal => {
+            Box::new(move || run_rust::<Tokio, Kanal, TokioSelect>(col, &rt.tokio, work))
+        }
         Col::TokioAsyncChannel => {
-            Box::new(move || run_rust::<Tokio, AsyncChannel, TokioSelect>(&rt.tokio, work))
+            Box::new(move || run_rust::<Tokio, AsyncChannel, TokioSelect>(col, &rt.tokio, work))
         }
         Col::TokioMpsc => {
-            Box::new(move || run_rust::<Tokio, TokioMpsc, TokioSelect>(&rt.tokio, work))
+            Box::new(move || run_rust::<Tokio, TokioMpsc, TokioSelect>(col, &rt.tokio, work))
         }
         Col::Smol => {
-            Box::new(move || run_rust::<Smol, AsyncChannel, FuturesSelect>(&rt.smol, work))
+            Box::new(move || run_rust::<Smol, AsyncChannel, FuturesSelect>(col, &rt.smol, work))
         }
         Col::TokioWazaChan => {
-            Box::new(move || run_rust::<Tokio, WazaChan, WazaSelect>(&rt.tokio, work))
+            Box::new(move || run_rust::<Tokio, WazaChan, WazaSelect>(col, &rt.tokio, work))
         }
         Col::Go => unreachable!("go_job runs the Go column"),
     }
