@@ -433,8 +433,8 @@ pub fn idle_tasks<E: Exec, C: AsyncChan>(
                 }
             });
         }
-        // Every task has run up to its receive (and parked there) once the counter is full
-        // and the workers went idle; a few yields from here let them get there.
+        // A task counts itself just before its first receive, which parks it in the same
+        // poll; once all have counted, a short sleep lets the last polls finish.
         while p.load(Ordering::Relaxed) < tasks {
             E::sleep(std::time::Duration::from_millis(1)).await;
         }

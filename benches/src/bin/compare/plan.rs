@@ -168,6 +168,7 @@ impl Work {
 
 /// The runtimes the Rust columns run on, each started once with `workers` threads.
 pub struct Runtimes {
+    /// Worker threads of each runtime.
     pub workers: usize,
     waza: Waza,
     tokio: Tokio,
