@@ -16,9 +16,11 @@ mod common;
 use criterion::measurement::WallTime;
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion};
 
-use common::chans::{self, AsyncChan, AsyncChannel, Flume, Kanal, Kind, SyncChan, TokioMpsc};
-use common::chans::{Crossbeam, WazaChan, WazaSync};
-use common::exec::{Exec, Tokio};
+use waza_benches::workloads::chans::{
+    self, AsyncChan, AsyncChannel, Flume, Kanal, Kind, SyncChan, TokioMpsc,
+};
+use waza_benches::workloads::chans::{Crossbeam, WazaChan, WazaSync};
+use waza_benches::workloads::exec::{Exec, Tokio};
 
 type AsyncWorkload = fn(&Tokio, Kind) -> Option<u64>;
 
@@ -26,10 +28,26 @@ type AsyncWorkload = fn(&Tokio, Kind) -> Option<u64>;
 fn async_workloads<C: AsyncChan>() -> [(&'static str, AsyncWorkload, u64); 4] {
     let all = chans::sum_below(chans::MESSAGES);
     [
-        ("ping_pong", chans::ping_pong::<C>, 2 * chans::ROUND_TRIPS),
-        ("spsc", chans::spsc::<C>, all),
-        ("mpsc", chans::mpsc::<C>, all),
-        ("mpmc", chans::mpmc::<C>, all),
+        (
+            "ping_pong",
+            |ex, k| chans::ping_pong::<Tokio, C>(ex, k, chans::ROUND_TRIPS),
+            2 * chans::ROUND_TRIPS,
+        ),
+        (
+            "spsc",
+            |ex, k| chans::spsc::<Tokio, C>(ex, k, chans::MESSAGES),
+            all,
+        ),
+        (
+            "mpsc",
+            |ex, k| chans::mpsc::<Tokio, C>(ex, k, chans::MESSAGES),
+            all,
+        ),
+        (
+            "mpmc",
+            |ex, k| chans::mpmc::<Tokio, C>(ex, k, chans::MESSAGES),
+            all,
+        ),
     ]
 }
 

@@ -10,20 +10,24 @@ mod common;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 
-use common::exec::{Exec, Tokio, Waza};
-use common::io;
 use waza_benches::percentile;
+use waza_benches::workloads::exec::{Exec, Tokio, Waza};
+use waza_benches::workloads::io;
 
 fn tcp_echo(c: &mut Criterion) {
     let expected = io::CONNECTIONS * io::ROUND_TRIPS;
     let mut group = c.benchmark_group("tcp_echo");
     let (waza, waza_rt) = Waza::start(common::WORKERS);
-    assert_eq!(io::waza_echo(&waza), expected);
-    group.bench_function("waza", |b| b.iter(|| io::waza_echo(&waza)));
+    assert_eq!(io::echo(&waza, io::CONNECTIONS, io::ROUND_TRIPS), expected);
+    group.bench_function("waza", |b| {
+        b.iter(|| io::echo(&waza, io::CONNECTIONS, io::ROUND_TRIPS))
+    });
     drop(waza_rt);
     let (tokio, tokio_rt) = Tokio::start(common::WORKERS);
-    assert_eq!(io::tokio_echo(&tokio), expected);
-    group.bench_function("tokio", |b| b.iter(|| io::tokio_echo(&tokio)));
+    assert_eq!(io::echo(&tokio, io::CONNECTIONS, io::ROUND_TRIPS), expected);
+    group.bench_function("tokio", |b| {
+        b.iter(|| io::echo(&tokio, io::CONNECTIONS, io::ROUND_TRIPS))
+    });
     drop(tokio_rt);
     group.finish();
 }
@@ -41,13 +45,16 @@ fn report_lateness(name: &str, late_us: &[u64]) {
 
 fn sleeps(c: &mut Criterion) {
     let mut group = c.benchmark_group("sleeps_200k");
+    fn sleeps<E: Exec>(ex: &E) -> Vec<u64> {
+        io::sleeps(ex, io::SLEEPS, io::MAX_SLEEP)
+    }
     let (waza, waza_rt) = Waza::start(common::WORKERS);
-    report_lateness("waza", &io::waza_sleeps(&waza));
-    group.bench_function("waza", |b| b.iter(|| io::waza_sleeps(&waza)));
+    report_lateness("waza", &sleeps(&waza));
+    group.bench_function("waza", |b| b.iter(|| sleeps(&waza)));
     drop(waza_rt);
     let (tokio, tokio_rt) = Tokio::start(common::WORKERS);
-    report_lateness("tokio", &io::tokio_sleeps(&tokio));
-    group.bench_function("tokio", |b| b.iter(|| io::tokio_sleeps(&tokio)));
+    report_lateness("tokio", &sleeps(&tokio));
+    group.bench_function("tokio", |b| b.iter(|| sleeps(&tokio)));
     drop(tokio_rt);
     group.finish();
 }

@@ -10,7 +10,7 @@ mod common;
 use std::process::Command;
 use std::time::Duration;
 
-use common::exec::{Exec, Smol, Tokio, Waza};
+use waza_benches::workloads::exec::{Exec, Smol, Tokio, Waza};
 use waza_benches::CountingAlloc;
 
 #[global_allocator]

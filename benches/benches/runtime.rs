@@ -9,8 +9,8 @@ mod common;
 use criterion::measurement::WallTime;
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion};
 
-use common::exec::{Exec, Smol, Tokio, Waza};
-use common::tasks;
+use waza_benches::workloads::exec::{Exec, Smol, Tokio, Waza};
+use waza_benches::workloads::tasks;
 
 /// Times `workload` on executor `E`, after checking its result once.
 fn bench_on<E: Exec>(
@@ -24,12 +24,29 @@ fn bench_on<E: Exec>(
     drop(owner);
 }
 
+/// The workloads at the criterion benches' sizes.
+fn spawn_many<E: Exec>(ex: &E) -> usize {
+    tasks::spawn_many(ex, tasks::SPAWN_MANY)
+}
+fn spawn_remote<E: Exec>(ex: &E) -> usize {
+    tasks::spawn_remote(ex, tasks::SPAWN_MANY)
+}
+fn yield_many<E: Exec>(ex: &E) -> usize {
+    tasks::yield_many(ex, tasks::YIELD_TASKS, tasks::YIELDS)
+}
+fn chained_spawn<E: Exec>(ex: &E) -> usize {
+    tasks::chained_spawn(ex, tasks::CHAIN)
+}
+fn ping_pong<E: Exec>(ex: &E) -> usize {
+    tasks::ping_pong(ex, tasks::ROUND_TRIPS)
+}
+
 macro_rules! side_by_side {
     ($c:expr, $workload:ident, $expected:expr) => {{
         let mut group = $c.benchmark_group(stringify!($workload));
-        bench_on::<Waza>(&mut group, $expected, tasks::$workload::<Waza>);
-        bench_on::<Tokio>(&mut group, $expected, tasks::$workload::<Tokio>);
-        bench_on::<Smol>(&mut group, $expected, tasks::$workload::<Smol>);
+        bench_on::<Waza>(&mut group, $expected, $workload::<Waza>);
+        bench_on::<Tokio>(&mut group, $expected, $workload::<Tokio>);
+        bench_on::<Smol>(&mut group, $expected, $workload::<Smol>);
         group.finish();
     }};
 }

@@ -13,9 +13,9 @@ mod common;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 
-use common::chans;
-use common::exec::{Exec, Smol, Tokio, Waza};
-use common::select;
+use waza_benches::workloads::chans;
+use waza_benches::workloads::exec::{Exec, Smol, Tokio, Waza};
+use waza_benches::workloads::select;
 
 type SelectWorkload = fn(&Tokio, u64) -> u64;
 

@@ -1,12 +1,16 @@
-//! Support code for waza's benches: sample statistics, the Markdown table printer of the
-//! comparison harness, and a counting allocator for memory measurements.
+//! Support code for waza's benches: the workloads ([`workloads`]), written once for every
+//! library under comparison; the HTTP harness ([`http`]); sample statistics; the report
+//! table of the `compare` program ([`report`]); and a counting allocator for memory
+//! measurements.
 //!
-//! The workloads themselves live in `benches/common/`, next to the peers they are compared
-//! with (tokio, smol, async-channel, flume, kanal, crossbeam-channel are dev-dependencies, so
-//! only bench targets can name them).
+//! The criterion benches (`benches/`) and the `compare` program (`src/bin/compare/`) both
+//! use this library, so there is one copy of each workload.
+
+pub mod http;
+pub mod report;
+pub mod workloads;
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::fmt::Write as _;
 use std::sync::atomic::{AtomicIsize, AtomicUsize, Ordering};
 use std::time::Duration;
 
@@ -86,101 +90,6 @@ pub fn human(d: Duration) -> String {
         2
     };
     format!("{v:.digits$} {unit}")
-}
-
-/// A Markdown table of measured times: one row per workload, one column per
-/// implementation; the first column is waza's and every other cell also shows the ratio
-/// waza / that implementation (below 1.00 means waza is faster).
-#[derive(Debug)]
-pub struct Table {
-    columns: Vec<String>,
-    rows: Vec<(String, Vec<Option<Duration>>)>,
-}
-
-impl Table {
-    /// A table whose columns are `columns`; `columns[0]` is the baseline (waza).
-    ///
-    /// # Panics
-    ///
-    /// Panics if `columns` is empty.
-    pub fn new<S: Into<String>>(columns: impl IntoIterator<Item = S>) -> Self {
-        let columns: Vec<String> = columns.into_iter().map(Into::into).collect();
-        assert!(!columns.is_empty(), "a table needs a baseline column");
-        Table {
-            columns,
-            rows: Vec::new(),
-        }
-    }
-
-    /// Adds a column (for example Go's, once it has run).
-    pub fn add_column(&mut self, name: impl Into<String>) {
-        self.columns.push(name.into());
-        for (_, cells) in &mut self.rows {
-            cells.push(None);
-        }
-    }
-
-    /// Records `time` for `workload` under `column`; unknown rows are appended.
-    ///
-    /// # Panics
-    ///
-    /// Panics if `column` is not one of the table's columns.
-    pub fn set(&mut self, workload: &str, column: &str, time: Duration) {
-        let c = self
-            .columns
-            .iter()
-            .position(|n| n == column)
-            .unwrap_or_else(|| panic!("no column {column:?}"));
-        let row = match self.rows.iter().position(|(w, _)| w == workload) {
-            Some(r) => r,
-            None => {
-                self.rows
-                    .push((workload.to_owned(), vec![None; self.columns.len()]));
-                self.rows.len() - 1
-            }
-        };
-        self.rows[row].1[c] = Some(time);
-    }
-
-    /// Whether `workload` already has a row.
-    pub fn has_row(&self, workload: &str) -> bool {
-        self.rows.iter().any(|(w, _)| w == workload)
-    }
-
-    /// Renders the table as GitHub-flavoured Markdown.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// let mut t = waza_benches::Table::new(["waza", "tokio"]);
-    /// t.set("spawn", "waza", Duration::from_micros(50));
-    /// t.set("spawn", "tokio", Duration::from_micros(100));
-    /// let md = t.to_markdown();
-    /// assert!(md.contains("| spawn | 50.0 µs | 100 µs (0.50×) |"), "{md}");
-    /// ```
-    pub fn to_markdown(&self) -> String {
-        let mut s = String::new();
-        let _ = writeln!(s, "| workload | {} |", self.columns.join(" | "));
-        let _ = writeln!(s, "|---|{}", "---:|".repeat(self.columns.len()));
-        for (workload, cells) in &self.rows {
-            let base = cells[0];
-            let _ = write!(s, "| {workload} |");
-            for (i, cell) in cells.iter().enumerate() {
-                let text = match (cell, base) {
-                    (None, _) => "—".to_owned(),
-                    (Some(t), Some(b)) if i > 0 => {
-                        let ratio = b.as_secs_f64() / t.as_secs_f64().max(1e-12);
-                        format!("{} ({ratio:.2}×)", human(*t))
-                    }
-                    (Some(t), _) => human(*t),
-                };
-                let _ = write!(s, " {text} |");
-            }
-            s.push('\n');
-        }
-        s
-    }
 }
 
 /// A global allocator that counts live heap bytes and allocations, for memory-per-task and

@@ -1,18 +1,11 @@
-//! Workloads shared by the bench targets. Each target uses a subset, hence the
-//! `allow(dead_code)` where the targets include this module.
+//! What the criterion bench targets share besides the workloads (which live in the library,
+//! `src/workloads/`, so that the `compare` program runs the same code).
 
-pub mod chans;
-pub mod exec;
-pub mod io;
-pub mod select;
-pub mod tasks;
+pub use waza_benches::workloads::WORKERS;
 
 use std::time::Duration;
 
 use criterion::Criterion;
-
-/// Worker threads given to every executor.
-pub const WORKERS: usize = 2;
 
 /// The criterion settings every bench uses, so a full run stays short on 2 cores.
 pub fn config() -> Criterion {

@@ -8,14 +8,18 @@
 //! needs each library's own timer, so it runs waza on waza, tokio on tokio, and
 //! futures/async-channel with `async-io`'s timer on smol's executor.
 //!
+//! [`select2`] is the `compare` program's select row: one loop, written once, over the
+//! [`Select2`] of each library.
+//!
 //! Every workload returns the sum of the values received, which must equal
 //! `sum_below(MESSAGES)`.
 
+use std::future::Future;
 use std::time::Duration;
 
 use futures::{FutureExt, StreamExt};
 
-use super::chans::MESSAGES;
+use super::chans::{AsyncChan, Kind, MESSAGES};
 use super::exec::{Exec, Smol, Tokio, Waza};
 
 /// Buffer of each fed channel.
@@ -211,4 +215,92 @@ pub fn futures_timeout(ex: &Smol) -> u64 {
             }
         }
     })
+}
+
+/// One library's select over two receives, for [`select2`]: the same loop runs with each
+/// library's own select macro.
+pub trait Select2<C: AsyncChan> {
+    /// Waits for the first of the enabled receives (`open[i]`; at least one is); returns
+    /// which one completed and what it received (`None`: that channel is closed).
+    fn select2<'a>(
+        a: &'a mut C::Rx,
+        b: &'a mut C::Rx,
+        open: [bool; 2],
+    ) -> impl Future<Output = (usize, Option<u64>)> + Send + 'a;
+}
+
+/// `waza::select!`.
+pub struct WazaSelect;
+
+impl<C: AsyncChan> Select2<C> for WazaSelect {
+    async fn select2(a: &mut C::Rx, b: &mut C::Rx, open: [bool; 2]) -> (usize, Option<u64>) {
+        waza::select! {
+            v = C::recv(a), if open[0] => (0, v),
+            v = C::recv(b), if open[1] => (1, v),
+        }
+    }
+}
+
+/// `tokio::select!`.
+pub struct TokioSelect;
+
+impl<C: AsyncChan> Select2<C> for TokioSelect {
+    async fn select2(a: &mut C::Rx, b: &mut C::Rx, open: [bool; 2]) -> (usize, Option<u64>) {
+        tokio::select! {
+            v = C::recv(a), if open[0] => (0, v),
+            v = C::recv(b), if open[1] => (1, v),
+        }
+    }
+}
+
+/// `futures::select!` (what smol code uses; futures-lite has no select macro).
+pub struct FuturesSelect;
+
+impl<C: AsyncChan> Select2<C> for FuturesSelect {
+    async fn select2(a: &mut C::Rx, b: &mut C::Rx, open: [bool; 2]) -> (usize, Option<u64>) {
+        use futures::future::Fuse;
+        // A closed channel's arm is a terminated future, which `select!` skips.
+        let fa = if open[0] {
+            C::recv(a).fuse()
+        } else {
+            Fuse::terminated()
+        };
+        let fb = if open[1] {
+            C::recv(b).fuse()
+        } else {
+            Fuse::terminated()
+        };
+        futures::pin_mut!(fa, fb);
+        futures::select! {
+            v = fa => (0, v),
+            v = fb => (1, v),
+        }
+    }
+}
+
+/// One consumer loops on a 2-way select (library `S`) over two `bounded(1024)` channels of
+/// library `C`, each fed by its own producer task, until both are closed; `messages` values
+/// in all (an even number). Returns their sum.
+pub fn select2<E: Exec, C: AsyncChan, S: Select2<C>>(ex: &E, messages: u64) -> Option<u64> {
+    assert_eq!(messages % 2, 0, "{messages} values do not split in two");
+    let (tx0, mut rx0) = C::new(Kind::Bounded(1024))?;
+    let (tx1, mut rx1) = C::new(Kind::Bounded(1024))?;
+    let half = messages / 2;
+    for (tx, range) in [(tx0, 0..half), (tx1, half..messages)] {
+        ex.go(async move {
+            for v in range {
+                assert!(C::send(&tx, v).await, "the consumer is alive");
+            }
+        });
+    }
+    Some(ex.run(async move {
+        let (mut sum, mut open) = (0, [true, true]);
+        while open[0] || open[1] {
+            match S::select2(&mut rx0, &mut rx1, open).await {
+                (_, Some(v)) => sum += v,
+                (i, None) => open[i] = false,
+            }
+        }
+        sum
+    }))
 }

@@ -9,7 +9,7 @@
 use std::future::Future;
 use std::thread;
 
-use super::exec::{Exec, Tokio};
+use super::exec::Exec;
 
 /// A channel flavour.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,15 +46,15 @@ pub trait AsyncChan: 'static {
     /// The library's name in reports.
     const NAME: &'static str;
     /// The sending half.
-    type Tx: Clone + Send + 'static;
+    type Tx: Clone + Send + Sync + 'static;
     /// The receiving half.
     type Rx: Send + 'static;
     /// A channel of flavour `kind`, or `None` if the library has no such flavour.
     fn new(kind: Kind) -> Option<(Self::Tx, Self::Rx)>;
     /// A second receiver of the same channel, or `None` if the channel has one receiver.
     fn clone_rx(rx: &Self::Rx) -> Option<Self::Rx>;
-    /// Sends `v`, waiting for room; panics if the channel is closed.
-    fn send(tx: &Self::Tx, v: u64) -> impl Future<Output = ()> + Send + '_;
+    /// Sends `v`, waiting for room; `false` if the channel is closed (nothing was sent).
+    fn send(tx: &Self::Tx, v: u64) -> impl Future<Output = bool> + Send + '_;
     /// Receives a value, or `None` once every sender is gone and the buffer is empty.
     fn recv(rx: &mut Self::Rx) -> impl Future<Output = Option<u64>> + Send + '_;
 }
@@ -79,8 +79,8 @@ impl AsyncChan for WazaChan {
         Some(rx.clone())
     }
 
-    async fn send(tx: &Self::Tx, v: u64) {
-        tx.send(v).await.expect("receivers are alive")
+    async fn send(tx: &Self::Tx, v: u64) -> bool {
+        tx.send(v).await.is_ok()
     }
 
     fn recv(rx: &mut Self::Rx) -> impl Future<Output = Option<u64>> + Send + '_ {
@@ -108,8 +108,8 @@ impl AsyncChan for AsyncChannel {
         Some(rx.clone())
     }
 
-    async fn send(tx: &Self::Tx, v: u64) {
-        tx.send(v).await.expect("receivers are alive")
+    async fn send(tx: &Self::Tx, v: u64) -> bool {
+        tx.send(v).await.is_ok()
     }
 
     async fn recv(rx: &mut Self::Rx) -> Option<u64> {
@@ -137,8 +137,8 @@ impl AsyncChan for Flume {
         Some(rx.clone())
     }
 
-    async fn send(tx: &Self::Tx, v: u64) {
-        tx.send_async(v).await.expect("receivers are alive")
+    async fn send(tx: &Self::Tx, v: u64) -> bool {
+        tx.send_async(v).await.is_ok()
     }
 
     async fn recv(rx: &mut Self::Rx) -> Option<u64> {
@@ -147,6 +147,10 @@ impl AsyncChan for Flume {
 }
 
 /// `kanal`, through its async API.
+///
+/// kanal's receive future is not cancel-safe: dropped while pending, it can lose a value a
+/// sender handed to it, so a select over kanal receives loses values (the `compare`
+/// program's select row caught it). Workloads that never drop a pending receive are fine.
 pub struct Kanal;
 
 impl AsyncChan for Kanal {
@@ -166,8 +170,8 @@ impl AsyncChan for Kanal {
         Some(rx.clone())
     }
 
-    async fn send(tx: &Self::Tx, v: u64) {
-        tx.send(v).await.expect("receivers are alive")
+    async fn send(tx: &Self::Tx, v: u64) -> bool {
+        tx.send(v).await.is_ok()
     }
 
     async fn recv(rx: &mut Self::Rx) -> Option<u64> {
@@ -219,10 +223,10 @@ impl AsyncChan for TokioMpsc {
         None
     }
 
-    async fn send(tx: &Self::Tx, v: u64) {
+    async fn send(tx: &Self::Tx, v: u64) -> bool {
         match tx {
-            TokioTx::Bounded(tx) => tx.send(v).await.expect("receiver is alive"),
-            TokioTx::Unbounded(tx) => tx.send(v).expect("receiver is alive"),
+            TokioTx::Bounded(tx) => tx.send(v).await.is_ok(),
+            TokioTx::Unbounded(tx) => tx.send(v).is_ok(),
         }
     }
 
@@ -234,9 +238,9 @@ impl AsyncChan for TokioMpsc {
     }
 }
 
-/// Messages per run of [`spsc`], [`mpsc`] and [`mpmc`] (split evenly among producers).
+/// Messages per run of [`spsc`], [`mpsc`] and [`mpmc`] in the criterion benches.
 pub const MESSAGES: u64 = 5_000;
-/// Round trips of [`ping_pong`].
+/// Round trips of [`ping_pong`] in the criterion benches.
 pub const ROUND_TRIPS: u64 = 1_000;
 /// Producers (and consumers) in the many-to-one and many-to-many workloads.
 pub const FAN: u64 = 4;
@@ -246,14 +250,20 @@ pub const fn sum_below(n: u64) -> u64 {
     n * (n.saturating_sub(1)) / 2
 }
 
-/// Starts `producers` tasks sending `0..MESSAGES` between them (each value once).
-fn produce<C: AsyncChan>(ex: &Tokio, tx: C::Tx, producers: u64) {
-    let per = MESSAGES / producers;
+/// Starts `producers` tasks sending `0..messages` between them (each value once; `messages`
+/// must be a multiple of `producers`).
+fn produce<E: Exec, C: AsyncChan>(ex: &E, tx: C::Tx, producers: u64, messages: u64) {
+    assert_eq!(
+        messages % producers,
+        0,
+        "{messages} values do not split evenly"
+    );
+    let per = messages / producers;
     for p in 0..producers {
         let tx = tx.clone();
         ex.go(async move {
             for v in p * per..(p + 1) * per {
-                C::send(&tx, v).await;
+                assert!(C::send(&tx, v).await, "receivers are alive");
             }
         });
     }
@@ -268,28 +278,29 @@ async fn drain<C: AsyncChan>(mut rx: C::Rx) -> u64 {
     sum
 }
 
-/// `producers` tasks send, one consumer task receives; returns the received sum.
-fn fan_in<C: AsyncChan>(ex: &Tokio, kind: Kind, producers: u64) -> Option<u64> {
+/// `producers` tasks send `0..messages`, one consumer task receives; returns the sum.
+fn fan_in<E: Exec, C: AsyncChan>(ex: &E, kind: Kind, producers: u64, messages: u64) -> Option<u64> {
     let (tx, rx) = C::new(kind)?;
-    produce::<C>(ex, tx, producers);
+    produce::<E, C>(ex, tx, producers, messages);
     Some(ex.run(drain::<C>(rx)))
 }
 
-/// One producer task, one consumer task.
-pub fn spsc<C: AsyncChan>(ex: &Tokio, kind: Kind) -> Option<u64> {
-    fan_in::<C>(ex, kind, 1)
+/// One producer task, one consumer task, `messages` values; returns their sum.
+pub fn spsc<E: Exec, C: AsyncChan>(ex: &E, kind: Kind, messages: u64) -> Option<u64> {
+    fan_in::<E, C>(ex, kind, 1, messages)
 }
 
-/// [`FAN`] producers, one consumer.
-pub fn mpsc<C: AsyncChan>(ex: &Tokio, kind: Kind) -> Option<u64> {
-    fan_in::<C>(ex, kind, FAN)
+/// [`FAN`] producers, one consumer, `messages` values; returns their sum.
+pub fn mpsc<E: Exec, C: AsyncChan>(ex: &E, kind: Kind, messages: u64) -> Option<u64> {
+    fan_in::<E, C>(ex, kind, FAN, messages)
 }
 
-/// [`FAN`] producers, [`FAN`] consumers on one channel.
-pub fn mpmc<C: AsyncChan>(ex: &Tokio, kind: Kind) -> Option<u64> {
+/// [`FAN`] producers, [`FAN`] consumers on one channel, `messages` values; returns their
+/// sum.
+pub fn mpmc<E: Exec, C: AsyncChan>(ex: &E, kind: Kind, messages: u64) -> Option<u64> {
     let (tx, rx) = C::new(kind)?;
     let consumers: Vec<C::Rx> = (1..FAN).map(|_| C::clone_rx(&rx)).collect::<Option<_>>()?;
-    produce::<C>(ex, tx, FAN);
+    produce::<E, C>(ex, tx, FAN, messages);
     let inner = ex.clone();
     Some(ex.run(async move {
         let handles: Vec<_> = consumers
@@ -306,23 +317,137 @@ pub fn mpmc<C: AsyncChan>(ex: &Tokio, kind: Kind) -> Option<u64> {
 }
 
 /// Two tasks pass a counter back and forth over two channels of flavour `kind`, each
-/// adding one; returns the final count (`2 * ROUND_TRIPS`).
-pub fn ping_pong<C: AsyncChan>(ex: &Tokio, kind: Kind) -> Option<u64> {
+/// adding one, `round_trips` times; returns the final count (`2 * round_trips`).
+pub fn ping_pong<E: Exec, C: AsyncChan>(ex: &E, kind: Kind, round_trips: u64) -> Option<u64> {
     let (to_pong, mut pong_in) = C::new(kind)?;
     let (to_ping, mut ping_in) = C::new(kind)?;
     ex.go(async move {
         while let Some(v) = C::recv(&mut pong_in).await {
-            C::send(&to_ping, v + 1).await;
+            if !C::send(&to_ping, v + 1).await {
+                return;
+            }
         }
     });
     Some(ex.run(async move {
         let mut v = 0;
-        for _ in 0..ROUND_TRIPS {
-            C::send(&to_pong, v + 1).await;
+        for _ in 0..round_trips {
+            assert!(C::send(&to_pong, v + 1).await, "pong is alive");
             v = C::recv(&mut ping_in).await.expect("pong answers");
         }
         v
     }))
+}
+
+/// The concurrent prime sieve of Go's tour: a generator task sends 2, 3, 4, … into a chain
+/// of filter tasks, one per prime found so far, each dropping the multiples of its prime;
+/// the head of the chain is the next prime. Channels are `bounded(1)`. The generator stops
+/// at the `primes`-th prime and closes its channel, and each filter closes its output when
+/// its input closes, so every task has ended when the last channel closes. Returns the sum
+/// of the first `primes` primes (see [`first_primes`]).
+pub fn sieve<E: Exec, C: AsyncChan>(ex: &E, primes: usize) -> Option<u64> {
+    let limit = *first_primes(primes).last()?;
+    let (tx, rx) = C::new(Kind::Bounded(1))?;
+    let inner = ex.clone();
+    Some(ex.run(async move {
+        inner.go(async move {
+            for n in 2..=limit {
+                assert!(C::send(&tx, n).await, "the first filter is alive");
+            }
+        });
+        let mut rx = rx;
+        let mut sum = 0;
+        for _ in 0..primes {
+            let prime = C::recv(&mut rx).await.expect("the generator runs");
+            sum += prime;
+            let (next_tx, next_rx) = C::new(Kind::Bounded(1)).expect("bounded(1) exists");
+            let mut from = std::mem::replace(&mut rx, next_rx);
+            inner.go(async move {
+                while let Some(n) = C::recv(&mut from).await {
+                    if n % prime != 0 {
+                        assert!(C::send(&next_tx, n).await, "the next filter is alive");
+                    }
+                }
+            });
+        }
+        let extra = C::recv(&mut rx).await;
+        assert_eq!(
+            extra, None,
+            "a number above the last prime passed every filter"
+        );
+        sum
+    }))
+}
+
+/// The first `n` primes, for checking and bounding [`sieve`].
+///
+/// # Examples
+///
+/// ```
+/// use waza_benches::workloads::chans::first_primes;
+/// assert_eq!(first_primes(5), [2, 3, 5, 7, 11]);
+/// ```
+pub fn first_primes(n: usize) -> Vec<u64> {
+    let mut found: Vec<u64> = Vec::with_capacity(n);
+    let mut k = 2u64;
+    while found.len() < n {
+        if found
+            .iter()
+            .take_while(|&&p| p * p <= k)
+            .all(|&p| k % p != 0)
+        {
+            found.push(k);
+        }
+        k += 1;
+    }
+    found
+}
+
+/// `tasks` tasks, each parked on a receive from its own `bounded(1)` channel; once all are
+/// parked, `measure` runs (the caller reads the process's memory there), then every
+/// channel gets one value and every task ends. Returns the number of values received.
+pub fn idle_tasks<E: Exec, C: AsyncChan>(
+    ex: &E,
+    tasks: usize,
+    measure: impl FnOnce() + Send + 'static,
+) -> usize {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let received = Arc::new(AtomicUsize::new(0));
+    let inner = ex.clone();
+    let (p, r) = (Arc::new(AtomicUsize::new(0)), received.clone());
+    ex.run(async move {
+        let mut senders = Vec::with_capacity(tasks);
+        let (all_done, done) = futures::channel::oneshot::channel::<()>();
+        let all_done = Arc::new(std::sync::Mutex::new(Some(all_done)));
+        for _ in 0..tasks {
+            let (tx, mut rx) = C::new(Kind::Bounded(1)).expect("bounded(1) exists");
+            senders.push(tx);
+            let (p, r, all_done) = (p.clone(), r.clone(), all_done.clone());
+            inner.go(async move {
+                p.fetch_add(1, Ordering::Relaxed);
+                if C::recv(&mut rx).await.is_some() && r.fetch_add(1, Ordering::AcqRel) + 1 == tasks
+                {
+                    if let Some(tx) = all_done.lock().expect("not poisoned").take() {
+                        let _ = tx.send(());
+                    }
+                }
+            });
+        }
+        // A task counts itself just before its first receive, which parks it in the same
+        // poll; once all have counted, a short sleep lets the last polls finish.
+        while p.load(Ordering::Relaxed) < tasks {
+            E::sleep(std::time::Duration::from_millis(1)).await;
+        }
+        E::sleep(std::time::Duration::from_millis(20)).await;
+        measure();
+        for tx in &senders {
+            assert!(C::send(tx, 1).await, "the task is parked on its receive");
+        }
+        if tasks > 0 {
+            done.await.expect("the last task reports");
+        }
+    });
+    received.load(Ordering::Acquire)
 }
 
 /// A channel of `u64` used with blocking calls from OS threads.

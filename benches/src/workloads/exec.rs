@@ -11,6 +11,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::thread;
+use std::time::Duration;
 
 /// A clonable handle to a running executor.
 pub trait Exec: Clone + Send + Sync + 'static {
@@ -35,6 +36,9 @@ pub trait Exec: Clone + Send + Sync + 'static {
 
     /// Yields to the executor once (Go's `runtime.Gosched`).
     fn yield_now() -> impl Future<Output = ()> + Send;
+
+    /// Sleeps for `d` on the executor's own timer (Go's `time.Sleep`).
+    fn sleep(d: Duration) -> impl Future<Output = ()> + Send;
 
     /// Runs `fut` as a task on the executor and blocks the calling thread until it ends.
     fn run<T: Send + 'static>(&self, fut: impl Future<Output = T> + Send + 'static) -> T {
@@ -91,6 +95,10 @@ impl Exec for Waza {
     fn yield_now() -> impl Future<Output = ()> + Send {
         waza::yield_now()
     }
+
+    fn sleep(d: Duration) -> impl Future<Output = ()> + Send {
+        waza::time::sleep(d)
+    }
 }
 
 /// tokio's multi-thread runtime.
@@ -124,6 +132,10 @@ impl Exec for Tokio {
 
     fn yield_now() -> impl Future<Output = ()> + Send {
         tokio::task::yield_now()
+    }
+
+    fn sleep(d: Duration) -> impl Future<Output = ()> + Send {
+        tokio::time::sleep(d)
     }
 }
 
@@ -185,5 +197,9 @@ impl Exec for Smol {
 
     fn yield_now() -> impl Future<Output = ()> + Send {
         smol::future::yield_now()
+    }
+
+    async fn sleep(d: Duration) {
+        smol::Timer::after(d).await;
     }
 }

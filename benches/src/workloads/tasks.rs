@@ -4,24 +4,23 @@
 
 use super::exec::Exec;
 
-/// Tasks spawned by [`spawn_many`] and [`spawn_remote`].
+/// Tasks spawned by [`spawn_many`] and [`spawn_remote`] in the criterion benches.
 pub const SPAWN_MANY: usize = 10_000;
-/// Tasks in [`yield_many`].
+/// Tasks in [`yield_many`] in the criterion benches.
 pub const YIELD_TASKS: usize = 200;
-/// Yields per task in [`yield_many`].
+/// Yields per task in [`yield_many`] in the criterion benches.
 pub const YIELDS: usize = 1_000;
-/// Depth of [`chained_spawn`].
+/// Depth of [`chained_spawn`] in the criterion benches.
 pub const CHAIN: usize = 1_000;
-/// Round trips in [`ping_pong`].
+/// Round trips in [`ping_pong`] in the criterion benches.
 pub const ROUND_TRIPS: usize = 1_000;
 
-/// From inside a task: spawns [`SPAWN_MANY`] tiny tasks and joins them all.
-pub fn spawn_many<E: Exec>(ex: &E) -> usize {
+/// From inside a task: spawns `n` tiny tasks and joins them all; returns the number of odd
+/// indices (`n / 2`).
+pub fn spawn_many<E: Exec>(ex: &E, n: usize) -> usize {
     let inner = ex.clone();
     ex.run(async move {
-        let handles: Vec<_> = (0..SPAWN_MANY)
-            .map(|i| inner.spawn(async move { i & 1 }))
-            .collect();
+        let handles: Vec<_> = (0..n).map(|i| inner.spawn(async move { i & 1 })).collect();
         let mut odd = 0;
         for h in handles {
             odd += h.await;
@@ -30,12 +29,10 @@ pub fn spawn_many<E: Exec>(ex: &E) -> usize {
     })
 }
 
-/// From a plain thread (not a worker): spawns [`SPAWN_MANY`] tasks through the handle, then
-/// waits for all of them.
-pub fn spawn_remote<E: Exec>(ex: &E) -> usize {
-    let handles: Vec<_> = (0..SPAWN_MANY)
-        .map(|i| ex.spawn(async move { i & 1 }))
-        .collect();
+/// From a plain thread (not a worker): spawns `n` tasks through the handle, then waits for
+/// all of them; returns `n / 2`.
+pub fn spawn_remote<E: Exec>(ex: &E, n: usize) -> usize {
+    let handles: Vec<_> = (0..n).map(|i| ex.spawn(async move { i & 1 })).collect();
     futures::executor::block_on(async {
         let mut odd = 0;
         for h in handles {
@@ -45,17 +42,17 @@ pub fn spawn_remote<E: Exec>(ex: &E) -> usize {
     })
 }
 
-/// [`YIELD_TASKS`] tasks each yield [`YIELDS`] times.
-pub fn yield_many<E: Exec>(ex: &E) -> usize {
+/// `tasks` tasks each yield `yields` times; returns `tasks * yields`.
+pub fn yield_many<E: Exec>(ex: &E, tasks: usize, yields: usize) -> usize {
     let inner = ex.clone();
     ex.run(async move {
-        let handles: Vec<_> = (0..YIELD_TASKS)
+        let handles: Vec<_> = (0..tasks)
             .map(|_| {
-                inner.spawn(async {
-                    for _ in 0..YIELDS {
+                inner.spawn(async move {
+                    for _ in 0..yields {
                         E::yield_now().await;
                     }
-                    YIELDS
+                    yields
                 })
             })
             .collect();
@@ -67,31 +64,36 @@ pub fn yield_many<E: Exec>(ex: &E) -> usize {
     })
 }
 
-fn chain_link<E: Exec>(ex: E, left: usize, done: futures::channel::oneshot::Sender<usize>) {
+fn chain_link<E: Exec>(
+    ex: E,
+    depth: usize,
+    left: usize,
+    done: futures::channel::oneshot::Sender<usize>,
+) {
     let next = ex.clone();
     ex.go(async move {
         if left == 0 {
-            let _ = done.send(CHAIN);
+            let _ = done.send(depth);
         } else {
-            chain_link(next, left - 1, done);
+            chain_link(next, depth, left - 1, done);
         }
     });
 }
 
-/// Each task spawns the next, [`CHAIN`] deep; the last one reports back.
-pub fn chained_spawn<E: Exec>(ex: &E) -> usize {
+/// Each task spawns the next, `depth` deep; the last one reports back `depth`.
+pub fn chained_spawn<E: Exec>(ex: &E, depth: usize) -> usize {
     let (done, finished) = futures::channel::oneshot::channel();
     let start = ex.clone();
     ex.run(async move {
-        chain_link(start, CHAIN, done);
+        chain_link(start, depth, depth, done);
         finished.await.expect("the chain completes")
     })
 }
 
-/// Two tasks hand a counter back and forth [`ROUND_TRIPS`] times through a pair of
-/// one-slot async channels (the same channel on every executor, so only the executor's
-/// wake-up path differs).
-pub fn ping_pong<E: Exec>(ex: &E) -> usize {
+/// Two tasks hand a counter back and forth `round_trips` times through a pair of one-slot
+/// async channels (the same channel on every executor, so only the executor's wake-up path
+/// differs); returns `round_trips`.
+pub fn ping_pong<E: Exec>(ex: &E, round_trips: usize) -> usize {
     let inner = ex.clone();
     ex.run(async move {
         let (to_pong, pong_in) = async_channel::bounded::<usize>(1);
@@ -104,7 +106,7 @@ pub fn ping_pong<E: Exec>(ex: &E) -> usize {
             }
         });
         let mut v = 0;
-        for _ in 0..ROUND_TRIPS {
+        for _ in 0..round_trips {
             to_pong.send(v).await.expect("pong is alive");
             v = ping_in.recv().await.expect("pong answers");
         }
