@@ -281,9 +281,13 @@ impl<T> State<T> {
     /// Wakes every `Stream` watcher: a receive may succeed now.
     #[inline]
     fn notify_watchers(&mut self, wakes: &mut Wakes) {
-        if self.waiters.is_empty(Queue::Watch) {
-            return;
+        if !self.waiters.is_empty(Queue::Watch) {
+            self.notify_watchers_slow(wakes);
         }
+    }
+
+    #[inline(never)]
+    fn notify_watchers_slow(&mut self, wakes: &mut Wakes) {
         while let Some(c) = self.waiters.claim_first(Queue::Watch, core::ptr::null()) {
             self.waiters.finish(c.key, Status::Taken);
             wakes.wake(c.waker);
@@ -672,7 +676,7 @@ impl<T> SendOp<T> {
             {
                 // The fast path of `poll`, for a select arm whose pattern accepts success.
                 let v = self.value.take().expect("send polled after completion");
-                st.buf.push_back(v);
+                st.push_back_outlined(v);
                 return Step::Ready(Ok(()));
             }
             return self.poll_slow(st, chan, party, check);
@@ -744,10 +748,12 @@ impl<T> SendOp<T> {
             let key = st.waiters.insert(Some(v), Owner::Solo(Some(w)));
             st.waiters.link(key, Queue::Send);
             self.key = Some(key);
-            let mut wakes = Wakes::new();
-            st.notify_watchers(&mut wakes);
-            drop(st);
-            wakes.run();
+            if !st.waiters.is_empty(Queue::Watch) {
+                let mut wakes = Wakes::new();
+                st.notify_watchers(&mut wakes);
+                drop(st);
+                wakes.run();
+            }
             return Step::Pending;
         }
         let party = Party::Solo(waker);
@@ -1037,11 +1043,24 @@ impl RecvOp {
     fn poll_fresh_rendezvous<T>(&mut self, chan: &Chan<T>, waker: &Waker) -> Step<Option<T>> {
         let w = waker.clone();
         let mut st = lock(&chan.state);
-        if !st.closed && st.waiters.is_empty(Queue::Send) && st.parked.is_empty() {
-            let key = st.waiters.insert(None, Owner::Solo(Some(w)));
-            st.waiters.link(key, Queue::Recv);
-            self.key = Some(key);
-            return Step::Pending;
+        if st.parked.is_empty() {
+            if let Some(c) = st.waiters.claim_first(Queue::Send, core::ptr::null()) {
+                // A sender is waiting (the other half of ping-pong): take its value here,
+                // without the general path's detours.
+                let v = st.take_sent(c.key);
+                drop(st);
+                drop(w);
+                if let Some(s) = c.waker {
+                    s.wake();
+                }
+                return Step::Ready(Some(v));
+            }
+            if !st.closed {
+                let key = st.waiters.insert(None, Owner::Solo(Some(w)));
+                st.waiters.link(key, Queue::Recv);
+                self.key = Some(key);
+                return Step::Pending;
+            }
         }
         let party = Party::Solo(waker);
         chan.drive(st, party, Some(w), |st, waker, wakes| {
