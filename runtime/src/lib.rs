@@ -44,6 +44,8 @@ pub mod net;
 pub(crate) mod reactor;
 pub mod runtime;
 pub(crate) mod scheduler;
+#[cfg(unix)]
+pub mod signal;
 pub mod sync;
 pub mod task;
 pub mod time;
