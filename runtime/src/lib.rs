@@ -39,6 +39,7 @@ pub use waza_macros::{main, test};
 
 pub(crate) mod blocking;
 pub mod context;
+pub mod fs;
 pub(crate) mod loom;
 pub mod net;
 pub(crate) mod reactor;
