@@ -40,8 +40,11 @@ pub use waza_macros::{main, test};
 pub(crate) mod blocking;
 pub mod context;
 pub mod fs;
+pub mod io;
 pub(crate) mod loom;
 pub mod net;
+#[cfg(unix)]
+pub mod process;
 pub(crate) mod reactor;
 pub mod runtime;
 pub(crate) mod scheduler;
