@@ -40,6 +40,8 @@ pub use waza_macros::{main, test};
 pub(crate) mod blocking;
 pub mod context;
 pub mod fs;
+#[cfg(feature = "hyper")]
+pub mod hyper;
 pub mod io;
 pub(crate) mod loom;
 pub mod net;
