@@ -169,3 +169,41 @@ fn curl_gets_an_answer() {
         assert_eq!(out.stdout, b"path=/from-curl");
     });
 }
+
+#[cfg(feature = "hyper-http2")]
+#[test]
+fn http2_clients_are_served_next_to_http1_clients() {
+    rt().block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        drop(waza::spawn(
+            waza::hyper::serve(listener, service_fn(echo_path)).into_future(),
+        ));
+        let stream = TcpStream::connect(addr).await.unwrap();
+        let (mut h2, conn) =
+            hyper::client::conn::http2::handshake(waza::hyper::Executor::new(), Io::new(stream))
+                .await
+                .unwrap();
+        drop(waza::spawn(conn));
+        // Concurrent streams on one HTTP/2 connection.
+        let requests: Vec<_> = (0..10)
+            .map(|i| {
+                let req = Request::get(format!("http://test/h2/{i}"))
+                    .body(Empty::<Bytes>::new())
+                    .unwrap();
+                let fut = h2.send_request(req);
+                waza::spawn(async move {
+                    let res = fut.await.unwrap();
+                    assert_eq!(res.version(), hyper::Version::HTTP_2);
+                    res.into_body().collect().await.unwrap().to_bytes()
+                })
+            })
+            .collect();
+        for (i, r) in requests.into_iter().enumerate() {
+            assert_eq!(r.await.unwrap(), format!("path=/h2/{i}"));
+        }
+        h2.ready().await.unwrap();
+        let (status, body) = get(&mut client(addr).await, "/h1").await;
+        assert_eq!((status, body.as_str()), (200, "path=/h1"));
+    });
+}

@@ -169,21 +169,172 @@ where
 {
     // Nagle only delays small responses; a failure here is harmless.
     let _ = stream.set_nodelay(true);
-    let conn = ::hyper::server::conn::http1::Builder::new()
-        .timer(Timer)
-        .serve_connection(Io::new(stream), service);
+    #[cfg(feature = "hyper-http2")]
+    {
+        // Bounded like hyper's own wait for a first request (its header-read timeout).
+        let sniffed = crate::time::timeout(h2::SNIFF_TIMEOUT, h2::sniff(stream, &ctx)).await;
+        // A timeout, an error, or a shutdown before the client sent a byte: close.
+        let Ok(Ok(Some((stream, is_h2)))) = sniffed else {
+            return;
+        };
+        if is_h2 {
+            let conn = ::hyper::server::conn::http2::Builder::new(super::Executor::new())
+                .timer(Timer)
+                .serve_connection(Io::new(stream), service);
+            // Errors of single connections (resets, protocol errors) end only them.
+            let _ = until_shutdown(conn, ctx, |c| c.graceful_shutdown()).await;
+            return;
+        }
+        let conn = ::hyper::server::conn::http1::Builder::new()
+            .timer(Timer)
+            .serve_connection(Io::new(stream), service);
+        let _ = until_shutdown(conn, ctx, |c| c.graceful_shutdown()).await;
+    }
+    #[cfg(not(feature = "hyper-http2"))]
+    {
+        let conn = ::hyper::server::conn::http1::Builder::new()
+            .timer(Timer)
+            .serve_connection(Io::new(stream), service);
+        // Errors of single connections (resets, malformed requests, timeouts) end only them.
+        let _ = until_shutdown(conn, ctx, |c| c.graceful_shutdown()).await;
+    }
+}
+
+/// Polls `conn` to the end, calling `shutdown` on it once when `ctx` ends.
+async fn until_shutdown<C: Future>(
+    conn: C,
+    ctx: Context,
+    shutdown: impl FnOnce(Pin<&mut C>),
+) -> C::Output {
     let mut conn = pin!(conn);
     let mut done = pin!(ctx.done());
-    let mut shutting_down = false;
-    // Errors of single connections (resets, malformed requests, timeouts) end only them.
-    let _ = std::future::poll_fn(|cx| {
-        if !shutting_down && done.as_mut().poll(cx).is_ready() {
-            conn.as_mut().graceful_shutdown();
-            shutting_down = true;
+    let mut shutdown = Some(shutdown);
+    std::future::poll_fn(|cx| {
+        // The connection reads first: a request already in the socket is then in hyper's
+        // buffer, so hyper's shutdown answers it instead of closing an "unused" connection.
+        if let Poll::Ready(out) = conn.as_mut().poll(cx) {
+            return Poll::Ready(out);
         }
-        conn.as_mut().poll(cx)
+        if shutdown.is_some() && done.as_mut().poll(cx).is_ready() {
+            if let Some(shutdown) = shutdown.take() {
+                shutdown(conn.as_mut());
+            }
+            return conn.as_mut().poll(cx);
+        }
+        Poll::Pending
     })
-    .await;
+    .await
+}
+
+#[cfg(feature = "hyper-http2")]
+mod h2 {
+    //! Telling HTTP/2 from HTTP/1 by the client's first bytes, and giving them back.
+
+    use std::future::Future;
+    use std::io::{self, IoSlice};
+    use std::pin::{pin, Pin};
+    use std::task::{Context as TaskContext, Poll};
+
+    use futures_io::{AsyncRead, AsyncWrite};
+
+    use crate::context::Context;
+    use crate::net::TcpStream;
+
+    /// How long a new connection may take to send its first bytes.
+    pub(super) const SNIFF_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+    /// What an HTTP/2 client sends first (RFC 9113, section 3.4).
+    const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+    /// Reads until the first bytes differ from the preface (HTTP/1) or match all of it
+    /// (HTTP/2), and returns the stream with those bytes put back in front. `None` if `ctx`
+    /// ends before the client sent anything (as hyper closes such a connection).
+    pub(super) async fn sniff(
+        mut stream: TcpStream,
+        ctx: &Context,
+    ) -> io::Result<Option<(Rewind, bool)>> {
+        let mut buf = [0u8; PREFACE.len()];
+        let mut len = 0;
+        let mut done = pin!(ctx.done());
+        let decided = std::future::poll_fn(|cx| loop {
+            if len == PREFACE.len() || buf[..len] != PREFACE[..len] {
+                return Poll::Ready(Ok(true));
+            }
+            match Pin::new(&mut stream).poll_read(cx, &mut buf[len..]) {
+                // End of stream: hyper reports it as HTTP/1 would.
+                Poll::Ready(Ok(0)) => return Poll::Ready(Ok(true)),
+                Poll::Ready(Ok(n)) => len += n,
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending if len == 0 && done.as_mut().poll(cx).is_ready() => {
+                    return Poll::Ready(Ok(false));
+                }
+                Poll::Pending => return Poll::Pending,
+            }
+        })
+        .await?;
+        if !decided {
+            return Ok(None);
+        }
+        let is_h2 = buf[..len] == *PREFACE;
+        let rewind = Rewind {
+            prefix: buf,
+            pos: 0,
+            len,
+            inner: stream,
+        };
+        Ok(Some((rewind, is_h2)))
+    }
+
+    /// A stream whose first reads return bytes already read from it.
+    pub(super) struct Rewind {
+        prefix: [u8; PREFACE.len()],
+        pos: usize,
+        len: usize,
+        inner: TcpStream,
+    }
+
+    impl AsyncRead for Rewind {
+        fn poll_read(
+            self: Pin<&mut Self>,
+            cx: &mut TaskContext<'_>,
+            buf: &mut [u8],
+        ) -> Poll<io::Result<usize>> {
+            let this = self.get_mut();
+            if this.pos < this.len {
+                let n = (this.len - this.pos).min(buf.len());
+                buf[..n].copy_from_slice(&this.prefix[this.pos..this.pos + n]);
+                this.pos += n;
+                return Poll::Ready(Ok(n));
+            }
+            Pin::new(&mut this.inner).poll_read(cx, buf)
+        }
+    }
+
+    impl AsyncWrite for Rewind {
+        fn poll_write(
+            self: Pin<&mut Self>,
+            cx: &mut TaskContext<'_>,
+            buf: &[u8],
+        ) -> Poll<io::Result<usize>> {
+            Pin::new(&mut self.get_mut().inner).poll_write(cx, buf)
+        }
+
+        fn poll_write_vectored(
+            self: Pin<&mut Self>,
+            cx: &mut TaskContext<'_>,
+            bufs: &[IoSlice<'_>],
+        ) -> Poll<io::Result<usize>> {
+            Pin::new(&mut self.get_mut().inner).poll_write_vectored(cx, bufs)
+        }
+
+        fn poll_flush(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<io::Result<()>> {
+            Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+        }
+
+        fn poll_close(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<io::Result<()>> {
+            Pin::new(&mut self.get_mut().inner).poll_close(cx)
+        }
+    }
 }
 
 /// Whether an accept error concerns only the connection being accepted.
