@@ -207,3 +207,48 @@ fn http2_clients_are_served_next_to_http1_clients() {
         assert_eq!((status, body.as_str()), (200, "path=/h1"));
     });
 }
+
+#[test]
+fn io_rejects_a_reader_that_claims_more_than_it_was_given() {
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
+
+    /// A broken futures-io reader: reports more bytes than the buffer holds.
+    struct Liar;
+    impl futures::io::AsyncRead for Liar {
+        fn poll_read(
+            self: Pin<&mut Self>,
+            _cx: &mut Context<'_>,
+            buf: &mut [u8],
+        ) -> Poll<std::io::Result<usize>> {
+            Poll::Ready(Ok(buf.len() + 1))
+        }
+    }
+
+    let mut storage = [0u8; 64];
+    let mut buf = hyper::rt::ReadBuf::new(&mut storage);
+    let mut io = Io::new(Liar);
+    let waker = futures::task::noop_waker();
+    let mut cx = Context::from_waker(&waker);
+    let res = hyper::rt::Read::poll_read(Pin::new(&mut io), &mut cx, buf.unfilled());
+    match res {
+        Poll::Ready(Err(e)) => assert_eq!(e.kind(), std::io::ErrorKind::InvalidData),
+        other => panic!("expected an InvalidData error, got {other:?}"),
+    }
+    assert_eq!(buf.filled().len(), 0);
+}
+
+#[test]
+fn timer_sleeps_fire_and_reset_moves_them() {
+    use hyper::rt::Timer as _;
+    use std::time::{Duration, Instant};
+    rt().block_on(async {
+        let timer = waza::hyper::Timer;
+        let mut sleep = timer.sleep(Duration::from_secs(3600));
+        let deadline = Instant::now() + Duration::from_millis(5);
+        timer.reset(&mut sleep, deadline);
+        let res = waza::time::timeout(Duration::from_secs(30), sleep).await;
+        assert!(res.is_ok(), "the reset sleep never fired");
+        assert!(Instant::now() >= deadline);
+    });
+}
