@@ -54,6 +54,8 @@ static ORPHANS: Mutex<Vec<std::process::Child>> = Mutex::new(Vec::new());
 pub struct Command {
     std: std::process::Command,
     kill_on_drop: bool,
+    /// Whether `stdin` was called (`output` then keeps the caller's choice).
+    stdin_set: bool,
 }
 
 impl Command {
@@ -62,6 +64,7 @@ impl Command {
         Command {
             std: std::process::Command::new(program),
             kill_on_drop: false,
+            stdin_set: false,
         }
     }
 
@@ -119,6 +122,7 @@ impl Command {
     /// Sets the child's standard input (`Stdio::piped()` gives [`Child::stdin`]).
     pub fn stdin(&mut self, cfg: impl Into<Stdio>) -> &mut Command {
         self.std.stdin(cfg);
+        self.stdin_set = true;
         self
     }
 
@@ -236,7 +240,8 @@ impl Command {
     }
 
     /// Runs the child with its stdout and stderr captured (stdin empty unless set) and
-    /// returns both with its status.
+    /// returns both with its status. Like std's, this sets the builder's stdout and stderr
+    /// to `Stdio::piped()` (and stdin, if never set, to `Stdio::null()`).
     ///
     /// # Errors
     ///
@@ -258,6 +263,9 @@ impl Command {
     /// ```
     pub async fn output(&mut self) -> io::Result<Output> {
         self.std.stdout(Stdio::piped()).stderr(Stdio::piped());
+        if !self.stdin_set {
+            self.std.stdin(Stdio::null());
+        }
         let child = self.spawn()?;
         child.wait_with_output().await
     }
@@ -268,6 +276,7 @@ impl From<std::process::Command> for Command {
         Command {
             std,
             kill_on_drop: false,
+            stdin_set: false,
         }
     }
 }

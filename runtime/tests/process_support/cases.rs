@@ -52,6 +52,9 @@ pub fn output_and_status() {
         assert_eq!(out.stdout, b"out");
         assert_eq!(out.stderr, b"err");
         assert_eq!(out.status.code(), Some(3));
+        // output() gives the child an empty stdin: `cat` ends at once.
+        let out = Command::new("cat").output().await.unwrap();
+        assert_eq!((out.stdout.len(), out.status.success()), (0, true));
         for code in 0..5 {
             let status = sh(&format!("exit {code}")).status().await.unwrap();
             assert_eq!(status.code(), Some(code));
