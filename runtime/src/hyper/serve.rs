@@ -18,7 +18,7 @@ use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::io;
 use std::pin::{pin, Pin};
-use std::task::Poll;
+use std::task::{Poll, Waker};
 
 use ::hyper::body::{Body, Incoming};
 use ::hyper::service::Service;
@@ -209,17 +209,30 @@ async fn until_shutdown<C: Future>(
     let mut conn = pin!(conn);
     let mut done = pin!(ctx.done());
     let mut shutdown = Some(shutdown);
+    // The waker `done` holds. Polling `done` takes the context's lock, so while the task's
+    // waker stays the same a poll only loads the context's flag: a cancel after that load
+    // wakes the registered waker, and the next poll sees the flag.
+    let mut registered: Option<Waker> = None;
     std::future::poll_fn(|cx| {
         // The connection reads first: a request already in the socket is then in hyper's
         // buffer, so hyper's shutdown answers it instead of closing an "unused" connection.
         if let Poll::Ready(out) = conn.as_mut().poll(cx) {
             return Poll::Ready(out);
         }
-        if shutdown.is_some() && done.as_mut().poll(cx).is_ready() {
-            if let Some(shutdown) = shutdown.take() {
-                shutdown(conn.as_mut());
+        if shutdown.is_some() {
+            let fresh = registered.as_ref().is_some_and(|w| w.will_wake(cx.waker()));
+            let ended = if fresh {
+                ctx.is_done()
+            } else {
+                registered = Some(cx.waker().clone());
+                done.as_mut().poll(cx).is_ready()
+            };
+            if ended {
+                if let Some(shutdown) = shutdown.take() {
+                    shutdown(conn.as_mut());
+                }
+                return conn.as_mut().poll(cx);
             }
-            return conn.as_mut().poll(cx);
         }
         Poll::Pending
     })
