@@ -257,3 +257,19 @@ fn bad_paths_get_errors_that_name_them() {
         assert!(ro.flush().await.is_ok(), "the error is reported once");
     });
 }
+
+/// Handles and futures can move between workers.
+#[test]
+fn handles_and_futures_are_send() {
+    fn send<T: Send>(_: &T) {}
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<File>();
+    send_sync::<fs::ReadDir>();
+    send_sync::<fs::DirEntry>();
+    send_sync::<OpenOptions>();
+    send(&fs::read("x"));
+    send(&fs::write("x", b""));
+    send(&fs::read_dir("x"));
+    send(&File::open("x"));
+    send(&fs::copy("x", "y"));
+}

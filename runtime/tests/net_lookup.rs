@@ -160,3 +160,11 @@ fn bad_input_gets_clear_errors() {
         assert!(err.to_string().contains(&addr.to_string()), "{err}");
     });
 }
+
+#[test]
+fn lookups_and_name_taking_futures_are_send() {
+    fn send<T: Send>(_: &T) {}
+    send(&lookup_host("localhost:80"));
+    send(&TcpStream::connect(("localhost", 80)));
+    send(&TcpListener::bind(String::from("localhost:0")));
+}

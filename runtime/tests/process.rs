@@ -69,3 +69,16 @@ fn exit_is_watched_through_a_pidfd() {
         assert_eq!(open_pidfds(), before);
     });
 }
+
+#[test]
+fn handles_and_futures_are_send() {
+    fn send<T: Send>(_: &T) {}
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<waza::process::Command>();
+    send_sync::<waza::process::Child>();
+    send_sync::<waza::process::ChildStdin>();
+    send_sync::<waza::process::ChildStdout>();
+    let mut cmd = waza::process::Command::new("true");
+    send(&cmd.status());
+    send(&cmd.output());
+}

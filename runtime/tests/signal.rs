@@ -130,3 +130,11 @@ fn uncatchable_signals_are_refused_clearly() {
         }
     });
 }
+
+#[test]
+fn listeners_and_futures_are_send() {
+    fn send<T: Send>(_: &T) {}
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<Signal>();
+    send(&waza::signal::ctrl_c());
+}
