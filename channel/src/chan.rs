@@ -1,4 +1,4 @@
-//! The channel core, Go's `hchan`: one mutex guarding buffer, `closed` and two wait queues.
+//! The channel core, Go's `hchan`: one lock guarding buffer, `closed` and the wait queues.
 //!
 //! # Flavours
 //!
@@ -8,49 +8,77 @@
 //! |---|---|---|
 //! | `bounded(n)`, n > 0 | `Some(n)` | a ring (`VecDeque`) of at most `n` values; room for up to 1024 is allocated up front, a larger ring grows with use |
 //! | `unbounded()` | `None` | a growable ring: no allocation per message once grown |
-//! | `rendezvous()` | `Some(0)` | empty, except values given back by cancelled receivers |
+//! | `rendezvous()` | `Some(0)` | always empty |
+//!
+//! # Where a value can be
+//!
+//! A value that was sent and not yet received is in exactly one of these places, in this
+//! order of delivery:
+//!
+//! 1. `buf` — at most `cap` values (bounded), so `len() <= capacity()` always;
+//! 2. `parked` — values *given back* (a cancelled receive, a refuted `select!` pattern)
+//!    that did not fit into the buffer. They come after the buffer and behave like
+//!    waiting senders at the head of `sendq` (which is what a given-back value is on a
+//!    rendezvous channel: `try_recv` may take it, `len()` stays 0). Invariant: `parked`
+//!    is non-empty only while the buffer is full, so `try_send` never jumps ahead of it;
+//! 3. a waiting sender's node in `sendq`;
+//! 4. *in flight*: a receive node already filled (`Done`) whose operation has not taken
+//!    the value yet. If that operation is cancelled, the value goes back to the front
+//!    (give-back, below).
 //!
 //! # Algorithm (all under the lock)
 //!
 //! * **send(v)**: closed → fail with `v`. Else claim the first claimable waiting receiver
-//!   and hand `v` straight into its node (direct handoff; the sender never suspends). Else
-//!   if the buffer has room, push `v`. Else wait in `sendq` holding `v`.
-//! * **recv**: buffer non-empty → pop the front; if that made room, move the first
-//!   claimable waiting sender's value to the buffer tail and complete that sender. Buffer
-//!   empty → take the value of the first claimable waiting sender. Else closed → `None`,
-//!   else wait in `recvq`.
-//! * **close**: set `closed`; complete every claimable receiver with "closed" and every
-//!   claimable sender with its value given back. Buffered values stay for receivers.
-//! * **give-back**: a cancelled receiver whose node already holds a value hands it to the
-//!   first claimable waiting receiver, else pushes it to the buffer *front* (even past
-//!   capacity), so ordering and conservation hold.
+//!   and hand `v` straight into its node (direct handoff). Else if the buffer has room,
+//!   push `v`. Else wait in `sendq` holding `v`.
+//! * **recv**: take from `buf` (then move the next `parked` value or waiting sender into
+//!   the room), else from `parked`, else from the first claimable waiting sender. Else if
+//!   closed: `None` — but only once no value is in flight (`waiters.rs`, protocol 6), so
+//!   that `None` is final; while one is, the receive waits like on an open channel.
+//! * **close**: set `closed`; complete every claimable sender with its value given back;
+//!   complete waiting receivers with "closed" if nothing is in flight.
+//! * **give-back(v)**: hand `v` to the first claimable waiting receiver, else put it at
+//!   the front (`buf`, spilling the buffer's last value to the front of `parked` when
+//!   the buffer is full).
+//! * **watchers** (`Stream` receivers, `Queue::Watch`): never filled. Every change that
+//!   can make a receive succeed (a value buffered or parked, a sender waiting, close)
+//!   wakes all of them; each then tries again. An abandoned `next()` so leaves no value
+//!   behind, only a node that the next wake-up (or the `Receiver`'s next poll or drop)
+//!   removes.
 //!
 //! Go's invariants hold for claimable nodes: a non-empty buffer has no claimable waiting
 //! receiver, a buffer with room has no claimable waiting sender. Select nodes whose owner
 //! is busy (`IDLE`) may be skipped; the select protocol makes that owner re-check.
 //!
-//! The one step outside the lock: an operation whose node was completed (status `Done`
-//! or `Closed`, read with acquire) takes its result from the node and gives the node
-//! back without locking (`waiters.rs`, protocols 2 and 4). Everything that decides
-//! *what* happens stays under the lock.
+//! The one step outside the lock: an operation whose node was completed (read with
+//! acquire) takes its result from the node and gives the node back without locking
+//! (`waiters.rs`, protocols 2, 4 and 6). Everything that decides *what* happens stays
+//! under the lock.
 //!
-//! Wakers are collected under the lock and called after unlocking; values dropped by the
-//! channel (cancelled sends, last receiver gone) are dropped after unlocking too, so a
-//! panicking waker or `T::drop` never runs under the lock.
+//! # User code never runs under the lock
+//!
+//! Wakers are woken, and dropped, after unlocking ([`Wakes`]); every waker is woken even
+//! if one panics (the first panic is resumed afterwards). Values the channel drops
+//! (cancelled sends, the last receiver gone) are dropped after unlocking. A plain
+//! future's waker is cloned before the lock is taken for the wait (`Step::NeedWaker`).
+//! So a panicking waker or `T::drop` never poisons a channel, and a waker that uses the
+//! same channel cannot deadlock.
 
 use std::collections::VecDeque;
 use std::fmt;
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 
 use core::task::{Poll, Waker};
 
 use crate::debug::WaitOp;
 use crate::loom::{lock, AtomicBool, AtomicUsize, Mutex, MutexGuard, Ordering};
-use crate::select::SelectCell;
-use crate::waiters::{release, Claimed, Key, Owner, Queue, Status, Waiters};
+use crate::select::{LockEntry, LockTable, SelectCell};
+use crate::waiters::{peek_slot, release, Key, Owner, Queue, Status, Waiters};
+use crate::SendError;
 
 /// The shared channel: one allocation per channel (inside the handles' `Arc`).
 pub(crate) struct Chan<T> {
-    state: Mutex<State<T>>,
+    pub(crate) state: Mutex<State<T>>,
     /// `None`: unbounded; `Some(0)`: rendezvous; `Some(n)`: bounded.
     cap: Option<usize>,
     /// Mirror of `State::closed` for lock-free `is_closed`.
@@ -61,22 +89,130 @@ pub(crate) struct Chan<T> {
     id: u64,
 }
 
-struct State<T> {
+/// Everything the lock guards.
+pub(crate) struct State<T> {
+    /// Invariant: `buf.len() <= cap` for bounded channels; empty for rendezvous.
     buf: VecDeque<T>,
+    /// Given-back values that did not fit in `buf` (module docs). Invariant: non-empty
+    /// only while `buf` is full.
+    parked: VecDeque<T>,
     closed: bool,
     waiters: Waiters<T>,
 }
 
+/// Wakers to wake, and wakers to drop, once the lock is released.
+///
+/// Holds one of each inline, so the common operations do not allocate.
+pub(crate) struct Wakes {
+    wake: Pair,
+    discard: Pair,
+}
+
+/// One inline waker and a list for the rest.
+struct Pair {
+    one: Option<Waker>,
+    more: Vec<Waker>,
+}
+
+impl Pair {
+    const fn new() -> Self {
+        Pair {
+            one: None,
+            more: Vec::new(),
+        }
+    }
+
+    #[inline]
+    fn push(&mut self, w: Waker) {
+        if self.one.is_none() {
+            self.one = Some(w);
+        } else {
+            self.more.push(w);
+        }
+    }
+}
+
+impl Wakes {
+    pub(crate) const fn new() -> Self {
+        Wakes {
+            wake: Pair::new(),
+            discard: Pair::new(),
+        }
+    }
+
+    /// Wakes `w` after unlocking.
+    #[inline]
+    pub(crate) fn wake(&mut self, w: Option<Waker>) {
+        if let Some(w) = w {
+            self.wake.push(w);
+        }
+    }
+
+    /// Drops `w` after unlocking.
+    #[inline]
+    pub(crate) fn discard(&mut self, w: Option<Waker>) {
+        if let Some(w) = w {
+            self.discard.push(w);
+        }
+    }
+
+    /// Drops the discarded wakers and wakes the others, every one even if some panic;
+    /// the first panic is resumed at the end. Call with no lock held.
+    #[inline]
+    pub(crate) fn run(self) {
+        if self.discard.one.is_none() && self.wake.more.is_empty() {
+            // The common case: at most one waker to wake and none to drop. A panic in it
+            // leaves nothing else undone.
+            if let Some(w) = self.wake.one {
+                w.wake();
+            }
+            return;
+        }
+        self.run_all();
+    }
+
+    #[inline(never)]
+    fn run_all(self) {
+        let Wakes { wake, discard } = self;
+        let mut first_panic = None;
+        let mut guarded = |f: &mut dyn FnMut()| {
+            if let Err(p) = catch_unwind(AssertUnwindSafe(f)) {
+                first_panic.get_or_insert(p);
+            }
+        };
+        for w in discard.one.into_iter().chain(discard.more) {
+            let mut w = Some(w);
+            guarded(&mut || drop(w.take()));
+        }
+        for w in wake.one.into_iter().chain(wake.more) {
+            let mut w = Some(w);
+            guarded(&mut || {
+                if let Some(w) = w.take() {
+                    w.wake();
+                }
+            });
+        }
+        if let Some(p) = first_panic {
+            resume_unwind(p);
+        }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.wake.one.is_none() && self.discard.one.is_none()
+    }
+}
+
 /// Outcome of a non-waiting send attempt.
 pub(crate) enum TrySend<T> {
-    Sent(Option<Waker>),
+    Sent,
     Full(T),
     Closed(T),
 }
 
 /// Outcome of a non-waiting recv attempt.
 pub(crate) enum TryRecv<T> {
-    Got(T, Option<Waker>),
+    Got(T),
+    /// Nothing to take now (on a closed channel: a value is still in flight).
     Empty,
     Closed,
 }
@@ -102,71 +238,121 @@ impl Party<'_> {
         }
     }
 
-    #[inline]
-    fn owner(&self) -> Owner {
-        match *self {
-            Party::Solo(w) => Owner::Solo(Some(w.clone())),
-            Party::Select { cell, arm, .. } => Owner::Select { cell, arm },
-        }
-    }
-
     fn may_wait(&self) -> bool {
         !matches!(self, Party::Select { try_only: true, .. })
     }
 }
 
-#[inline]
-fn wake(w: Option<Waker>) {
-    if let Some(w) = w {
-        w.wake();
-    }
+/// A select arm's pattern, applied to an operation's outcome before it takes effect.
+pub(crate) type Check<'c, O> = Option<&'c dyn Fn(&O) -> bool>;
+
+fn accepts<O>(check: Check<'_, O>, out: &O) -> bool {
+    check.map_or(true, |c| c(out))
+}
+
+/// One step of an operation, run with the lock held.
+pub(crate) enum Step<R> {
+    Ready(R),
+    Pending,
+    /// A select arm's outcome did not match its pattern: nothing happened (a received
+    /// value went back to the front); the arm is off for the rest of the select.
+    Refuted,
+    /// A plain future must wait and needs its waker cloned, which happens with the lock
+    /// released; then the step runs again.
+    NeedWaker,
 }
 
 impl<T> State<T> {
+    /// `buf.push_back` for the paths off the inlined fast paths: keeping `VecDeque`'s
+    /// push to few call sites lets the compiler inline it where it counts (the fast
+    /// paths of `SendOp::poll`/`poll_arm`).
+    #[inline(never)]
+    fn push_back_outlined(&mut self, v: T) {
+        self.buf.push_back(v);
+    }
+
     fn has_room(&self, cap: Option<usize>) -> bool {
         cap.map_or(true, |c| self.buf.len() < c)
     }
 
-    fn try_send(&mut self, v: T, cap: Option<usize>, me: *const SelectCell) -> TrySend<T> {
+    /// Wakes every `Stream` watcher: a receive may succeed now.
+    #[inline]
+    fn notify_watchers(&mut self, wakes: &mut Wakes) {
+        if self.waiters.is_empty(Queue::Watch) {
+            return;
+        }
+        while let Some(c) = self.waiters.claim_first(Queue::Watch, core::ptr::null()) {
+            self.waiters.finish(c.key, Status::Taken);
+            wakes.wake(c.waker);
+        }
+    }
+
+    pub(crate) fn try_send(
+        &mut self,
+        v: T,
+        cap: Option<usize>,
+        me: *const SelectCell,
+        wakes: &mut Wakes,
+    ) -> TrySend<T> {
         if self.closed {
             return TrySend::Closed(v);
         }
         if let Some(c) = self.waiters.claim_first(Queue::Recv, me) {
-            self.waiters.fill(c.key, v);
-            return TrySend::Sent(c.waker);
+            self.waiters.fill(c.key, v, false);
+            wakes.wake(c.waker);
+            return TrySend::Sent;
         }
         if self.has_room(cap) {
-            self.buf.push_back(v);
-            return TrySend::Sent(None);
+            self.push_back_outlined(v);
+            self.notify_watchers(wakes);
+            return TrySend::Sent;
         }
         TrySend::Full(v)
     }
 
-    fn try_recv(&mut self, cap: Option<usize>, me: *const SelectCell) -> TryRecv<T> {
+    pub(crate) fn try_recv(
+        &mut self,
+        cap: Option<usize>,
+        me: *const SelectCell,
+        wakes: &mut Wakes,
+    ) -> TryRecv<T> {
         if let Some(v) = self.buf.pop_front() {
-            let waker = self.refill(cap, me);
-            return TryRecv::Got(v, waker);
+            self.refill(cap, me, wakes);
+            return TryRecv::Got(v);
+        }
+        if let Some(v) = self.parked.pop_front() {
+            return TryRecv::Got(v);
         }
         if let Some(c) = self.waiters.claim_first(Queue::Send, me) {
             let v = self.take_sent(c.key);
-            return TryRecv::Got(v, c.waker);
+            wakes.wake(c.waker);
+            return TryRecv::Got(v);
         }
-        if self.closed {
+        if self.closed && !self.waiters.any_in_flight() {
             TryRecv::Closed
         } else {
             TryRecv::Empty
         }
     }
 
-    /// After a pop made room: move the first claimable sender's value to the tail.
-    fn refill(&mut self, cap: Option<usize>, me: *const SelectCell) -> Option<Waker> {
-        if !self.has_room(cap) || self.waiters.is_empty(Queue::Send) {
-            return None;
+    /// After a pop made room: move the next parked value, or the first claimable
+    /// waiting sender's value, to the tail.
+    fn refill(&mut self, cap: Option<usize>, me: *const SelectCell, wakes: &mut Wakes) {
+        if !self.has_room(cap) {
+            return;
         }
-        let c = self.waiters.claim_first(Queue::Send, me)?;
-        let v = self.take_sent(c.key);
-        self.buf.push_back(v);
-        c.waker
+        if let Some(v) = self.parked.pop_front() {
+            self.push_back_outlined(v);
+            return;
+        }
+        if self.waiters.is_empty(Queue::Send) {
+            return;
+        }
+        if let Some(c) = self.waiters.claim_first(Queue::Send, me) {
+            let v = self.take_sent(c.key);
+            self.push_back_outlined(v);
+            wakes.wake(c.waker);
+        }
     }
 
     /// Completes a claimed send node and returns its value.
@@ -177,32 +363,59 @@ impl<T> State<T> {
             .slot
             .take()
             .expect("waiting send node holds its value");
-        self.waiters.finish(key, Status::Done);
+        self.waiters.finish(key, Status::Taken);
         v
     }
 
-    /// Returns a value a cancelled receiver had been handed to the channel front.
-    fn give_back(&mut self, v: T) -> Option<Waker> {
+    /// Puts a value that a receive had taken back at the front of the channel.
+    pub(crate) fn give_back(&mut self, v: T, cap: Option<usize>, wakes: &mut Wakes) {
         if let Some(c) = self.waiters.claim_first(Queue::Recv, core::ptr::null()) {
-            self.waiters.fill(c.key, v);
-            return c.waker;
+            self.waiters.fill(c.key, v, self.closed);
+            wakes.wake(c.waker);
+            return;
         }
-        self.buf.push_front(v);
-        None
+        match cap {
+            Some(0) => self.parked.push_front(v),
+            Some(_) if !self.has_room(cap) => {
+                self.buf.push_front(v);
+                let last = self.buf.pop_back().expect("a full buffer has a last value");
+                self.parked.push_front(last);
+            }
+            _ => self.buf.push_front(v),
+        }
+        self.notify_watchers(wakes);
     }
 
-    fn close(&mut self) -> Option<Vec<Claimed>> {
+    fn close(&mut self, wakes: &mut Wakes) -> bool {
         if self.closed {
-            return None;
+            return false;
         }
         self.closed = true;
-        let mut claimed = Vec::new();
-        self.waiters.claim_all(Queue::Recv, &mut claimed);
-        self.waiters.claim_all(Queue::Send, &mut claimed);
-        for c in &claimed {
+        self.waiters.mark_closed();
+        while let Some(c) = self.waiters.claim_first(Queue::Send, core::ptr::null()) {
             self.waiters.finish(c.key, Status::Closed);
+            wakes.wake(c.waker);
         }
-        Some(claimed)
+        self.finish_if_drained(wakes);
+        self.notify_watchers(wakes);
+        true
+    }
+
+    /// On a closed channel with nothing left to receive (nothing buffered, parked or in
+    /// flight): completes every waiting receiver with "closed".
+    fn finish_if_drained(&mut self, wakes: &mut Wakes) {
+        if !self.closed
+            || !self.buf.is_empty()
+            || !self.parked.is_empty()
+            || self.waiters.any_in_flight()
+        {
+            return;
+        }
+        while let Some(c) = self.waiters.claim_first(Queue::Recv, core::ptr::null()) {
+            self.waiters.finish(c.key, Status::Closed);
+            wakes.wake(c.waker);
+        }
+        self.notify_watchers(wakes);
     }
 }
 
@@ -214,13 +427,14 @@ impl<T> Chan<T> {
         let buf = match cap {
             // Preallocate only up to a cap: any capacity is valid (`bounded(usize::MAX)`
             // must not overflow or abort), and past the cap the ring grows as values
-            // arrive (`VecDeque::push_back` checks for room anyway, so no extra branch).
+            // arrive.
             Some(n) => VecDeque::with_capacity(n.min(MAX_PREALLOCATED)),
             None => VecDeque::new(),
         };
         Chan {
             state: Mutex::new(State {
                 buf,
+                parked: VecDeque::new(),
                 closed: false,
                 waiters: Waiters::new(),
             }),
@@ -234,6 +448,12 @@ impl<T> Chan<T> {
 
     pub(crate) fn capacity(&self) -> Option<usize> {
         self.cap
+    }
+
+    /// The channel's address: its identity, and the order in which a select locks
+    /// several channels.
+    pub(crate) fn addr(&self) -> usize {
+        self as *const Self as usize
     }
 
     /// Reports that a task now waits to `op` on this channel (see [`crate::debug`]).
@@ -265,52 +485,122 @@ impl<T> Chan<T> {
         self.closed.load(Ordering::Acquire)
     }
 
+    /// Runs `f` under the lock, then runs the wakes it collected.
+    #[inline]
+    fn with_state<R>(&self, f: impl FnOnce(&mut State<T>, &mut Wakes) -> R) -> R {
+        let mut wakes = Wakes::new();
+        let r = f(&mut lock(&self.state), &mut wakes);
+        if !wakes.is_empty() {
+            wakes.run();
+        }
+        r
+    }
+
     /// Closes the channel; `true` if this call closed it.
     pub(crate) fn close(&self) -> bool {
-        let mut st = lock(&self.state);
-        let Some(claimed) = st.close() else {
-            return false;
-        };
-        self.closed.store(true, Ordering::Release);
-        drop(st);
-        for c in claimed {
-            wake(c.waker);
-        }
-        true
+        self.with_state(|st, wakes| {
+            let closed = st.close(wakes);
+            if closed {
+                self.closed.store(true, Ordering::Release);
+            }
+            closed
+        })
     }
 
     /// Closes the channel and drops every buffered value (the last receiver is gone).
     pub(crate) fn close_and_drain(&self) {
         self.close();
-        let drained = core::mem::take(&mut lock(&self.state).buf);
+        let drained = {
+            let mut st = lock(&self.state);
+            (
+                core::mem::take(&mut st.buf),
+                core::mem::take(&mut st.parked),
+            )
+        };
         drop(drained);
     }
 
-    pub(crate) fn try_send(&self, v: T) -> TrySend<T> {
-        let r = lock(&self.state).try_send(v, self.cap, core::ptr::null());
-        if let TrySend::Sent(w) = r {
-            wake(w);
-            return TrySend::Sent(None);
+    /// Locks this channel into a select's lock table (once per channel).
+    pub(crate) fn lock_into(&self, locks: &mut LockTable) {
+        let addr = self.addr();
+        if locks.state_of(addr).is_some() {
+            return;
         }
-        r
+        self.state.lock_raw();
+        locks.push(LockEntry {
+            addr,
+            chan: (self as *const Self).cast(),
+            state: self.state.data_ptr().cast(),
+            unlock: unlock_chan::<T>,
+        });
+    }
+
+    /// The state of this channel, locked by the select's locked pass.
+    ///
+    /// # Safety
+    ///
+    /// `locks` holds this channel's lock (taken by [`Chan::lock_into`]) and no other
+    /// reference to the state is alive for the returned borrow's lifetime.
+    #[allow(clippy::mut_from_ref)]
+    pub(crate) unsafe fn locked_state<'l>(&self, locks: &'l LockTable) -> &'l mut State<T> {
+        let st = locks
+            .state_of(self.addr())
+            .expect("the locked pass holds every channel arm's lock");
+        // SAFETY: the entry for this address was pushed by `lock_into` on this very
+        // channel (an address identifies one live channel, so `T` matches), its lock is
+        // held, and the caller guarantees exclusivity of the borrow.
+        unsafe { &mut *st.cast::<State<T>>() }
+    }
+
+    /// An operation took a value from a `DoneClosed` node (`waiters.rs`, protocol 6).
+    fn in_flight_taken(&self) {
+        self.with_state(|st, wakes| st.finish_if_drained(wakes));
+    }
+
+    pub(crate) fn try_send(&self, v: T) -> TrySend<T> {
+        self.with_state(|st, wakes| st.try_send(v, self.cap, core::ptr::null(), wakes))
     }
 
     pub(crate) fn try_recv(&self) -> TryRecv<T> {
-        let r = lock(&self.state).try_recv(self.cap, core::ptr::null());
-        match r {
-            TryRecv::Got(v, w) => {
-                wake(w);
-                TryRecv::Got(v, None)
+        self.with_state(|st, wakes| st.try_recv(self.cap, core::ptr::null(), wakes))
+    }
+
+    /// Runs `step` under the lock until it no longer needs a waker clone (cloned with the
+    /// lock released), then runs the wakes.
+    fn drive<'s, R>(
+        &'s self,
+        mut st: MutexGuard<'s, State<T>>,
+        party: Party<'_>,
+        mut waker: Option<Waker>,
+        mut step: impl FnMut(&mut State<T>, &mut Option<Waker>, &mut Wakes) -> Step<R>,
+    ) -> Step<R> {
+        let mut wakes = Wakes::new();
+        loop {
+            match step(&mut st, &mut waker, &mut wakes) {
+                Step::NeedWaker => {
+                    drop(st);
+                    if let Party::Solo(w) = party {
+                        waker = Some(w.clone());
+                    }
+                    st = lock(&self.state);
+                }
+                other => {
+                    drop(st);
+                    drop(waker);
+                    if !wakes.is_empty() {
+                        wakes.run();
+                    }
+                    return other;
+                }
             }
-            other => other,
         }
     }
 }
 
 /// The state of one send operation (future, sink, blocking call or select arm).
 ///
-/// Invariant: `value.is_some()` until the first poll; after a poll that returned
-/// `Pending` with a wait, the value sits in node `key`.
+/// Invariant: the value is in `value` while no node is held (`key` is `None`) and the
+/// operation has not completed; while a node is held, the value is in the node.
 pub(crate) struct SendOp<T> {
     value: Option<T>,
     key: Option<Key>,
@@ -324,201 +614,323 @@ impl<T> SendOp<T> {
         }
     }
 
-    /// Polls the send. `Pending` in try-only mode means "not ready" with no effect.
+    /// Polls the send as a plain future or blocking call.
     #[inline]
-    pub(crate) fn poll(
-        &mut self,
-        chan: &Chan<T>,
-        party: Party<'_>,
-    ) -> Poll<Result<(), crate::SendError<T>>> {
+    pub(crate) fn poll(&mut self, chan: &Chan<T>, waker: &Waker) -> Poll<Result<(), SendError<T>>> {
         if self.key.is_none() {
+            if chan.cap == Some(0) {
+                return self.poll_fresh_rendezvous(chan, waker).into_poll();
+            }
             let mut st = lock(&chan.state);
-            if !st.closed && st.waiters.is_empty(Queue::Recv) && st.has_room(chan.cap) {
-                // Fast path (a buffered channel with room and nobody waiting to receive):
-                // the value goes to the buffer, no wake-up. The same steps as
-                // `State::try_send`, kept small so that it inlines.
+            if !st.closed
+                && st.waiters.is_empty(Queue::Recv)
+                && st.waiters.is_empty(Queue::Watch)
+                && st.has_room(chan.cap)
+            {
+                // Fast path (a buffered channel with room and nobody waiting to
+                // receive): the value goes to the buffer, no wake-up. `State::try_send`'s
+                // steps, kept small so that they inline.
                 let v = self.value.take().expect("send polled after completion");
                 st.buf.push_back(v);
                 return Poll::Ready(Ok(()));
             }
-            return self.poll_fresh_slow(st, chan, party);
+            return self.poll_fresh_solo(st, chan, waker).into_poll();
         }
-        self.poll_waiting(chan, party)
+        self.poll_waiting(chan, Party::Solo(waker), None)
+            .into_poll()
+    }
+
+    /// Polls the send as a select arm (not in the locked pass).
+    #[inline]
+    pub(crate) fn poll_arm(
+        &mut self,
+        chan: &Chan<T>,
+        party: Party<'_>,
+        check: Check<'_, Result<(), SendError<T>>>,
+    ) -> Step<Result<(), SendError<T>>> {
+        if self.key.is_none() {
+            let mut st = lock(&chan.state);
+            if !st.closed
+                && st.waiters.is_empty(Queue::Recv)
+                && st.waiters.is_empty(Queue::Watch)
+                && st.has_room(chan.cap)
+                && accepts(check, &Ok(()))
+            {
+                // The fast path of `poll`, for a select arm whose pattern accepts success.
+                let v = self.value.take().expect("send polled after completion");
+                st.buf.push_back(v);
+                return Step::Ready(Ok(()));
+            }
+            return self.poll_slow(st, chan, party, check);
+        }
+        self.poll_waiting(chan, party, check)
     }
 
     /// A first poll that could not simply buffer its value.
-    ///
-    /// The handoff here repeats `State::try_send`'s second step on purpose: routing it
-    /// through `poll_locked` instead cost 12% more instructions on ping-pong (callgrind,
-    /// one worker, 35.4M vs 31.7M), the same for this file's receive side.
     #[inline(never)]
-    fn poll_fresh_slow(
+    fn poll_slow(
+        &mut self,
+        st: MutexGuard<'_, State<T>>,
+        chan: &Chan<T>,
+        party: Party<'_>,
+        check: Check<'_, Result<(), SendError<T>>>,
+    ) -> Step<Result<(), SendError<T>>> {
+        chan.drive(st, party, None, |st, waker, wakes| {
+            self.step(st, chan.cap, party, waker, wakes, check)
+        })
+    }
+
+    /// A plain future's or blocking call's first poll that could not buffer its value.
+    /// A waiting receiver is the common case (ping-pong): hand the value over here,
+    /// without the general path's detours.
+    #[inline(never)]
+    fn poll_fresh_solo(
         &mut self,
         mut st: MutexGuard<'_, State<T>>,
         chan: &Chan<T>,
-        party: Party<'_>,
-    ) -> Poll<Result<(), crate::SendError<T>>> {
+        waker: &Waker,
+    ) -> Step<Result<(), SendError<T>>> {
         if !st.closed {
-            if let Some(c) = st.waiters.claim_first(Queue::Recv, party.me()) {
-                // Direct handoff to the first claimable waiting receiver.
+            if let Some(c) = st.waiters.claim_first(Queue::Recv, core::ptr::null()) {
                 let v = self.value.take().expect("send polled after completion");
-                st.waiters.fill(c.key, v);
+                st.waiters.fill(c.key, v, false);
                 drop(st);
-                wake(c.waker);
-                return Poll::Ready(Ok(()));
+                if let Some(w) = c.waker {
+                    w.wake();
+                }
+                return Step::Ready(Ok(()));
             }
         }
-        self.poll_locked(st, chan, party)
+        self.poll_slow(st, chan, Party::Solo(waker), None)
     }
 
-    /// A poll after this operation started waiting.
+    /// A plain future's or blocking call's first poll on a rendezvous channel: hand the
+    /// value to a waiting receiver, else wait. The waker is cloned before the lock is
+    /// taken (never under it): a rendezvous send waits often, and cloning after a first
+    /// locked attempt would cost a second lock round.
+    #[inline(never)]
+    fn poll_fresh_rendezvous(
+        &mut self,
+        chan: &Chan<T>,
+        waker: &Waker,
+    ) -> Step<Result<(), SendError<T>>> {
+        let w = waker.clone();
+        let mut st = lock(&chan.state);
+        if !st.closed {
+            let v = self.value.take().expect("send polled after completion");
+            if let Some(c) = st.waiters.claim_first(Queue::Recv, core::ptr::null()) {
+                st.waiters.fill(c.key, v, false);
+                drop(st);
+                drop(w);
+                if let Some(r) = c.waker {
+                    r.wake();
+                }
+                return Step::Ready(Ok(()));
+            }
+            let key = st.waiters.insert(Some(v), Owner::Solo(Some(w)));
+            st.waiters.link(key, Queue::Send);
+            self.key = Some(key);
+            let mut wakes = Wakes::new();
+            st.notify_watchers(&mut wakes);
+            drop(st);
+            wakes.run();
+            return Step::Pending;
+        }
+        let party = Party::Solo(waker);
+        chan.drive(st, party, Some(w), |st, waker, wakes| {
+            self.step(st, chan.cap, party, waker, wakes, None)
+        })
+    }
+
+    /// A poll while holding a node: lock-free if the node completed.
     #[inline(never)]
     fn poll_waiting(
         &mut self,
         chan: &Chan<T>,
         party: Party<'_>,
-    ) -> Poll<Result<(), crate::SendError<T>>> {
+        check: Check<'_, Result<(), SendError<T>>>,
+    ) -> Step<Result<(), SendError<T>>> {
         if let Some(key) = self.key {
             // SAFETY: `key` is our node on `chan` (waiters.rs protocol 1).
-            let status = unsafe { key.status::<T>() };
-            if status != Status::Waiting {
+            if unsafe { key.status::<T>() } != Status::Waiting {
                 self.key = None;
                 // SAFETY: our node, completed (the status just read): ours alone.
-                let slot = unsafe { release::<T>(key) };
-                return Poll::Ready(match slot {
-                    None => Ok(()),
-                    Some(v) => Err(crate::SendError(v)),
-                });
+                let (slot, _) = unsafe { release::<T>(key) };
+                return self.finish(slot, check);
             }
         }
         let st = lock(&chan.state);
-        self.poll_locked(st, chan, party)
+        self.poll_slow(st, chan, party, check)
     }
 
-    /// The general path, with the lock held: a first poll, or a re-poll of a node.
-    #[inline(never)]
-    fn poll_locked(
-        &mut self,
-        mut st: MutexGuard<'_, State<T>>,
-        chan: &Chan<T>,
-        party: Party<'_>,
-    ) -> Poll<Result<(), crate::SendError<T>>> {
-        let (result, waker) = match self.key {
-            Some(key) => self.poll_node(&mut st, chan.cap, key, party),
-            None => self.poll_fresh(&mut st, chan.cap, party),
-        };
-        drop(st);
-        wake(waker);
-        result
-    }
-
-    fn poll_fresh(
+    /// One step with the lock held (also the select's locked pass).
+    pub(crate) fn step(
         &mut self,
         st: &mut State<T>,
         cap: Option<usize>,
         party: Party<'_>,
-    ) -> (Poll<Result<(), crate::SendError<T>>>, Option<Waker>) {
+        waker: &mut Option<Waker>,
+        wakes: &mut Wakes,
+        check: Check<'_, Result<(), SendError<T>>>,
+    ) -> Step<Result<(), SendError<T>>> {
+        if self.key.is_some() {
+            return self.step_node(st, cap, party, waker, wakes, check);
+        }
         let v = self.value.take().expect("send polled after completion");
-        match st.try_send(v, cap, party.me()) {
-            TrySend::Sent(w) => (Poll::Ready(Ok(())), w),
-            TrySend::Closed(v) => (Poll::Ready(Err(crate::SendError(v))), None),
+        if !st.closed && !accepts(check, &Ok(())) {
+            // A pattern that refuses success: this arm must not send.
+            self.value = Some(v);
+            return Step::Refuted;
+        }
+        match st.try_send(v, cap, party.me(), wakes) {
+            TrySend::Sent => Step::Ready(Ok(())),
+            TrySend::Closed(v) => self.finish(Some(v), check),
             TrySend::Full(v) if !party.may_wait() => {
                 self.value = Some(v);
-                (Poll::Pending, None)
+                Step::Pending
             }
             TrySend::Full(v) => {
-                let key = st.waiters.insert(Some(v), party.owner());
+                let owner = match party {
+                    Party::Solo(_) => match waker.take() {
+                        Some(w) => Owner::Solo(Some(w)),
+                        None => {
+                            self.value = Some(v);
+                            return Step::NeedWaker;
+                        }
+                    },
+                    Party::Select { cell, arm, .. } => Owner::Select { cell, arm },
+                };
+                let key = st.waiters.insert(Some(v), owner);
                 st.waiters.link(key, Queue::Send);
+                st.notify_watchers(wakes);
                 self.key = Some(key);
-                (Poll::Pending, None)
+                Step::Pending
             }
         }
     }
 
-    fn poll_node(
+    /// [`SendOp::step`] for an operation holding a node.
+    fn step_node(
         &mut self,
         st: &mut State<T>,
         cap: Option<usize>,
-        key: Key,
         party: Party<'_>,
-    ) -> (Poll<Result<(), crate::SendError<T>>>, Option<Waker>) {
+        waker: &mut Option<Waker>,
+        wakes: &mut Wakes,
+        check: Check<'_, Result<(), SendError<T>>>,
+    ) -> Step<Result<(), SendError<T>>> {
+        let key = self.key.expect("step_node runs with a node");
         match (st.waiters.status(key), party) {
-            (Status::Done, _) => {
-                st.waiters.remove(key);
-                self.key = None;
-                (Poll::Ready(Ok(())), None)
+            (Status::Waiting, Party::Solo(w)) => {
+                if !st.waiters.wakes_same(key, w) {
+                    match waker.take() {
+                        Some(new) => wakes.discard(st.waiters.set_waker(key, new)),
+                        None => return Step::NeedWaker,
+                    }
+                }
+                Step::Pending
             }
-            (Status::Closed, _) => {
+            (Status::Waiting, Party::Select { cell, arm, .. }) => {
+                if !st.closed && !accepts(check, &Ok(())) {
+                    // A plain future polled before the select, whose arm's pattern
+                    // refuses success: give the node up, keep the value.
+                    let r = st.waiters.remove(key);
+                    self.key = None;
+                    self.value = r.slot;
+                    wakes.discard(r.waker);
+                    return Step::Refuted;
+                }
+                // A select re-polls (or adopts) a waiting node; its cell is IDLE, so
+                // nobody can claim the node meanwhile: take the value out and retry.
+                let old = st.waiters.adopt(key, Owner::Select { cell, arm });
+                wakes.discard(old);
                 let v = st
                     .waiters
-                    .remove(key)
+                    .get_mut(key)
                     .slot
-                    .expect("closed send keeps value");
-                self.key = None;
-                (Poll::Ready(Err(crate::SendError(v))), None)
-            }
-            (Status::Waiting, Party::Solo(w)) => {
-                update_waker(&mut st.waiters.get_mut(key).owner, w);
-                (Poll::Pending, None)
-            }
-            (Status::Waiting, Party::Select { .. }) => {
-                st.waiters.adopt(key, party.owner());
-                self.retry_node(st, cap, key, party)
-            }
-        }
-    }
-
-    /// A select re-polls a still-waiting node (its cell is IDLE: nobody can claim it).
-    fn retry_node(
-        &mut self,
-        st: &mut State<T>,
-        cap: Option<usize>,
-        key: Key,
-        party: Party<'_>,
-    ) -> (Poll<Result<(), crate::SendError<T>>>, Option<Waker>) {
-        let v = st
-            .waiters
-            .get_mut(key)
-            .slot
-            .take()
-            .expect("waiting send node holds value");
-        match st.try_send(v, cap, party.me()) {
-            TrySend::Sent(w) => {
-                st.waiters.remove(key);
-                self.key = None;
-                (Poll::Ready(Ok(())), w)
-            }
-            TrySend::Closed(v) => {
-                st.waiters.remove(key);
-                self.key = None;
-                (Poll::Ready(Err(crate::SendError(v))), None)
-            }
-            TrySend::Full(v) => {
-                st.waiters.get_mut(key).slot = Some(v);
-                if !st.waiters.is_linked(key) {
-                    st.waiters.link(key, Queue::Send);
+                    .take()
+                    .expect("waiting send node");
+                match st.try_send(v, cap, party.me(), wakes) {
+                    TrySend::Full(v) => {
+                        st.waiters.get_mut(key).slot = Some(v);
+                        if !party.may_wait() {
+                            // Try-only: give the node up, keep the value.
+                            let r = st.waiters.remove(key);
+                            self.key = None;
+                            self.value = r.slot;
+                            wakes.discard(r.waker);
+                        } else if !st.waiters.is_linked(key) {
+                            st.waiters.link(key, Queue::Send);
+                        }
+                        Step::Pending
+                    }
+                    done => {
+                        let r = st.waiters.remove(key);
+                        self.key = None;
+                        wakes.discard(r.waker);
+                        match done {
+                            TrySend::Closed(v) => self.finish(Some(v), check),
+                            _ => Step::Ready(Ok(())),
+                        }
+                    }
                 }
-                (Poll::Pending, None)
+            }
+            (_, _) => {
+                let r = st.waiters.remove(key);
+                self.key = None;
+                wakes.discard(r.waker);
+                self.finish(r.slot, check)
             }
         }
     }
 
-    /// Cancels the operation: unlinks and frees the node. A value not delivered is
-    /// dropped after the lock is released.
+    /// The outcome of a completed send (`Some(v)`: not delivered, closed), through the
+    /// arm's pattern. A refuted failure keeps its value in the operation (dropped with
+    /// it, never under the lock); a refuted success can only come from a plain future
+    /// that completed before its select began.
+    fn finish(
+        &mut self,
+        slot: Option<T>,
+        check: Check<'_, Result<(), SendError<T>>>,
+    ) -> Step<Result<(), SendError<T>>> {
+        let out = match slot {
+            None => Ok(()),
+            Some(v) => Err(SendError(v)),
+        };
+        if accepts(check, &out) {
+            return Step::Ready(out);
+        }
+        if let Err(SendError(v)) = out {
+            self.value = Some(v);
+        }
+        Step::Refuted
+    }
+
+    /// Gives up the node, if any: a value not delivered comes back into the operation
+    /// (so a future used through `&mut` in a losing select arm can still be polled).
+    pub(crate) fn reset(&mut self, chan: &Chan<T>) {
+        if let Some(key) = self.key.take() {
+            let removed = chan.with_state(|st, _| st.waiters.remove(key));
+            match removed.status {
+                Status::Waiting | Status::Closed => self.value = removed.slot,
+                _ => {}
+            }
+            drop(removed.waker);
+        }
+    }
+
+    /// Cancels the operation: gives up the node; a value not delivered is dropped after
+    /// the lock is released.
     #[inline]
     pub(crate) fn cancel(&mut self, chan: &Chan<T>) {
-        if let Some(key) = self.key.take() {
-            Self::cancel_node(chan, key);
+        if self.key.is_some() {
+            self.reset(chan);
         }
-    }
-
-    fn cancel_node(chan: &Chan<T>, key: Key) {
-        let node = lock(&chan.state).waiters.remove(key);
-        drop(node);
+        self.value = None;
     }
 }
 
-/// The state of one recv operation (future, stream, blocking call or select arm).
+/// The state of one recv operation (future, blocking call or select arm).
 #[derive(Debug, Default)]
 pub(crate) struct RecvOp {
     key: Option<Key>,
@@ -529,156 +941,233 @@ impl RecvOp {
         RecvOp { key: None }
     }
 
-    /// Polls the recv. `Pending` in try-only mode means "not ready" with no effect.
+    /// Polls the recv as a plain future or blocking call.
     #[inline]
-    pub(crate) fn poll<T>(&mut self, chan: &Chan<T>, party: Party<'_>) -> Poll<Option<T>> {
+    pub(crate) fn poll<T>(&mut self, chan: &Chan<T>, waker: &Waker) -> Poll<Option<T>> {
         if self.key.is_none() {
+            if chan.cap == Some(0) {
+                return self.poll_fresh_rendezvous(chan, waker).into_poll();
+            }
             let mut st = lock(&chan.state);
-            if st.waiters.is_empty(Queue::Send) {
-                // Fast path: a buffered value and no waiting sender to move into the room
-                // it leaves; no wake-up. (`State::try_recv`'s first step, kept small so
-                // that it inlines.)
+            if st.waiters.is_empty(Queue::Send) && st.parked.is_empty() {
+                // Fast path: a buffered value and nothing to move into the room it
+                // leaves; no wake-up. (`State::try_recv`'s first step, kept small so that
+                // it inlines.)
                 if let Some(v) = st.buf.pop_front() {
                     return Poll::Ready(Some(v));
                 }
             }
-            return self.poll_fresh_slow(st, chan, party);
+            return self
+                .poll_slow(st, chan, Party::Solo(waker), None)
+                .into_poll();
         }
-        self.poll_waiting(chan, party)
+        self.poll_waiting(chan, Party::Solo(waker), None)
+            .into_poll()
     }
 
-    /// A first poll that found no buffered value it could simply take.
-    #[inline(never)]
-    fn poll_fresh_slow<T>(
+    /// Polls the recv as a select arm (not in the locked pass).
+    #[inline]
+    pub(crate) fn poll_arm<T>(
         &mut self,
-        mut st: MutexGuard<'_, State<T>>,
         chan: &Chan<T>,
         party: Party<'_>,
-    ) -> Poll<Option<T>> {
-        if let (Party::Solo(w), true, true, false) = (
-            party,
-            st.buf.is_empty(),
-            st.waiters.is_empty(Queue::Send),
-            st.closed,
-        ) {
-            // Nothing to take and nobody to take it from: wait (the tail of
-            // `State::try_recv` plus the wait, without the detours).
-            let key = st.waiters.insert(None, Owner::Solo(Some(w.clone())));
+        check: Check<'_, Option<T>>,
+    ) -> Step<Option<T>> {
+        if self.key.is_none() {
+            let mut st = lock(&chan.state);
+            if st.waiters.is_empty(Queue::Send) && st.parked.is_empty() {
+                // The fast path of `poll`, through the arm's pattern.
+                if let Some(v) = st.buf.pop_front() {
+                    let out = Some(v);
+                    if accepts(check, &out) {
+                        return Step::Ready(out);
+                    }
+                    let mut wakes = Wakes::new();
+                    let r = Self::checked(&mut st, chan.cap, out, &mut wakes, check);
+                    drop(st);
+                    wakes.run();
+                    return r;
+                }
+            }
+            return self.poll_slow(st, chan, party, check);
+        }
+        self.poll_waiting(chan, party, check)
+    }
+
+    #[inline(never)]
+    fn poll_slow<T>(
+        &mut self,
+        st: MutexGuard<'_, State<T>>,
+        chan: &Chan<T>,
+        party: Party<'_>,
+        check: Check<'_, Option<T>>,
+    ) -> Step<Option<T>> {
+        chan.drive(st, party, None, |st, waker, wakes| {
+            self.step(st, chan.cap, party, waker, wakes, check)
+        })
+    }
+
+    /// A plain future's or blocking call's first poll on a rendezvous channel, where a
+    /// receive mostly has to wait: the waker is cloned before the lock is taken (never
+    /// under it), so the wait costs one lock round, not two.
+    #[inline(never)]
+    fn poll_fresh_rendezvous<T>(&mut self, chan: &Chan<T>, waker: &Waker) -> Step<Option<T>> {
+        let w = waker.clone();
+        let mut st = lock(&chan.state);
+        if !st.closed && st.waiters.is_empty(Queue::Send) && st.parked.is_empty() {
+            let key = st.waiters.insert(None, Owner::Solo(Some(w)));
             st.waiters.link(key, Queue::Recv);
             self.key = Some(key);
-            return Poll::Pending;
+            return Step::Pending;
         }
-        self.poll_locked(st, chan, party)
+        let party = Party::Solo(waker);
+        chan.drive(st, party, Some(w), |st, waker, wakes| {
+            self.step(st, chan.cap, party, waker, wakes, None)
+        })
     }
 
-    /// A poll after this operation started waiting.
+    /// A poll while holding a node: lock-free if the node was filled.
     #[inline(never)]
-    fn poll_waiting<T>(&mut self, chan: &Chan<T>, party: Party<'_>) -> Poll<Option<T>> {
-        if let Some(key) = self.key {
-            // SAFETY: `key` is our node on `chan` (waiters.rs protocol 1).
-            if unsafe { key.status::<T>() } == Status::Done {
-                self.key = None;
-                // SAFETY: our node, completed (the status just read): ours alone.
-                let v = unsafe { release::<T>(key) };
-                debug_assert!(v.is_some(), "completed recv node holds a value");
-                return Poll::Ready(v);
-            }
-        }
-        let st = lock(&chan.state);
-        self.poll_locked(st, chan, party)
-    }
-
-    /// The general path, with the lock held: a first poll, or a re-poll of a node.
-    #[inline(never)]
-    fn poll_locked<T>(
+    fn poll_waiting<T>(
         &mut self,
-        mut st: MutexGuard<'_, State<T>>,
         chan: &Chan<T>,
         party: Party<'_>,
-    ) -> Poll<Option<T>> {
-        let (result, waker) = match self.key {
-            Some(key) => self.poll_node(&mut st, chan.cap, key, party),
-            None => self.poll_fresh(&mut st, chan.cap, party),
-        };
-        drop(st);
-        wake(waker);
-        result
-    }
-
-    fn poll_fresh<T>(
-        &mut self,
-        st: &mut State<T>,
-        cap: Option<usize>,
-        party: Party<'_>,
-    ) -> (Poll<Option<T>>, Option<Waker>) {
-        match st.try_recv(cap, party.me()) {
-            TryRecv::Got(v, w) => (Poll::Ready(Some(v)), w),
-            TryRecv::Closed => (Poll::Ready(None), None),
-            TryRecv::Empty if !party.may_wait() => (Poll::Pending, None),
-            TryRecv::Empty => {
-                let key = st.waiters.insert(None, party.owner());
-                st.waiters.link(key, Queue::Recv);
-                self.key = Some(key);
-                (Poll::Pending, None)
-            }
-        }
-    }
-
-    fn poll_node<T>(
-        &mut self,
-        st: &mut State<T>,
-        cap: Option<usize>,
-        key: Key,
-        party: Party<'_>,
-    ) -> (Poll<Option<T>>, Option<Waker>) {
-        match (st.waiters.status(key), party) {
-            (Status::Done, _) => {
-                let v = st.waiters.remove(key).slot;
+        check: Check<'_, Option<T>>,
+    ) -> Step<Option<T>> {
+        if let Some(key) = self.key {
+            // SAFETY: `key` is our node on `chan` (waiters.rs protocol 1).
+            if unsafe { key.status::<T>() }.holds_value()
+                // SAFETY: our node, completed (the status just read): ours alone.
+                && check.map_or(true, |c| unsafe { peek_slot::<T, _>(key, c) })
+            {
                 self.key = None;
-                debug_assert!(v.is_some(), "completed recv node holds a value");
-                (Poll::Ready(v), None)
-            }
-            (Status::Waiting, Party::Solo(w)) => {
-                update_waker(&mut st.waiters.get_mut(key).owner, w);
-                (Poll::Pending, None)
-            }
-            // Closed, or a select re-polling its idle node: try again now.
-            (status, _) => {
-                if status == Status::Waiting {
-                    st.waiters.adopt(key, party.owner());
+                // SAFETY: as above.
+                let (v, closed) = unsafe { release::<T>(key) };
+                if closed {
+                    chan.in_flight_taken();
                 }
-                match st.try_recv(cap, party.me()) {
-                    TryRecv::Got(v, w) => {
-                        st.waiters.remove(key);
-                        self.key = None;
-                        (Poll::Ready(Some(v)), w)
+                return Step::Ready(Some(v.expect("a filled recv node holds a value")));
+            }
+            // A select arm whose pattern refutes the value: taking it and giving it back
+            // happen under the lock, in one step, so nobody sees the channel without it.
+        }
+        let st = lock(&chan.state);
+        self.poll_slow(st, chan, party, check)
+    }
+
+    /// One step with the lock held (also the select's locked pass).
+    pub(crate) fn step<T>(
+        &mut self,
+        st: &mut State<T>,
+        cap: Option<usize>,
+        party: Party<'_>,
+        waker: &mut Option<Waker>,
+        wakes: &mut Wakes,
+        check: Check<'_, Option<T>>,
+    ) -> Step<Option<T>> {
+        let status = match self.key {
+            None => None,
+            Some(key) => {
+                let status = st.waiters.status(key);
+                if status.holds_value() {
+                    let r = st.waiters.remove(key);
+                    self.key = None;
+                    wakes.discard(r.waker);
+                    // A refuted value goes back first: only then may the channel look
+                    // drained (`None` is final).
+                    let step = Self::checked(st, cap, r.slot, wakes, check);
+                    if status == Status::DoneClosed {
+                        st.finish_if_drained(wakes);
                     }
-                    TryRecv::Closed => {
-                        st.waiters.remove(key);
-                        self.key = None;
-                        (Poll::Ready(None), None)
-                    }
-                    TryRecv::Empty => {
-                        if status == Status::Closed {
-                            // Not expected (a closed channel does not report `Empty`),
-                            // but a completed node must never be linked again: wait
-                            // with a fresh one.
-                            st.waiters.remove(key);
-                            let fresh = st.waiters.insert(None, party.owner());
-                            st.waiters.link(fresh, Queue::Recv);
-                            self.key = Some(fresh);
-                        } else if !st.waiters.is_linked(key) {
-                            st.waiters.link(key, Queue::Recv);
+                    return step;
+                }
+                if let (Status::Waiting, Party::Solo(w)) = (status, party) {
+                    if !st.waiters.wakes_same(key, w) {
+                        match waker.take() {
+                            Some(new) => wakes.discard(st.waiters.set_waker(key, new)),
+                            None => return Step::NeedWaker,
                         }
-                        (Poll::Pending, None)
                     }
+                    return Step::Pending;
                 }
+                if let (Status::Waiting, Party::Select { cell, arm, .. }) = (status, party) {
+                    // A select re-polls (or adopts) its waiting node: it is not claimable
+                    // while the cell is IDLE, so try again now.
+                    wakes.discard(st.waiters.adopt(key, Owner::Select { cell, arm }));
+                }
+                Some((key, status))
+            }
+        };
+        match st.try_recv(cap, party.me(), wakes) {
+            TryRecv::Empty if party.may_wait() => match status {
+                Some((key, Status::Waiting)) => {
+                    if !st.waiters.is_linked(key) {
+                        st.waiters.link(key, Queue::Recv);
+                    }
+                    Step::Pending
+                }
+                _ => {
+                    // No node yet, or one completed with "closed" while a value was
+                    // still in flight: wait with a fresh node.
+                    if let Some((key, _)) = status {
+                        wakes.discard(st.waiters.remove(key).waker);
+                        self.key = None;
+                    }
+                    let owner = match party {
+                        Party::Solo(_) => match waker.take() {
+                            Some(w) => Owner::Solo(Some(w)),
+                            None => return Step::NeedWaker,
+                        },
+                        Party::Select { cell, arm, .. } => Owner::Select { cell, arm },
+                    };
+                    let key = st.waiters.insert(None, owner);
+                    st.waiters.link(key, Queue::Recv);
+                    self.key = Some(key);
+                    Step::Pending
+                }
+            },
+            TryRecv::Empty => {
+                // Try-only: give up any node.
+                if let Some((key, _)) = status {
+                    wakes.discard(st.waiters.remove(key).waker);
+                    self.key = None;
+                }
+                Step::Pending
+            }
+            done => {
+                if let Some((key, _)) = status {
+                    wakes.discard(st.waiters.remove(key).waker);
+                    self.key = None;
+                }
+                let out = match done {
+                    TryRecv::Got(v) => Some(v),
+                    _ => None,
+                };
+                Self::checked(st, cap, out, wakes, check)
             }
         }
     }
 
-    /// Cancels the operation: unlinks and frees the node; a value already handed to it
-    /// goes back to the channel front.
+    /// Applies a select arm's pattern to a receive's outcome, under the lock: a refuted
+    /// value goes back to the front before anyone else can receive.
+    fn checked<T>(
+        st: &mut State<T>,
+        cap: Option<usize>,
+        out: Option<T>,
+        wakes: &mut Wakes,
+        check: Check<'_, Option<T>>,
+    ) -> Step<Option<T>> {
+        if accepts(check, &out) {
+            return Step::Ready(out);
+        }
+        if let Some(v) = out {
+            st.give_back(v, cap, wakes);
+        }
+        Step::Refuted
+    }
+
+    /// Cancels the operation: gives up the node; a value already handed to it goes back
+    /// to the channel front.
     #[inline]
     pub(crate) fn cancel<T>(&mut self, chan: &Chan<T>) {
         if let Some(key) = self.key.take() {
@@ -687,22 +1176,96 @@ impl RecvOp {
     }
 
     fn cancel_node<T>(chan: &Chan<T>, key: Key) {
-        let mut st = lock(&chan.state);
-        let node = st.waiters.remove(key);
-        let waker = match (node.status, node.slot) {
-            (Status::Done, Some(v)) => st.give_back(v),
-            _ => None,
-        };
-        drop(st);
-        wake(waker);
+        chan.with_state(|st, wakes| {
+            let r = st.waiters.remove(key);
+            wakes.discard(r.waker);
+            if let (true, Some(v)) = (r.status.holds_value(), r.slot) {
+                st.give_back(v, chan.cap, wakes);
+            }
+        });
     }
 }
 
-fn update_waker(owner: &mut Owner, w: &Waker) {
-    if let Owner::Solo(slot) = owner {
-        match slot {
-            Some(old) if old.will_wake(w) => {}
-            _ => *slot = Some(w.clone()),
+/// The pending receive of a `Receiver` used as a `Stream`: a watch node, never filled.
+#[derive(Debug, Default)]
+pub(crate) struct WatchOp {
+    key: Option<Key>,
+}
+
+impl WatchOp {
+    pub(crate) const fn new() -> Self {
+        WatchOp { key: None }
+    }
+
+    /// Tries to receive; else (re)registers as a watcher woken by the next change.
+    pub(crate) fn poll<T>(&mut self, chan: &Chan<T>, waker: &Waker) -> Poll<Option<T>> {
+        let mut pre_cloned: Option<Waker> = None;
+        loop {
+            let mut wakes = Wakes::new();
+            let mut st = lock(&chan.state);
+            if let Some(key) = self.key {
+                if st.waiters.status(key) == Status::Waiting && st.waiters.wakes_same(key, waker) {
+                    // Still registered with the same waker and nothing changed since
+                    // (no wake-up came): keep waiting.
+                    drop(st);
+                    return Poll::Pending;
+                }
+                wakes.discard(st.waiters.remove(key).waker);
+                self.key = None;
+            }
+            let r = match st.try_recv(chan.cap, core::ptr::null(), &mut wakes) {
+                TryRecv::Got(v) => Poll::Ready(Some(v)),
+                TryRecv::Closed => Poll::Ready(None),
+                TryRecv::Empty => match pre_cloned.take() {
+                    Some(w) => {
+                        let key = st.waiters.insert(None, Owner::Solo(Some(w)));
+                        st.waiters.link(key, Queue::Watch);
+                        self.key = Some(key);
+                        Poll::Pending
+                    }
+                    None => {
+                        drop(st);
+                        wakes.run();
+                        pre_cloned = Some(waker.clone());
+                        continue;
+                    }
+                },
+            };
+            drop(st);
+            drop(pre_cloned);
+            wakes.run();
+            return r;
+        }
+    }
+
+    /// Removes the watch node, if any.
+    pub(crate) fn cancel<T>(&mut self, chan: &Chan<T>) {
+        if let Some(key) = self.key.take() {
+            let r = chan.with_state(|st, _| st.waiters.remove(key));
+            drop(r);
+        }
+    }
+}
+
+/// Releases the lock of the channel `chan` (a select's lock table entry).
+///
+/// # Safety
+///
+/// `chan` points to a live `Chan<T>` whose lock the caller holds through
+/// [`Chan::lock_into`].
+unsafe fn unlock_chan<T>(chan: *const ()) {
+    // SAFETY: forwarded from the caller's contract.
+    unsafe { (*chan.cast::<Chan<T>>()).state.unlock_raw() }
+}
+
+impl<R> Step<R> {
+    fn into_poll(self) -> Poll<R> {
+        match self {
+            Step::Ready(r) => Poll::Ready(r),
+            Step::Pending => Poll::Pending,
+            Step::Refuted | Step::NeedWaker => {
+                unreachable!("plain operations have no pattern and clone their waker")
+            }
         }
     }
 }

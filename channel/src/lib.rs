@@ -65,6 +65,23 @@
 //! drop(fut);
 //! ```
 
+//!
+//! The select driver behind [`select!`] is not public API: safe code cannot reach it, so
+//! it cannot break the rule that a select outlives its arms' waiter nodes.
+//!
+//! ```compile_fail
+//! let _ = waza_channel::select::Select::new(1, false, false);
+//! ```
+//!
+//! Its hidden entry point for the macro is an `unsafe fn`:
+//!
+//! ```compile_fail,E0133
+//! use core::task::{Context, Waker};
+//! let mut sel = core::pin::pin!(waza_channel::__private::Select::new(1, false, true));
+//! let mut cx = Context::from_waker(futures::task::noop_waker_ref());
+//! let _ = sel.as_mut().poll_with(&mut cx, |_, _| waza_channel::__private::ArmPoll::<()>::Disabled);
+//! ```
+
 #![warn(missing_docs)]
 
 mod blocking;
@@ -76,7 +93,7 @@ mod error;
 mod lock;
 mod loom;
 mod receiver;
-pub mod select;
+mod select;
 mod sender;
 mod waiters;
 
@@ -146,8 +163,8 @@ fn pair<T>(chan: Chan<T>) -> (Sender<T>, Receiver<T>) {
 #[doc(hidden)]
 pub mod __private {
     pub use crate::select::{
-        ArmCx, ArmPoll, ChannelArmTag, ChannelKind, FutureArmTag, FutureKind, Select, SelectArm,
-        SelectOutcome,
+        ArmCx, ArmPoll, ChannelArm, ChannelArmTag, ChannelKind, FutureArm, FutureArmTag,
+        FutureKind, Select, SelectArm, SelectCell, SelectOutcome, MAX_ROUNDS,
     };
     pub use core::future::poll_fn;
     pub use waza_macros::select_internal;

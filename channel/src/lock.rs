@@ -51,9 +51,10 @@
 //! releaser notifies while holding `park` after its store, so the sleeper either sees
 //! the lock free or is already waiting when notified.
 //!
-//! Under `cfg(loom)` the crate uses loom's mutex instead (see `loom.rs`): loom's
-//! `Condvar::wait_timeout` never times out, so it would report the bounded, by-design
-//! missed notification above as a deadlock. This lock's exclusion, its sleep/wake path
+//! Under `cfg(loom)` the crate uses a test-and-set lock over loom's atomics instead
+//! (see `loom.rs`): loom's `Condvar::wait_timeout` never times out, so it would report the
+//! bounded, by-design missed notification above as a deadlock. Both locks also offer
+//! `lock_raw`/`unlock_raw`, for a select that holds several channel locks at once. This lock's exclusion, its sleep/wake path
 //! and release on panic are covered by the unit tests below (also run under Miri).
 
 use core::cell::UnsafeCell;
@@ -149,6 +150,36 @@ impl<T> ChanLock<T> {
         }
     }
 
+    /// Acquires the lock without a guard, for a select that holds several channel locks
+    /// at once (released with [`ChanLock::unlock_raw`]).
+    pub(crate) fn lock_raw(&self) {
+        if !self.try_acquire() {
+            self.lock_contended();
+        }
+    }
+
+    /// Releases a lock taken with [`ChanLock::lock_raw`] (protocol step 4).
+    ///
+    /// # Safety
+    ///
+    /// The caller took the lock with `lock_raw` and no guard exists.
+    pub(crate) unsafe fn unlock_raw(&self) {
+        self.release();
+    }
+
+    /// The protected value; dereferenced only while the caller holds the lock.
+    pub(crate) fn data_ptr(&self) -> *mut T {
+        self.value.get()
+    }
+
+    #[inline]
+    fn release(&self) {
+        self.locked.store(false, Ordering::Release);
+        if self.sleepers.load(Ordering::Relaxed) != 0 {
+            self.notify_sleeper();
+        }
+    }
+
     fn try_acquire(&self) -> bool {
         self.locked
             .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
@@ -217,10 +248,7 @@ impl<T> DerefMut for ChanLockGuard<'_, T> {
 impl<T> Drop for ChanLockGuard<'_, T> {
     #[inline]
     fn drop(&mut self) {
-        self.lock.locked.store(false, Ordering::Release);
-        if self.lock.sleepers.load(Ordering::Relaxed) != 0 {
-            self.lock.notify_sleeper();
-        }
+        self.lock.release();
     }
 }
 

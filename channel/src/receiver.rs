@@ -7,10 +7,10 @@ use core::task::{Context, Poll};
 
 use futures_core::{FusedStream, Stream};
 
-use crate::chan::{Chan, Party, RecvOp, TryRecv};
+use crate::chan::{Chan, RecvOp, TryRecv, WatchOp};
 use crate::debug::WaitOp;
 use crate::loom::{Arc, Ordering};
-use crate::select::{sealed::ChannelOp, ArmCx, ChannelArmTag};
+use crate::select::{arm_poll, sealed::ChannelOp, ArmCx, ArmPoll, ChannelArmTag, Mode};
 use crate::TryRecvError;
 
 /// The receiving half of a channel. Clone it for more consumers; each value goes to
@@ -35,8 +35,9 @@ use crate::TryRecvError;
 /// ```
 pub struct Receiver<T> {
     pub(crate) chan: Arc<Chan<T>>,
-    /// The pending receive of the `Stream` impl.
-    stream: RecvOp,
+    /// The `Stream` impl's registration: a watch node, never filled, so an abandoned
+    /// `next()` leaves no value behind.
+    stream: WatchOp,
     terminated: bool,
 }
 
@@ -44,7 +45,7 @@ impl<T> Receiver<T> {
     pub(crate) fn new(chan: Arc<Chan<T>>) -> Self {
         Receiver {
             chan,
-            stream: RecvOp::new(),
+            stream: WatchOp::new(),
             terminated: false,
         }
     }
@@ -74,6 +75,32 @@ impl<T> Receiver<T> {
         }
     }
 
+    /// Receives a value, waiting for one: the same future as [`Receiver::recv`].
+    ///
+    /// This inherent method takes precedence over `StreamExt::next`, so `rx.next()`
+    /// gets `recv`'s guarantees, also as a `select!` arm (where it is a receive arm, not
+    /// an arbitrary future).
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe, as [`Receiver::recv`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// futures::executor::block_on(async {
+    ///     let (tx, mut rx) = waza_channel::bounded(1);
+    ///     tx.send(7).await.unwrap();
+    ///     drop(tx);
+    ///     assert_eq!(rx.next().await, Some(7));
+    ///     assert_eq!(rx.next().await, None);
+    /// });
+    /// ```
+    #[allow(clippy::should_implement_trait)]
+    pub fn next(&mut self) -> Recv<'_, T> {
+        self.recv()
+    }
+
     /// Receives a value only if one is available right now.
     ///
     /// # Errors
@@ -91,7 +118,7 @@ impl<T> Receiver<T> {
     /// ```
     pub fn try_recv(&self) -> Result<T, TryRecvError> {
         match self.chan.try_recv() {
-            TryRecv::Got(v, _) => Ok(v),
+            TryRecv::Got(v) => Ok(v),
             TryRecv::Empty => Err(TryRecvError::Empty),
             TryRecv::Closed => Err(TryRecvError::Closed),
         }
@@ -109,7 +136,7 @@ impl<T> Receiver<T> {
     /// ```
     pub fn recv_blocking(&self) -> Option<T> {
         let mut op = RecvOp::new();
-        let r = crate::blocking::block_on(|cx| op.poll(&self.chan, Party::Solo(cx.waker())));
+        let r = crate::blocking::block_on(|cx| op.poll(&self.chan, cx.waker()));
         op.cancel(&self.chan);
         r
     }
@@ -198,7 +225,7 @@ impl<T> Stream for Receiver<T> {
         if crate::coop::poll_proceed(cx).is_pending() {
             return Poll::Pending;
         }
-        let r = this.stream.poll(&this.chan, Party::Solo(cx.waker()));
+        let r = this.stream.poll(&this.chan, cx.waker());
         match r {
             Poll::Ready(None) => this.terminated = true,
             Poll::Pending => this.chan.report_wait(WaitOp::Recv),
@@ -231,7 +258,7 @@ impl<T> Future for Recv<'_, T> {
         if crate::coop::poll_proceed(cx).is_pending() {
             return Poll::Pending;
         }
-        let r = this.op.poll(this.chan, Party::Solo(cx.waker()));
+        let r = this.op.poll(this.chan, cx.waker());
         if r.is_pending() {
             this.chan.report_wait(WaitOp::Recv);
         }
@@ -256,12 +283,52 @@ impl<T> ChannelArmTag for Recv<'_, T> {}
 impl<T> ChannelOp for Recv<'_, T> {
     type Output = Option<T>;
 
-    fn poll_select(&mut self, acx: &mut ArmCx<'_, '_>) -> Poll<Self::Output> {
-        let party = Party::Select {
-            cell: acx.cell(),
-            arm: acx.arm(),
-            try_only: acx.try_only(),
-        };
-        self.op.poll(self.chan, party)
+    fn chan_addr(&self) -> usize {
+        self.chan.addr()
+    }
+
+    fn lock_into(&self, acx: &mut ArmCx<'_, '_>) {
+        self.chan.lock_into(acx.locks());
+    }
+
+    #[inline]
+    fn poll_select(
+        &mut self,
+        acx: &mut ArmCx<'_, '_>,
+        matches: &dyn Fn(&Option<T>) -> bool,
+    ) -> ArmPoll<Option<T>> {
+        match acx.mode() {
+            Mode::Poll { try_only } => arm_poll(self.op.poll_arm(
+                self.chan,
+                acx.party(try_only),
+                Some(matches),
+            )),
+            Mode::TryLocked => self.poll_locked(acx, matches),
+            Mode::Probe | Mode::Lock => ArmPoll::Pending,
+        }
+    }
+
+    fn abandon(&mut self) {
+        self.op.cancel(self.chan);
+    }
+}
+
+impl<T> Recv<'_, T> {
+    /// The select's locked pass (out of line: the common select polls never get here).
+    #[inline(never)]
+    fn poll_locked(
+        &mut self,
+        acx: &mut ArmCx<'_, '_>,
+        matches: &dyn Fn(&Option<T>) -> bool,
+    ) -> ArmPoll<Option<T>> {
+        let (locks, wakes, party) = acx.locked_parts();
+        // SAFETY: in the locked pass the driver holds every arm's channel lock in
+        // `locks`, and this is the only borrow of the state right now.
+        let st = unsafe { self.chan.locked_state(locks) };
+        let cap = self.chan.capacity();
+        arm_poll(
+            self.op
+                .step(st, cap, party, &mut None, wakes, Some(matches)),
+        )
     }
 }

@@ -3,13 +3,24 @@
 //! # Handles
 //!
 //! * [`Select`] — lives pinned inside the future that `select!` expands to and owns one
-//!   [`SelectCell`], the arm-permutation RNG and the arm count.
+//!   [`SelectCell`], the arm-permutation RNG, the arm count and which arms are off.
 //! * Arm futures — one per arm, declared *after* the `Select` so they are dropped first.
 //!   A channel arm ([`ChannelArm`]) is a [`Send`](crate::Send) or [`Recv`](crate::Recv)
-//!   future driven with the select's cell as owner; a future arm ([`FutureArm`]) is any
-//!   other future, polled with the task's context.
+//!   future (owned, or through `&mut`/`Pin<&mut>`, possibly polled before the select)
+//!   driven with the select's cell as owner; a future arm ([`FutureArm`]) is any other
+//!   future, polled with the task's context.
 //! * Waiter nodes — heap blocks owned by the channels (`waiters.rs`); a node of a select
 //!   arm holds `Owner::Select { cell, arm }`.
+//!
+//! # Soundness: who may drive arms
+//!
+//! A node that points at a cell must be gone before the cell. The macro guarantees it by
+//! construction (the `Select` is declared before the arms, so the arms drop first, and
+//! only its own arms are polled with its [`ArmCx`]); [`Select::poll_with`] is an `unsafe
+//! fn` stating exactly that, and an [`ArmCx`] exists only inside it. Nothing here is
+//! reachable from safe code outside the macro's expansion (`__private` is hidden, the
+//! module private). As a last line of defence, a cell dropped with live nodes aborts the
+//! process rather than leave channels pointing at freed memory.
 //!
 //! # The cell's state word
 //!
@@ -23,52 +34,66 @@
 //!
 //! and `RETRY` is set (only while `IDLE`) by a counterparty that skipped a node of this
 //! cell because the owner was busy. `waker` is written by the owner only while the state
-//! is `IDLE`; a counterparty clones it only after winning `WAITING -> SELECTED` and while it
+//! is `IDLE`; a counterparty takes it only after winning `WAITING -> SELECTED` and while it
 //! still holds the channel lock of the node it claimed.
 //!
 //! # Protocol
 //!
 //! 1. **Counterparty** (holding one channel lock, walking a wait queue): skip nodes of its
 //!    own cell; complete solo nodes; for a select node CAS `WAITING -> SELECTED(arm)`. On
-//!    success complete the transfer into/out of the node, unlink it, clone the waker and
+//!    success complete the transfer into/out of the node, unlink it, take the waker and
 //!    wake after unlocking. On `IDLE` set `RETRY` and skip the node. On `SELECTED`/`DONE`
 //!    unlink the node (lazily; the arm frees it) and skip it.
-//! 2. **Owner poll** ([`Select::poll_with`]): if `SELECTED(k)`, poll arm `k` only: the arm
-//!    takes its channel lock, which orders it after the counterparty's completion, and
-//!    takes the result. If `WAITING`, CAS to `IDLE` (failure means a counterparty selected
-//!    us: go to the previous case). Clear `RETRY`, then poll every enabled arm in a random
-//!    permutation (Fisher–Yates, written order if `biased`). A channel arm locks its
-//!    channel, tries to complete at once (it may claim `WAITING` counterparties), else
-//!    links its node — or, in try-only mode (the select has a `default`), does not. The
-//!    first ready arm wins: state `DONE`, return. None ready: `default` if present; else
-//!    store the waker and CAS `IDLE -> WAITING`. If that fails, `RETRY` was set: run
-//!    another round (at most [`MAX_ROUNDS`]), then wake ourselves and return `Pending`
-//!    (the state stays `IDLE`, the next poll starts over).
-//! 3. **Exactly one arm**: a remote completion needs the single CAS from `WAITING`, which
+//! 2. **Owner poll without `default`** ([`Select::poll_with`]): if `SELECTED(k)`, poll arm
+//!    `k` only: it takes the result from its node (a refuted pattern puts a received
+//!    value back and turns the arm off; the select goes on). If `WAITING`, CAS to `IDLE`
+//!    (failure means a counterparty selected us: previous case). Clear `RETRY`, then poll
+//!    every enabled arm in a random permutation (Fisher–Yates, written order if
+//!    `biased`). A channel arm locks its channel, tries to complete at once (it may claim
+//!    `WAITING` counterparties), else links its node. The first ready arm wins: state
+//!    `DONE`, return. None ready: store the waker and CAS `IDLE -> WAITING`. If that
+//!    fails, `RETRY` was set: run another round (at most [`MAX_ROUNDS`]), then wake
+//!    ourselves and return `Pending` (the state stays `IDLE`, the next poll starts over).
+//! 3. **Owner poll with `default`** (Go's rule: `default` only if nothing was ready at one
+//!    instant): walk the permutation; future arms are polled with no lock held; at the
+//!    first channel arm, lock *every* channel of the select's enabled channel arms in
+//!    address order (each once), try the channel arms in permutation order under all the
+//!    locks (nothing waits, nothing links), unlock, then wake whoever was completed. The
+//!    first ready arm wins. Only if none is, `default` runs: at the instant all locks were
+//!    held, no channel arm could proceed. Nodes of plain futures polled before the
+//!    select (adopted, below) are given up in this pass.
+//! 4. **Exactly one arm**: a remote completion needs the single CAS from `WAITING`, which
 //!    can succeed once per sleep; the owner completes an arm only while the cell is `IDLE`,
 //!    when no counterparty can claim. **No lost wake-up**: a counterparty that passed over
 //!    an `IDLE` node either did so before the owner cleared `RETRY` — then it held the
 //!    channel lock before the owner's arm poll takes it, and that arm poll sees its effect
 //!    — or after, and then `RETRY` makes the owner's publish fail and re-check.
-//! 4. A select with a send and a recv arm on one rendezvous channel never pairs with
+//! 5. **Adoption**: a `Send`/`Recv` future polled before it entered the select holds a
+//!    solo node that any counterparty may complete without a CAS. The arm's first poll
+//!    turns it into a node of this cell under the channel lock (a completion that came
+//!    earlier is simply this arm's result, or, if another arm wins, given back). When
+//!    the select ends, every channel arm gives up its node ([`ChannelArm`]'s `Drop`): a
+//!    received value goes back to the channel front, an unsent value back into the send
+//!    future, so a future used through `&mut` is left as if never polled.
+//! 6. A select with a send and a recv arm on one rendezvous channel never pairs with
 //!    itself (own-cell nodes are skipped). Two selects on opposite ends of a rendezvous
 //!    channel always pair: the one that publishes `WAITING` last is claimed by the other's
 //!    next round.
-//! 5. **Dropping**: each arm's `Drop` locks its channel and unlinks and frees its node; a
-//!    recv node already holding a value gives it back to the channel front. Arms drop
-//!    before the `Select`, so no node outlives the cell; `SelectCell` counts live nodes
-//!    and debug-asserts zero when dropped.
-//!
-//! # Deviation from the brief's interface
-//!
-//! None: the names and signatures below are the ones the `select!` macro is written
-//! against.
+//! 7. **Patterns**: a channel arm applies its pattern to the outcome under the channel
+//!    lock, before the outcome takes effect for anyone else: a refuted receive puts the
+//!    value back at the front, a send arm whose pattern refuses `Ok(())` never sends. A
+//!    refuted arm is off for the rest of the select.
+//! 8. **Budget**: the select spends one unit of the task's cooperative budget per poll,
+//!    before anything else; while it polls its arms, the runtime's budget is suspended
+//!    ([`crate::coop`]), so an arm never looks pending for lack of budget (which would
+//!    make `default` run although an arm was ready).
 
 use core::future::{Future, IntoFuture};
 use core::marker::PhantomPinned;
 use core::pin::Pin;
 use core::task::{Context, Poll, Waker};
 
+use crate::chan::{Party, Step, Wakes};
 use crate::loom::{AtomicUsize, Ordering, WakerSlot};
 
 /// Rounds of "poll all arms, try to publish" before giving up and self-waking.
@@ -109,16 +134,17 @@ pub struct SelectCell {
     /// `SELECTED`, only a counterparty leaves `WAITING` towards `SELECTED`, and nobody
     /// leaves `DONE`.
     state: AtomicUsize,
-    /// Invariant: written by the owner only while `IDLE`; read by a counterparty only
+    /// Invariant: written by the owner only while `IDLE`; taken by a counterparty only
     /// after it won `WAITING -> SELECTED`, under the lock of the claimed node's channel.
     waker: WakerSlot,
-    /// Waiter nodes of channels that point at this cell (checked in `Drop`).
+    /// Waiter nodes of channels that point at this cell. Invariant: zero when the cell
+    /// is dropped (checked in `Drop`).
     live_nodes: AtomicUsize,
 }
 
 // SAFETY: `state` and `live_nodes` are atomics; `waker` is written only by the owner while
-// IDLE and read only by the counterparty that won WAITING -> SELECTED (module protocol), so
-// the cell can be shared across threads.
+// IDLE and taken only by the counterparty that won WAITING -> SELECTED (module protocol),
+// so the cell can be shared across threads.
 unsafe impl Sync for SelectCell {}
 // SAFETY: all fields are `Send` (`Waker` is `Send`).
 unsafe impl Send for SelectCell {}
@@ -152,15 +178,15 @@ impl SelectCell {
         }
     }
 
-    /// The owner's waker.
+    /// Takes the owner's waker (the owner stores it again before it next sleeps).
     ///
     /// # Safety
     ///
     /// The caller won [`SelectCell::try_claim`] and still holds the lock of the channel
-    /// whose node it claimed (so the owner cannot be writing the waker).
-    pub(crate) unsafe fn waker(&self) -> Option<Waker> {
+    /// whose node it claimed (so the owner cannot be touching the waker).
+    pub(crate) unsafe fn take_waker(&self) -> Option<Waker> {
         // SAFETY: forwarded from the caller's contract.
-        unsafe { self.waker.get() }
+        unsafe { self.waker.take() }
     }
 
     pub(crate) fn node_added(&self) {
@@ -205,7 +231,7 @@ impl SelectCell {
     /// Owner: store the waker and become claimable; `false` if `RETRY` was set.
     fn publish(&self, waker: &Waker) -> bool {
         // SAFETY: the owner writes the waker only here, while the state is IDLE; no
-        // counterparty reads it before winning WAITING -> SELECTED, which needs the CAS
+        // counterparty takes it before winning WAITING -> SELECTED, which needs the CAS
         // below to succeed first (release orders the write before it).
         unsafe { self.waker.set(waker) };
         self.state
@@ -216,11 +242,220 @@ impl SelectCell {
 
 impl Drop for SelectCell {
     fn drop(&mut self) {
-        debug_assert_eq!(
-            self.live_nodes.load(Ordering::Relaxed),
-            0,
-            "a select arm's waiter node outlived its select"
-        );
+        if self.live_nodes.load(Ordering::Relaxed) != 0 {
+            // A channel still points at this cell: continuing would let a later send or
+            // receive write through a dangling pointer. Only a broken `poll_with` caller
+            // can get here (the macro cannot), so stop the process instead.
+            eprintln!("waza_channel: a select arm's waiter node outlived its select; aborting");
+            std::process::abort();
+        }
+    }
+}
+
+/// What the driver asks of an arm in one call (see the module protocol).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// Poll the arm normally; `try_only` for a select with `default` (never wait).
+    Poll { try_only: bool },
+    /// Channel arms report their channel's address in `ArmCx::addr`; nothing is polled.
+    Probe,
+    /// Channel arms lock their channel into `ArmCx::locks` (step 3).
+    Lock,
+    /// Channel arms try their operation with every lock of the select held (step 3).
+    TryLocked,
+}
+
+/// The result of a whole select.
+#[derive(Debug)]
+pub enum SelectOutcome<O> {
+    /// An arm won with this output.
+    Arm(O),
+    /// No arm was ready and the select has a `default` arm.
+    Default,
+}
+
+/// What polling one arm gave.
+#[derive(Debug)]
+pub enum ArmPoll<O> {
+    /// The arm completed (and its pattern matched) with this output.
+    Ready(O),
+    /// The arm is waiting (or, outside [`Mode::Poll`], was not polled).
+    Pending,
+    /// The arm is off: its precondition was false or its pattern did not match.
+    Disabled,
+}
+
+/// What an arm needs while being polled. Exists only inside [`Select::poll_with`].
+pub struct ArmCx<'a, 'b> {
+    cell: &'a SelectCell,
+    arm: usize,
+    cx: &'a mut Context<'b>,
+    mode: Mode,
+    /// The locked pass's lock table and wake list (only in its modes).
+    locked: Option<(&'a mut LockTable, &'a mut Wakes)>,
+    /// Out: a channel arm's channel address ([`Mode::Probe`]).
+    addr: Option<usize>,
+}
+
+impl core::fmt::Debug for ArmCx<'_, '_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ArmCx")
+            .field("arm", &self.arm)
+            .field("mode", &self.mode)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a, 'b> ArmCx<'a, 'b> {
+    /// The task context (for future arms).
+    pub fn context(&mut self) -> &mut Context<'b> {
+        self.cx
+    }
+
+    /// The party a channel arm runs as.
+    pub(crate) fn party(&self, try_only: bool) -> Party<'_> {
+        Party::Select {
+            cell: self.cell,
+            arm: self.arm,
+            try_only,
+        }
+    }
+
+    pub(crate) fn mode(&self) -> Mode {
+        self.mode
+    }
+
+    pub(crate) fn set_addr(&mut self, addr: usize) {
+        self.addr = Some(addr);
+    }
+
+    pub(crate) fn locks(&mut self) -> &mut LockTable {
+        &mut *self
+            .locked
+            .as_mut()
+            .expect("only the locked pass takes locks")
+            .0
+    }
+
+    /// The pieces of the locked pass: the held locks, the wake list and the party.
+    pub(crate) fn locked_parts(&mut self) -> (&mut LockTable, &mut Wakes, Party<'_>) {
+        let party = Party::Select {
+            cell: self.cell,
+            arm: self.arm,
+            try_only: true,
+        };
+        let (locks, wakes) = self.locked.as_mut().expect("in the locked pass");
+        (&mut **locks, &mut **wakes, party)
+    }
+}
+
+/// One channel lock held by the locked pass.
+#[derive(Clone, Copy)]
+pub(crate) struct LockEntry {
+    /// The channel's address ([`crate::chan::Chan::addr`]).
+    pub(crate) addr: usize,
+    /// The channel (`*const Chan<T>` for that channel's `T`).
+    pub(crate) chan: *const (),
+    /// Its locked state (`*mut State<T>` for that channel's `T`).
+    pub(crate) state: *mut (),
+    /// Releases the lock of the channel `chan`.
+    pub(crate) unlock: unsafe fn(*const ()),
+}
+
+/// Channel locks held at once by a select's locked pass; released when dropped (also
+/// on unwinding). No allocation up to [`INLINE_LOCKS`] channels.
+pub(crate) struct LockTable {
+    inline: [Option<LockEntry>; INLINE_LOCKS],
+    len: usize,
+    more: Vec<LockEntry>,
+}
+
+/// Channels a locked pass holds without allocating.
+const INLINE_LOCKS: usize = 8;
+
+impl LockTable {
+    const fn new() -> Self {
+        LockTable {
+            inline: [None; INLINE_LOCKS],
+            len: 0,
+            more: Vec::new(),
+        }
+    }
+
+    /// The locked state of the channel at `addr`, if this table holds its lock.
+    pub(crate) fn state_of(&self, addr: usize) -> Option<*mut ()> {
+        self.entries().find(|e| e.addr == addr).map(|e| e.state)
+    }
+
+    /// Records a lock the caller has just taken.
+    pub(crate) fn push(&mut self, e: LockEntry) {
+        if self.len < INLINE_LOCKS {
+            self.inline[self.len] = Some(e);
+            self.len += 1;
+        } else {
+            self.more.push(e);
+        }
+    }
+
+    fn entries(&self) -> impl Iterator<Item = &LockEntry> {
+        self.inline[..self.len].iter().flatten().chain(&self.more)
+    }
+
+    /// Releases every lock, last taken first.
+    fn release(&mut self) {
+        while let Some(e) = self.more.pop() {
+            // SAFETY: `push` recorded a lock taken by its caller and not released since.
+            unsafe { (e.unlock)(e.chan) };
+        }
+        while self.len > 0 {
+            self.len -= 1;
+            if let Some(e) = self.inline[self.len].take() {
+                // SAFETY: as above.
+                unsafe { (e.unlock)(e.chan) };
+            }
+        }
+    }
+}
+
+impl Drop for LockTable {
+    fn drop(&mut self) {
+        self.release();
+    }
+}
+
+/// Arms that are off (precondition false, pattern refuted) for the rest of a select.
+#[derive(Debug)]
+struct ArmSet {
+    low: u64,
+    high: Vec<bool>,
+}
+
+impl ArmSet {
+    fn new(n: usize) -> Self {
+        ArmSet {
+            low: 0,
+            high: if n > 64 {
+                vec![false; n - 64]
+            } else {
+                Vec::new()
+            },
+        }
+    }
+
+    fn insert(&mut self, i: usize) {
+        if i < 64 {
+            self.low |= 1 << i;
+        } else {
+            self.high[i - 64] = true;
+        }
+    }
+
+    fn contains(&self, i: usize) -> bool {
+        if i < 64 {
+            self.low & (1 << i) != 0
+        } else {
+            self.high[i - 64]
+        }
     }
 }
 
@@ -234,56 +469,15 @@ pub struct Select {
     n_arms: usize,
     biased: bool,
     has_default: bool,
+    disabled: ArmSet,
     _pinned: PhantomPinned,
 }
 
-/// What polling one arm gave.
-#[derive(Debug)]
-pub enum ArmPoll<O> {
-    /// The arm completed (and its pattern matched) with this output.
-    Ready(O),
-    /// The arm is waiting.
-    Pending,
-    /// The arm is off: its precondition was false or its pattern did not match.
-    Disabled,
-}
-
-/// The result of a whole select.
-#[derive(Debug)]
-pub enum SelectOutcome<O> {
-    /// An arm won with this output.
-    Arm(O),
-    /// No arm was ready and the select has a `default` arm.
-    Default,
-}
-
-/// What an arm needs while being polled: the task context and, for channel arms, the
-/// select's cell and the arm's index.
-#[derive(Debug)]
-pub struct ArmCx<'a, 'b> {
-    cell: &'a SelectCell,
-    arm: usize,
-    cx: &'a mut Context<'b>,
-    try_only: bool,
-}
-
-impl<'a, 'b> ArmCx<'a, 'b> {
-    /// The task context (for future arms).
-    pub fn context(&mut self) -> &mut Context<'b> {
-        self.cx
-    }
-
-    pub(crate) fn cell(&self) -> &SelectCell {
-        self.cell
-    }
-
-    pub(crate) fn arm(&self) -> usize {
-        self.arm
-    }
-
-    pub(crate) fn try_only(&self) -> bool {
-        self.try_only
-    }
+/// The per-poll pieces the driver hands to arms.
+struct Driver<'s, 'c, 'w, P> {
+    select: &'s mut Select,
+    cx: &'c mut Context<'w>,
+    poll_arm: P,
 }
 
 impl Select {
@@ -295,71 +489,129 @@ impl Select {
             n_arms,
             biased,
             has_default,
+            disabled: ArmSet::new(n_arms),
             _pinned: PhantomPinned,
         }
     }
 
     /// One poll of the whole select; `poll_arm(i, acx)` polls arm `i`.
     ///
+    /// # Safety
+    ///
+    /// `poll_arm` polls, with the given [`ArmCx`], only arms that belong to this select
+    /// (never an arm that another select also polls), and every channel arm it ever
+    /// polled is dropped before this `Select` is. (`select!`'s expansion declares the
+    /// `Select` before its arms, so they drop first.)
+    ///
     /// # Panics
     ///
     /// If every arm is disabled and there is no `default` arm, or if polled again after
     /// it returned `Ready`.
-    pub fn poll_with<O>(
+    pub unsafe fn poll_with<O>(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
-        mut poll_arm: impl FnMut(usize, &mut ArmCx<'_, '_>) -> ArmPoll<O>,
+        poll_arm: impl FnMut(usize, &mut ArmCx<'_, '_>) -> ArmPoll<O>,
     ) -> Poll<SelectOutcome<O>> {
         if crate::coop::poll_proceed(cx).is_pending() {
             return Poll::Pending;
         }
         // SAFETY: nothing below moves out of `*self`; `cell` stays where it is pinned.
-        let this = unsafe { self.get_unchecked_mut() };
-        if let Some(k) = this.cell.begin_poll() {
-            if let ArmPoll::Ready(o) = this.poll_one(k, cx, false, &mut poll_arm) {
-                this.cell.finish();
-                return Poll::Ready(SelectOutcome::Arm(o));
+        let select = unsafe { self.get_unchecked_mut() };
+        let mut driver = Driver {
+            select,
+            cx,
+            poll_arm,
+        };
+        driver.poll()
+    }
+}
+
+impl<O, P> Driver<'_, '_, '_, P>
+where
+    P: FnMut(usize, &mut ArmCx<'_, '_>) -> ArmPoll<O>,
+{
+    fn poll(&mut self) -> Poll<SelectOutcome<O>> {
+        if let Some(k) = self.select.cell.begin_poll() {
+            match self.call(k, Mode::Poll { try_only: false }, None) {
+                ArmPoll::Ready(o) => return self.done(SelectOutcome::Arm(o)),
+                // Pattern refuted: the value went back and `call` turned the arm off; or
+                // the arm was completed with "closed" while a value was still in flight
+                // and waits again. Either way, keep selecting.
+                ArmPoll::Disabled | ArmPoll::Pending => {}
             }
-            // Pattern did not match: the arm disabled itself; keep selecting.
+        }
+        if self.select.has_default {
+            self.select.cell.clear_retry();
+            let outcome = self.poll_once();
+            return self.done(outcome);
         }
         for _ in 0..MAX_ROUNDS {
-            this.cell.clear_retry();
-            match this.round(cx, &mut poll_arm) {
-                Some(outcome) => {
-                    this.cell.finish();
-                    return Poll::Ready(outcome);
-                }
-                None if this.cell.publish(cx.waker()) => {
-                    crate::debug::report(crate::debug::WaitOp::Select, None);
-                    return Poll::Pending;
-                }
-                None => {}
+            self.select.cell.clear_retry();
+            if let Some(outcome) = self.round() {
+                return self.done(outcome);
+            }
+            if self.select.cell.publish(self.cx.waker()) {
+                crate::debug::report(crate::debug::WaitOp::Select, None);
+                return Poll::Pending;
             }
         }
-        cx.waker().wake_by_ref();
+        self.cx.waker().wake_by_ref();
         Poll::Pending
     }
 
-    /// Polls every arm once in (random) order; `Some` if the select is finished.
-    fn round<O>(
+    fn done(&mut self, outcome: SelectOutcome<O>) -> Poll<SelectOutcome<O>> {
+        self.select.cell.finish();
+        Poll::Ready(outcome)
+    }
+
+    /// Calls the macro's callback for arm `arm` in `mode`; records an arm turning off.
+    #[inline]
+    fn call(
         &mut self,
-        cx: &mut Context<'_>,
-        poll_arm: &mut impl FnMut(usize, &mut ArmCx<'_, '_>) -> ArmPoll<O>,
-    ) -> Option<SelectOutcome<O>> {
-        let mut order = Order::new(self.n_arms);
-        if !self.biased {
-            order.shuffle(&mut self.rng);
+        arm: usize,
+        mode: Mode,
+        locked: Option<(&mut LockTable, &mut Wakes)>,
+    ) -> ArmPoll<O> {
+        self.call_probe(arm, mode, locked).0
+    }
+
+    #[inline]
+    fn call_probe(
+        &mut self,
+        arm: usize,
+        mode: Mode,
+        locked: Option<(&mut LockTable, &mut Wakes)>,
+    ) -> (ArmPoll<O>, Option<usize>) {
+        let mut acx = ArmCx {
+            cell: &self.select.cell,
+            arm,
+            cx: self.cx,
+            mode,
+            locked,
+            addr: None,
+        };
+        let r = (self.poll_arm)(arm, &mut acx);
+        let addr = acx.addr;
+        if let ArmPoll::Disabled = r {
+            self.select.disabled.insert(arm);
         }
+        (r, addr)
+    }
+
+    /// Protocol step 2: polls every enabled arm once in (random) order.
+    fn round(&mut self) -> Option<SelectOutcome<O>> {
+        let order = self.order();
         let mut any_enabled = false;
         for pos in 0..order.len() {
-            match self.poll_one(order.get(pos), cx, self.has_default, poll_arm) {
+            let arm = order.get(pos);
+            if self.select.disabled.contains(arm) {
+                continue;
+            }
+            match self.call(arm, Mode::Poll { try_only: false }, None) {
                 ArmPoll::Ready(o) => return Some(SelectOutcome::Arm(o)),
                 ArmPoll::Pending => any_enabled = true,
                 ArmPoll::Disabled => {}
             }
-        }
-        if self.has_default {
-            return Some(SelectOutcome::Default);
         }
         assert!(
             any_enabled,
@@ -368,20 +620,129 @@ impl Select {
         None
     }
 
-    fn poll_one<O>(
-        &self,
-        arm: usize,
-        cx: &mut Context<'_>,
-        try_only: bool,
-        poll_arm: &mut impl FnMut(usize, &mut ArmCx<'_, '_>) -> ArmPoll<O>,
-    ) -> ArmPoll<O> {
-        let mut acx = ArmCx {
-            cell: &self.cell,
-            arm,
-            cx,
-            try_only,
-        };
-        poll_arm(arm, &mut acx)
+    fn order(&mut self) -> Order {
+        let mut order = Order::new(self.select.n_arms);
+        if !self.select.biased {
+            order.shuffle(&mut self.select.rng);
+        }
+        order
+    }
+
+    /// Protocol step 3: one pass for a select with `default`.
+    #[inline(never)]
+    fn poll_once(&mut self) -> SelectOutcome<O> {
+        let order = self.order();
+        let mut channels_tried = false;
+        for pos in 0..order.len() {
+            let arm = order.get(pos);
+            if self.select.disabled.contains(arm) {
+                continue;
+            }
+            let (r, addr) = self.call_probe(arm, Mode::Probe, None);
+            match (r, addr) {
+                (ArmPoll::Disabled, _) => {}
+                (_, Some(_)) if channels_tried => {}
+                (_, Some(_)) => {
+                    channels_tried = true;
+                    if let Some(o) = self.locked_pass(&order, pos) {
+                        return SelectOutcome::Arm(o);
+                    }
+                }
+                (_, None) => {
+                    let mode = Mode::Poll { try_only: true };
+                    if let ArmPoll::Ready(o) = self.call(arm, mode, None) {
+                        return SelectOutcome::Arm(o);
+                    }
+                }
+            }
+        }
+        SelectOutcome::Default
+    }
+
+    /// Locks every channel of the enabled channel arms in address order, tries those
+    /// arms from position `from` of `order` on (then the earlier ones), unlocks, wakes.
+    #[inline(never)]
+    fn locked_pass(&mut self, order: &Order, from: usize) -> Option<O> {
+        // Channel arms and their channel addresses, sorted by address.
+        let mut chans = InlineVec::<(usize, usize)>::new();
+        for pos in 0..order.len() {
+            let arm = order.get(pos);
+            if self.select.disabled.contains(arm) {
+                continue;
+            }
+            if let (_, Some(addr)) = self.call_probe(arm, Mode::Probe, None) {
+                chans.push((addr, pos));
+            }
+        }
+        chans.sort_by_addr();
+        let mut locks = LockTable::new();
+        let mut wakes = Wakes::new();
+        let mut last = None;
+        for &(addr, pos) in chans.iter() {
+            if last != Some(addr) {
+                self.call(order.get(pos), Mode::Lock, Some((&mut locks, &mut wakes)));
+                last = Some(addr);
+            }
+        }
+        let mut winner = None;
+        let n = order.len();
+        for i in 0..n {
+            let pos = (from + i) % n;
+            let arm = order.get(pos);
+            if self.select.disabled.contains(arm) || !chans.iter().any(|&(_, p)| p == pos) {
+                continue;
+            }
+            let locked = Some((&mut locks, &mut wakes));
+            if let ArmPoll::Ready(o) = self.call(arm, Mode::TryLocked, locked) {
+                winner = Some(o);
+                break;
+            }
+        }
+        drop(locks);
+        wakes.run();
+        winner
+    }
+}
+
+/// A short list kept inline (no allocation) up to 16 entries.
+struct InlineVec<T: Copy> {
+    inline: [Option<T>; 16],
+    len: usize,
+    more: Vec<T>,
+}
+
+impl InlineVec<(usize, usize)> {
+    fn new() -> Self {
+        InlineVec {
+            inline: [None; 16],
+            len: 0,
+            more: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, v: (usize, usize)) {
+        if self.len < 16 && self.more.is_empty() {
+            self.inline[self.len] = Some(v);
+            self.len += 1;
+        } else {
+            if self.more.is_empty() {
+                self.more.extend(self.inline.iter().flatten());
+                self.len = 0;
+            }
+            self.more.push(v);
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &(usize, usize)> {
+        self.inline[..self.len].iter().flatten().chain(&self.more)
+    }
+
+    fn sort_by_addr(&mut self) {
+        if self.more.is_empty() {
+            self.inline[..self.len].sort_unstable_by_key(|e| e.map(|(a, _)| a));
+        } else {
+            self.more.sort_unstable_by_key(|&(a, _)| a);
+        }
     }
 }
 
@@ -486,8 +847,13 @@ fn seed() -> u64 {
 pub trait SelectArm {
     /// What the arm yields when it wins.
     type Output;
-    /// Polls the arm; channel arms use `acx`'s cell as their owner.
-    fn poll_arm(self: Pin<&mut Self>, acx: &mut ArmCx<'_, '_>) -> Poll<Self::Output>;
+    /// Polls the arm in the driver's current mode; `matches` is the arm's pattern
+    /// (applied before a channel operation takes effect).
+    fn poll_arm(
+        self: Pin<&mut Self>,
+        acx: &mut ArmCx<'_, '_>,
+        matches: &dyn Fn(&Self::Output) -> bool,
+    ) -> ArmPoll<Self::Output>;
 }
 
 /// Marker returned by [`ChannelArmTag::__waza_arm_kind`]: the arm is a channel operation.
@@ -498,7 +864,8 @@ pub struct ChannelKind;
 #[derive(Debug, Clone, Copy)]
 pub struct FutureKind;
 
-/// Autoref-specialization tag implemented by the channel's send and recv futures.
+/// Autoref-specialization tag implemented by the channel's send and recv futures (owned,
+/// `&mut` and `Pin<&mut>`).
 pub trait ChannelArmTag {
     /// Classifies the arm expression as a channel operation.
     fn __waza_arm_kind(&self) -> ChannelKind {
@@ -517,17 +884,70 @@ pub trait FutureArmTag {
 impl<F: IntoFuture> FutureArmTag for &F {}
 
 pub(crate) mod sealed {
-    use super::ArmCx;
-    use core::task::Poll;
+    use super::{ArmCx, ArmPoll};
 
-    /// A channel operation that can run as a select arm (sealed: the crate's futures only).
-    pub trait ChannelOp: Unpin {
+    /// A channel operation that can run as a select arm (sealed: the crate's futures,
+    /// and `&mut`/`Pin<&mut>` of them).
+    pub trait ChannelOp {
         /// The operation's output.
         type Output;
-        /// Polls the operation with the select's cell as owner.
-        fn poll_select(&mut self, acx: &mut ArmCx<'_, '_>) -> Poll<Self::Output>;
+        /// The channel's address.
+        fn chan_addr(&self) -> usize;
+        /// Locks the channel into the select's lock table (locked pass).
+        fn lock_into(&self, acx: &mut ArmCx<'_, '_>);
+        /// Polls the operation in the driver's mode.
+        fn poll_select(
+            &mut self,
+            acx: &mut ArmCx<'_, '_>,
+            matches: &dyn Fn(&Self::Output) -> bool,
+        ) -> ArmPoll<Self::Output>;
+        /// The select is over: give up any node (protocol step 5).
+        fn abandon(&mut self);
+    }
+
+    impl<O: ChannelOp + ?Sized> ChannelOp for &mut O {
+        type Output = O::Output;
+        fn chan_addr(&self) -> usize {
+            (**self).chan_addr()
+        }
+        fn lock_into(&self, acx: &mut ArmCx<'_, '_>) {
+            (**self).lock_into(acx)
+        }
+        fn poll_select(
+            &mut self,
+            acx: &mut ArmCx<'_, '_>,
+            matches: &dyn Fn(&O::Output) -> bool,
+        ) -> ArmPoll<O::Output> {
+            (**self).poll_select(acx, matches)
+        }
+        fn abandon(&mut self) {
+            (**self).abandon()
+        }
+    }
+
+    impl<O: ChannelOp + Unpin + ?Sized> ChannelOp for core::pin::Pin<&mut O> {
+        type Output = O::Output;
+        fn chan_addr(&self) -> usize {
+            (**self).chan_addr()
+        }
+        fn lock_into(&self, acx: &mut ArmCx<'_, '_>) {
+            (**self).lock_into(acx)
+        }
+        fn poll_select(
+            &mut self,
+            acx: &mut ArmCx<'_, '_>,
+            matches: &dyn Fn(&O::Output) -> bool,
+        ) -> ArmPoll<O::Output> {
+            self.as_mut().get_mut().poll_select(acx, matches)
+        }
+        fn abandon(&mut self) {
+            self.as_mut().get_mut().abandon()
+        }
     }
 }
+
+impl<T: ?Sized + sealed::ChannelOp> ChannelArmTag for &mut T {}
+impl<T: ?Sized + sealed::ChannelOp + Unpin> ChannelArmTag for Pin<&mut T> {}
 
 impl ChannelKind {
     /// Wraps a channel operation as a select arm.
@@ -545,16 +965,41 @@ impl FutureKind {
     }
 }
 
-/// A channel send or recv running as a select arm.
+/// A channel send or recv running as a select arm. Gives up its node when dropped.
 #[derive(Debug)]
-pub struct ChannelArm<Op> {
+pub struct ChannelArm<Op: sealed::ChannelOp> {
     op: Op,
 }
 
 impl<Op: sealed::ChannelOp> SelectArm for ChannelArm<Op> {
     type Output = Op::Output;
-    fn poll_arm(self: Pin<&mut Self>, acx: &mut ArmCx<'_, '_>) -> Poll<Op::Output> {
-        self.get_mut().op.poll_select(acx)
+    #[inline]
+    fn poll_arm(
+        self: Pin<&mut Self>,
+        acx: &mut ArmCx<'_, '_>,
+        matches: &dyn Fn(&Op::Output) -> bool,
+    ) -> ArmPoll<Op::Output> {
+        // SAFETY: `op` is never moved out of the pinned arm (not structurally pinned:
+        // every channel operation is used through `&mut` only, and none relies on
+        // pinning).
+        let op = unsafe { &mut self.get_unchecked_mut().op };
+        match acx.mode() {
+            Mode::Probe => {
+                acx.set_addr(op.chan_addr());
+                ArmPoll::Pending
+            }
+            Mode::Lock => {
+                op.lock_into(acx);
+                ArmPoll::Pending
+            }
+            Mode::Poll { .. } | Mode::TryLocked => op.poll_select(acx, matches),
+        }
+    }
+}
+
+impl<Op: sealed::ChannelOp> Drop for ChannelArm<Op> {
+    fn drop(&mut self) {
+        self.op.abandon();
     }
 }
 
@@ -566,11 +1011,33 @@ pub struct FutureArm<F> {
 
 impl<F: Future> SelectArm for FutureArm<F> {
     type Output = F::Output;
-    fn poll_arm(self: Pin<&mut Self>, acx: &mut ArmCx<'_, '_>) -> Poll<F::Output> {
+    fn poll_arm(
+        self: Pin<&mut Self>,
+        acx: &mut ArmCx<'_, '_>,
+        matches: &dyn Fn(&F::Output) -> bool,
+    ) -> ArmPoll<F::Output> {
+        if !matches!(acx.mode(), Mode::Poll { .. }) {
+            return ArmPoll::Pending;
+        }
         // SAFETY: structural pinning of `fut`: `FutureArm` never moves it and has no
         // `Drop` impl or `Unpin` impl that could break the pin guarantee.
         let fut = unsafe { self.map_unchecked_mut(|a| &mut a.fut) };
-        fut.poll(acx.context())
+        // Protocol step 8: the select already spent its unit of budget.
+        match crate::coop::unconstrained(|| fut.poll(acx.context())) {
+            Poll::Pending => ArmPoll::Pending,
+            Poll::Ready(v) if matches(&v) => ArmPoll::Ready(v),
+            Poll::Ready(_) => ArmPoll::Disabled,
+        }
+    }
+}
+
+/// Maps a channel operation's step to an arm result.
+pub(crate) fn arm_poll<R>(step: Step<R>) -> ArmPoll<R> {
+    match step {
+        Step::Ready(r) => ArmPoll::Ready(r),
+        Step::Pending => ArmPoll::Pending,
+        Step::Refuted => ArmPoll::Disabled,
+        Step::NeedWaker => unreachable!("select arms never need a waker clone"),
     }
 }
 

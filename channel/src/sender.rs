@@ -5,10 +5,10 @@ use core::future::Future;
 use core::pin::Pin;
 use core::task::{Context, Poll};
 
-use crate::chan::{Chan, Party, SendOp, TrySend};
+use crate::chan::{Chan, SendOp, TrySend};
 use crate::debug::WaitOp;
 use crate::loom::{Arc, Ordering};
-use crate::select::{sealed::ChannelOp, ArmCx, ChannelArmTag};
+use crate::select::{arm_poll, sealed::ChannelOp, ArmCx, ArmPoll, ChannelArmTag, Mode};
 use crate::{SendError, TrySendError};
 
 /// The sending half of a channel. Clone it for more producers.
@@ -74,7 +74,7 @@ impl<T> Sender<T> {
     /// ```
     pub fn try_send(&self, v: T) -> Result<(), TrySendError<T>> {
         match self.chan.try_send(v) {
-            TrySend::Sent(_) => Ok(()),
+            TrySend::Sent => Ok(()),
             TrySend::Full(v) => Err(TrySendError::Full(v)),
             TrySend::Closed(v) => Err(TrySendError::Closed(v)),
         }
@@ -96,7 +96,7 @@ impl<T> Sender<T> {
     /// ```
     pub fn send_blocking(&self, v: T) -> Result<(), SendError<T>> {
         let mut op = SendOp::new(v);
-        let r = crate::blocking::block_on(|cx| op.poll(&self.chan, Party::Solo(cx.waker())));
+        let r = crate::blocking::block_on(|cx| op.poll(&self.chan, cx.waker()));
         op.cancel(&self.chan);
         r
     }
@@ -218,7 +218,7 @@ impl<T> Future for Send<'_, T> {
         if crate::coop::poll_proceed(cx).is_pending() {
             return Poll::Pending;
         }
-        let r = this.op.poll(this.chan, Party::Solo(cx.waker()));
+        let r = this.op.poll(this.chan, cx.waker());
         if r.is_pending() {
             this.chan.report_wait(WaitOp::Send);
         }
@@ -243,15 +243,39 @@ impl<T> ChannelArmTag for Send<'_, T> {}
 impl<T> ChannelOp for Send<'_, T> {
     type Output = Result<(), SendError<T>>;
 
-    fn poll_select(&mut self, acx: &mut ArmCx<'_, '_>) -> Poll<Self::Output> {
-        let party = Party::Select {
-            cell: acx.cell(),
-            arm: acx.arm(),
-            try_only: acx.try_only(),
-        };
-        self.op.poll(self.chan, party)
+    fn chan_addr(&self) -> usize {
+        self.chan.addr()
+    }
+
+    fn lock_into(&self, acx: &mut ArmCx<'_, '_>) {
+        self.chan.lock_into(acx.locks());
+    }
+
+    #[inline]
+    fn poll_select(
+        &mut self,
+        acx: &mut ArmCx<'_, '_>,
+        matches: &dyn Fn(&Self::Output) -> bool,
+    ) -> ArmPoll<Self::Output> {
+        match acx.mode() {
+            Mode::Poll { try_only } => arm_poll(self.op.poll_arm(
+                self.chan,
+                acx.party(try_only),
+                Some(matches),
+            )),
+            Mode::TryLocked => self.poll_locked(acx, matches),
+            Mode::Probe | Mode::Lock => ArmPoll::Pending,
+        }
+    }
+
+    fn abandon(&mut self) {
+        // Keep an undelivered value in the future: through `&mut`, it may be polled again.
+        self.op.reset(self.chan);
     }
 }
+
+/// What a send yields.
+type SendResult<T> = Result<(), SendError<T>>;
 
 /// A [`futures_sink::Sink`] that sends into a channel; made by [`Sender::into_sink`].
 ///
@@ -275,7 +299,7 @@ impl<T> SendSink<T> {
         if crate::coop::poll_proceed(cx).is_pending() {
             return Poll::Pending;
         }
-        let r = op.poll(&self.sender.chan, Party::Solo(cx.waker()));
+        let r = op.poll(&self.sender.chan, cx.waker());
         if r.is_ready() {
             self.op = None;
         } else {
@@ -332,5 +356,25 @@ impl<T> fmt::Debug for SendSink<T> {
             .field("sender", &self.sender)
             .field("pending", &self.op.is_some())
             .finish()
+    }
+}
+
+impl<T> Send<'_, T> {
+    /// The select's locked pass (out of line: the common select polls never get here).
+    #[inline(never)]
+    fn poll_locked(
+        &mut self,
+        acx: &mut ArmCx<'_, '_>,
+        matches: &dyn Fn(&SendResult<T>) -> bool,
+    ) -> ArmPoll<SendResult<T>> {
+        let (locks, wakes, party) = acx.locked_parts();
+        // SAFETY: in the locked pass the driver holds every arm's channel lock in
+        // `locks`, and this is the only borrow of the state right now.
+        let st = unsafe { self.chan.locked_state(locks) };
+        let cap = self.chan.capacity();
+        arm_poll(
+            self.op
+                .step(st, cap, party, &mut None, wakes, Some(matches)),
+        )
     }
 }

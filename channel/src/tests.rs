@@ -6,7 +6,7 @@ use core::task::{Context, Poll, Waker};
 use std::sync::Arc;
 use std::task::Wake;
 
-use futures::{SinkExt, StreamExt};
+use futures::SinkExt;
 use futures_core::FusedStream;
 use tokio_test::task::spawn;
 use tokio_test::{assert_pending, assert_ready, assert_ready_eq};
@@ -177,9 +177,14 @@ fn cancelled_recv_gives_back_to_the_buffer_front() {
     tx.try_send(1).unwrap();
     tx.try_send(2).unwrap();
     drop(r);
-    assert_eq!(rx.len(), 2, "given back past capacity");
+    // 1 goes back ahead of 2 without the buffer holding more than its capacity: the
+    // value that does not fit waits like a sender would.
+    assert_eq!(rx.len(), 1, "len() <= capacity() after a give-back");
+    assert!(rx.is_full());
     assert_eq!(rx.try_recv(), Ok(1));
+    assert_eq!(rx.len(), 1);
     assert_eq!(rx.try_recv(), Ok(2));
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
 }
 
 #[test]

@@ -16,11 +16,13 @@
 //! A [`Node`] has two parts:
 //!
 //! * `status` (atomic): [`Status::Waiting`] while the node is in use and not completed;
-//!   set to `Done` or `Closed` by the counterparty that completed it, with a release
-//!   store after which it no longer touches the `waiter` part; set to `FREE` by the
-//!   operation when it is done with a completed node.
+//!   set to a completed status (`Done`, `DoneClosed`, `Closed`, `Taken`) by the
+//!   counterparty that completed it, with a release store after which it no longer
+//!   touches the `waiter` part; set to `FREE` by the operation when it is done with a
+//!   completed node.
 //! * `recycle` (lock-guarded): the link of the `completed` list (protocol 4).
-//! * `waiter` (an `UnsafeCell<Waiter<T>>`: slot, owner, links). Accessed
+//! * `waiter` (a [`TrackedCell`]`<Waiter<T>>`, an `UnsafeCell` whose accesses loom
+//!   checks: slot, owner, links). Accessed
 //!   (a) under the channel lock while `status == Waiting`, by anyone holding the lock;
 //!   (b) by the node's operation alone, without the lock, after it read `Done`/`Closed`
 //!   with an acquire load (nobody else can reach the node then: it is unlinked);
@@ -51,12 +53,26 @@
 //!    wait queue, `spare`, `completed`.
 //! 5. The channel frees every node when it is dropped: both lists and any node still
 //!    linked (only possible if an operation was leaked with `mem::forget`).
+//! 6. **In-flight values and close** ("`None` is final"). A filled receive node (`Done`)
+//!    holds a value that still counts as in the channel: its operation may give it back.
+//!    So a receive on a closed channel whose buffer is empty returns `None` only when no
+//!    node on `completed` is `Done`/`DoneClosed` ([`Waiters::any_in_flight`]); otherwise
+//!    it waits. `close` turns every `Done` into `DoneClosed` (CAS, under the lock), and
+//!    fills after close are `DoneClosed`. The operation frees its node with a *swap*
+//!    ([`release`]); reading `DoneClosed` back, it locks the channel and lets waiting
+//!    receivers finish if the channel is now drained. The swap and the CAS are both
+//!    read-modify-writes on the status word, so one of them sees the other: either close
+//!    marked the node before the swap (the swap reads `DoneClosed` and notifies), or the
+//!    swap came first (the node reads `FREE` to every later scan).
+//!
+//! Wakers are never cloned by a counterparty (a solo node's waker is moved out, a select
+//! cell's waker is taken) and never dropped under the lock: [`Waiters::remove`] and
+//! [`Waiters::set_waker`] hand the old waker back to be dropped after unlocking.
 
-use core::cell::UnsafeCell;
 use core::ptr::{self, NonNull};
 use core::task::Waker;
 
-use crate::loom::{AtomicUsize, Ordering};
+use crate::loom::{AtomicUsize, Ordering, TrackedCell};
 use crate::select::{Claim, SelectCell};
 
 /// Which wait queue a node sits in.
@@ -66,6 +82,9 @@ pub(crate) enum Queue {
     Send,
     /// Receivers waiting for a value.
     Recv,
+    /// `Stream` receivers waiting to be told that a value may be there (never filled:
+    /// an abandoned `next()` must not hold a value).
+    Watch,
 }
 
 /// Completion status of a node.
@@ -73,14 +92,20 @@ pub(crate) enum Queue {
 pub(crate) enum Status {
     /// Not completed yet.
     Waiting = 0,
-    /// Completed: a send node's value was taken, a recv node's slot holds its value.
+    /// A recv node's slot holds its value (the value is "in flight": still counted as in
+    /// the channel until the operation takes it or gives it back).
     Done = 1,
     /// The channel closed while the node waited: a send node still holds its value.
     Closed = 2,
+    /// A send node's value was taken, or a watch node was notified.
+    Taken = 3,
+    /// As `Done`, on a closed channel: the operation that takes the value must tell the
+    /// channel (receivers waiting to learn whether the channel is drained).
+    DoneClosed = 4,
 }
 
 /// Status word of a completed node its operation is done with (reusable).
-const FREE: usize = 3;
+const FREE: usize = 5;
 
 impl Status {
     #[inline]
@@ -89,8 +114,15 @@ impl Status {
             0 => Status::Waiting,
             1 => Status::Done,
             2 => Status::Closed,
+            3 => Status::Taken,
+            4 => Status::DoneClosed,
             _ => unreachable!("a held node is never FREE"),
         }
+    }
+
+    /// A recv node holding a value (`Done` or `DoneClosed`).
+    pub(crate) fn holds_value(self) -> bool {
+        matches!(self, Status::Done | Status::DoneClosed)
     }
 }
 
@@ -131,16 +163,16 @@ pub(crate) struct Waiter<T> {
 pub(crate) struct Node<T> {
     status: AtomicUsize,
     /// Link of the `completed` list; touched only under the channel lock.
-    recycle: UnsafeCell<*mut Node<T>>,
-    waiter: UnsafeCell<Waiter<T>>,
+    recycle: TrackedCell<*mut Node<T>>,
+    waiter: TrackedCell<Waiter<T>>,
 }
 
 impl<T> Node<T> {
     fn alloc() -> *mut Node<T> {
         Box::into_raw(Box::new(Node {
             status: AtomicUsize::new(Status::Waiting as usize),
-            recycle: UnsafeCell::new(ptr::null_mut()),
-            waiter: UnsafeCell::new(Waiter {
+            recycle: TrackedCell::new(ptr::null_mut()),
+            waiter: TrackedCell::new(Waiter {
                 slot: None,
                 owner: Owner::Solo(None),
                 queue: None,
@@ -195,34 +227,57 @@ unsafe fn free_node<T>(node: *mut Node<T>) {
     drop(unsafe { Box::from_raw(node) });
 }
 
-/// Releases a completed node without the lock and returns its slot.
+/// Releases a completed node without the lock; returns its slot and whether the channel
+/// must be told (the node was `DoneClosed`: protocol 6).
 ///
 /// # Safety
 ///
-/// `key` is held by the caller's operation on a channel of `T`, and the caller read
-/// `Done` or `Closed` from [`Key::status`] (the node is unlinked and its `waiter` part
-/// is the operation's alone: module docs, case b).
+/// `key` is held by the caller's operation on a channel of `T`, and the caller read a
+/// status other than `Waiting` from [`Key::status`] (the node is unlinked and its
+/// `waiter` part is the operation's alone: module docs, case b).
 #[inline]
-pub(crate) unsafe fn release<T>(key: Key) -> Option<T> {
+pub(crate) unsafe fn release<T>(key: Key) -> (Option<T>, bool) {
     let node = key.node::<T>();
     // SAFETY: completed nodes belong to their operation alone (module docs, case b).
-    let w = unsafe { &mut *(*node).waiter.get() };
-    let slot = w.slot.take();
-    clear_owner(&mut w.owner);
+    let (slot, waker) = unsafe {
+        (*node)
+            .waiter
+            .with_mut(|w| (w.slot.take(), clear_owner(&mut w.owner)))
+    };
     // SAFETY: the node is allocated until the channel drops (protocol 2), which cannot
-    // happen while an operation holds it. After this store the node is reusable, so it
-    // is our last access.
-    unsafe { (*node).status.store(FREE, Ordering::Release) };
-    slot
+    // happen while an operation holds it. After this swap the node is reusable, so it is
+    // our last access. A swap, not a store: `close` may turn `Done` into `DoneClosed`
+    // concurrently, and then we must learn it (protocol 6).
+    let prev = unsafe { (*node).status.swap(FREE, Ordering::AcqRel) };
+    drop(waker);
+    (slot, prev == Status::DoneClosed as usize)
 }
 
-/// Drops a node's owner, keeping the select cell's live-node count right.
+/// Applies `f` to the slot of a completed node without the lock, leaving the value there
+/// (a select arm applies its pattern before it takes the value).
+///
+/// # Safety
+///
+/// As for [`release`]: `key` is the caller's completed node on a channel of `T`.
 #[inline]
-fn clear_owner(owner: &mut Owner) {
-    if let Owner::Select { cell, .. } = core::mem::replace(owner, Owner::Solo(None)) {
-        // SAFETY: only the owning arm releases its node, from its poll or its drop; both
-        // run before the cell (declared before the arms) is dropped.
-        unsafe { (*cell).node_removed() };
+pub(crate) unsafe fn peek_slot<T, R>(key: Key, f: impl FnOnce(&Option<T>) -> R) -> R {
+    let node = key.node::<T>();
+    // SAFETY: completed nodes belong to their operation alone (module docs, case b).
+    unsafe { (*node).waiter.with_mut(|w| f(&w.slot)) }
+}
+
+/// Takes a node's owner out, keeping the select cell's live-node count right; returns
+/// the owner's waker, to be dropped by the caller after it released the channel lock.
+#[inline]
+fn clear_owner(owner: &mut Owner) -> Option<Waker> {
+    match core::mem::replace(owner, Owner::Solo(None)) {
+        Owner::Solo(w) => w,
+        Owner::Select { cell, .. } => {
+            // SAFETY: only the owning arm releases its node, from its poll or its drop;
+            // both run before the cell (declared before the arms) is dropped.
+            unsafe { (*cell).node_removed() };
+            None
+        }
     }
 }
 
@@ -245,18 +300,22 @@ pub(crate) struct Claimed {
     pub(crate) waker: Option<Waker>,
 }
 
-/// What [`Waiters::remove`] hands back.
+/// What [`Waiters::remove`] hands back; drop it after releasing the channel lock (the
+/// slot's value and the owner's waker may run user code when dropped).
 pub(crate) struct Removed<T> {
     /// The node's status when it was removed.
     pub(crate) status: Status,
     /// The node's slot.
     pub(crate) slot: Option<T>,
+    /// The owner's waker, if it had one.
+    pub(crate) waker: Option<Waker>,
 }
 
 /// Both wait queues of a channel and its recycling lists. Lives under the lock.
 pub(crate) struct Waiters<T> {
     sendq: List<T>,
     recvq: List<T>,
+    watchq: List<T>,
     /// Nodes removed before completion, linked through `waiter.next` (protocol 4).
     spare: *mut Node<T>,
     /// Completed nodes, linked through `recycle` (protocol 4).
@@ -276,6 +335,7 @@ impl<T> Waiters<T> {
         Waiters {
             sendq: List::EMPTY,
             recvq: List::EMPTY,
+            watchq: List::EMPTY,
             spare: ptr::null_mut(),
             completed: ptr::null_mut(),
         }
@@ -290,7 +350,7 @@ impl<T> Waiters<T> {
     fn w(&self, node: *mut Node<T>) -> &mut Waiter<T> {
         // SAFETY: see the doc comment: allocated node, lock held, and no other reference
         // to this node's waiter is alive in this module's methods when this is called.
-        unsafe { &mut *(*node).waiter.get() }
+        unsafe { (*node).waiter.get_mut() }
     }
 
     /// Takes a node from the free lists (allocating if both are empty), fills it and
@@ -337,14 +397,18 @@ impl<T> Waiters<T> {
             }
             // SAFETY: nodes on `completed` are allocated (freed only at channel drop);
             // `status` is atomic; `recycle` is ours under the lock (protocol 4).
-            let (status, next) =
-                unsafe { ((*cur).status.load(Ordering::Acquire), *(*cur).recycle.get()) };
+            let (status, next) = unsafe {
+                (
+                    (*cur).status.load(Ordering::Acquire),
+                    *(*cur).recycle.get_mut(),
+                )
+            };
             if status == FREE {
                 if prev.is_null() {
                     self.completed = next;
                 } else {
                     // SAFETY: as above, `prev` is on `completed`.
-                    unsafe { *(*prev).recycle.get() = next };
+                    unsafe { *(*prev).recycle.get_mut() = next };
                 }
                 return Some(cur);
             }
@@ -363,7 +427,7 @@ impl<T> Waiters<T> {
         let status = Status::from_word(unsafe { (*node).status.load(Ordering::Relaxed) });
         let w = self.w(node);
         let slot = w.slot.take();
-        clear_owner(&mut w.owner);
+        let waker = clear_owner(&mut w.owner);
         if status == Status::Waiting {
             w.next = self.spare;
             self.spare = node;
@@ -371,20 +435,28 @@ impl<T> Waiters<T> {
             // SAFETY: allocated; a completed node is already on `completed` (protocol 2).
             unsafe { (*node).status.store(FREE, Ordering::Relaxed) };
         }
-        Removed { status, slot }
+        Removed {
+            status,
+            slot,
+            waker,
+        }
     }
 
     /// Makes `owner` (a select arm) the owner of a waiting node that a plain future of
     /// the same operation linked before it was moved into a select, so the node is only
     /// claimable through the select's cell from now on. No-op for nodes already owned by
     /// a select.
-    pub(crate) fn adopt(&mut self, key: Key, owner: Owner) {
+    /// Returns the plain future's waker, to be dropped after the lock is released.
+    pub(crate) fn adopt(&mut self, key: Key, owner: Owner) -> Option<Waker> {
         let node = self.w(key.node());
         if let (Owner::Solo(_), Owner::Select { cell, .. }) = (&node.owner, &owner) {
             // SAFETY: the adopting select arm is being polled, so its cell is alive.
             unsafe { (**cell).node_added() };
-            node.owner = owner;
+            if let Owner::Solo(w) = core::mem::replace(&mut node.owner, owner) {
+                return w;
+            }
         }
+        None
     }
 
     /// The waiter part of the node at `key` (lock held).
@@ -407,16 +479,79 @@ impl<T> Waiters<T> {
         // drop); `recycle` is ours under the lock; after the release store the operation
         // may take the `waiter` part, which we no longer touch.
         unsafe {
-            *(*node).recycle.get() = self.completed;
+            *(*node).recycle.get_mut() = self.completed;
             self.completed = node;
             (*node).status.store(status as usize, Ordering::Release);
         }
     }
 
-    /// Completes a claimed receive node with `v` (direct handoff or give-back).
-    pub(crate) fn fill(&mut self, key: Key, v: T) {
+    /// Completes a claimed receive node with `v` (direct handoff or give-back); on a
+    /// closed channel the node becomes `DoneClosed` (protocol 6).
+    pub(crate) fn fill(&mut self, key: Key, v: T, closed: bool) {
         self.get_mut(key).slot = Some(v);
-        self.finish(key, Status::Done);
+        let status = if closed {
+            Status::DoneClosed
+        } else {
+            Status::Done
+        };
+        self.finish(key, status);
+    }
+
+    /// Returns `true` if a completed receive node still holds a value its operation has
+    /// not taken yet (protocol 6). Walks the whole `completed` list: only called on a
+    /// closed, empty channel.
+    pub(crate) fn any_in_flight(&self) -> bool {
+        let mut cur = self.completed;
+        while !cur.is_null() {
+            // SAFETY: nodes on `completed` are allocated; `recycle` is ours under the lock.
+            let (status, next) = unsafe {
+                (
+                    (*cur).status.load(Ordering::Acquire),
+                    *(*cur).recycle.get_mut(),
+                )
+            };
+            if status == Status::Done as usize || status == Status::DoneClosed as usize {
+                return true;
+            }
+            cur = next;
+        }
+        false
+    }
+
+    /// On close: turns every `Done` node into `DoneClosed`, so that its operation tells
+    /// the channel when it takes the value (protocol 6).
+    pub(crate) fn mark_closed(&mut self) {
+        let mut cur = self.completed;
+        while !cur.is_null() {
+            // SAFETY: as in `any_in_flight`. A failed exchange means the operation
+            // already freed the node.
+            unsafe {
+                let _ = (*cur).status.compare_exchange(
+                    Status::Done as usize,
+                    Status::DoneClosed as usize,
+                    Ordering::AcqRel,
+                    Ordering::Acquire,
+                );
+                cur = *(*cur).recycle.get_mut();
+            }
+        }
+    }
+
+    /// Replaces the waker of a waiting solo node; returns the old one, to be dropped
+    /// after the lock is released.
+    pub(crate) fn set_waker(&mut self, key: Key, waker: Waker) -> Option<Waker> {
+        match &mut self.w(key.node()).owner {
+            Owner::Solo(slot) => slot.replace(waker),
+            Owner::Select { .. } => Some(waker),
+        }
+    }
+
+    /// Returns `true` if the solo node's stored waker wakes the same task as `waker`.
+    pub(crate) fn wakes_same(&self, key: Key, waker: &Waker) -> bool {
+        match &self.w(key.node()).owner {
+            Owner::Solo(Some(old)) => old.will_wake(waker),
+            _ => false,
+        }
     }
 
     /// Returns `true` if the node is linked in a queue.
@@ -524,21 +659,14 @@ impl<T> Waiters<T> {
         None
     }
 
-    /// Claims every claimable node of `q` (used by close); returns their keys and wakers.
-    pub(crate) fn claim_all(&mut self, q: Queue, out: &mut Vec<Claimed>) {
-        while let Some(c) = self.claim_first(q, core::ptr::null()) {
-            out.push(c);
-        }
-    }
-
     /// Frees every node this structure can reach: both lists and any node still linked
     /// (protocol 5). Only for the channel's `Drop`, when no operation holds a node.
     pub(crate) fn free_all(&mut self) {
-        for q in [Queue::Send, Queue::Recv] {
+        for q in [Queue::Send, Queue::Recv, Queue::Watch] {
             while !self.is_empty(q) {
                 let head = self.list(q).head;
                 self.unlink_node(head);
-                clear_owner(&mut self.w(head).owner);
+                drop(clear_owner(&mut self.w(head).owner));
                 self.w(head).next = self.spare;
                 self.spare = head;
             }
@@ -552,7 +680,7 @@ impl<T> Waiters<T> {
         while !self.completed.is_null() {
             let n = self.completed;
             // SAFETY: `completed` nodes are allocated; `recycle` is ours (`&mut self`).
-            self.completed = unsafe { *(*n).recycle.get() };
+            self.completed = unsafe { *(*n).recycle.get_mut() };
             // SAFETY: as above; a completed node's owner cell count is settled by its
             // operation, which is gone.
             unsafe { free_node(n) };
@@ -563,6 +691,7 @@ impl<T> Waiters<T> {
         match q {
             Queue::Send => &self.sendq,
             Queue::Recv => &self.recvq,
+            Queue::Watch => &self.watchq,
         }
     }
 
@@ -570,6 +699,7 @@ impl<T> Waiters<T> {
         match q {
             Queue::Send => &mut self.sendq,
             Queue::Recv => &mut self.recvq,
+            Queue::Watch => &mut self.watchq,
         }
     }
 }
@@ -594,8 +724,8 @@ fn claim(owner: &mut Owner, me: *const SelectCell) -> NodeClaim {
             let cell = unsafe { &**cell };
             match cell.try_claim(*arm) {
                 // SAFETY: we won the WAITING -> SELECTED CAS and hold the channel lock,
-                // so the owner does not write its waker until it takes this lock.
-                Claim::Won => NodeClaim::Won(unsafe { cell.waker() }),
+                // so the owner does not touch its waker until it takes this lock.
+                Claim::Won => NodeClaim::Won(unsafe { cell.take_waker() }),
                 Claim::Busy => NodeClaim::Skip,
                 Claim::Finished => NodeClaim::Stale,
             }

@@ -7,13 +7,13 @@
 mod hand_select;
 
 use std::future::Future;
-use std::pin::pin;
+use std::pin::{pin, Pin};
 use std::task::{Context, Poll};
 
 use futures::task::noop_waker;
 use loom::future::block_on;
 use loom::thread;
-use waza_channel::{bounded, rendezvous, unbounded, Receiver, TryRecvError};
+use waza_channel::{bounded, rendezvous, unbounded, Receiver, SendError, TryRecvError};
 
 fn drain<T>(rx: &Receiver<T>) -> Vec<T> {
     let mut out = Vec::new();
@@ -294,5 +294,275 @@ fn concurrent_lock_free_releases() {
         let mut got = vec![t1.join().unwrap().unwrap(), t2.join().unwrap().unwrap()];
         got.sort();
         assert_eq!(got, [1, 2]);
+    });
+}
+
+/// What a select with a send arm and a recv arm on one channel did.
+#[derive(Debug, PartialEq)]
+enum SendOrRecv {
+    Sent(Result<(), SendError<u32>>),
+    Got(Option<u32>),
+}
+
+/// A select sends and receives on one rendezvous channel, racing a plain receiver and a
+/// plain sender; each party closes the channel once its own operation is over, so the
+/// one left out ends too. Exactly one pair forms before the first close: the select
+/// never pairs with itself, only one of its arms takes effect, every value delivered was
+/// sent successfully and every successful send was delivered.
+#[test]
+fn select_on_both_ends_of_one_rendezvous_channel() {
+    loom::model(|| {
+        let (tx, rx) = rendezvous::<u32>();
+        let (tx2, rx2) = (tx.clone(), rx.clone());
+        let receiver = thread::spawn(move || {
+            let v = block_on(rx2.recv());
+            rx2.close();
+            v
+        });
+        let sender = thread::spawn(move || {
+            let r = block_on(tx2.send(2));
+            tx2.close();
+            r
+        });
+        let sel = block_on(async {
+            waza_channel::select! {
+                r = tx.send(1) => SendOrRecv::Sent(r),
+                v = rx.recv() => SendOrRecv::Got(v),
+            }
+        });
+        rx.close();
+        let got = receiver.join().unwrap();
+        let sent = sender.join().unwrap();
+        assert_ne!(
+            sel,
+            SendOrRecv::Got(Some(1)),
+            "the select paired with itself"
+        );
+        let mut delivered: Vec<u32> = got.into_iter().collect();
+        if let SendOrRecv::Got(Some(v)) = sel {
+            delivered.push(v);
+        }
+        let mut succeeded = Vec::new();
+        match &sel {
+            SendOrRecv::Sent(Ok(())) => succeeded.push(1),
+            SendOrRecv::Sent(Err(e)) => assert_eq!(e.0, 1, "a failed send returns its value"),
+            SendOrRecv::Got(_) => {}
+        }
+        match sent {
+            Ok(()) => succeeded.push(2),
+            Err(e) => assert_eq!(e.0, 2, "a failed send returns its value"),
+        }
+        delivered.sort_unstable();
+        succeeded.sort_unstable();
+        assert_eq!(delivered, succeeded);
+        assert_eq!(
+            delivered.len(),
+            1,
+            "exactly one pair forms before the first close"
+        );
+    });
+}
+
+/// A select's arm is selected by a sender (`SELECTED`) but its pattern refutes the value:
+/// the select takes the value out of its node, puts it back at the front and goes on
+/// selecting (it then ends on its other arm's close). The value is received exactly once,
+/// by the plain receiver racing the select.
+#[test]
+fn selected_arm_refuting_its_value_gives_it_back() {
+    loom::model(|| {
+        let (a_tx, a_rx) = rendezvous::<u32>();
+        let (b_tx, b_rx) = rendezvous::<u32>();
+        let a_rx2 = a_rx.clone();
+        let other = thread::spawn(move || block_on(a_rx2.recv()));
+        let sender = thread::spawn(move || {
+            let r = block_on(a_tx.send(1));
+            drop(b_tx); // closes `b`: ends the select once its `a` arm is off
+            r
+        });
+        let sel = block_on(async {
+            waza_channel::select! {
+                Some(0) = a_rx.recv() => "matched a value never sent",
+                None = b_rx.recv() => "b closed",
+            }
+        });
+        assert_eq!(sel, "b closed");
+        assert_eq!(sender.join().unwrap(), Ok(()));
+        assert_eq!(other.join().unwrap(), Some(1), "the refuted value was lost");
+        assert_eq!(a_rx.try_recv(), Err(TryRecvError::Closed), "received twice");
+    });
+}
+
+/// A `Recv` future polled once (it holds a node) is then used through `&mut` in a select
+/// whose other arm races it; a sender hands the future a value before or during the
+/// select. Exactly one arm takes effect: if the other arm wins, the value handed to the
+/// future goes back to its channel, and the future, polled again, receives it.
+#[test]
+fn adopted_recv_future_losing_a_select_gives_its_value_back() {
+    loom::model(|| {
+        let (a_tx, a_rx) = bounded::<u32>(1);
+        let (b_tx, b_rx) = bounded::<u32>(1);
+        let waker = noop_waker();
+        let mut cx = Context::from_waker(&waker);
+        let mut fut = a_rx.recv();
+        assert!(Pin::new(&mut fut).poll(&mut cx).is_pending());
+        let ta = thread::spawn(move || a_tx.try_send(1));
+        let tb = thread::spawn(move || b_tx.try_send(2));
+        let sel = block_on(async {
+            waza_channel::select! {
+                v = &mut fut => (0, v),
+                v = b_rx.recv() => (1, v),
+            }
+        });
+        ta.join().unwrap().unwrap();
+        tb.join().unwrap().unwrap();
+        match sel {
+            (0, Some(1)) => {
+                assert_eq!(drain(&a_rx), [] as [u32; 0], "received twice");
+                assert_eq!(drain(&b_rx), [2], "the losing arm took a value");
+            }
+            (1, Some(2)) => {
+                assert_eq!(block_on(&mut fut), Some(1), "the handed value was lost");
+                assert_eq!(drain(&a_rx), [] as [u32; 0], "received twice");
+            }
+            other => panic!("unexpected select outcome {other:?}"),
+        }
+    });
+}
+
+/// `close` races a select that is between its rounds (its nodes are `IDLE`, so close
+/// skips them): the select must still see the close and end on that arm.
+#[test]
+fn close_racing_a_select_between_rounds_ends_it() {
+    loom::model(|| {
+        let (a_tx, a_rx) = rendezvous::<u32>();
+        let (_b_tx, b_rx) = rendezvous::<u32>();
+        let closer = thread::spawn(move || a_tx.close());
+        let sel = block_on(async {
+            waza_channel::select! {
+                v = a_rx.recv() => (0, v),
+                v = b_rx.recv() => (1, v),
+            }
+        });
+        assert!(closer.join().unwrap());
+        assert_eq!(sel, (0, None));
+    });
+}
+
+/// "None is final" (`waiters.rs`, protocol 6): a receive was handed a value, the channel
+/// closes, and a second receive races the first one's give-back (`give_back`) or its
+/// lock-free completion. The second receive returns `None` only if the first one kept
+/// the value; every value is received exactly once.
+fn none_is_final(give_back: bool) {
+    loom::model(move || {
+        let (tx, rx) = unbounded::<u32>();
+        let rx2 = rx.clone();
+        let waker = noop_waker();
+        let mut cx = Context::from_waker(&waker);
+        let mut first = rx.recv();
+        assert!(Pin::new(&mut first).poll(&mut cx).is_pending());
+        tx.try_send(1).unwrap(); // handed to `first`: in flight
+        let closer = thread::spawn(move || tx.close());
+        let second = thread::spawn(move || block_on(rx2.recv()));
+        let got_first = if give_back {
+            drop(first);
+            None
+        } else {
+            match Pin::new(&mut first).poll(&mut cx) {
+                Poll::Ready(v) => v,
+                Poll::Pending => panic!("a filled receive is ready"),
+            }
+        };
+        assert!(closer.join().unwrap());
+        let got_second = second.join().unwrap();
+        if give_back {
+            assert_eq!(
+                got_second,
+                Some(1),
+                "None while a value was still receivable"
+            );
+        } else {
+            assert_eq!((got_first, got_second), (Some(1), None));
+        }
+        assert_eq!(rx.try_recv(), Err(TryRecvError::Closed), "received twice");
+    });
+}
+
+#[test]
+fn none_is_final_after_a_give_back() {
+    none_is_final(true);
+}
+
+#[test]
+fn none_is_final_after_a_completion() {
+    none_is_final(false);
+}
+
+/// A `Stream` receiver's `next()` is abandoned after one `Pending` poll (the receiver
+/// keeps its registration): a value sent afterwards must go to a plain `recv()`, not to
+/// the abandoned registration.
+#[test]
+fn abandoned_stream_next_leaves_the_value_to_recv() {
+    loom::model(|| {
+        let (tx, rx) = rendezvous::<u32>();
+        let mut watcher = rx.clone();
+        {
+            let waker = noop_waker();
+            let mut cx = Context::from_waker(&waker);
+            let mut next = futures::StreamExt::next(&mut watcher);
+            assert!(Pin::new(&mut next).poll(&mut cx).is_pending());
+        }
+        let sender = thread::spawn(move || block_on(tx.send(1)));
+        assert_eq!(
+            block_on(rx.recv()),
+            Some(1),
+            "the value went to the abandoned next()"
+        );
+        assert_eq!(sender.join().unwrap(), Ok(()));
+        assert_eq!(rx.try_recv(), Err(TryRecvError::Closed), "received twice");
+        drop(watcher);
+    });
+}
+
+/// A select with `default` over two channels races a mover that takes the values from
+/// `a` to `b` one at a time. Two values and a mover holding at most one: at every instant
+/// one of the channels holds a value, so `default` must never run (Go's rule: `default`
+/// only if no arm could proceed at one instant). `biased` pins the arm order that a pass
+/// trying the channels one after the other would get wrong: `b` first, then `a`.
+#[test]
+fn select_default_never_runs_while_a_channel_always_holds_a_value() {
+    loom::model(|| {
+        let (a_tx, a_rx) = bounded::<u32>(2);
+        let (b_tx, b_rx) = bounded::<u32>(2);
+        a_tx.try_send(1).unwrap();
+        a_tx.try_send(2).unwrap();
+        let a_rx2 = a_rx.clone();
+        let mover = thread::spawn(move || {
+            let mut moved = 0;
+            for _ in 0..2 {
+                if let Ok(v) = a_rx2.try_recv() {
+                    b_tx.try_send(v).unwrap();
+                    moved += 1;
+                }
+            }
+            moved
+        });
+        let sel = block_on(async {
+            waza_channel::select! {
+                biased;
+                v = b_rx.recv() => Some(v),
+                v = a_rx.recv() => Some(v),
+                default => None,
+            }
+        });
+        let moved = mover.join().unwrap();
+        let got = sel
+            .expect("default ran while a channel held a value")
+            .expect("neither channel is closed and empty");
+        let mut all = vec![got];
+        all.extend(drain(&a_rx));
+        all.extend(drain(&b_rx));
+        all.sort_unstable();
+        assert_eq!(all, [1, 2]);
+        assert!((1..=2).contains(&moved));
     });
 }

@@ -43,7 +43,8 @@ use std::time::Duration;
 use waza::chan::{self, Receiver};
 use waza::time;
 
-use crate::{Out, Rng};
+use crate::cli::ensure;
+use crate::{Out, Rng, Size};
 
 /// Starts a task that sends `"{msg} 0"`, `"{msg} 1"`, … pausing after message `i` for
 /// `pause(i)`; it stops when the returned receiver is dropped.
@@ -158,4 +159,35 @@ pub async fn run(total: Duration, out: &Out) -> (Conversation, Conversation) {
     let chatty = boring("boring!", move |_| rng.millis(20));
     let cut = whole_conversation_timeout(chatty, total, out).await;
     (slow, cut)
+}
+
+/// Checks that messages are `"{prefix} 0"`, `"{prefix} 1"`, … in order, none skipped.
+fn check_numbered(heard: &[String], prefix: &str) -> Result<(), String> {
+    for (i, s) in heard.iter().enumerate() {
+        ensure(*s == format!("{prefix} {i}"), || {
+            format!("message {i} was {s:?}")
+        })?;
+    }
+    Ok(())
+}
+
+/// The whole program (the `timeout` binary): [`run`] with a one-second conversation (150 ms
+/// quick). Checks each conversation's ending and that no message was lost or reordered.
+///
+/// # Errors
+///
+/// A description of the first check that failed.
+///
+/// # Cancel safety
+///
+/// As [`run`].
+pub async fn program(size: Size, out: &Out) -> Result<(), String> {
+    let total = Duration::from_millis(size.pick(150, 1000));
+    let (slow, chatty) = run(total, out).await;
+    ensure(slow.ending == "You're too slow.", || format!("{slow:?}"))?;
+    ensure(chatty.ending == "You talk too much.", || {
+        format!("{chatty:?}")
+    })?;
+    check_numbered(&slow.heard, "slowing down")?;
+    check_numbered(&chatty.heard, "boring!")
 }

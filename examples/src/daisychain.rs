@@ -23,7 +23,12 @@
 //! }
 //! ```
 
+use std::time::Instant;
+
 use waza::chan::{self, Receiver, Sender};
+
+use crate::cli::ensure;
+use crate::Out;
 
 /// One gopher: hears a number on the right, whispers it plus one to the left.
 async fn whisper(left: Sender<u64>, right: Receiver<u64>) {
@@ -59,4 +64,24 @@ pub async fn whispers(n: usize) -> u64 {
         .recv()
         .await
         .expect("every gopher passes the number on")
+}
+
+/// The whole program: a chain of `n` tasks; prints what the leftmost one heard and checks
+/// that it is `n + 1`.
+///
+/// # Errors
+///
+/// A description of the check that failed.
+///
+/// # Cancel safety
+///
+/// As [`whispers`].
+pub async fn program(n: usize, out: &Out) -> Result<(), String> {
+    let start = Instant::now();
+    let heard = whispers(n).await;
+    out.line(format!(
+        "{n} tasks: the leftmost heard {heard} ({:.1?})",
+        start.elapsed()
+    ));
+    ensure(heard == n as u64 + 1, || format!("expected {}", n + 1))
 }

@@ -1,29 +1,62 @@
-//! The programs of Rob Pike's talk "Concurrency is not parallelism" (and their classic
-//! friends from "Go Concurrency Patterns"), written with waza.
+//! The programs of Rob Pike's talks "Concurrency is not parallelism" and "Go Concurrency
+//! Patterns" (and their classic friends), written with waza.
 //!
-//! Each module holds one program's logic as an `async fn` that returns what it computed, so
-//! the binaries in `src/bin/` can print it and `tests/smoke.rs` can check it. Programs write
-//! their running commentary through an [`Out`], which prints to stdout or captures lines.
-//!
-//! | module | Go original | what it shows |
-//! |---|---|---|
-//! | [`sieve`] | the concurrent prime sieve | a pipeline of tasks over rendezvous channels |
-//! | [`daisychain`] | "Chinese whispers" | 100,000 tasks are cheap |
-//! | [`pingpong`] | the ping-pong ball | two tasks handing one value back and forth |
-//! | [`boring`] | `boring()` with `time.After` | timeouts with `select!` |
-//! | [`query`] | "first response wins", Google Search 3.0 | replicated queries, buffered channels |
-//! | [`loadbalancer`] | the talk's load balancer | a heap of workers, `select!` over requests and completions |
-//! | [`hyper_compat`] | `net/http`'s `ListenAndServe` | hyper 1.x serving HTTP/1 on waza's sockets and timers |
+//! Each module holds one program: its pieces as `async fn`s that return what they computed
+//! (so `tests/smoke.rs` can check them), and a `program` function that runs the whole thing
+//! the way its binary in `src/bin/` does, writing commentary through an [`Out`] and checking
+//! its own result. The binaries parse their command line with [`cli`], and the `tour` binary
+//! runs every `program` in its quick form. See `examples/README.md` for the table of programs.
 
 use std::sync::{Arc, Mutex};
 
 pub mod boring;
+pub mod bounded_parallelism;
+pub mod chat;
+pub mod cli;
+pub mod daemon;
 pub mod daisychain;
+pub mod deadlock;
+pub mod echo_server;
+pub mod errgroup;
+pub mod fanin;
+pub mod first_response;
+pub mod google_search;
 pub mod hyper_compat;
 pub mod loadbalancer;
+pub mod nilchan;
 pub mod pingpong;
-pub mod query;
+pub mod pipeline;
+pub mod quit;
 pub mod sieve;
+pub mod ticker;
+pub mod timer_chan;
+pub mod udp_echo;
+
+/// How long a run an example makes: its full form, or a short one for CI and the tour.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Size {
+    /// `--quick`: a few hundred milliseconds at most.
+    Quick,
+    /// The program as the talk shows it (still finishes within seconds).
+    Full,
+}
+
+impl Size {
+    /// `quick` for [`Size::Quick`], `full` for [`Size::Full`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use waza_examples::Size;
+    /// assert_eq!(Size::Quick.pick(10, 1000), 10);
+    /// ```
+    pub fn pick<T>(self, quick: T, full: T) -> T {
+        match self {
+            Size::Quick => quick,
+            Size::Full => full,
+        }
+    }
+}
 
 /// Where an example writes its commentary: standard output, or a buffer for tests.
 ///

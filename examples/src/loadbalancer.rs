@@ -80,7 +80,8 @@ use futures::future::BoxFuture;
 use waza::chan::{self, Receiver, Sender};
 use waza::time;
 
-use crate::{Out, Rng};
+use crate::cli::ensure;
+use crate::{Out, Rng, Size};
 
 /// A unit of work and where to send its result.
 pub struct Request {
@@ -362,4 +363,29 @@ pub async fn run(cfg: Config, out: &Out) -> Stats {
     stats.correct = correct;
     out.line(stats.to_string());
     stats
+}
+
+/// The whole program: 16 requesters making 40 requests each (quick: 20 each) to 4
+/// workers. Checks that every request was served once and answered correctly.
+///
+/// # Errors
+///
+/// A description of the first check that failed.
+///
+/// # Cancel safety
+///
+/// As [`run`].
+pub async fn program(size: Size, out: &Out) -> Result<(), String> {
+    let cfg = Config {
+        requests_each: size.pick(20, 40),
+        ..Config::default()
+    };
+    let stats = run(cfg, out).await;
+    let total = (cfg.requesters * cfg.requests_each) as u64;
+    ensure(stats.served.iter().sum::<u64>() == total, || {
+        format!("served {:?} of {total}", stats.served)
+    })?;
+    ensure(stats.correct == total, || {
+        format!("{} of {total} replies correct", stats.correct)
+    })
 }

@@ -40,7 +40,8 @@ use std::time::Duration;
 
 use waza::chan::{self, Receiver, Sender};
 
-use crate::Out;
+use crate::cli::ensure;
+use crate::{Out, Size};
 
 /// The ball: it counts how often it was hit.
 #[derive(Debug, Default)]
@@ -138,4 +139,26 @@ pub async fn game(limit: u32, pause: Duration, out: &Out) -> Vec<Hit> {
     out.line(format!("game over after {} hits", ball.hits));
     let hits = hits.lock().unwrap().clone();
     hits
+}
+
+/// The whole program: 10 hits 100 ms apart (quick: 6 hits, 10 ms). Checks that the hits
+/// are numbered 1, 2, … and that the players alternated.
+///
+/// # Errors
+///
+/// A description of the first check that failed.
+///
+/// # Cancel safety
+///
+/// As [`game`].
+pub async fn program(size: Size, out: &Out) -> Result<(), String> {
+    let limit = size.pick(6, 10);
+    let hits = game(limit, Duration::from_millis(size.pick(10, 100)), out).await;
+    let numbers: Vec<u32> = hits.iter().map(|h| h.1).collect();
+    ensure(numbers == (1..=limit).collect::<Vec<_>>(), || {
+        format!("hits {hits:?}")
+    })?;
+    ensure(hits.windows(2).all(|p| p[0].0 != p[1].0), || {
+        format!("the same player hit twice: {hits:?}")
+    })
 }

@@ -39,6 +39,7 @@
 
 use waza::chan::{self, Receiver, Sender};
 
+use crate::cli::ensure;
 use crate::Out;
 
 /// Sends 2, 3, 4, … until nobody listens any more.
@@ -87,4 +88,28 @@ pub async fn primes(n: usize, out: &Out) -> Vec<u64> {
         ch = ch1;
     }
     found
+}
+
+/// The first `n` primes by trial division, to check the sieve against.
+fn trial_division(n: usize) -> Vec<u64> {
+    (2u64..)
+        .filter(|&k| (2..k).take_while(|d| d * d <= k).all(|d| k % d != 0))
+        .take(n)
+        .collect()
+}
+
+/// The whole program: prints the first `n` primes and checks them against trial division.
+///
+/// # Errors
+///
+/// A description of the check that failed.
+///
+/// # Cancel safety
+///
+/// As [`primes`].
+pub async fn program(n: usize, out: &Out) -> Result<(), String> {
+    let found = primes(n, out).await;
+    ensure(found == trial_division(n), || {
+        format!("the sieve found {found:?}")
+    })
 }

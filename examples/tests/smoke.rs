@@ -1,10 +1,12 @@
 //! Smoke tests: every example runs to completion and says what it should.
 
+//! The binaries themselves are run by `tests/bins.rs`.
+
 use std::future::Future;
-use std::process::Command;
 use std::time::Duration;
 
-use waza_examples::query::{first, first_within, google, Replica};
+use waza_examples::cli::{Flag, Number, Parsed, Usage};
+use waza_examples::google_search::{self, first, Backends, Search, Version};
 use waza_examples::{boring, daisychain, loadbalancer, pingpong, sieve, Out};
 
 fn run<F: Future>(fut: F) -> F::Output {
@@ -70,32 +72,97 @@ fn timeouts_end_both_conversations() {
 }
 
 #[test]
-fn first_response_wins() {
+fn first_reply_wins() {
     let ms = Duration::from_millis;
-    let fast = [Replica::new("r1", ms(1)), Replica::new("r2", ms(2))];
-    let answer = run(first(&fast, "q"));
+    let fast = [Search::new("r1", ms(1)), Search::new("r2", ms(2))];
+    let answer = run(first("q", &fast));
     assert!(
         answer == "r1 result for \"q\"" || answer == "r2 result for \"q\"",
         "{answer}"
     );
-    let slow = [Replica::new("slow", Duration::from_secs(30))];
-    assert_eq!(run(first_within(&slow, "q", ms(20))), None);
-    let quick = [Replica::new("quick", Duration::ZERO)];
-    assert_eq!(
-        run(first_within(&quick, "q", Duration::from_secs(30))).as_deref(),
-        Some("quick result for \"q\"")
-    );
+    let one_slow = [
+        Search::new("slow", Duration::from_secs(30)),
+        Search::new("quick", ms(0)),
+    ];
+    assert_eq!(run(first("q", &one_slow)), "quick result for \"q\"");
 }
 
 #[test]
-fn google_search_returns_at_most_one_result_per_kind() {
-    let out = Out::capture();
-    let results = run(google("golang", 3, &out));
-    assert!(results.len() <= 3);
-    for kind in ["web", "image", "video"] {
-        let n = results.iter().filter(|r| r.starts_with(kind)).count();
-        assert!(n <= 1, "{kind} twice in {results:?}");
+fn google_search_versions_return_one_result_per_kind() {
+    let b = Backends::random(3, Duration::from_millis(10));
+    for version in Version::ALL {
+        let results = run(version.search("golang", &b, Duration::from_secs(30)));
+        assert_eq!(results.len(), 3, "{version}: {results:?}");
+        let answer = google_search::Answer {
+            latency: Duration::ZERO,
+            results,
+        };
+        google_search::check(version, &answer).unwrap();
     }
+    let all_slow = Backends::random(4, Duration::from_millis(1));
+    let mut slow = all_slow.clone();
+    for pair in &mut slow.replicas {
+        for s in pair {
+            s.latency = Duration::from_secs(30);
+        }
+    }
+    for version in [Version::V2_1, Version::V3_0] {
+        let results = run(version.search("golang", &slow, Duration::from_millis(5)));
+        assert_eq!(
+            results,
+            Vec::<String>::new(),
+            "{version}: nothing arrives in time"
+        );
+    }
+}
+
+#[test]
+fn google_search_check_rejects_duplicates_and_missing_kinds() {
+    let answer = |results: &[&str]| google_search::Answer {
+        latency: Duration::ZERO,
+        results: results.iter().map(|s| s.to_string()).collect(),
+    };
+    let web = "web1 result for \"golang\"";
+    let image = "image1 result for \"golang\"";
+    assert!(google_search::check(Version::V2_0, &answer(&[web, image])).is_err());
+    assert!(google_search::check(Version::V2_1, &answer(&[web, image])).is_ok());
+    assert!(google_search::check(Version::V2_1, &answer(&[web, web])).is_err());
+    let replica = "web2 result for \"golang\"";
+    assert!(google_search::check(Version::V2_1, &answer(&[replica])).is_err());
+    assert!(google_search::check(Version::V3_0, &answer(&[replica])).is_ok());
+}
+
+const SIEVE: Usage = Usage {
+    program: "sieve",
+    flags: &[Flag::Quick],
+    numbers: &[Number {
+        name: "N",
+        min: 1,
+        max: 100,
+    }],
+};
+
+#[test]
+fn command_lines_are_checked() {
+    let parse = |args: &[&str]| SIEVE.parse(args.iter().map(|s| s.to_string()));
+    let Ok(Parsed::Run(args)) = parse(&["--quick", "12"]) else {
+        panic!("valid arguments rejected")
+    };
+    assert!(args.quick() && !args.demo());
+    assert_eq!(args.number(0), Some(12));
+    assert!(matches!(parse(&["--help"]), Ok(Parsed::Help)));
+    for bad in [
+        &["abc"][..],
+        &["0"],
+        &["101"],
+        &["1", "2"],
+        &["--demo"],
+        &["--quick", "--quick"],
+        &["-1"],
+    ] {
+        assert!(parse(bad).is_err(), "{bad:?} accepted");
+    }
+    assert_eq!(SIEVE.line(), "usage: sieve [--quick] [N]   (N: 1..=100)");
 }
 
 #[test]
@@ -114,29 +181,4 @@ fn loadbalancer_serves_every_request_once() {
     assert_eq!(stats.correct, 80);
     assert!(stats.mean_load <= 8.0 / 3.0 + 1e-9, "{stats:?}");
     assert!(out.lines()[0].starts_with("80 requests served, 80 correct replies"));
-}
-
-#[test]
-fn tour_runs_every_program() {
-    let output = Command::new(env!("CARGO_BIN_EXE_tour"))
-        .output()
-        .expect("the tour binary runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "tour failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    for needle in [
-        "first 10 primes: [2, 3, 5, 7, 11, 13, 17, 19, 23, 29]",
-        "the leftmost task heard 100001",
-        "game over after 6 hits",
-        "You're too slow.",
-        "You talk too much.",
-        "first answer: replica-",
-        "320 requests served, 320 correct replies",
-        "tour finished",
-    ] {
-        assert!(stdout.contains(needle), "missing {needle:?} in:\n{stdout}");
-    }
 }

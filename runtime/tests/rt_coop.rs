@@ -125,3 +125,35 @@ fn yield_now_interleaves_tasks_on_one_worker() {
         assert_ne!(w[0].0, w[1].0, "{log:?}");
     }
 }
+
+/// The cooperative budget never makes a ready arm look pending: a `select!` with
+/// `default` whose arm is always ready never runs `default`, however long the loop
+/// (the select spends one unit per poll and yields when the budget is gone, instead).
+#[test]
+fn budget_never_causes_a_false_default() {
+    let rt = waza::Runtime::builder().workers(1).build().unwrap();
+    let defaults = rt.block_on(async {
+        waza::spawn(async {
+            let mut defaults = 0;
+            for _ in 0..2_000 {
+                // The arm spends two units, so an odd budget left at some iteration
+                // runs out inside the arm, not at the select's own charge.
+                let arm = async {
+                    waza::task::consume_budget().await;
+                    waza::task::consume_budget().await;
+                };
+                waza::select! {
+                    _ = arm => {}
+                    default => defaults += 1,
+                }
+            }
+            defaults
+        })
+        .await
+        .unwrap()
+    });
+    assert_eq!(
+        defaults, 0,
+        "default ran because the budget made the arm pending"
+    );
+}

@@ -1,13 +1,18 @@
-//! The talk's load balancer: 16 requesters, 4 workers, 640 requests, each sent to the
-//! least-loaded worker; prints how the load was spread. See `waza_examples::loadbalancer`.
+//! The talk's load balancer: requests go to the least-loaded worker (a heap).
+//!
+//! The Go original and the program itself are in `waza_examples::loadbalancer`
+//! (`examples/src/loadbalancer.rs`). `--quick` runs the short form; the run checks its own
+//! result and exits non-zero when it is wrong.
 
-use std::time::Instant;
+use std::process::ExitCode;
 
+use waza_examples::cli::{self, Usage};
 use waza_examples::{loadbalancer, Out};
 
+const USAGE: Usage = Usage::quick("loadbalancer");
+
 #[waza::main]
-async fn main() {
-    let start = Instant::now();
-    loadbalancer::run(loadbalancer::Config::default(), &Out::stdout()).await;
-    println!("(in {:.1?})", start.elapsed());
+async fn main() -> ExitCode {
+    let args = USAGE.args();
+    cli::exit_status(loadbalancer::program(args.size(), &Out::stdout()).await)
 }

@@ -22,7 +22,7 @@
 use crate::loom::std_sync::{Arc, Condvar, Mutex};
 use crate::runtime::Handle;
 use crate::task::raw::RawTask;
-use crate::task::{self, coop, JoinHandle, Notified, Schedule};
+use crate::task::{self, coop, Handoff, JoinHandle, Notified, Schedule};
 use std::collections::VecDeque;
 use std::future::Future;
 use std::panic::Location;
@@ -230,15 +230,25 @@ impl Inner {
 }
 
 impl Schedule for BlockingSchedule {
-    fn schedule(&self, task: Notified) {
-        self.0.push(task, None);
-    }
+    /// A clone of the pool: a blocking task is re-scheduled only by an abort, off the hot
+    /// path, and the push reads the pool after queueing the task.
+    type Handoff = BlockingSchedule;
 
-    fn yield_now(&self, task: Notified) {
-        self.0.push(task, None);
+    fn handoff(&self) -> BlockingSchedule {
+        BlockingSchedule(self.0.clone())
     }
 
     fn release(&self, _task: RawTask) -> bool {
         false
+    }
+}
+
+impl Handoff for BlockingSchedule {
+    fn schedule(self, task: Notified) {
+        self.0.push(task, None);
+    }
+
+    fn yield_now(self, task: Notified) {
+        self.0.push(task, None);
     }
 }

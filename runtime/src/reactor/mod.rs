@@ -28,6 +28,11 @@
 //! the start of the next `park`, before polling. So every event the driver reads was produced
 //! by a poll that happened while its token still named the same registration: a token never
 //! points at another socket's state, and no memory is ever freed under the driver.
+//! Shutdown marks the slab shut (later registrations are refused) and completes the waits
+//! of every registration in it, under the same lock, so a registration either sees the
+//! refusal or is shut down with the rest. Every access to the slab is a method of
+//! `Registrations` called under that lock; the loom model at the bottom of this file runs
+//! them against each other.
 //!
 //! # Park, step by step
 //!
@@ -49,14 +54,17 @@ mod readiness;
 mod registration;
 
 pub(crate) use readiness::Direction;
+#[cfg(test)]
+use registration::shutdown_error;
 pub(crate) use registration::PollIo;
 #[cfg(all(test, not(loom)))]
-use registration::{shutdown_error, Registration};
+use registration::Registration;
 
+use crate::loom::{Mutex, MutexGuard};
 use readiness::ScheduledIo;
 use slab::Slab;
 use std::io;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::task::Waker;
 use std::time::{Duration, Instant};
 
@@ -114,11 +122,7 @@ impl Driver {
         let handle = Arc::new(DriverHandle {
             registry: poll.registry().try_clone()?,
             waker,
-            regs: Mutex::new(Registrations {
-                slab: Slab::new(),
-                released: Vec::new(),
-                shutdown: false,
-            }),
+            regs: Mutex::new(Registrations::new()),
             time: TimerHandle::new(Instant::now(), timer_shards),
         });
         let driver = Driver {
@@ -165,24 +169,14 @@ impl Driver {
 
     /// Wakes every waiter; afterwards sleeps complete at once and I/O fails.
     pub(crate) fn shutdown(&mut self) {
-        {
-            let mut regs = self.handle.lock_regs();
-            regs.shutdown = true;
-            for (_, io) in regs.slab.iter() {
-                io.shutdown(&mut self.wakers);
-            }
-        }
+        self.handle.lock_regs().shutdown(&mut self.wakers);
         self.handle.time.shutdown(&mut self.wakers);
         self.wake_all();
     }
 
     /// Park step 1.
     fn release_dropped(&mut self) {
-        let mut regs = self.handle.lock_regs();
-        let Registrations { slab, released, .. } = &mut *regs;
-        for key in released.drain(..) {
-            slab.remove(key);
-        }
+        self.handle.lock_regs().release_dropped();
     }
 
     /// Park step 4.
@@ -208,6 +202,48 @@ impl Driver {
     fn wake_all(&mut self) {
         for waker in self.wakers.drain(..) {
             waker.wake();
+        }
+    }
+}
+
+/// Every access to the slab, each under the `regs` lock (and modelled by loom below).
+impl Registrations {
+    fn new() -> Registrations {
+        Registrations {
+            slab: Slab::new(),
+            released: Vec::new(),
+            shutdown: false,
+        }
+    }
+
+    /// A slot for a new registration: its key, or [`shutdown_error`] after shutdown (the
+    /// shutdown that already ran would never complete its waits).
+    fn insert(&mut self, io: Arc<ScheduledIo>) -> io::Result<usize> {
+        if self.shutdown {
+            return Err(registration::shutdown_error());
+        }
+        Ok(self.slab.insert(io))
+    }
+
+    /// The registration of `key` is gone: its slot is freed at the next park's step 1.
+    fn release(&mut self, key: usize) {
+        self.released.push(key);
+    }
+
+    /// Park step 1: frees the slots released since the last park (each exactly once: a
+    /// key is queued once, by its registration's drop or failed registration).
+    fn release_dropped(&mut self) {
+        for key in self.released.drain(..) {
+            self.slab.remove(key);
+        }
+    }
+
+    /// Refuses later registrations and completes every wait on the registered ones
+    /// (their wakers go to `wakers`, to be called after unlocking).
+    fn shutdown(&mut self, wakers: &mut Vec<Waker>) {
+        self.shutdown = true;
+        for (_, io) in self.slab.iter() {
+            io.shutdown(wakers);
         }
     }
 }
@@ -449,5 +485,86 @@ mod tests {
         for c in &counts {
             assert_eq!(c.0.load(Ordering::SeqCst), 1);
         }
+    }
+}
+
+/// The registration slab's protocol under loom: a registration released and a new one
+/// made while the driver runs a park's release step and then shuts down.
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::readiness::ScheduledIo;
+    use super::*;
+    use crate::reactor::Direction;
+    use loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    use std::task::{Context, Poll, Wake};
+
+    struct CountWaker(AtomicUsize);
+    impl Wake for CountWaker {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, SeqCst);
+        }
+    }
+
+    /// Every wait on a live registration completes across shutdown (woken, or it sees
+    /// `SHUTDOWN` itself); a registration racing shutdown is refused or shut down; every
+    /// released key is freed exactly once (`Slab::remove` panics on a vacant key) and
+    /// never while its registration lives.
+    #[test]
+    fn loom_slot_release_racing_shutdown() {
+        loom::model(|| {
+            let regs = loom::sync::Arc::new(Mutex::new(Registrations::new()));
+            let kept_io = Arc::new(ScheduledIo::new());
+            let kept = regs.lock().unwrap().insert(kept_io.clone()).unwrap();
+            let gone = regs
+                .lock()
+                .unwrap()
+                .insert(Arc::new(ScheduledIo::new()))
+                .unwrap();
+            let count = Arc::new(CountWaker(AtomicUsize::new(0)));
+            let waker = Waker::from(count.clone());
+            let mut cx = Context::from_waker(&waker);
+            assert!(kept_io.poll_ready(&mut cx, Direction::Read).is_pending());
+            let r2 = regs.clone();
+            let sockets = loom::thread::spawn(move || {
+                r2.lock().unwrap().release(gone); // a socket dropped
+                let io = Arc::new(ScheduledIo::new());
+                let key = r2.lock().unwrap().insert(io.clone()); // a socket opened
+                (io, key)
+            });
+            // The driver: a park's release step, then shutdown (wakers called unlocked).
+            regs.lock().unwrap().release_dropped();
+            let mut wakers = Vec::new();
+            regs.lock().unwrap().shutdown(&mut wakers);
+            wakers.into_iter().for_each(Waker::wake);
+            let (fresh_io, fresh) = sockets.join().unwrap();
+            // Shutdown completed the live wait: woken once, and the re-poll is ready.
+            assert_eq!(count.0.load(SeqCst), 1);
+            match kept_io.poll_ready(&mut cx, Direction::Read) {
+                Poll::Ready(ev) => assert!(ev.is_shutdown()),
+                Poll::Pending => panic!("a wait survived shutdown"),
+            }
+            match &fresh {
+                Ok(_) => {
+                    let ev = fresh_io.ready_now(Direction::Write).expect("shut down");
+                    assert!(
+                        ev.is_shutdown(),
+                        "registered before shutdown: shut down with it"
+                    );
+                }
+                Err(e) => assert_eq!(e.to_string(), shutdown_error().to_string()),
+            }
+            // A last release step frees `gone` if the first ran before its release.
+            let mut regs = regs.lock().unwrap();
+            regs.release_dropped();
+            assert!(regs.released.is_empty());
+            assert!(
+                Arc::ptr_eq(&regs.slab[kept], &kept_io),
+                "a live slot is kept"
+            );
+            if let Ok(key) = fresh {
+                assert!(Arc::ptr_eq(&regs.slab[key], &fresh_io));
+            }
+            assert_eq!(regs.slab.len(), 1 + usize::from(fresh.is_ok()));
+        });
     }
 }

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
 use super::readiness::{Direction, ReadyEvent, ScheduledIo, READABLE};
-use super::{DriverHandle, Registrations};
+use super::DriverHandle;
 
 /// The error every I/O operation returns once the runtime has shut down.
 pub(crate) fn shutdown_error() -> io::Error {
@@ -41,18 +41,12 @@ impl Registration {
         interest: mio::Interest,
     ) -> io::Result<Registration> {
         let io = Arc::new(ScheduledIo::new());
-        let key = {
-            let mut regs = handle.lock_regs();
-            if regs.shutdown {
-                return Err(shutdown_error());
-            }
-            regs.slab.insert(io.clone())
-        };
+        let key = handle.lock_regs().insert(io.clone())?;
         if let Err(e) = handle
             .registry
             .register(source, mio::Token(key + 1), interest)
         {
-            handle.lock_regs().released.push(key);
+            handle.lock_regs().release(key);
             return Err(e);
         }
         Ok(Registration {
@@ -92,9 +86,7 @@ impl Registration {
 
 impl Drop for Registration {
     fn drop(&mut self) {
-        let mut regs = self.handle.lock_regs();
-        let Registrations { released, .. } = &mut *regs;
-        released.push(self.key);
+        self.handle.lock_regs().release(self.key);
     }
 }
 

@@ -186,51 +186,82 @@ mod tests {
 mod loom_tests {
     use super::*;
     use crate::scheduler::inject::Inject;
-    use crate::scheduler::park::{mock::shared_driver, Parker};
+    use crate::scheduler::park::mock::{MockDriver, MockHandle};
+    use crate::scheduler::park::{mock::shared_driver, park_worker, Parker, ParkingWorker};
     use loom::thread;
     use std::sync::Arc;
 
-    /// One worker running the real search/park protocol against a producer that pushes
-    /// to the inject queue and notifies: the worker must get the item (no lost wake-up
-    /// between "queue looked empty" and "parked").
+    /// The runtime's pieces a worker parks against: its queues are one inject queue.
+    struct Worker {
+        idle: Arc<Idle>,
+        inject: Arc<Inject<usize>>,
+        parker: Arc<Parker<MockDriver, MockHandle>>,
+    }
+
+    /// `Shared::notify_parked` with one worker.
+    fn notify(idle: &Idle, parker: &Parker<MockDriver, MockHandle>) {
+        if idle.worker_to_notify().is_some() {
+            parker.unpark();
+        }
+    }
+
+    impl ParkingWorker for Worker {
+        fn idle(&self) -> &Idle {
+            &self.idle
+        }
+        fn index(&self) -> usize {
+            0
+        }
+        fn sleep(&self) {
+            self.parker.park();
+        }
+        fn is_shutdown(&self) -> bool {
+            false
+        }
+        fn has_visible_work(&self) -> bool {
+            !self.inject.is_empty()
+        }
+        fn has_local_work(&self) -> bool {
+            false
+        }
+        fn notify_parked(&self) {
+            notify(&self.idle, &self.parker);
+        }
+    }
+
+    /// One worker searching, then parking through the worker loop's own park step
+    /// (`park::park_worker`, on the real `Parker`), against a producer that pushes to the
+    /// inject queue and notifies: the worker must get the item (no lost wake-up between
+    /// "queue looked empty" and "parked").
     #[test]
     fn loom_push_and_notify_vs_last_searcher_parking() {
         loom::model(|| {
-            let idle = Arc::new(Idle::new(1));
-            let inject = Arc::new(Inject::<usize>::new());
-            let parker = Arc::new(Parker::new(shared_driver()));
+            let w = Worker {
+                idle: Arc::new(Idle::new(1)),
+                inject: Arc::new(Inject::<usize>::new()),
+                parker: Arc::new(Parker::new(shared_driver())),
+            };
             let producer = {
-                let (idle, inject, parker) = (idle.clone(), inject.clone(), parker.clone());
+                let (idle, inject, parker) = (w.idle.clone(), w.inject.clone(), w.parker.clone());
                 thread::spawn(move || {
                     assert!(inject.push(7));
-                    if idle.worker_to_notify().is_some() {
-                        parker.unpark();
-                    }
+                    notify(&idle, &parker);
                 })
             };
+            // The worker loop's steps 2-6 for one worker with one queue.
             let mut is_searching = false;
             let got = loop {
-                if let Some(v) = inject.pop() {
-                    if is_searching {
-                        idle.transition_worker_from_searching();
+                if let Some(v) = w.inject.pop() {
+                    if is_searching && w.idle.transition_worker_from_searching() {
+                        w.notify_parked();
                     }
                     break v;
                 }
                 if !is_searching {
-                    is_searching = idle.transition_worker_to_searching();
+                    is_searching = w.idle.transition_worker_to_searching();
                     continue; // re-check the queue as a searcher
                 }
-                let last = idle.transition_worker_to_parked(0, true);
-                if last && !inject.is_empty() && idle.worker_to_notify().is_some() {
-                    parker.unpark();
-                }
-                loop {
-                    parker.park();
-                    if !idle.is_parked(0) {
-                        break;
-                    }
-                }
-                is_searching = true;
+                is_searching = park_worker(&w, is_searching);
             };
             assert_eq!(got, 7);
             producer.join().unwrap();

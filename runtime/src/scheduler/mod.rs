@@ -17,6 +17,13 @@
 //! - Woken from any other thread (plain threads, `block_on`, the blocking pool, another
 //!   runtime): the [`inject`] queue, then one parked worker is notified.
 //!
+//! A wake reaches this module through `SharedHandoff` (see `task::Schedule`): the task's
+//! own `Arc<Shared>` lives in the task's cell, which the task's completion on another
+//! worker may free while the wake is still pushing and notifying. So the decision is made
+//! first, reading that `Arc` only to compare it with the current worker's: on a worker of
+//! this runtime the hand-off goes through the worker (which owns its own `Arc<Shared>`,
+//! nothing is copied); anywhere else it works on a clone of the `Arc`, paid only there.
+//!
 //! # How a worker finds work (`worker.rs`)
 //!
 //! Every 61st tick the inject queue, then the local ring, first (so neither starves behind
@@ -37,12 +44,14 @@ use crate::blocking::BlockingPool;
 use crate::loom::std_sync::{Arc, AtomicBool, AtomicU64, Ordering};
 use crate::task::raw::RawTask;
 use crate::task::registry::Registry;
-use crate::task::{Notified, Schedule};
+use crate::task::{Handoff, Notified, Schedule};
 use idle::Idle;
 use inject::Inject;
 use park::{Parker, SharedDriver};
 use queue::Steal;
+use std::ptr::NonNull;
 use std::task::Waker;
+use worker::WorkerCtx;
 
 /// What other threads may touch of one worker.
 ///
@@ -129,23 +138,30 @@ impl Shared {
         true
     }
 
-    /// Routes a runnable task (see the module docs).
+    /// Routes a runnable task (see the module docs). `self` must not live in the task's
+    /// cell (a wake goes through [`Schedule::handoff`] instead).
     pub(crate) fn schedule_task(self: &Arc<Self>, task: Notified, is_yield: bool) {
         let remote = context::with_worker(|worker| match worker {
             Some(w) if Arc::ptr_eq(w.shared(), self) => w.schedule_local(task, is_yield),
             _ => Some(task),
         });
         if let Some(task) = remote {
-            // A `block_on` thread's driver turn wakes timer and I/O waiters: they go ahead
-            // of the inject queue, as a worker's driver wakes do.
-            let queue = if context::in_driver_turn() {
-                &self.woken
-            } else {
-                &self.inject
-            };
-            if queue.push(task) {
-                self.notify_parked();
-            }
+            self.schedule_remote(task);
+        }
+    }
+
+    /// A task woken off its runtime's workers (or while the worker's core is borrowed):
+    /// the inject queue, then a parked worker is notified.
+    fn schedule_remote(&self, task: Notified) {
+        // A `block_on` thread's driver turn wakes timer and I/O waiters: they go ahead of
+        // the inject queue, as a worker's driver wakes do.
+        let queue = if context::in_driver_turn() {
+            &self.woken
+        } else {
+            &self.inject
+        };
+        if queue.push(task) {
+            self.notify_parked();
         }
     }
 
@@ -186,16 +202,64 @@ impl Shared {
 }
 
 impl Schedule for Arc<Shared> {
-    fn schedule(&self, task: Notified) {
-        self.schedule_task(task, false);
-    }
+    type Handoff = SharedHandoff;
 
-    fn yield_now(&self, task: Notified) {
-        self.schedule_task(task, true);
+    // Inlined into the task's vtable `schedule`, with `hand_off`: on a worker, the wake
+    // then costs what the single call it replaced did.
+    #[inline]
+    fn handoff(&self) -> SharedHandoff {
+        context::with_worker(|worker| match worker {
+            Some(w) if Arc::ptr_eq(w.shared(), self) => SharedHandoff::Worker(NonNull::from(w)),
+            _ => SharedHandoff::Remote(self.clone()),
+        })
     }
 
     fn release(&self, task: RawTask) -> bool {
         self.registry.remove(task)
+    }
+}
+
+/// Where a woken task goes, decided while the task's `Arc<Shared>` could still be read
+/// (see `task::Schedule`): the worker of this thread, which owns its own `Arc<Shared>`
+/// (the hot path: nothing to clone), or a clone of the task's `Arc<Shared>` (a wake
+/// from any other thread).
+///
+/// Not `Send` (the raw pointer): it is used on the thread that made it, at once.
+pub(crate) enum SharedHandoff {
+    /// This thread's worker, of the task's runtime.
+    Worker(NonNull<WorkerCtx>),
+    /// Any other thread.
+    Remote(Arc<Shared>),
+}
+
+impl SharedHandoff {
+    #[inline]
+    fn hand_off(self, task: Notified, is_yield: bool) {
+        match self {
+            SharedHandoff::Worker(worker) => {
+                // SAFETY: `handoff` took the pointer from this thread's context, where it
+                // stays valid while the worker loop runs; a handoff is used on the thread
+                // that made it (it is not `Send`) within the same wake, which runs inside
+                // that loop.
+                let worker = unsafe { worker.as_ref() };
+                if let Some(task) = worker.schedule_local(task, is_yield) {
+                    worker.shared().schedule_remote(task);
+                }
+            }
+            SharedHandoff::Remote(shared) => shared.schedule_remote(task),
+        }
+    }
+}
+
+impl Handoff for SharedHandoff {
+    #[inline]
+    fn schedule(self, task: Notified) {
+        self.hand_off(task, false);
+    }
+
+    #[inline]
+    fn yield_now(self, task: Notified) {
+        self.hand_off(task, true);
     }
 }
 

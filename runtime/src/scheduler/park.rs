@@ -30,7 +30,17 @@
 //! The driver is abstracted by [`ParkDriver`]/[`UnparkDriver`] so that loom can check
 //! these protocols against a mock driver (the models at the bottom of this file: an unpark
 //! racing a driver park, a condvar park, and two parkers sharing one driver).
+//!
+//! # The worker's park step
+//!
+//! [`park_worker`] is step 6 of the worker loop: register as parked in [`Idle`]
+//! (protocol 4 there; the last searcher re-checks the queues), then sleep on the parker
+//! until a notifier has taken this worker off the sleepers list (protocol 5), shutdown
+//! begins, or a driver turn woke tasks onto this worker. It reaches the worker through
+//! [`ParkingWorker`], so the loom model in `idle.rs` runs this same function against
+//! a producer that pushes and notifies.
 
+use super::idle::Idle;
 use crate::loom::{AtomicUsize, Condvar, Mutex, Ordering};
 use crate::reactor::{Driver, DriverHandle};
 use std::sync::Arc;
@@ -186,6 +196,58 @@ impl<D: ParkDriver, H: UnparkDriver> Parker<D, H> {
             }
             PARKED_DRIVER => self.driver.handle.unpark(),
             other => unreachable!("parker state {other}"),
+        }
+    }
+}
+
+/// What [`park_worker`] needs of the worker that parks.
+pub(crate) trait ParkingWorker {
+    /// The runtime's idle state.
+    fn idle(&self) -> &Idle;
+    /// This worker's index (its id in [`Idle`]).
+    fn index(&self) -> usize;
+    /// Sleeps once on this worker's parker (perhaps turning the driver), then re-queues
+    /// what the turn woke.
+    fn sleep(&self);
+    /// True once shutdown began.
+    fn is_shutdown(&self) -> bool;
+    /// True if a queue other workers can take from holds a task.
+    fn has_visible_work(&self) -> bool;
+    /// True if this worker's own queues hold a task (woken by its driver turn).
+    fn has_local_work(&self) -> bool;
+    /// Wakes one parked worker if nobody searches (idle protocol 2).
+    fn notify_parked(&self);
+}
+
+/// The worker loop's step 6 (see the module docs). `is_searching`: whether the worker
+/// counted as searching when it ran out of work. Returns whether it counts as searching
+/// now (a notifier counted it so when it took it off the sleepers list).
+pub(crate) fn park_worker(worker: &impl ParkingWorker, is_searching: bool) -> bool {
+    let idle = worker.idle();
+    let index = worker.index();
+    // Idle protocol 4: the last searcher to park re-checks the queues, so that work pushed
+    // while everyone was searching is never left behind with nobody awake.
+    if idle.transition_worker_to_parked(index, is_searching) && worker.has_visible_work() {
+        worker.notify_parked();
+    }
+    loop {
+        worker.sleep();
+        if worker.is_shutdown() {
+            return false;
+        }
+        if !idle.is_parked(index) {
+            // A notifier woke us and counted us as searching.
+            return true;
+        }
+        if worker.has_local_work() {
+            // The driver woke tasks onto this worker: run them, and hand the driver to a
+            // sibling first (eager handoff).
+            if idle.unpark_worker_by_id(index) {
+                worker.notify_parked();
+                return false;
+            }
+            // A notifier took us off the list meanwhile: it counted us as searching.
+            return true;
         }
     }
 }

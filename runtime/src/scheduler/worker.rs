@@ -388,7 +388,8 @@ impl WorkerCtx {
         core.lifo.is_some() || !core.ready.is_empty() || !core.local.is_empty()
     }
 
-    /// Step 6: sleep until notified, re-checking the queues if this was the last searcher.
+    /// Step 6: sleep until notified, re-checking the queues if this was the last searcher
+    /// (`park::park_worker`).
     fn park(&self) {
         // Deferred tasks are runnable work: give the driver one turn, then run them.
         if !self.deferred.borrow().is_empty() {
@@ -397,34 +398,39 @@ impl WorkerCtx {
             return;
         }
         let is_searching = std::mem::take(&mut self.core.borrow_mut().is_searching);
-        let idle = &self.shared.idle;
-        if idle.transition_worker_to_parked(self.index, is_searching)
-            && self.shared.has_visible_work()
-        {
-            self.shared.notify_parked();
-        }
-        loop {
-            self.turn_driver(|| self.parker().park());
-            self.wake_deferred();
-            if self.shared.is_shutdown() {
-                return;
-            }
-            if !idle.is_parked(self.index) {
-                // A notifier woke us and counted us as searching.
-                self.core.borrow_mut().is_searching = true;
-                return;
-            }
-            if self.has_local_work() {
-                // The driver woke tasks onto this worker: run them, and hand the driver to
-                // a sibling first (eager handoff).
-                if idle.unpark_worker_by_id(self.index) {
-                    self.shared.notify_parked();
-                    return;
-                }
-                self.core.borrow_mut().is_searching = true;
-                return;
-            }
-        }
+        let searching = super::park::park_worker(self, is_searching);
+        self.core.borrow_mut().is_searching = searching;
+    }
+}
+
+impl super::park::ParkingWorker for WorkerCtx {
+    fn idle(&self) -> &super::idle::Idle {
+        &self.shared.idle
+    }
+
+    fn index(&self) -> usize {
+        self.index
+    }
+
+    fn sleep(&self) {
+        self.turn_driver(|| self.parker().park());
+        self.wake_deferred();
+    }
+
+    fn is_shutdown(&self) -> bool {
+        self.shared.is_shutdown()
+    }
+
+    fn has_visible_work(&self) -> bool {
+        self.shared.has_visible_work()
+    }
+
+    fn has_local_work(&self) -> bool {
+        WorkerCtx::has_local_work(self)
+    }
+
+    fn notify_parked(&self) {
+        self.shared.notify_parked();
     }
 }
 

@@ -53,6 +53,32 @@ pub(crate) fn with_budget<R>(budget: Budget, f: impl FnOnce() -> R) -> R {
     f()
 }
 
+thread_local! {
+    /// The budget a `select!` suspended while polling its arms ([`suspend_hook`]).
+    static SUSPENDED: Cell<Budget> = const { Cell::new(Budget::unconstrained()) };
+}
+
+/// The channel crate's budget-suspension hook: a `select!` spends one unit per poll,
+/// then polls its arms unconstrained, so an arm never looks pending for lack of budget
+/// (which would make its `default` run although the arm was ready). Nested selects find
+/// the budget already suspended and leave it alone.
+pub(crate) fn suspend_hook(enter: bool) -> bool {
+    if enter {
+        let prev = CURRENT
+            .try_with(|c| c.replace(Budget::unconstrained()))
+            .unwrap_or(Budget::unconstrained());
+        if prev == Budget::unconstrained() {
+            return false;
+        }
+        SUSPENDED.with(|s| s.set(prev));
+        true
+    } else {
+        let saved = SUSPENDED.with(|s| s.get());
+        let _ = CURRENT.try_with(|c| c.set(saved));
+        true
+    }
+}
+
 /// The budget left in the current poll.
 pub(crate) fn current() -> Budget {
     CURRENT

@@ -8,13 +8,17 @@
 //! before they return, and a reference argument must stay valid for the whole call. They
 //! use a local `&Cell`, whose last use comes before the release.
 //!
+//! Handing a `Notified` to the scheduler counts as releasing a reference: `run` reads the
+//! scheduler out of the cell first (`Schedule::handoff`), then hands the task over with
+//! no borrow of the cell left (see `raw.rs`, "Freeing").
+//!
 //! Every call into user code (poll, the future's and the output's `Drop`, the join waker)
 //! is wrapped in `catch_unwind`, so a panic never unwinds into a worker loop: it becomes a
 //! [`JoinError`] or is discarded.
 
 use super::raw::{Cell, RawTask, Stage};
 use super::state::{TransitionToIdle, TransitionToRunning};
-use super::{JoinError, Notified, Result, Schedule};
+use super::{Handoff, JoinError, Notified, Result, Schedule};
 use std::any::Any;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -35,8 +39,9 @@ pub(super) unsafe fn run<T: Future, S: Schedule>(
     ptr: NonNull<Cell<T, S>>,
     task: RawTask,
 ) -> Dealloc {
-    // SAFETY: the caller's reference keeps the cell alive until we release it; `cell` is
-    // not used after the transitions below that release it.
+    // SAFETY: the caller's reference keeps the cell alive until we release it (by a
+    // transition, or by handing it to the scheduler as a new `Notified`); `cell` is not
+    // used after either.
     let cell = unsafe { ptr.as_ref() };
     match cell.header.state.transition_to_running() {
         TransitionToRunning::Success => {}
@@ -53,7 +58,10 @@ pub(super) unsafe fn run<T: Future, S: Schedule>(
     match cell.header.state.transition_to_idle() {
         TransitionToIdle::Ok => Dealloc(false),
         TransitionToIdle::OkNotified => {
-            cell.scheduler.yield_now(Notified(task));
+            // `cell` is not used after this line: the handoff owns what it needs, and the
+            // task may be run, completed and freed elsewhere before `yield_now` returns.
+            let handoff = cell.scheduler.handoff();
+            handoff.yield_now(Notified(task));
             Dealloc(false)
         }
         // SAFETY: a cancelled transition keeps our reference.

@@ -1,6 +1,7 @@
 //! Loom models of the task state machine racing against itself:
-//! wake during poll, wake after completion, abort racing completion, and the
-//! `JoinHandle` dropped while the task completes. Each model checks that the future runs
+//! wake during poll, wake after completion, a cross-thread wake racing completion, abort
+//! racing completion, shutdown racing a run, the `JoinHandle` replacing its waker or
+//! dropped while the task completes. Each model checks that the future runs
 //! to completion or is dropped exactly once, that the output reaches the handle (or is
 //! dropped) exactly once, and that the cell is freed (the scheduler's `Arc` count returns
 //! to one).
@@ -14,7 +15,9 @@ use std::task::Waker;
 
 struct Sched {
     queue: Mutex<VecDeque<Notified>>,
-    registry: Mutex<Vec<Task>>,
+    /// The runtime's registry (two shards under loom).
+    registry: registry::Registry,
+    notified: AtomicUsize,
 }
 
 /// Loom's `Arc` is `Send + Sync` for `Sync` contents; `Schedule` wants a plain wrapper.
@@ -22,19 +25,24 @@ struct Sched {
 struct S(Arc<Sched>);
 
 impl Schedule for S {
-    fn schedule(&self, task: Notified) {
-        self.0.queue.lock().unwrap().push_back(task);
-    }
-    fn yield_now(&self, task: Notified) {
-        self.schedule(task);
+    type Handoff = S;
+    fn handoff(&self) -> S {
+        self.clone()
     }
     fn release(&self, task: RawTask) -> bool {
-        let mut reg = self.0.registry.lock().unwrap();
-        let Some(i) = reg.iter().position(|t| t.raw() == task) else {
-            return false;
-        };
-        std::mem::forget(reg.swap_remove(i));
-        true
+        self.0.registry.remove(task)
+    }
+}
+
+impl Handoff for S {
+    /// Queues the task, then counts a notification: the shape of the runtime's inject
+    /// path (push, then notify a parked worker), reading the handoff after the push.
+    fn schedule(self, task: Notified) {
+        self.0.queue.lock().unwrap().push_back(task);
+        self.0.notified.fetch_add(1, SeqCst);
+    }
+    fn yield_now(self, task: Notified) {
+        self.schedule(task);
     }
 }
 
@@ -42,7 +50,8 @@ impl S {
     fn new() -> S {
         S(Arc::new(Sched {
             queue: Mutex::new(VecDeque::new()),
-            registry: Mutex::new(Vec::new()),
+            registry: registry::Registry::new(),
+            notified: AtomicUsize::new(0),
         }))
     }
 
@@ -52,7 +61,7 @@ impl S {
         F::Output: Send + 'static,
     {
         let (task, notified, join) = new_task(f, self.clone(), Location::caller());
-        self.0.registry.lock().unwrap().push(task);
+        assert!(self.0.registry.insert(task).is_ok(), "the registry is open");
         self.0.queue.lock().unwrap().push_back(notified);
         join
     }
@@ -247,6 +256,154 @@ fn loom_detached_handle_drop_racing_completion() {
         drop(h);
         runner.join().unwrap();
         assert_eq!(out_drops.load(SeqCst), 1, "output dropped exactly once");
+        assert_eq!(Arc::strong_count(&s.0), 1, "the task was freed");
+    });
+}
+
+/// Ready once `open`; stores its waker only while it waits (so that completing frees the
+/// task as soon as the runner lets go).
+struct Latch {
+    open: Arc<AtomicBool>,
+    slot: Arc<Mutex<Option<Waker>>>,
+    drops: Arc<AtomicUsize>,
+}
+
+impl Future for Latch {
+    type Output = ();
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.open.load(SeqCst) {
+            return Poll::Ready(());
+        }
+        *self.slot.lock().unwrap() = Some(cx.waker().clone());
+        Poll::Pending
+    }
+}
+
+impl Drop for Latch {
+    fn drop(&mut self) {
+        self.drops.fetch_add(1, SeqCst);
+    }
+}
+
+fn latch() -> (Latch, Ctl) {
+    let ctl = Ctl {
+        open: Arc::new(AtomicBool::new(false)),
+        slot: Arc::new(Mutex::new(None)),
+        drops: Arc::new(AtomicUsize::new(0)),
+    };
+    let l = Latch {
+        open: ctl.open.clone(),
+        slot: ctl.slot.clone(),
+        drops: ctl.drops.clone(),
+    };
+    (l, ctl)
+}
+
+/// A detached task woken by value from a thread that is not its runner (the `inject`
+/// path: hand the task over, then notify) while the runner completes it. The runner may
+/// free the cell, and the scheduler stored in it, before the hand-off returns: whatever
+/// the scheduler does after the hand-off must not need the cell.
+#[test]
+fn loom_cross_thread_wake_racing_completion() {
+    loom::model(|| {
+        let s = S::new();
+        let (l, ctl) = latch();
+        drop(s.spawn(l)); // detached
+        s.run_all(); // the first poll: pending, its waker stored
+        ctl.open.store(true, SeqCst);
+        let w = ctl.slot.lock().unwrap().take().expect("the latch waits");
+        let waker = thread::spawn(move || w.wake());
+        s.run_all(); // may run the task before the wake's hand-off returned
+        waker.join().unwrap();
+        s.run_all();
+        assert_eq!(ctl.drops.load(SeqCst), 1, "the future dropped once");
+        assert_eq!(s.0.notified.load(SeqCst), 1, "one hand-off, notified once");
+        assert_eq!(Arc::strong_count(&s.0), 1, "the task was freed");
+    });
+}
+
+/// Runtime shutdown (the registry's close, which cancels every task it unlinks) while a
+/// worker runs the task (protocol 4 racing protocol 1). With the latch open the run may
+/// complete first, and its `release` then races the registry being emptied. Either way the future (or
+/// output) is dropped once, the handle sees the result or a cancellation, and the cell
+/// is freed.
+#[test]
+fn loom_shutdown_racing_a_run() {
+    for open in [false, true] {
+        loom::model(move || {
+            let s = S::new();
+            let (l, ctl) = latch();
+            ctl.open.store(open, SeqCst);
+            let mut h = s.spawn(l);
+            let s2 = s.clone();
+            let runner = thread::spawn(move || s2.run_all());
+            s.0.registry.close_and_shutdown_all();
+            runner.join().unwrap();
+            s.run_all();
+            match join_now(&mut h) {
+                Poll::Ready(Ok(())) => assert!(open, "a shut latch never completes"),
+                Poll::Ready(Err(e)) => assert!(e.is_cancelled()),
+                Poll::Pending => panic!("shutdown leaves no task unfinished"),
+            }
+            assert_eq!(ctl.drops.load(SeqCst), 1, "the future dropped once");
+            drop(h);
+            drop(ctl.slot.lock().unwrap().take());
+            assert_eq!(s.0.registry.alive(), 0);
+            assert_eq!(Arc::strong_count(&s.0), 1, "the task was freed");
+        });
+    }
+}
+
+/// Counts its wakes; its `Arc` count tells whether the task still holds it.
+struct CountWaker(AtomicUsize);
+
+impl std::task::Wake for CountWaker {
+    fn wake(self: std::sync::Arc<Self>) {
+        self.0.fetch_add(1, SeqCst);
+    }
+}
+
+fn count_waker() -> (std::sync::Arc<CountWaker>, Waker) {
+    let c = std::sync::Arc::new(CountWaker(AtomicUsize::new(0)));
+    (c.clone(), Waker::from(c))
+}
+
+/// The `JoinHandle` is polled again with a different waker (protocol 5: take the slot
+/// back, store the new waker, publish it) while the task completes on another thread:
+/// either the poll sees the output, or completion wakes the new waker. The old waker is
+/// woken only if completion came first (then the poll sees the output), and neither
+/// waker is leaked.
+#[test]
+fn loom_join_waker_replaced_racing_completion() {
+    loom::model(|| {
+        let s = S::new();
+        let (l, ctl) = latch();
+        let mut h = s.spawn(l);
+        let (a, wa) = count_waker();
+        let (b, wb) = count_waker();
+        assert!(Pin::new(&mut h)
+            .poll(&mut Context::from_waker(&wa))
+            .is_pending());
+        s.run_all(); // the first poll: pending
+        ctl.open.store(true, SeqCst);
+        ctl.slot.lock().unwrap().take().expect("waits").wake();
+        let s2 = s.clone();
+        let runner = thread::spawn(move || s2.run_all());
+        let ready = Pin::new(&mut h)
+            .poll(&mut Context::from_waker(&wb))
+            .is_ready();
+        runner.join().unwrap();
+        let (woke_a, woke_b) = (a.0.load(SeqCst), b.0.load(SeqCst));
+        assert!(woke_a + woke_b <= 1, "one completion, one wake");
+        if !ready {
+            assert_eq!((woke_a, woke_b), (0, 1), "the new waker is woken");
+            assert!(join_now(&mut h).is_ready());
+        }
+        drop(h);
+        drop((wa, wb));
+        assert_eq!(std::sync::Arc::strong_count(&a), 1, "old waker released");
+        assert_eq!(std::sync::Arc::strong_count(&b), 1, "new waker released");
+        assert_eq!(ctl.drops.load(SeqCst), 1);
         assert_eq!(Arc::strong_count(&s.0), 1, "the task was freed");
     });
 }

@@ -12,6 +12,10 @@
 //!
 //! Wakers hold references too. `harness.rs` runs tasks (poll, cancel, complete), and
 //! `registry.rs` keeps the sharded list of live tasks.
+//!
+//! Handing a `Notified` to the scheduler is in two steps (`Schedule::handoff`, then
+//! `Handoff`) because the scheduler is stored in the task's own cell, which may be freed
+//! as soon as the task is in a queue; `raw.rs` ("Freeing") explains the shape and its cost.
 
 pub(crate) mod coop;
 mod error;
@@ -58,14 +62,31 @@ impl TaskId {
 }
 
 /// Where tasks go when they are woken, and who tracks them while alive.
+///
+/// A task's scheduler is stored inside the task's own cell, so a hand-off goes in two
+/// steps. [`Schedule::handoff`] reads the scheduler, with the cell borrowed, and returns a
+/// [`Handoff`]; the borrow ends there. The handoff then takes the `Notified`. Once the
+/// `Notified` is handed over, another thread may run the task to completion and free the
+/// cell (scheduler included) before the hand-off returns, so the handoff must own (or
+/// borrow from elsewhere) all it uses afterwards; the `'static` bound keeps it from
+/// borrowing the cell.
 pub(crate) trait Schedule: Send + Sync + 'static {
-    /// A wake: run the task soon (a worker may use its LIFO slot).
-    fn schedule(&self, task: Notified);
-    /// A task woken during its own poll: run it after the work already queued.
-    fn yield_now(&self, task: Notified);
+    /// What a hand-off needs of the scheduler, out of the task's cell.
+    type Handoff: Handoff;
+    /// Prepares a hand-off. Reads the scheduler only: it must not hand anything over.
+    fn handoff(&self) -> Self::Handoff;
     /// The task completed: unlink it from the registry. True if it was linked, in which
-    /// case the registry's reference now belongs to the caller.
+    /// case the registry's reference now belongs to the caller. (No reference is handed
+    /// away: the caller's keeps the cell alive for the call.)
     fn release(&self, task: RawTask) -> bool;
+}
+
+/// The second step of a hand-off (see [`Schedule`]): owns what it needs, not the cell.
+pub(crate) trait Handoff: 'static {
+    /// A wake: run the task soon (a worker may use its LIFO slot).
+    fn schedule(self, task: Notified);
+    /// A task woken during its own poll: run it after the work already queued.
+    fn yield_now(self, task: Notified);
 }
 
 /// Permission to run a task once; owns one reference.

@@ -40,11 +40,24 @@
 //! Harness functions report through `Dealloc` instead of freeing, so the cell is freed
 //! here only after they returned; those that release a reference take the cell as a raw
 //! pointer rather than a `&Cell` argument (an argument must stay valid for the whole call,
-//! and another thread may free the cell once the reference is released). One borrow is
-//! still alive while the reference is handed away: `&S` during `Schedule::schedule` (and
-//! `yield_now`): another thread may run, complete and free the task before `schedule`
-//! returns. Nothing reads the cell after the hand-off; the scheduler itself
-//! (`Arc<Shared>`) is a separate allocation. tokio's task core has the same shape.
+//! and another thread may free the cell once the reference is released).
+//!
+//! Handing a `Notified` to the scheduler (a wake, or the runner re-queueing a task woken
+//! during its poll) releases a reference in the same sense: once it is in a queue another
+//! thread may run the task to completion and free the cell before the hand-off returns.
+//! No borrow of the cell may be alive then, and that includes the scheduler `S` stored in
+//! it. So a hand-off is two calls (see [`Schedule`]): `S::handoff(&self)` reads the
+//! scheduler and returns a `'static` [`Handoff`](super::Handoff), the borrow of the cell
+//! ends, and only then does the handoff take the task. The runtime's handoff is either the
+//! current worker (the task is woken on a worker of its own runtime: nothing is copied,
+//! the worker owns its own `Arc<Shared>`) or, from any other thread, a clone of the
+//! task's `Arc<Shared>`: the reference count is paid only off the worker.
+//!
+//! tokio keeps the waker's reference until `schedule` returned instead (a wake by value
+//! takes an extra reference in its transition and drops it afterwards). That costs one
+//! more atomic read-modify-write on every wake by value, including the hot one (a task
+//! woken by another task on the same worker: channel ping-pong); the two-step hand-off
+//! costs nothing there.
 
 use super::harness;
 use super::state::State;
@@ -295,11 +308,13 @@ unsafe fn dealloc_if<T: Future, S>(ptr: NonNull<Header>, dealloc: harness::Deall
 }
 
 unsafe fn schedule<T: Future, S: Schedule>(ptr: NonNull<Header>) {
-    // SAFETY: the vtable was built for `Cell<T, S>`.
-    let cell = unsafe { cell::<T, S>(ptr) };
+    use super::Handoff;
+    // SAFETY: the vtable was built for `Cell<T, S>`; the caller's reference keeps the cell
+    // alive until it is handed over below, and this borrow ends before that.
+    let handoff = unsafe { cell::<T, S>(ptr) }.scheduler.handoff();
     // SAFETY: `ptr` is a live task and the caller hands over one reference.
     let task = unsafe { RawTask::from_raw(ptr) };
-    cell.scheduler.schedule(super::Notified(task));
+    handoff.schedule(super::Notified(task));
 }
 
 unsafe fn dealloc<T: Future, S>(ptr: NonNull<Header>) {

@@ -16,13 +16,9 @@ struct TestSched {
 }
 
 impl Schedule for Arc<TestSched> {
-    fn schedule(&self, task: Notified) {
-        self.scheduled.fetch_add(1, SeqCst);
-        self.queue.lock().unwrap().push_back(task);
-    }
-    fn yield_now(&self, task: Notified) {
-        self.yielded.fetch_add(1, SeqCst);
-        self.queue.lock().unwrap().push_back(task);
+    type Handoff = Self;
+    fn handoff(&self) -> Self {
+        self.clone()
     }
     fn release(&self, task: RawTask) -> bool {
         let mut reg = self.registry.lock().unwrap();
@@ -31,6 +27,17 @@ impl Schedule for Arc<TestSched> {
         };
         std::mem::forget(reg.swap_remove(i));
         true
+    }
+}
+
+impl Handoff for Arc<TestSched> {
+    fn schedule(self, task: Notified) {
+        self.scheduled.fetch_add(1, SeqCst);
+        self.queue.lock().unwrap().push_back(task);
+    }
+    fn yield_now(self, task: Notified) {
+        self.yielded.fetch_add(1, SeqCst);
+        self.queue.lock().unwrap().push_back(task);
     }
 }
 
@@ -355,14 +362,21 @@ mod registry_tests {
     }
 
     impl Schedule for Arc<RegSched> {
-        fn schedule(&self, task: Notified) {
-            self.queue.lock().unwrap().push_back(task);
-        }
-        fn yield_now(&self, task: Notified) {
-            self.schedule(task);
+        type Handoff = Self;
+        fn handoff(&self) -> Self {
+            self.clone()
         }
         fn release(&self, task: RawTask) -> bool {
             self.registry.remove(task)
+        }
+    }
+
+    impl Handoff for Arc<RegSched> {
+        fn schedule(self, task: Notified) {
+            self.queue.lock().unwrap().push_back(task);
+        }
+        fn yield_now(self, task: Notified) {
+            self.schedule(task);
         }
     }
 
@@ -381,7 +395,7 @@ mod registry_tests {
         };
         let (task, notified, join) = new_task(fut, s.clone(), Location::caller());
         assert!(s.registry.insert(task).is_ok());
-        s.schedule(notified);
+        s.clone().schedule(notified);
         join
     }
 
@@ -435,5 +449,130 @@ mod registry_tests {
         assert!(matches!(poll_join(&mut join, &w), Poll::Ready(Err(ref e)) if e.is_cancelled()));
         drop(join);
         assert_eq!(Arc::strong_count(&s), 1);
+    }
+}
+
+/// A task handed to another thread while the scheduler is still working: the shape of a
+/// wake from a thread that is not the task's worker (the scheduler pushes to the inject
+/// queue, then notifies a parked worker). Here the other thread runs the task to
+/// completion, which frees the cell, before the scheduler finishes; the scheduler must
+/// not be reading anything of the cell by then. Under Miri, both tests reported the cell
+/// freed while the scheduler's `&self`, borrowed from it, was still in use, before the
+/// hand-off was split into `Schedule::handoff` and an owned `Handoff`.
+mod cross_thread_handoff {
+    use super::*;
+    use std::sync::atomic::AtomicBool;
+
+    /// Hands each task to the runner thread, waits until it ran, then "notifies".
+    #[derive(Default)]
+    struct Relay {
+        slot: Mutex<Option<Notified>>,
+        ran: AtomicBool,
+        notified: AtomicUsize,
+        registry: Mutex<Vec<Task>>,
+    }
+
+    impl Relay {
+        fn hand_off(&self, task: Notified) {
+            *self.slot.lock().unwrap() = Some(task);
+            // The runner may complete and free the task meanwhile.
+            while !self.ran.load(SeqCst) {
+                std::thread::yield_now();
+            }
+            self.notified.fetch_add(1, SeqCst);
+        }
+
+        /// The runner: takes one task, runs it, reports.
+        fn run_one(self: Arc<Self>) -> std::thread::JoinHandle<()> {
+            std::thread::spawn(move || loop {
+                let task = self.slot.lock().unwrap().take();
+                if let Some(task) = task {
+                    task.run();
+                    self.ran.store(true, SeqCst);
+                    return;
+                }
+                std::thread::yield_now();
+            })
+        }
+    }
+
+    impl Schedule for Arc<Relay> {
+        type Handoff = Self;
+        fn handoff(&self) -> Self {
+            self.clone()
+        }
+        fn release(&self, task: RawTask) -> bool {
+            let mut reg = self.registry.lock().unwrap();
+            let Some(i) = reg.iter().position(|t| t.raw() == task) else {
+                return false;
+            };
+            std::mem::forget(reg.swap_remove(i));
+            true
+        }
+    }
+
+    impl Handoff for Arc<Relay> {
+        fn schedule(self, task: Notified) {
+            self.hand_off(task);
+        }
+        fn yield_now(self, task: Notified) {
+            self.hand_off(task);
+        }
+    }
+
+    fn spawn_detached<F>(s: &Arc<Relay>, f: F) -> Notified
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        let (task, notified, join) = new_task(f, s.clone(), Location::caller());
+        s.registry.lock().unwrap().push(task);
+        drop(join);
+        notified
+    }
+
+    /// A detached task woken by value from this thread while the runner completes it.
+    #[test]
+    fn wake_by_value_racing_completion_on_another_thread() {
+        let s = Arc::new(Relay::default());
+        let (g, ctl) = gate();
+        let first = spawn_detached(&s, async move {
+            g.await;
+        });
+        first.run(); // the first poll, here: the gate is shut, its waker stored
+        assert_eq!(ctl.polls.load(SeqCst), 1);
+        let runner = s.clone().run_one();
+        ctl.open_and_wake(); // by value: the waker's reference becomes the Notified
+        runner.join().unwrap();
+        assert_eq!(ctl.polls.load(SeqCst), 2);
+        assert_eq!(ctl.drops.load(SeqCst), 1);
+        assert_eq!(s.notified.load(SeqCst), 1);
+        assert_eq!(Arc::strong_count(&s), 1, "the task was freed");
+    }
+
+    /// A task woken during its own poll is re-queued by its runner (a yield) and run to
+    /// completion by another thread before the yield returns.
+    #[test]
+    fn yield_racing_completion_on_another_thread() {
+        struct WakeSelfOnce(bool, Arc<AtomicUsize>);
+        impl Future for WakeSelfOnce {
+            type Output = ();
+            fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+                self.1.fetch_add(1, SeqCst);
+                if std::mem::replace(&mut self.0, true) {
+                    return Poll::Ready(());
+                }
+                cx.waker().wake_by_ref();
+                Poll::Pending
+            }
+        }
+        let s = Arc::new(Relay::default());
+        let polls = Arc::new(AtomicUsize::new(0));
+        let first = spawn_detached(&s, WakeSelfOnce(false, polls.clone()));
+        let runner = s.clone().run_one();
+        first.run(); // pending, woken during the poll: yielded to the runner
+        runner.join().unwrap();
+        assert_eq!(polls.load(SeqCst), 2);
+        assert_eq!(s.notified.load(SeqCst), 1);
+        assert_eq!(Arc::strong_count(&s), 1, "the task was freed");
     }
 }

@@ -695,7 +695,8 @@ mod tests {
     }
 }
 
-/// Protocols 1-3 against a registration racing the driver's park, on the real handle.
+/// Protocols 1-3 against a registration (or a reset) racing the driver's park and the end
+/// of its turn, on the real handle.
 #[cfg(all(test, loom))]
 mod loom_tests {
     use super::*;
@@ -751,6 +752,64 @@ mod loom_tests {
                 );
             });
         }
+    }
+
+    /// A reset to an earlier deadline racing a blocking park: the reset's `fetch_min` after
+    /// its shard lock (protocol 1's last step, shared by `reset`) either is seen by the
+    /// park's read of the shards or pokes the driver.
+    #[test]
+    fn loom_reset_racing_a_park_is_never_missed() {
+        model(|| {
+            let start = Instant::now();
+            let t = Arc::new(TimerHandle::new(start, 2));
+            let w = Waker::noop();
+            let far = start + Duration::from_millis(50);
+            let Inserted::Waiting { key, .. } = t.insert_in(1, far, w) else {
+                panic!("far is not due")
+            };
+            let t2 = t.clone();
+            let registrant = spawn(move || t2.reset(key, start + Duration::from_millis(5)));
+            let park = t.before_park(start).expect("a timer is pending");
+            let poked = registrant.join().unwrap();
+            assert!(
+                poked || park <= Duration::from_millis(5),
+                "the driver would sleep {park:?} past a reset to 5 ms nobody told it about"
+            );
+        });
+    }
+
+    /// The driver's turn ends a park with the `NOT_PARKED` store (protocol 3), then parks
+    /// again; a registration anywhere in between either pokes or is seen by the second
+    /// park. (Seeing `NOT_PARKED` it does not poke: the driver is awake and its next park
+    /// reads the shards after that store.)
+    #[test]
+    fn loom_registration_racing_the_not_parked_store_is_never_missed() {
+        model(|| {
+            let start = Instant::now();
+            let t = Arc::new(TimerHandle::new(start, 2));
+            let far = start + Duration::from_millis(50);
+            assert!(matches!(
+                t.insert_in(0, far, Waker::noop()),
+                Inserted::Waiting { .. }
+            ));
+            let t2 = t.clone();
+            let registrant = spawn(move || {
+                let near = start + Duration::from_millis(5);
+                match t2.insert_in(1, near, Waker::noop()) {
+                    Inserted::Waiting { unpark, .. } => unpark,
+                    other => panic!("{other:?}"),
+                }
+            });
+            let first = t.before_park(start).expect("far is pending");
+            assert!(first <= Duration::from_millis(50));
+            t.process(start, &mut Vec::new());
+            let second = t.before_park(start).expect("far is pending");
+            let poked = registrant.join().unwrap();
+            assert!(
+                poked || second <= Duration::from_millis(5),
+                "the second park sleeps {second:?} past a 5 ms timer nobody told it about"
+            );
+        });
     }
 
     /// A registration while the driver is awake (after its turn) never pokes, and the next

@@ -15,11 +15,11 @@
 //!             let mut sel = pin!(K::__private::Select::new(2, biased, has_default)); // (2)
 //!             let mut arm0 = pin!(arm0);
 //!             let mut arm1 = pin!(arm1);
-//!             let r = poll_fn(|cx| sel.as_mut().poll_with(cx, |i, acx| match i {
-//!                 0 => <poll arm0; Ready(v) matching p0 -> ArmPoll::Ready(Out::V0(v)),   (3)
-//!                       not matching -> disable the arm: arm0.set(None), Disabled>,
+//!             let r = poll_fn(|cx| unsafe { sel.as_mut().poll_with(cx, |i, acx| match i {
+//!                 0 => <poll arm0 with `|v: &_| matches!(v, p0')`:                    (3)
+//!                       Ready(v) -> ArmPoll::Ready(Out::V0(v)), Disabled / Pending as is>,
 //!                 1 => ...,
-//!             })).await;
+//!             }) }).await;
 //!             r                                                                    // (4)
 //!         }
 //!     };
@@ -42,8 +42,13 @@
 //!    struct literal in them cannot end the `match`/`if` head early.
 //! 2. The `Select` is pinned before the arms, so it is dropped after them: arm nodes that
 //!    point at the select's cell are gone before the cell.
-//! 3. Whether a value matches `p` is checked on a copy of `p` with `ref`/`mut`/`&` and
-//!    `x @` removed, matched against `&v`, so nothing is moved before the arm is chosen.
+//! 3. Whether a value matches `p` is checked by a predicate built from a copy of `p` with
+//!    `ref`/`mut`/`&` and `x @` removed, matched against `&v`, so nothing is moved before
+//!    the arm is chosen. The arm applies it: a channel arm under its channel lock, before
+//!    its operation takes effect (a refuted value goes back to the channel front); the
+//!    driver then keeps the arm off for the rest of the select. `poll_with` is an
+//!    `unsafe fn`: its contract (only this select's arms, dropped before it) holds by
+//!    construction, see (2).
 //! 4. The `.await` result goes through a local so the `poll_fn` temporary, which borrows
 //!    the pinned locals, is dropped before them.
 //! 5. Bodies run outside any closure and after every arm future has been dropped, so they
@@ -65,7 +70,6 @@ struct Names {
     index: Ident,
     value: Ident,
     fut: Ident,
-    hit: Ident,
     result: Ident,
     arms: Vec<Ident>,
 }
@@ -83,7 +87,6 @@ impl Names {
             index: id("__waza_index"),
             value: id("__waza_value"),
             fut: id("__waza_fut"),
-            hit: id("__waza_hit"),
             result: id("__waza_result"),
             arms: (0..n_arms)
                 .map(|i| format_ident!("__waza_arm{}", i, span = span))
@@ -144,10 +147,14 @@ pub(crate) fn expand(input: &SelectInput) -> TokenStream {
                     let mut #sel = ::core::pin::pin!(#k::__private::Select::new(#n, #biased, #has_default));
                     #( let mut #arms = ::core::pin::pin!(#arms); )*
                     let #result = #k::__private::poll_fn(|#cx| {
-                        #sel.as_mut().poll_with(#cx, |#index, #acx| match #index {
-                            #(#polls)*
-                            _ => ::core::unreachable!(),
-                        })
+                        // SAFETY: the callback polls only this select's own arms, which
+                        // are declared after `sel` and so are dropped before it.
+                        unsafe {
+                            #sel.as_mut().poll_with(#cx, |#index, #acx| match #index {
+                                #(#polls)*
+                                _ => ::core::unreachable!(),
+                            })
+                        }
                     })
                     .await;
                     #result
@@ -189,30 +196,32 @@ fn arm_poll(k: &TokenStream, names: &Names, i: usize, pat: &Pat) -> TokenStream 
         acx,
         value,
         fut,
-        hit,
         arms,
         ..
     } = names;
     let arm = &arms[i];
     let variant = format_ident!("V{}", i);
     let check = check_pattern(pat.clone());
+    // The pattern goes to the arm as a predicate, so that a channel arm applies it under
+    // the channel lock, before its operation takes effect (a refuted value goes back).
     quote! {
         #i => match #arm.as_mut().as_pin_mut() {
             ::core::option::Option::None => #k::__private::ArmPoll::Disabled,
-            ::core::option::Option::Some(#fut) => match #k::__private::SelectArm::poll_arm(#fut, #acx) {
-                ::core::task::Poll::Pending => #k::__private::ArmPoll::Pending,
-                ::core::task::Poll::Ready(#value) => {
+            ::core::option::Option::Some(#fut) => match #k::__private::SelectArm::poll_arm(
+                #fut,
+                #acx,
+                &|#value: &_| {
                     #[allow(unused_variables, unreachable_patterns, unused_parens)]
-                    let #hit = match &#value {
+                    match #value {
                         #check => true,
                         _ => false,
-                    };
-                    if #hit {
-                        #k::__private::ArmPoll::Ready(#out_enum::#variant(#value))
-                    } else {
-                        #arm.set(::core::option::Option::None);
-                        #k::__private::ArmPoll::Disabled
                     }
+                },
+            ) {
+                #k::__private::ArmPoll::Pending => #k::__private::ArmPoll::Pending,
+                #k::__private::ArmPoll::Disabled => #k::__private::ArmPoll::Disabled,
+                #k::__private::ArmPoll::Ready(#value) => {
+                    #k::__private::ArmPoll::Ready(#out_enum::#variant(#value))
                 }
             },
         },

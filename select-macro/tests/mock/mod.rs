@@ -38,6 +38,9 @@ pub mod __private {
         biased: bool,
         has_default: bool,
         start: usize,
+        /// Arms turned off (precondition false or pattern refuted), as the real driver
+        /// keeps them.
+        disabled: Vec<bool>,
     }
 
     thread_local! {
@@ -55,10 +58,14 @@ pub mod __private {
                 biased,
                 has_default,
                 start,
+                disabled: vec![false; n_arms],
             }
         }
 
-        pub fn poll_with<O>(
+        /// # Safety
+        ///
+        /// Mirrors the real driver's contract (only this select's arms are polled).
+        pub unsafe fn poll_with<O>(
             self: Pin<&mut Self>,
             cx: &mut Context<'_>,
             mut poll_arm: impl FnMut(usize, &mut ArmCx<'_, '_>) -> ArmPoll<O>,
@@ -71,11 +78,14 @@ pub mod __private {
                 } else {
                     (this.start + k) % this.n_arms
                 };
+                if this.disabled[i] {
+                    continue;
+                }
                 let mut acx = ArmCx { cx: &mut *cx };
                 match poll_arm(i, &mut acx) {
                     ArmPoll::Ready(o) => return Poll::Ready(SelectOutcome::Arm(o)),
                     ArmPoll::Pending => any_enabled = true,
-                    ArmPoll::Disabled => {}
+                    ArmPoll::Disabled => this.disabled[i] = true,
                 }
             }
             if this.has_default {
@@ -118,7 +128,20 @@ pub mod __private {
 
     pub trait SelectArm {
         type Output;
-        fn poll_arm(self: Pin<&mut Self>, acx: &mut ArmCx<'_, '_>) -> Poll<Self::Output>;
+        fn poll_arm(
+            self: Pin<&mut Self>,
+            acx: &mut ArmCx<'_, '_>,
+            matches: &dyn Fn(&Self::Output) -> bool,
+        ) -> ArmPoll<Self::Output>;
+    }
+
+    /// A ready output through the arm's pattern, as the real arms apply it.
+    fn checked<O>(p: Poll<O>, matches: &dyn Fn(&O) -> bool) -> ArmPoll<O> {
+        match p {
+            Poll::Pending => ArmPoll::Pending,
+            Poll::Ready(v) if matches(&v) => ArmPoll::Ready(v),
+            Poll::Ready(_) => ArmPoll::Disabled,
+        }
     }
 
     pub struct ChannelKind;
@@ -159,10 +182,14 @@ pub mod __private {
 
     impl SelectArm for ChannelArm<'_> {
         type Output = Option<i32>;
-        fn poll_arm(self: Pin<&mut Self>, acx: &mut ArmCx<'_, '_>) -> Poll<Option<i32>> {
+        fn poll_arm(
+            self: Pin<&mut Self>,
+            acx: &mut ArmCx<'_, '_>,
+            matches: &dyn Fn(&Option<i32>) -> bool,
+        ) -> ArmPoll<Option<i32>> {
             let chan = self.get_mut().op.chan;
             chan.channel_polls.set(chan.channel_polls.get() + 1);
-            chan.poll_recv(acx.context())
+            checked(chan.poll_recv(acx.context()), matches)
         }
     }
 
@@ -172,8 +199,12 @@ pub mod __private {
 
     impl<F: Future> SelectArm for FutureArm<F> {
         type Output = F::Output;
-        fn poll_arm(mut self: Pin<&mut Self>, acx: &mut ArmCx<'_, '_>) -> Poll<F::Output> {
-            self.fut.as_mut().poll(acx.context())
+        fn poll_arm(
+            mut self: Pin<&mut Self>,
+            acx: &mut ArmCx<'_, '_>,
+            matches: &dyn Fn(&F::Output) -> bool,
+        ) -> ArmPoll<F::Output> {
+            checked(self.fut.as_mut().poll(acx.context()), matches)
         }
     }
 }
