@@ -9,6 +9,7 @@
 
 use std::sync::{Arc, Mutex};
 
+pub mod axum_hello;
 pub mod boring;
 pub mod bounded_parallelism;
 pub mod chat;
@@ -21,7 +22,9 @@ pub mod errgroup;
 pub mod fanin;
 pub mod first_response;
 pub mod google_search;
-pub mod hyper_compat;
+pub mod graceful_shutdown;
+pub mod http_client;
+pub mod http_hello;
 pub mod loadbalancer;
 pub mod nilchan;
 pub mod pingpong;
@@ -31,6 +34,10 @@ pub mod sieve;
 pub mod ticker;
 pub mod timer_chan;
 pub mod udp_echo;
+
+/// The old name of [`http_hello`], kept for the `http` bench in `waza-benches`.
+#[doc(hidden)]
+pub use http_hello as hyper_compat;
 
 /// How long a run an example makes: its full form, or a short one for CI and the tour.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

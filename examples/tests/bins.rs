@@ -232,6 +232,40 @@ fn udp_echo() {
 }
 
 #[test]
+fn http_hello() {
+    check(
+        bin!("http_hello"),
+        &["--demo"],
+        &[
+            "400 of 400 hyper requests answered \"Hello, world!\"",
+            "server stopped",
+        ],
+    );
+}
+
+#[test]
+fn axum_hello() {
+    check(
+        bin!("axum_hello"),
+        &["--demo"],
+        &[
+            r#"GET /hello/gopher -> {"hello":"gopher","letters":6}"#,
+            r#"GET /hello/日本語 -> {"hello":"日本語","letters":3}"#,
+            "server stopped",
+        ],
+    );
+}
+
+#[test]
+fn graceful_shutdown() {
+    check(
+        bin!("graceful_shutdown"),
+        &["--demo"],
+        &["sent SIGINT with about", "no accepted request was dropped"],
+    );
+}
+
+#[test]
 fn deadlock_exits_non_zero_with_the_dump() {
     let output = run(bin!("deadlock"), &["--quick"]);
     let (_, stderr) = text(&output);

@@ -1,5 +1,7 @@
-//! hyper 1.x on waza, end to end over 127.0.0.1: the hello server from
-//! `waza_examples::hyper_compat` answering hyper's own HTTP/1 client, also running on waza.
+//! hyper 1.x on waza, end to end over 127.0.0.1: the hello server of
+//! `waza_examples::http_hello` (on waza's `hyper` feature) answering hyper's own HTTP/1
+//! client, also running on waza; and the HTTP example binaries serving real clients until
+//! a real SIGINT stops them.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -16,8 +18,9 @@ use hyper::client::conn::http1::SendRequest;
 use hyper::rt::Executor;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
+use waza::hyper::{Executor as WazaExecutor, Io, Timer as WazaTimer};
 use waza::net::{TcpListener, TcpStream};
-use waza_examples::hyper_compat::{self, Io, WazaExecutor, WazaTimer, HELLO};
+use waza_examples::http_hello::{self, HELLO};
 
 /// Every test gives up after this long instead of hanging.
 const LIMIT: Duration = Duration::from_secs(20);
@@ -38,7 +41,7 @@ fn run<F: Future>(fut: F) -> F::Output {
 async fn start_hello_server() -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("local_addr");
-    drop(waza::spawn(hyper_compat::serve(listener)));
+    drop(waza::spawn(http_hello::serve(listener)));
     addr
 }
 
@@ -174,7 +177,7 @@ fn header_read_timeout_fires_on_the_waza_timer() {
             hyper::server::conn::http1::Builder::new()
                 .timer(WazaTimer)
                 .header_read_timeout(Duration::from_millis(100))
-                .serve_connection(Io::new(stream), service_fn(hyper_compat::hello::<Incoming>))
+                .serve_connection(Io::new(stream), service_fn(http_hello::hello::<Incoming>))
                 .await
         });
         let mut stream = TcpStream::connect(addr).await.expect("connect");
@@ -250,58 +253,136 @@ fn executor_on_a_handle_spawns_from_a_plain_thread() {
     assert_eq!(got, want);
 }
 
-/// Reads the "listening on http://ADDR/" line the binary prints first.
-fn read_listen_line(child: &mut std::process::Child) -> SocketAddr {
+/// Reads the "PROGRAM: listening on http://ADDR/ …" line a server binary prints first;
+/// returns the address and the rest of its output (kept open: the server prints again when
+/// it stops).
+fn read_listen_line(
+    child: &mut std::process::Child,
+) -> (SocketAddr, std::io::BufReader<std::process::ChildStdout>) {
     use std::io::BufRead;
     let stdout = child.stdout.take().expect("piped stdout");
+    let mut reader = std::io::BufReader::new(stdout);
     let mut line = String::new();
-    std::io::BufReader::new(stdout)
-        .read_line(&mut line)
-        .expect("read stdout");
+    reader.read_line(&mut line).expect("read stdout");
     let addr = line
-        .trim()
-        .strip_prefix("listening on http://")
-        .and_then(|rest| rest.strip_suffix('/'))
+        .split_once("listening on http://")
+        .and_then(|(_, rest)| rest.split_once('/'))
+        .map(|(addr, _)| addr)
         .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
-    addr.parse().expect("an address")
+    (addr.parse().expect("an address"), reader)
 }
 
-#[test]
-fn hello_hyper_binary_serves_then_stops() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_hello_hyper"))
-        .args(["127.0.0.1:0", "--seconds", "5"])
-        .env("WAZA_MAXPROCS", "2")
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("start hello_hyper");
-    let addr = read_listen_line(&mut child);
-    run(async {
-        let mut sender = connect(addr).await;
-        for _ in 0..10 {
-            expect_hello(&mut sender, get(addr, "/")).await;
+/// A server child process, killed if the test fails before it stopped.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
         }
+    }
+}
+
+/// Starts `exe 0` (any free port), checks `path`'s answer from hyper's client and from
+/// curl (when installed), then sends SIGINT and expects a clean exit.
+fn serves_until_sigint(exe: &str, path: &str, check: impl Fn(&str)) {
+    let mut child = KillOnDrop(
+        Command::new(exe)
+            .arg("0")
+            .env("WAZA_MAXPROCS", "2")
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start the server"),
+    );
+    let (addr, mut rest) = read_listen_line(&mut child.0);
+    let bodies = run(async {
+        let mut sender = connect(addr).await;
+        let mut bodies = Vec::new();
+        for _ in 0..10 {
+            sender.ready().await.expect("connection ready");
+            let res = sender.send_request(get(addr, path)).await.expect("request");
+            assert_eq!(res.status(), StatusCode::OK);
+            let body = res.into_body().collect().await.expect("body").to_bytes();
+            bodies.push(String::from_utf8(body.to_vec()).expect("utf-8"));
+        }
+        bodies
     });
-    // It stops by itself after --seconds.
-    let status = child.wait().expect("wait");
-    assert!(status.success(), "{status}");
+    bodies.iter().for_each(|b| check(b));
+    if let Ok(out) = Command::new("curl")
+        .args(["-sS", "--max-time", "20", &format!("http://{addr}{path}")])
+        .output()
+    {
+        assert!(out.status.success(), "curl: {out:?}");
+        check(&String::from_utf8_lossy(&out.stdout));
+    }
+    let kill = Command::new("kill")
+        .args(["-INT", &child.0.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(kill.success());
+    let status = child.0.wait().expect("wait");
+    let mut output = String::new();
+    std::io::Read::read_to_string(&mut rest, &mut output).expect("read stdout");
+    assert!(status.success(), "{exe} after SIGINT: {status}; {output}");
+    assert!(output.contains("Ctrl-C"), "{exe}: {output:?}");
 }
 
 #[test]
-fn hello_hyper_binary_rejects_bad_arguments() {
-    for args in [
-        &["--seconds"][..],
-        &["--seconds", "x"],
-        &["--bogus"],
-        &["a:1", "b:2"],
+fn http_hello_binary_serves_until_sigint() {
+    serves_until_sigint(env!("CARGO_BIN_EXE_http_hello"), "/", |body| {
+        assert_eq!(body.as_bytes(), HELLO)
+    });
+}
+
+#[test]
+fn axum_hello_binary_serves_until_sigint() {
+    serves_until_sigint(env!("CARGO_BIN_EXE_axum_hello"), "/hello/tester", |body| {
+        assert_eq!(body, r#"{"hello":"tester","letters":6}"#)
+    });
+}
+
+#[test]
+fn graceful_shutdown_binary_serves_until_sigint() {
+    serves_until_sigint(env!("CARGO_BIN_EXE_graceful_shutdown"), "/x", |body| {
+        assert_eq!(body, "done /x")
+    });
+}
+
+#[test]
+fn http_binaries_reject_bad_arguments() {
+    for exe in [
+        env!("CARGO_BIN_EXE_http_hello"),
+        env!("CARGO_BIN_EXE_axum_hello"),
+        env!("CARGO_BIN_EXE_graceful_shutdown"),
     ] {
-        let out = Command::new(env!("CARGO_BIN_EXE_hello_hyper"))
-            .args(args)
-            .output()
-            .expect("run hello_hyper");
-        assert_eq!(out.status.code(), Some(2), "{args:?}");
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert!(err.contains("usage: hello_hyper"), "{args:?}: {err}");
+        for args in [
+            &["--bogus"][..],
+            &["x"],
+            &["70000"],
+            &["--quick"],
+            &["1", "2"],
+        ] {
+            let out = Command::new(exe).args(args).output().expect("run");
+            assert_eq!(out.status.code(), Some(2), "{exe} {args:?}");
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(err.contains("usage: "), "{exe} {args:?}: {err}");
+        }
     }
+}
+
+#[test]
+fn a_port_in_use_is_named_in_the_error() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = taken.local_addr().expect("addr").port();
+    let out = Command::new(env!("CARGO_BIN_EXE_http_hello"))
+        .arg(port.to_string())
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&format!("127.0.0.1:{port}")), "{err}");
+    assert!(err.to_lowercase().contains("in use"), "{err}");
 }
 
 /// Compile-time check: the adapters can move between worker threads.

@@ -39,11 +39,19 @@ pub use waza_macros::{main, test};
 
 pub(crate) mod blocking;
 pub mod context;
+pub mod fs;
+#[cfg(feature = "hyper")]
+pub mod hyper;
+pub mod io;
 pub(crate) mod loom;
 pub mod net;
+#[cfg(unix)]
+pub mod process;
 pub(crate) mod reactor;
 pub mod runtime;
 pub(crate) mod scheduler;
+#[cfg(unix)]
+pub mod signal;
 pub mod sync;
 pub mod task;
 pub mod time;

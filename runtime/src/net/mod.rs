@@ -9,9 +9,10 @@
 //! never as a panic. After the runtime shuts down, pending and new operations fail with an
 //! error instead of waiting forever.
 //!
-//! `bind`, `connect` and `send_to` take `impl std::net::ToSocketAddrs`. Host names are
-//! resolved with the standard library's blocking resolver on the calling worker; literal
-//! addresses (`"127.0.0.1:8080"`, a `SocketAddr`) never block.
+//! `bind`, `connect` and `send_to` take waza's own sealed [`ToSocketAddrs`], as in tokio.
+//! Literal addresses (`"127.0.0.1:8080"`, a `SocketAddr`, `(ip, port)`) are parsed in place;
+//! host names are looked up on the blocking pool ([`lookup_host`]), so DNS never blocks a
+//! worker. Errors from `bind` and `connect` name the address they failed for.
 //!
 //! | Go | waza |
 //! |---|---|
@@ -20,6 +21,7 @@
 //! | `net.Dial("tcp", addr)` | `TcpStream::connect(addr).await` |
 //! | `conn.(*net.TCPConn).CloseWrite()` | `stream.shutdown(Shutdown::Write)` |
 //! | `net.ListenPacket("udp", addr)` | `UdpSocket::bind(addr).await` |
+//! | `net.LookupHost(host)` | `lookup_host((host, 0)).await` |
 
 mod addr;
 #[macro_use]
@@ -28,6 +30,7 @@ mod sys;
 mod tcp;
 mod udp;
 
+pub use addr::{__set_resolver_hook, lookup_host, ToSocketAddrs};
 pub use sys::*;
 pub use tcp::{OwnedReadHalf, OwnedWriteHalf, ReuniteError, TcpListener, TcpStream};
 pub use udp::UdpSocket;

@@ -2,9 +2,10 @@
 
 use std::fmt;
 use std::io;
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::SocketAddr;
 
 use crate::net::addr::{first_ok, resolve};
+use crate::net::ToSocketAddrs;
 use crate::reactor::{Direction, PollIo};
 
 /// A UDP socket; every send and receive is async.
@@ -41,9 +42,10 @@ impl UdpSocket {
     ///
     /// # Cancel safety
     ///
-    /// Completes without waiting.
+    /// Cancel safe: a literal address completes without waiting; while a host name is being
+    /// looked up, a dropped future has bound nothing.
     pub async fn bind(addr: impl ToSocketAddrs) -> io::Result<UdpSocket> {
-        let addrs = resolve(addr)?;
+        let addrs = resolve(&addr).await?;
         let socket = first_ok(&addrs, mio::net::UdpSocket::bind)?;
         Ok(UdpSocket {
             io: PollIo::new(socket)?,
@@ -58,9 +60,10 @@ impl UdpSocket {
     ///
     /// # Cancel safety
     ///
-    /// Completes without waiting.
+    /// Cancel safe: a literal address completes without waiting; while a host name is being
+    /// looked up, a dropped future has changed nothing.
     pub async fn connect(&self, addr: impl ToSocketAddrs) -> io::Result<()> {
-        let addrs = resolve(addr)?;
+        let addrs = resolve(&addr).await?;
         first_ok(&addrs, |a| self.io.get_ref().connect(a))
     }
 
@@ -101,7 +104,7 @@ impl UdpSocket {
     ///
     /// Cancel safe: a dropped future sent nothing.
     pub async fn send_to(&self, buf: &[u8], target: impl ToSocketAddrs) -> io::Result<usize> {
-        let target = resolve(target)?[0];
+        let target = resolve(&target).await?.as_slice()[0];
         self.io
             .io(Direction::Write, |s| s.send_to(buf, target))
             .await

@@ -2,11 +2,12 @@
 
 use std::fmt;
 use std::io;
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::SocketAddr;
 use std::task::{Context, Poll};
 
 use super::TcpStream;
 use crate::net::addr::{first_ok, resolve};
+use crate::net::ToSocketAddrs;
 use crate::reactor::{Direction, PollIo};
 
 /// A TCP socket server, listening for connections.
@@ -40,7 +41,7 @@ pub struct TcpListener {
 impl TcpListener {
     /// Binds a listener to `addr` (each resolved address is tried in turn).
     ///
-    /// Host names are resolved with blocking DNS (see the `net` module docs).
+    /// Host names are resolved on the blocking pool (see [`ToSocketAddrs`]).
     ///
     /// # Errors
     ///
@@ -52,9 +53,10 @@ impl TcpListener {
     ///
     /// # Cancel safety
     ///
-    /// Completes without waiting; dropping it before its first poll binds nothing.
+    /// Cancel safe: a literal address completes without waiting; while a host name is being
+    /// looked up, a dropped future has bound nothing.
     pub async fn bind(addr: impl ToSocketAddrs) -> io::Result<TcpListener> {
-        let addrs = resolve(addr)?;
+        let addrs = resolve(&addr).await?;
         let listener = first_ok(&addrs, mio::net::TcpListener::bind)?;
         Ok(TcpListener {
             io: PollIo::new(listener)?,

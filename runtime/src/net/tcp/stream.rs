@@ -2,11 +2,12 @@
 
 use std::fmt;
 use std::io::{self, Read, Write};
-use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
+use std::net::{Shutdown, SocketAddr};
 
 use super::split::{split_owned, OwnedReadHalf, OwnedWriteHalf};
-use crate::net::addr::resolve;
+use crate::net::addr::{resolve, with_addr};
 use crate::net::stream_io::StreamIo;
+use crate::net::ToSocketAddrs;
 use crate::reactor::{Direction, PollIo};
 
 /// A TCP connection: `futures::io::AsyncRead + AsyncWrite`, also through `&TcpStream`.
@@ -39,7 +40,7 @@ pub struct TcpStream {
 impl TcpStream {
     /// Opens a connection to `addr`, trying each resolved address in turn.
     ///
-    /// Host names are resolved with blocking DNS (see the `net` module docs).
+    /// Host names are resolved on the blocking pool (see [`ToSocketAddrs`]).
     ///
     /// # Errors
     ///
@@ -53,12 +54,12 @@ impl TcpStream {
     ///
     /// Dropping the future abandons (closes) the half-open connection.
     pub async fn connect(addr: impl ToSocketAddrs) -> io::Result<TcpStream> {
-        let addrs = resolve(addr)?;
+        let addrs = resolve(&addr).await?;
         let mut last = None;
-        for addr in addrs {
+        for &addr in addrs.as_slice() {
             match TcpStream::connect_addr(addr).await {
                 Ok(stream) => return Ok(stream),
-                Err(e) => last = Some(e),
+                Err(e) => last = Some(with_addr(e, addr)),
             }
         }
         Err(last.expect("resolve returns at least one address"))
