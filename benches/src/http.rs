@@ -9,7 +9,7 @@
 //! `hello_hyper` example's server ([`waza_examples::hyper_compat::serve`]); the tokio side
 //! is its twin with small adapters equivalent to hyper-util's `TokioIo` and `TokioTimer`
 //! (but with unvectored writes, as on the waza side); the smol side wraps smol's futures-io
-//! stream in the example's own [`hyper_compat::Io`] and uses smol's timer.
+//! stream in waza's [`waza::hyper::Io`] and uses smol's timer.
 //!
 //! The built-in generator runs one OS thread per keep-alive connection, each sending a
 //! request, reading the whole response (checked byte for byte), and repeating until a
@@ -165,7 +165,7 @@ pub fn with_tokio_server<R>(workers: usize, f: impl FnOnce(SocketAddr) -> R) -> 
 }
 
 /// Runs `f` against the same server built on smol: `workers` threads running one
-/// `async-executor`, the connection wrapped in the example's [`hyper_compat::Io`] (smol's
+/// `async-executor`, the connection wrapped in [`waza::hyper::Io`] (smol's
 /// streams are futures-io streams, like waza's), smol's timer for hyper.
 pub fn with_smol_server<R>(workers: usize, f: impl FnOnce(SocketAddr) -> R) -> R {
     use crate::workloads::exec::{Exec, Smol};
@@ -184,7 +184,7 @@ pub fn with_smol_server<R>(workers: usize, f: impl FnOnce(SocketAddr) -> R) -> R
                 let _ = hyper::server::conn::http1::Builder::new()
                     .timer(SmolTimer)
                     .serve_connection(
-                        hyper_compat::Io::new(stream),
+                        waza::hyper::Io::new(stream),
                         service_fn(hyper_compat::hello::<Incoming>),
                     )
                     .await;
