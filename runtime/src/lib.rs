@@ -49,9 +49,9 @@ pub mod task;
 pub mod time;
 
 pub use runtime::{
-    block_on, Builder, Handle, Runtime, RuntimeMetrics, TaskDump, TaskInfo, TaskState,
+    block_on, Builder, EnterGuard, Handle, Runtime, RuntimeMetrics, TaskDump, TaskInfo, TaskState,
 };
-pub use task::{spawn, spawn_blocking, yield_now, JoinError, JoinHandle};
+pub use task::{spawn, spawn_blocking, yield_now, AbortHandle, JoinError, JoinHandle};
 
 /// Starts a task: Go's `go` statement. `go!(f(a, b))` is [`spawn`]`(f(a, b))`.
 ///

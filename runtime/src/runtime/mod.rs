@@ -7,11 +7,11 @@ mod metrics;
 
 pub use builder::Builder;
 pub use dump::{TaskDump, TaskInfo, TaskState};
-pub use handle::Handle;
+pub use handle::{EnterGuard, Handle};
 pub use metrics::RuntimeMetrics;
 
 use crate::blocking::BlockingPool;
-use crate::loom::std_sync::{Arc, AtomicU64, Mutex};
+use crate::loom::std_sync::{Arc, AtomicU64};
 use crate::reactor::Driver;
 use crate::scheduler::park::{Parker, SharedDriver};
 use crate::scheduler::{self, context, queue, Remote, Shared};
@@ -20,7 +20,6 @@ use std::future::Future;
 use std::io;
 use std::pin::pin;
 use std::task::{Context, Poll};
-use std::thread::JoinHandle as ThreadHandle;
 use std::time::Duration;
 
 /// A waza runtime: worker threads running tasks, an I/O and timer driver, a blocking pool.
@@ -34,7 +33,6 @@ use std::time::Duration;
 /// ```
 pub struct Runtime {
     handle: Handle,
-    threads: Mutex<Vec<ThreadHandle<()>>>,
 }
 
 impl std::fmt::Debug for Runtime {
@@ -88,17 +86,17 @@ impl Runtime {
             driver,
             blocking,
             builder.detect_deadlock,
+            builder.thread_name.clone(),
         ));
         let rt = Runtime {
             handle: Handle::from_shared(shared.clone()),
-            threads: Mutex::new(Vec::with_capacity(workers)),
         };
         for (index, local) in locals.into_iter().enumerate() {
-            let shared = shared.clone();
+            let worker_shared = shared.clone();
             let thread = std::thread::Builder::new()
                 .name(format!("{}-{index}", builder.thread_name))
-                .spawn(move || scheduler::worker::run(shared, index, local))?;
-            rt.threads.lock().unwrap().push(thread);
+                .spawn(move || scheduler::worker::run(worker_shared, index, local))?;
+            shared.add_thread(thread);
         }
         Ok(rt)
     }
@@ -194,12 +192,7 @@ impl Runtime {
     fn shutdown(&self, blocking_wait: Option<Duration>) {
         let shared = &self.handle.shared;
         shared.begin_shutdown();
-        let current = std::thread::current().id();
-        for thread in std::mem::take(&mut *self.threads.lock().unwrap()) {
-            if thread.thread().id() != current {
-                let _ = thread.join();
-            }
-        }
+        shared.join_threads();
         drop(shared.inject.close());
         drop(shared.woken.close());
         // Futures dropped now may look up the runtime (to deregister I/O, or even spawn:

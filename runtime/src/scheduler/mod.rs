@@ -41,7 +41,7 @@ pub(crate) mod queue;
 pub(crate) mod worker;
 
 use crate::blocking::BlockingPool;
-use crate::loom::std_sync::{Arc, AtomicBool, AtomicU64, Ordering};
+use crate::loom::std_sync::{Arc, AtomicBool, AtomicU64, Mutex, Ordering};
 use crate::task::raw::RawTask;
 use crate::task::registry::Registry;
 use crate::task::{Handoff, Notified, Schedule};
@@ -51,6 +51,7 @@ use park::{Parker, SharedDriver};
 use queue::Steal;
 use std::ptr::NonNull;
 use std::task::Waker;
+use std::thread::{JoinHandle as ThreadHandle, ThreadId};
 use worker::WorkerCtx;
 
 /// What other threads may touch of one worker.
@@ -88,6 +89,13 @@ pub(crate) struct Shared {
     pub(crate) blocking: BlockingPool,
     /// `Builder::detect_deadlock`: `block_on` panics when nothing can ever run again.
     pub(crate) detect_deadlock: bool,
+    /// Prefix of worker thread names (a replacement worker takes the same name).
+    pub(crate) thread_name: String,
+    /// Worker threads to join at shutdown, replacements included.
+    threads: Mutex<Vec<ThreadHandle<()>>>,
+    /// Threads that handed their worker over (`block_in_place`): not joined at shutdown,
+    /// since they may block for as long as their closure runs.
+    retired: Mutex<Vec<ThreadId>>,
     shutdown: AtomicBool,
 }
 
@@ -97,6 +105,7 @@ impl Shared {
         driver: Arc<SharedDriver>,
         blocking: BlockingPool,
         detect_deadlock: bool,
+        thread_name: String,
     ) -> Shared {
         let n = remotes.len();
         Shared {
@@ -109,7 +118,51 @@ impl Shared {
             driver,
             blocking,
             detect_deadlock,
+            thread_name,
+            threads: Mutex::new(Vec::new()),
+            retired: Mutex::new(Vec::new()),
             shutdown: AtomicBool::new(false),
+        }
+    }
+
+    /// Records a worker thread to join at shutdown.
+    pub(crate) fn add_thread(&self, thread: ThreadHandle<()>) {
+        let mut threads = self.threads.lock().unwrap();
+        // Replacements come and go with `block_in_place`: forget the finished ones (and
+        // their retirement records).
+        let mut retired = self.retired.lock().unwrap();
+        threads.retain(|t| {
+            let finished = t.is_finished();
+            if finished {
+                retired.retain(|&id| id != t.thread().id());
+            }
+            !finished
+        });
+        threads.push(thread);
+    }
+
+    /// Records that thread `id` handed its worker over (see `retired`).
+    pub(crate) fn retire_thread(&self, id: ThreadId) {
+        let mut retired = self.retired.lock().unwrap();
+        retired.push(id);
+    }
+
+    /// Joins every worker thread except the caller and the retired ones, until none is
+    /// left (a replacement may start while shutdown joins).
+    pub(crate) fn join_threads(&self) {
+        let current = std::thread::current().id();
+        loop {
+            let threads = std::mem::take(&mut *self.threads.lock().unwrap());
+            if threads.is_empty() {
+                return;
+            }
+            let retired = self.retired.lock().unwrap().clone();
+            for thread in threads {
+                let id = thread.thread().id();
+                if id != current && !retired.contains(&id) {
+                    let _ = thread.join();
+                }
+            }
         }
     }
 
@@ -276,4 +329,18 @@ pub(crate) fn defer(waker: &Waker) {
     if !deferred {
         waker.wake_by_ref();
     }
+}
+
+/// `task::block_in_place`: on a worker, hand the worker over to a replacement thread
+/// first (see `worker.rs`), then run `f` on this thread, which may `block_on` inside it.
+pub(crate) fn block_in_place<R>(f: impl FnOnce() -> R) -> R {
+    if let Some(handover) = context::with_worker(|w| w.and_then(WorkerCtx::hand_over)) {
+        handover.start();
+    }
+    let in_runtime = context::with_current(|h| h.is_some());
+    if !in_runtime {
+        return f();
+    }
+    let _exited = context::exit_driving();
+    crate::task::coop::with_budget(crate::task::coop::Budget::unconstrained(), f)
 }

@@ -23,6 +23,20 @@
 //!    without waking a sibling (this worker is awake and runs it soon).
 //! 6. Nothing anywhere: park (see `park()` below).
 //!
+//! # Handing the worker over (`block_in_place`)
+//!
+//! A task about to block its thread calls [`WorkerCtx::hand_over`] from inside its poll
+//! (when the core is not borrowed): the worker's identity (its index, so its parker, its
+//! stealable half and its timer shard), its core (ring, LIFO slot, `ready` batch, tick)
+//! and its deferred wakers move, as one [`Handover`], to a replacement thread that runs
+//! this same loop with them ([`Handover::start`]); from then on the replacement parks
+//! (and so drives I/O and timers) in its place. The old thread keeps an empty core, is
+//! no longer this thread's worker (wakes from it go to the inject queue), and leaves the
+//! loop when the blocking task's poll returns. Nothing is shared between the two threads
+//! but the moved values: no new synchronization, only the move into the new thread.
+//! A blocked-worker monitor can reuse `Handover` once it can take a core from a stuck
+//! worker; only the taking differs.
+//!
 //! # Driver turns
 //!
 //! Every turn of the driver on this worker (maintenance, park) runs with `turning_driver`
@@ -76,15 +90,21 @@ pub(crate) struct WorkerCtx {
     turning_driver: Cell<bool>,
     /// This worker's reference to the driver, cloned by the timers registered here.
     timer_ref: Arc<TimerRef>,
+    /// Set when this thread handed the worker over (`hand_over`): leave the loop.
+    retired: Cell<bool>,
 }
 
-/// Runs worker `index` until shutdown.
-pub(crate) fn run(shared: Arc<Shared>, index: usize, local: Local<Notified>) {
-    let _enter = context::enter(Handle::from_shared(shared.clone()));
-    let _driving = context::enter_driving();
-    crate::runtime::install_budget_hook();
-    let ctx = WorkerCtx {
-        core: RefCell::new(Core {
+/// A worker's identity and queues on their way to a replacement thread (module docs).
+pub(crate) struct Handover {
+    shared: Arc<Shared>,
+    index: usize,
+    core: Core,
+    deferred: Vec<Waker>,
+}
+
+impl Core {
+    fn new(local: Local<Notified>, index: usize) -> Core {
+        Core {
             local,
             lifo: None,
             ready: VecDeque::with_capacity(READY_BATCH),
@@ -92,18 +112,58 @@ pub(crate) fn run(shared: Arc<Shared>, index: usize, local: Local<Notified>) {
             tick: 0,
             rand: FastRand::new(index as u64 + 1),
             is_searching: false,
-        }),
+        }
+    }
+}
+
+/// Runs worker `index` until shutdown (or until it is handed over).
+pub(crate) fn run(shared: Arc<Shared>, index: usize, local: Local<Notified>) {
+    let core = Core::new(local, index);
+    run_with(Handover {
+        shared,
         index,
-        deferred: RefCell::new(Vec::new()),
+        core,
+        deferred: Vec::new(),
+    });
+}
+
+fn run_with(handover: Handover) {
+    let Handover {
+        shared,
+        index,
+        core,
+        deferred,
+    } = handover;
+    let _enter = context::enter(Handle::from_shared(shared.clone()));
+    let _driving = context::enter_driving();
+    crate::runtime::install_budget_hook();
+    let ctx = WorkerCtx {
+        core: RefCell::new(core),
+        index,
+        deferred: RefCell::new(deferred),
         waking_deferred: Cell::new(false),
         turning_driver: Cell::new(false),
         timer_ref: TimerRef::new(shared.driver.handle.clone()),
+        retired: Cell::new(false),
         shared,
     };
     let guard = context::set_worker(&ctx);
     ctx.run_loop();
     drop(guard);
     // Dropping `ctx` drops the tasks left in the ring and the LIFO slot.
+}
+
+impl Handover {
+    /// Starts a thread that runs the worker loop with this handover (module docs).
+    pub(crate) fn start(self) {
+        let shared = self.shared.clone();
+        let name = format!("{}-{}", shared.thread_name, self.index);
+        let thread = std::thread::Builder::new()
+            .name(name)
+            .spawn(move || run_with(self))
+            .expect("waza: failed to start a replacement worker thread");
+        shared.add_thread(thread);
+    }
 }
 
 impl WorkerCtx {
@@ -121,8 +181,33 @@ impl WorkerCtx {
         self.index
     }
 
+    /// Moves this worker's identity and queues out, for a replacement thread, if this is a
+    /// task's poll (the core is not borrowed, no driver turn runs); this thread stops being
+    /// a worker (module docs). The caller starts the replacement ([`Handover::start`]).
+    pub(crate) fn hand_over(&self) -> Option<Handover> {
+        if self.retired.get() || self.turning_driver.get() || self.waking_deferred.get() {
+            return None;
+        }
+        let mut core = self.core.try_borrow_mut().ok()?;
+        let mut deferred = self.deferred.try_borrow_mut().ok()?;
+        // The old thread keeps an empty ring that nobody can reach (its stealable half is
+        // dropped here), so the loop's last steps find nothing.
+        let (empty, _unreachable) = queue::local();
+        let core = std::mem::replace(&mut *core, Core::new(empty, self.index));
+        let deferred = std::mem::take(&mut *deferred);
+        self.retired.set(true);
+        context::clear_worker();
+        self.shared.retire_thread(std::thread::current().id());
+        Some(Handover {
+            shared: self.shared.clone(),
+            index: self.index,
+            core,
+            deferred,
+        })
+    }
+
     fn run_loop(&self) {
-        while !self.shared.is_shutdown() {
+        while !self.shared.is_shutdown() && !self.retired.get() {
             let tick = self.next_tick();
             if tick % GLOBAL_QUEUE_INTERVAL == 0 {
                 self.maintenance();
