@@ -24,6 +24,7 @@ pub struct Builder {
     pub(crate) max_blocking_threads: usize,
     pub(crate) keep_alive: Duration,
     pub(crate) detect_deadlock: bool,
+    pub(crate) current_thread: bool,
 }
 
 impl Default for Builder {
@@ -42,7 +43,40 @@ impl Builder {
             max_blocking_threads: blocking::DEFAULT_MAX_THREADS,
             keep_alive: blocking::KEEP_ALIVE,
             detect_deadlock: false,
+            current_thread: false,
         }
+    }
+
+    /// A builder for a current-thread runtime (tokio's name): see
+    /// [`Builder::current_thread`].
+    pub fn new_current_thread() -> Builder {
+        let mut b = Builder::new();
+        b.current_thread();
+        b
+    }
+
+    /// A builder for a multi-threaded runtime (tokio's name; the same as [`Builder::new`]).
+    pub fn new_multi_thread() -> Builder {
+        Builder::new()
+    }
+
+    /// Makes the runtime current-thread: no worker threads; tasks run inside
+    /// [`Runtime::block_on`], on the calling thread, which also drives I/O and timers.
+    /// Tasks spawned while no `block_on` runs wait for the next one. [`Builder::workers`]
+    /// is ignored; [`spawn_local`](crate::task::spawn_local) works inside `block_on`;
+    /// [`block_in_place`](crate::task::block_in_place) panics.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = waza::Runtime::builder().current_thread().build().unwrap();
+    /// let main = std::thread::current().id();
+    /// let ran_on = rt.block_on(async { waza::spawn(async { std::thread::current().id() }).await });
+    /// assert_eq!(ran_on.unwrap(), main);
+    /// ```
+    pub fn current_thread(&mut self) -> &mut Self {
+        self.current_thread = true;
+        self
     }
 
     /// Runs tasks on exactly `n` worker threads. `0` makes [`Builder::build`] fail.

@@ -58,7 +58,11 @@ impl Runtime {
         Builder::new()
     }
 
+    /// Starts a runtime with `workers` worker threads, or, for a current-thread runtime,
+    /// none: its one core (a worker's queues, index 0) waits in `Shared` for `block_on`.
     pub(crate) fn start(builder: &Builder, workers: usize) -> io::Result<Runtime> {
+        let current_thread = builder.current_thread;
+        let workers = if current_thread { 1 } else { workers };
         let (driver, driver_handle) = Driver::new(workers)?;
         let driver = Arc::new(SharedDriver {
             driver: crate::loom::Mutex::new(driver),
@@ -81,12 +85,15 @@ impl Runtime {
             builder.keep_alive,
             builder.thread_name.clone(),
         );
+        let mut locals = locals;
+        let core = current_thread.then(|| scheduler::worker::ParkedCore::new(locals.remove(0)));
         let shared = Arc::new(Shared::new(
             remotes.into(),
             driver,
             blocking,
             builder.detect_deadlock,
             builder.thread_name.clone(),
+            core,
         ));
         let rt = Runtime {
             handle: Handle::from_shared(shared.clone()),
@@ -199,6 +206,7 @@ impl Runtime {
         // such spawns are cancelled at once since the registry is closing).
         let _enter = context::enter(self.handle.clone());
         shared.registry.close_and_shutdown_all();
+        shared.drop_core();
         shared.blocking.shutdown(blocking_wait);
         shutdown_driver(shared);
     }
@@ -244,6 +252,11 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
 }
 
 /// `Handle::block_on` body: drive `future` on this thread with a parker-backed waker.
+///
+/// On a current-thread runtime this thread takes the runtime's core and runs its tasks
+/// and driver too (`worker::block_on_core`); while another thread's `block_on` holds the
+/// core, it polls its future only, and tries again for the core after every wake-up
+/// (at least every [`DRIVER_FALLBACK_INTERVAL`]).
 pub(crate) fn block_on_with<F: Future>(handle: &Handle, future: F) -> F::Output {
     let _enter = context::enter(handle.clone());
     let _driving = context::enter_driving();
@@ -252,7 +265,17 @@ pub(crate) fn block_on_with<F: Future>(handle: &Handle, future: F) -> F::Output 
     let waker = std::task::Waker::from(parker.clone());
     let mut cx = Context::from_waker(&waker);
     let mut future = pin!(future);
+    let current_thread = handle.shared.is_current_thread();
     loop {
+        if current_thread {
+            if let Some(core) = handle.shared.take_core() {
+                let out = scheduler::worker::block_on_core(&handle.shared, core, future.as_mut());
+                if let Some(out) = out {
+                    return out;
+                }
+                // Shutdown began: go on polling the future without running tasks.
+            }
+        }
         let polled = coop::with_budget(coop::Budget::initial(), || future.as_mut().poll(&mut cx));
         if let Poll::Ready(out) = polled {
             return out;

@@ -91,6 +91,11 @@ pub(crate) fn enter_driving() -> EnteredGuard {
     EnteredGuard(())
 }
 
+/// True on a thread that drives a runtime (a worker loop or inside `block_on`).
+pub(crate) fn is_driving() -> bool {
+    CONTEXT.try_with(|c| c.entered.get()).unwrap_or(false)
+}
+
 impl Drop for EnteredGuard {
     fn drop(&mut self) {
         let _ = CONTEXT.try_with(|c| c.entered.set(false));

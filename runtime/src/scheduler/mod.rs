@@ -93,6 +93,8 @@ pub(crate) struct Shared {
     pub(crate) thread_name: String,
     /// Worker threads to join at shutdown, replacements included.
     threads: Mutex<Vec<ThreadHandle<()>>>,
+    /// `Some` on a current-thread runtime: its core, while no `block_on` drives it.
+    core: Option<Mutex<Option<worker::ParkedCore>>>,
     /// Threads that handed their worker over (`block_in_place`): not joined at shutdown,
     /// since they may block for as long as their closure runs.
     retired: Mutex<Vec<ThreadId>>,
@@ -106,6 +108,7 @@ impl Shared {
         blocking: BlockingPool,
         detect_deadlock: bool,
         thread_name: String,
+        core: Option<worker::ParkedCore>,
     ) -> Shared {
         let n = remotes.len();
         Shared {
@@ -120,8 +123,36 @@ impl Shared {
             detect_deadlock,
             thread_name,
             threads: Mutex::new(Vec::new()),
+            core: core.map(|c| Mutex::new(Some(c))),
             retired: Mutex::new(Vec::new()),
             shutdown: AtomicBool::new(false),
+        }
+    }
+
+    /// True for a current-thread runtime (no worker threads; `block_on` runs the tasks).
+    pub(crate) fn is_current_thread(&self) -> bool {
+        self.core.is_some()
+    }
+
+    /// A current-thread runtime's core, if no other `block_on` holds it.
+    pub(crate) fn take_core(&self) -> Option<worker::ParkedCore> {
+        self.core.as_ref()?.lock().unwrap().take()
+    }
+
+    /// Returns the core taken by [`Shared::take_core`]. After shutdown it is dropped
+    /// instead (its queued tasks were cancelled through the registry).
+    pub(crate) fn put_core(&self, core: worker::ParkedCore) {
+        if let Some(slot) = &self.core {
+            if !self.is_shutdown() {
+                *slot.lock().unwrap() = Some(core);
+            }
+        }
+    }
+
+    /// Drops a current-thread runtime's parked core (shutdown).
+    pub(crate) fn drop_core(&self) {
+        if let Some(slot) = &self.core {
+            drop(slot.lock().unwrap().take());
         }
     }
 
@@ -334,6 +365,14 @@ pub(crate) fn defer(waker: &Waker) {
 /// `task::block_in_place`: on a worker, hand the worker over to a replacement thread
 /// first (see `worker.rs`), then run `f` on this thread, which may `block_on` inside it.
 pub(crate) fn block_in_place<R>(f: impl FnOnce() -> R) -> R {
+    let on_current_thread_rt =
+        context::with_current(|h| h.is_some_and(|h| h.shared.is_current_thread()));
+    if on_current_thread_rt && context::is_driving() {
+        panic!(
+            "block_in_place cannot be called on a current-thread runtime (its only thread \
+             cannot be replaced); use spawn_blocking, or a multi-threaded runtime"
+        );
+    }
     if let Some(handover) = context::with_worker(|w| w.and_then(WorkerCtx::hand_over)) {
         handover.start();
     }

@@ -47,14 +47,16 @@
 use super::context;
 use super::queue::{self, Local, Overflow};
 use super::Shared;
-use crate::loom::std_sync::{Arc, AtomicU64, Ordering};
+use crate::loom::std_sync::{Arc, AtomicBool, AtomicU64, Ordering};
 use crate::runtime::Handle;
 use crate::task::coop::{self, Budget};
 use crate::task::Notified;
 use crate::time::TimerRef;
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
-use std::task::Waker;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Poll, Waker};
 
 /// Every this many ticks, check the inject queue first and do maintenance (Go uses 61).
 const GLOBAL_QUEUE_INTERVAL: u32 = 61;
@@ -92,6 +94,49 @@ pub(crate) struct WorkerCtx {
     timer_ref: Arc<TimerRef>,
     /// Set when this thread handed the worker over (`hand_over`): leave the loop.
     retired: Cell<bool>,
+    /// On a current-thread runtime's `block_on` thread: the wake flag of the future being
+    /// blocked on, which is local work too (it ends a park).
+    main: Option<Arc<MainWaker>>,
+}
+
+/// A current-thread runtime's core while no `block_on` drives it (kept in `Shared`).
+pub(crate) struct ParkedCore {
+    core: Core,
+    deferred: Vec<Waker>,
+}
+
+impl ParkedCore {
+    pub(crate) fn new(local: Local<Notified>) -> ParkedCore {
+        ParkedCore {
+            core: Core::new(local, 0),
+            deferred: Vec::new(),
+        }
+    }
+}
+
+/// The waker of the future of a current-thread `block_on`: marks it woken and unparks the
+/// thread (which is the runtime's only worker, possibly asleep in the driver).
+pub(crate) struct MainWaker {
+    woken: AtomicBool,
+    shared: Arc<Shared>,
+}
+
+impl MainWaker {
+    fn is_woken(&self) -> bool {
+        self.woken.load(Ordering::Acquire)
+    }
+}
+
+impl std::task::Wake for MainWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        if !self.woken.swap(true, Ordering::AcqRel) {
+            self.shared.remotes[0].parker.unpark();
+        }
+    }
 }
 
 /// A worker's identity and queues on their way to a replacement thread (module docs).
@@ -145,12 +190,76 @@ fn run_with(handover: Handover) {
         turning_driver: Cell::new(false),
         timer_ref: TimerRef::new(shared.driver.handle.clone()),
         retired: Cell::new(false),
+        main: None,
         shared,
     };
     let guard = context::set_worker(&ctx);
     ctx.run_loop();
     drop(guard);
     // Dropping `ctx` drops the tasks left in the ring and the LIFO slot.
+}
+
+/// A current-thread runtime's `block_on` with its core: this thread is the runtime's
+/// worker 0 until `future` completes, polling it whenever it is woken and running tasks
+/// (and the driver, when parking) in between, with the same loop steps as a worker.
+/// `None` if shutdown began (the caller goes on without the core). The core goes back to
+/// `Shared` on return, also on unwind.
+pub(crate) fn block_on_core<F: Future>(
+    shared: &Arc<Shared>,
+    parked: ParkedCore,
+    mut future: Pin<&mut F>,
+) -> Option<F::Output> {
+    let main = Arc::new(MainWaker {
+        woken: AtomicBool::new(true),
+        shared: shared.clone(),
+    });
+    let waker = Waker::from(main.clone());
+    let mut cx = std::task::Context::from_waker(&waker);
+    let ctx = WorkerCtx {
+        core: RefCell::new(parked.core),
+        index: 0,
+        deferred: RefCell::new(parked.deferred),
+        waking_deferred: Cell::new(false),
+        turning_driver: Cell::new(false),
+        timer_ref: TimerRef::new(shared.driver.handle.clone()),
+        retired: Cell::new(false),
+        main: Some(main.clone()),
+        shared: shared.clone(),
+    };
+    let _worker = context::set_worker(&ctx);
+    let _restore = RestoreCore(&ctx);
+    loop {
+        if shared.is_shutdown() {
+            return None;
+        }
+        if main.woken.swap(false, Ordering::AcqRel) {
+            let polled = coop::with_budget(Budget::initial(), || future.as_mut().poll(&mut cx));
+            if let Poll::Ready(out) = polled {
+                return Some(out);
+            }
+        }
+        ctx.run_until_main_woken();
+    }
+}
+
+/// Puts a current-thread runtime's core back into `Shared` when its `block_on` ends.
+struct RestoreCore<'a>(&'a WorkerCtx);
+
+impl Drop for RestoreCore<'_> {
+    fn drop(&mut self) {
+        let ctx = self.0;
+        let (Ok(mut core), Ok(mut deferred)) =
+            (ctx.core.try_borrow_mut(), ctx.deferred.try_borrow_mut())
+        else {
+            return; // unreachable (never borrowed across a poll); the registry still owns the tasks
+        };
+        let (empty, _unreachable) = queue::local();
+        let parked = ParkedCore {
+            core: std::mem::replace(&mut *core, Core::new(empty, 0)),
+            deferred: std::mem::take(&mut *deferred),
+        };
+        ctx.shared.put_core(parked);
+    }
 }
 
 impl Handover {
@@ -185,7 +294,11 @@ impl WorkerCtx {
     /// task's poll (the core is not borrowed, no driver turn runs); this thread stops being
     /// a worker (module docs). The caller starts the replacement ([`Handover::start`]).
     pub(crate) fn hand_over(&self) -> Option<Handover> {
-        if self.retired.get() || self.turning_driver.get() || self.waking_deferred.get() {
+        if self.main.is_some()
+            || self.retired.get()
+            || self.turning_driver.get()
+            || self.waking_deferred.get()
+        {
             return None;
         }
         let mut core = self.core.try_borrow_mut().ok()?;
@@ -204,6 +317,32 @@ impl WorkerCtx {
             core,
             deferred,
         })
+    }
+
+    /// The current-thread loop between two polls of the `block_on` future: run tasks (at
+    /// most [`GLOBAL_QUEUE_INTERVAL`], so the future is polled that often while tasks keep
+    /// coming) and park when there are none, until the future is woken.
+    fn run_until_main_woken(&self) {
+        for _ in 0..GLOBAL_QUEUE_INTERVAL {
+            if self.has_main_wake() || self.shared.is_shutdown() {
+                return;
+            }
+            let tick = self.next_tick();
+            if tick % GLOBAL_QUEUE_INTERVAL == 0 {
+                self.maintenance();
+            }
+            if let Some(task) = self.next_task(tick) {
+                self.run_task(task);
+            } else if let Some(task) = self.steal_work() {
+                self.run_task(task);
+            } else {
+                self.park();
+            }
+        }
+    }
+
+    fn has_main_wake(&self) -> bool {
+        self.main.as_ref().is_some_and(|m| m.is_woken())
     }
 
     fn run_loop(&self) {
@@ -470,7 +609,10 @@ impl WorkerCtx {
 
     fn has_local_work(&self) -> bool {
         let core = self.core.borrow();
-        core.lifo.is_some() || !core.ready.is_empty() || !core.local.is_empty()
+        core.lifo.is_some()
+            || !core.ready.is_empty()
+            || !core.local.is_empty()
+            || self.has_main_wake()
     }
 
     /// Step 6: sleep until notified, re-checking the queues if this was the last searcher
