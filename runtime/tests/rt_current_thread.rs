@@ -237,3 +237,13 @@ fn spawn_blocking_results_reach_the_block_on_thread() {
     assert_eq!(v, 6);
     assert_ne!(rx.recv().unwrap(), std::thread::current().id());
 }
+
+#[waza::test(flavor = "current_thread")]
+async fn the_test_attribute_runs_a_current_thread_runtime() {
+    let me = std::thread::current().id();
+    let ran_on = waza::spawn(async { std::thread::current().id() }).await;
+    assert_eq!(ran_on.unwrap(), me);
+    assert_eq!(waza::Handle::current().metrics().num_workers(), 1);
+    let rc = waza::task::spawn_local(async { std::rc::Rc::new(1) }).await;
+    assert_eq!(*rc.unwrap(), 1);
+}

@@ -261,6 +261,17 @@ pub(crate) fn block_on_with<F: Future>(handle: &Handle, future: F) -> F::Output 
     let _enter = context::enter(handle.clone());
     let _driving = context::enter_driving();
     install_budget_hook();
+    if handle.shared.is_current_thread() {
+        // `spawn_local` works inside; the local tasks still pending at the end are
+        // dropped with the set, here, while the runtime is still current.
+        let local = crate::task::LocalSet::new();
+        return drive(handle, local.run_until(future));
+    }
+    drive(handle, future)
+}
+
+/// The loop of [`block_on_with`], on a thread that has entered the runtime.
+fn drive<F: Future>(handle: &Handle, future: F) -> F::Output {
     let parker = std::sync::Arc::new(Parker::new(handle.shared.driver.clone()));
     let waker = std::task::Waker::from(parker.clone());
     let mut cx = Context::from_waker(&waker);

@@ -416,6 +416,22 @@ impl<T: Send + 'static> JoinSet<T> {
     }
 }
 
+impl<T: 'static> JoinSet<T> {
+    /// Spawns a `!Send` future on this thread's local task queue (see
+    /// [`spawn_local`](crate::task::spawn_local)) into the set.
+    ///
+    /// # Panics
+    ///
+    /// Where [`spawn_local`](crate::task::spawn_local) panics.
+    #[track_caller]
+    pub fn spawn_local<F>(&mut self, future: F) -> AbortHandle
+    where
+        F: Future<Output = T> + 'static,
+    {
+        self.insert(super::local::spawn_local(future))
+    }
+}
+
 impl<T> Drop for JoinSet<T> {
     fn drop(&mut self) {
         self.abort_all();

@@ -24,6 +24,7 @@ mod group;
 mod harness;
 mod join;
 mod join_set;
+pub(crate) mod local;
 pub(crate) mod raw;
 pub(crate) mod registry;
 pub(crate) mod state;
@@ -36,6 +37,7 @@ pub use error::JoinError;
 pub use group::Group;
 pub use join::JoinHandle;
 pub use join_set::JoinSet;
+pub use local::{spawn_local, LocalEnterGuard, LocalSet, RunUntil};
 pub use task_local::{AccessError, LocalKey, TaskLocalFuture};
 
 use crate::loom::{Ordering, StdAtomicU64};
