@@ -25,6 +25,7 @@ pub struct Builder {
     pub(crate) keep_alive: Duration,
     pub(crate) detect_deadlock: bool,
     pub(crate) current_thread: bool,
+    pub(crate) start_paused: bool,
 }
 
 impl Default for Builder {
@@ -44,6 +45,7 @@ impl Builder {
             keep_alive: blocking::KEEP_ALIVE,
             detect_deadlock: false,
             current_thread: false,
+            start_paused: false,
         }
     }
 
@@ -140,12 +142,33 @@ impl Builder {
         self
     }
 
+    /// Starts the runtime with its clock paused (test time, see
+    /// [`time::pause`](crate::time::pause)). Needs [`Builder::current_thread`], as in
+    /// tokio.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let rt = waza::Runtime::builder().current_thread().start_paused(true).build().unwrap();
+    /// rt.block_on(async {
+    ///     // An hour of timers, in microseconds of real time.
+    ///     let r = waza::time::timeout(Duration::from_secs(3600), std::future::pending::<()>());
+    ///     assert!(r.await.is_err());
+    /// });
+    /// ```
+    pub fn start_paused(&mut self, paused: bool) -> &mut Self {
+        self.start_paused = paused;
+        self
+    }
+
     /// Starts the runtime: its I/O driver and worker threads.
     ///
     /// # Errors
     ///
-    /// `InvalidInput` if the worker count is zero; otherwise the OS error of creating the
-    /// driver or a thread.
+    /// `InvalidInput` if the worker count is zero, or with `start_paused` on a
+    /// multi-threaded runtime; otherwise the OS error of creating the driver or a thread.
     pub fn build(&mut self) -> io::Result<Runtime> {
         let workers = match self.workers {
             Some(0) => {
@@ -157,6 +180,12 @@ impl Builder {
             Some(n) => n,
             None => default_workers(),
         };
+        if self.start_paused && !self.current_thread {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "waza: start_paused needs a current-thread runtime (Builder::current_thread)",
+            ));
+        }
         Runtime::start(self, workers)
     }
 }

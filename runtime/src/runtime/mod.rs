@@ -98,6 +98,9 @@ impl Runtime {
         let rt = Runtime {
             handle: Handle::from_shared(shared.clone()),
         };
+        if builder.start_paused {
+            shared.driver.handle.time().pause();
+        }
         for (index, local) in locals.into_iter().enumerate() {
             let worker_shared = shared.clone();
             let thread = std::thread::Builder::new()

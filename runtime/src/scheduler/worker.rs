@@ -322,9 +322,12 @@ impl WorkerCtx {
     /// The current-thread loop between two polls of the `block_on` future: run tasks (at
     /// most [`GLOBAL_QUEUE_INTERVAL`], so the future is polled that often while tasks keep
     /// coming) and park when there are none, until the future is woken.
+    ///
+    /// A future that woke itself (a yield) is polled again only after the tasks already
+    /// queued ran, as a task's yield would be.
     fn run_until_main_woken(&self) {
         for _ in 0..GLOBAL_QUEUE_INTERVAL {
-            if self.has_main_wake() || self.shared.is_shutdown() {
+            if self.shared.is_shutdown() {
                 return;
             }
             let tick = self.next_tick();
@@ -335,9 +338,24 @@ impl WorkerCtx {
                 self.run_task(task);
             } else if let Some(task) = self.steal_work() {
                 self.run_task(task);
+            } else if self.has_main_wake() {
+                return;
             } else {
                 self.park();
             }
+        }
+    }
+
+    /// A current-thread worker about to park has nothing to run: if test time is paused
+    /// and no blocking closure is in flight, every task is idle and the park may jump the
+    /// clock to the next timer (`time::clock`).
+    fn allow_auto_advance(&self) {
+        let clock = self.shared.driver.handle.time().clock();
+        if clock.is_paused() {
+            let idle = !self.has_local_work()
+                && !self.shared.has_visible_work()
+                && self.shared.blocking.is_idle();
+            clock.set_auto_advance(idle);
         }
     }
 
@@ -640,6 +658,9 @@ impl super::park::ParkingWorker for WorkerCtx {
     }
 
     fn sleep(&self) {
+        if self.main.is_some() {
+            self.allow_auto_advance();
+        }
         self.turn_driver(|| self.parker().park());
         self.wake_deferred();
     }
