@@ -12,6 +12,8 @@
 //! | `select { … }` | `waza::select! { … }` |
 //! | `runtime.Gosched()` | `waza::yield_now().await` |
 //! | `GOMAXPROCS` | `$WAZA_MAXPROCS` or [`Builder::workers`] |
+//! | a goroutine blocking in a system call | [`task::block_in_place`] |
+//! | `testing/synctest`'s fake clock | `#[waza::test(start_paused = true)]`, [`time::advance`] |
 //! | `time.Sleep(d)` | `waza::time::sleep(d).await` |
 //! | `sync.WaitGroup` | `waza::sync::WaitGroup` |
 //!

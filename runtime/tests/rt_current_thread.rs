@@ -247,3 +247,21 @@ async fn the_test_attribute_runs_a_current_thread_runtime() {
     let rc = waza::task::spawn_local(async { std::rc::Rc::new(1) }).await;
     assert_eq!(*rc.unwrap(), 1);
 }
+
+#[test]
+fn dropping_the_runtime_while_another_thread_blocks_on_it() {
+    let rt = rt();
+    let handle = rt.handle();
+    let pending = rt.spawn(std::future::pending::<()>());
+    let (started_tx, started_rx) = mpsc::channel();
+    let other = std::thread::spawn(move || {
+        handle.block_on(async move {
+            started_tx.send(()).unwrap();
+            pending.await
+        })
+    });
+    started_rx.recv().unwrap();
+    drop(rt);
+    // The task was cancelled by the shutdown; that block_on saw it.
+    assert!(other.join().unwrap().unwrap_err().is_cancelled());
+}

@@ -116,3 +116,28 @@ fn dropping_the_runtime_does_not_wait_for_a_blocked_section() {
     release_tx.send(()).unwrap();
     done_rx.recv_timeout(NEVER).unwrap();
 }
+
+#[test]
+fn shutdown_during_a_storm_of_blocking_sections() {
+    for _ in 0..5 {
+        let rt = waza::Runtime::builder().workers(2).build().unwrap();
+        let entered = Arc::new(AtomicUsize::new(0));
+        for _ in 0..16 {
+            let e = entered.clone();
+            rt.spawn(async move {
+                loop {
+                    waza::task::block_in_place(|| {
+                        e.fetch_add(1, Ordering::SeqCst);
+                        std::thread::sleep(Duration::from_micros(100));
+                    });
+                    waza::yield_now().await;
+                }
+            });
+        }
+        while entered.load(Ordering::SeqCst) < 32 {
+            std::thread::yield_now();
+        }
+        // Neither hangs nor panics; the sections on retired threads finish on their own.
+        drop(rt);
+    }
+}

@@ -368,3 +368,37 @@ fn handle_enter_makes_spawn_work_on_a_plain_thread() {
     assert_eq!(rt.block_on(h1).unwrap(), 1);
     assert_eq!(other.block_on(h2).unwrap(), 2);
 }
+
+#[waza::test(workers = 4)]
+async fn abort_all_racing_completions_accounts_for_every_task() {
+    const N: u64 = 5_000;
+    for round in 0..4 {
+        let mut set = JoinSet::new();
+        for i in 0..N {
+            set.spawn(async move {
+                if i % 2 == round % 2 {
+                    waza::yield_now().await;
+                }
+                i
+            });
+        }
+        // Some complete before the abort reaches them, some after.
+        waza::yield_now().await;
+        set.abort_all();
+        let (mut ok_sum, mut oks, mut cancelled) = (0, 0, 0);
+        while let Some(r) = set.join_next().await {
+            match r {
+                Ok(i) => {
+                    ok_sum += i;
+                    oks += 1;
+                }
+                Err(e) => {
+                    assert!(e.is_cancelled());
+                    cancelled += 1;
+                }
+            }
+        }
+        assert_eq!(oks + cancelled, N);
+        assert!(ok_sum <= N * (N - 1) / 2);
+    }
+}
