@@ -24,6 +24,10 @@
 //! this runtime the hand-off goes through the worker (which owns its own `Arc<Shared>`,
 //! nothing is copied); anywhere else it works on a clone of the `Arc`, paid only there.
 //!
+//! A current-thread runtime is this scheduler with one worker core and no worker thread:
+//! each `block_on` takes the core and runs the worker loop's steps between polls of its
+//! future (`worker.rs`, "Current-thread runtimes").
+//!
 //! # How a worker finds work (`worker.rs`)
 //!
 //! Every 61st tick the inject queue, then the local ring, first (so neither starves behind

@@ -23,6 +23,18 @@
 //!    without waking a sibling (this worker is awake and runs it soon).
 //! 6. Nothing anywhere: park (see `park()` below).
 //!
+//! # Current-thread runtimes
+//!
+//! A current-thread runtime has one worker core (index 0) and no thread: the core waits in
+//! `Shared` ([`ParkedCore`]) until a `block_on` takes it ([`block_on_core`]). That thread
+//! then runs the steps above between polls of its future, with the same `WorkerCtx`, so
+//! wakes, the LIFO slot, budgets, driver turns and parking are this file's code, not a
+//! copy. The future's waker ([`MainWaker`]) sets a flag and unparks worker 0's parker;
+//! the flag counts as local work, so it ends a park like a woken task. The future is
+//! polled when its flag is set and no task is runnable (so a future that yields lets the
+//! queued tasks run first, as a task's yield does), and at least every 61 tasks. When the
+//! `block_on` ends (or unwinds) the core goes back to `Shared`, with its queued tasks.
+//!
 //! # Handing the worker over (`block_in_place`)
 //!
 //! A task about to block its thread calls [`WorkerCtx::hand_over`] from inside its poll

@@ -5,6 +5,10 @@
 //! the slot, polls the inner future, and swaps it back out (also on unwind). So the value
 //! is visible exactly while the inner future runs, on whatever worker polls it, and tasks
 //! interleaved on the same thread never see each other's values.
+//!
+//! `TaskLocalFuture` pins its inner future structurally: the future is only ever polled
+//! in place through the pinned outer future and dropped in place (by assigning `None`),
+//! never moved out; the value and the key are plain fields, swapped freely.
 
 use std::cell::RefCell;
 use std::fmt;
