@@ -265,3 +265,31 @@ fn dropping_the_runtime_while_another_thread_blocks_on_it() {
     // The task was cancelled by the shutdown; that block_on saw it.
     assert!(other.join().unwrap().unwrap_err().is_cancelled());
 }
+
+#[test]
+fn the_deadlock_detector_works_on_a_current_thread_runtime() {
+    let rt = waza::Runtime::builder()
+        .current_thread()
+        .detect_deadlock(true)
+        .build()
+        .unwrap();
+    // Alive: a timer, a blocking closure, a task that finishes.
+    rt.block_on(async {
+        waza::time::sleep(Duration::from_millis(1)).await;
+        waza::spawn_blocking(|| std::thread::sleep(Duration::from_millis(30)))
+            .await
+            .unwrap();
+        waza::spawn(async { 1 }).await.unwrap();
+    });
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        rt.block_on(async {
+            let (tx, rx) = waza::chan::rendezvous::<u8>();
+            let waiter = waza::spawn(async move { rx.recv().await });
+            let _keep = tx; // nobody will ever send
+            waiter.await
+        })
+    }));
+    let msg = r.unwrap_err().downcast::<String>().unwrap();
+    assert!(msg.contains("all tasks are asleep - deadlock!"), "{msg}");
+    assert!(msg.contains("recv on chan#"), "{msg}");
+}

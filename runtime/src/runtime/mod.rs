@@ -318,18 +318,28 @@ fn drive<F: Future>(handle: &Handle, future: F) -> F::Output {
 const DRIVER_FALLBACK_INTERVAL: Duration = Duration::from_millis(10);
 
 /// How often a `block_on` with `detect_deadlock` re-checks while it waits.
-const DEADLOCK_CHECK_INTERVAL: Duration = Duration::from_millis(50);
+pub(crate) const DEADLOCK_CHECK_INTERVAL: Duration = Duration::from_millis(50);
 
 /// With `detect_deadlock`: panics if, right before `block_on` sleeps, nothing in the
 /// runtime can make progress, and still nothing has moved a moment later (a grace period
 /// for wake-ups in flight, e.g. from another OS thread).
 fn check_deadlock(shared: &Shared, parker: &Parker) {
-    if !shared.looks_deadlocked() {
+    check_deadlock_when(shared, parker, Shared::looks_deadlocked);
+}
+
+/// [`check_deadlock`] with the test `looks_dead` (a current-thread runtime's worker uses
+/// its own: it is not parked while it checks).
+pub(crate) fn check_deadlock_when(
+    shared: &Shared,
+    parker: &Parker,
+    looks_dead: impl Fn(&Shared) -> bool,
+) {
+    if !looks_dead(shared) {
         return;
     }
     let polls = total_polls(shared);
     std::thread::sleep(Duration::from_millis(20));
-    if parker.is_notified() || total_polls(shared) != polls || !shared.looks_deadlocked() {
+    if parker.is_notified() || total_polls(shared) != polls || !looks_dead(shared) {
         return;
     }
     let dump = TaskDump::new(shared.registry.snapshot());

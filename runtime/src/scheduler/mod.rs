@@ -272,8 +272,13 @@ impl Shared {
     /// or running, the blocking pool is idle, no timer is pending and no task waits on a
     /// socket. Only other OS threads, or nothing at all, could wake a task then.
     pub(crate) fn looks_deadlocked(&self) -> bool {
-        self.idle.num_parked() == self.num_workers()
-            && self.inject.is_empty()
+        self.idle.num_parked() == self.num_workers() && self.nothing_can_run()
+    }
+
+    /// [`Shared::looks_deadlocked`] but for the parked workers: what a current-thread
+    /// runtime's only worker checks right before it would park.
+    pub(crate) fn nothing_can_run(&self) -> bool {
+        self.inject.is_empty()
             && self.woken.is_empty()
             && self.blocking.is_idle()
             && self.driver.handle.time().entries() == 0

@@ -660,6 +660,31 @@ impl WorkerCtx {
     }
 }
 
+impl WorkerCtx {
+    /// A current-thread runtime with `detect_deadlock`: this thread runs every task, so
+    /// it is the one to notice that nothing can ever run again. It sleeps at most
+    /// [`DEADLOCK_CHECK_INTERVAL`](crate::runtime::DEADLOCK_CHECK_INTERVAL) at a time
+    /// and checks after each sleep (a blocking closure that ends wakes nobody here).
+    fn sleep_checking_deadlock(&self) {
+        /// On the deadlock panic, leaves the sleepers list (this worker is not parked).
+        struct LeaveSleepers<'a>(&'a WorkerCtx);
+        impl Drop for LeaveSleepers<'_> {
+            fn drop(&mut self) {
+                if std::thread::panicking() {
+                    self.0.shared.idle.unpark_worker_by_id(self.0.index);
+                }
+            }
+        }
+        let timeout = crate::runtime::DEADLOCK_CHECK_INTERVAL;
+        self.turn_driver(|| self.parker().park_timeout(Some(timeout)));
+        self.wake_deferred();
+        let _leave = LeaveSleepers(self);
+        crate::runtime::check_deadlock_when(&self.shared, self.parker(), |shared| {
+            !self.has_local_work() && shared.nothing_can_run()
+        });
+    }
+}
+
 impl super::park::ParkingWorker for WorkerCtx {
     fn idle(&self) -> &super::idle::Idle {
         &self.shared.idle
@@ -672,6 +697,9 @@ impl super::park::ParkingWorker for WorkerCtx {
     fn sleep(&self) {
         if self.main.is_some() {
             self.allow_auto_advance();
+            if self.shared.detect_deadlock {
+                return self.sleep_checking_deadlock();
+            }
         }
         self.turn_driver(|| self.parker().park());
         self.wake_deferred();
