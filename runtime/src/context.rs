@@ -221,7 +221,7 @@ impl Context {
     /// assert_eq!(ctx.err(), Some(ContextError::DeadlineExceeded));
     /// ```
     pub fn with_timeout(&self, timeout: Duration) -> (Context, CancelHandle) {
-        match Instant::now().checked_add(timeout) {
+        match crate::time::now().checked_add(timeout) {
             Some(deadline) => self.with_deadline(deadline),
             // Too far to represent: effectively no deadline of its own.
             None => self.with_cancel(),
@@ -363,7 +363,7 @@ impl Context {
 
     fn child(&self, own_deadline: Option<Instant>) -> (Context, CancelHandle) {
         let node = Node::child_of(&self.node, own_deadline);
-        if own_deadline.is_some_and(|d| d <= Instant::now()) {
+        if own_deadline.is_some_and(|d| d <= crate::time::now()) {
             node.cancel(ContextError::DeadlineExceeded);
         }
         let ctx = Context {
@@ -503,7 +503,7 @@ impl Node {
         if self.done.load(Ordering::Acquire) {
             return;
         }
-        let now = Instant::now();
+        let now = crate::time::now();
         if now < deadline {
             return;
         }

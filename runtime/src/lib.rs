@@ -12,6 +12,8 @@
 //! | `select { … }` | `waza::select! { … }` |
 //! | `runtime.Gosched()` | `waza::yield_now().await` |
 //! | `GOMAXPROCS` | `$WAZA_MAXPROCS` or [`Builder::workers`] |
+//! | a goroutine blocking in a system call | [`task::block_in_place`] |
+//! | `testing/synctest`'s fake clock | `#[waza::test(start_paused = true)]`, [`time::advance`] |
 //! | `time.Sleep(d)` | `waza::time::sleep(d).await` |
 //! | `sync.WaitGroup` | `waza::sync::WaitGroup` |
 //!
@@ -57,9 +59,9 @@ pub mod task;
 pub mod time;
 
 pub use runtime::{
-    block_on, Builder, Handle, Runtime, RuntimeMetrics, TaskDump, TaskInfo, TaskState,
+    block_on, Builder, EnterGuard, Handle, Runtime, RuntimeMetrics, TaskDump, TaskInfo, TaskState,
 };
-pub use task::{spawn, spawn_blocking, yield_now, JoinError, JoinHandle};
+pub use task::{spawn, spawn_blocking, yield_now, AbortHandle, JoinError, JoinHandle};
 
 /// Starts a task: Go's `go` statement. `go!(f(a, b))` is [`spawn`]`(f(a, b))`.
 ///

@@ -11,7 +11,8 @@
 //! ```text
 //! #[attrs] vis fn name() -> Ret {
 //!     async fn __waza_entry_body() -> Ret { body }
-//!     let rt = <crate>::Runtime::builder()[.workers(N)].build().expect(..);
+//!     let rt = <crate>::Runtime::builder()[.workers(N) | .current_thread()][.start_paused(true)]
+//!         .build().expect(..);
 //!     rt.block_on(__waza_entry_body())
 //! }
 //! ```
@@ -62,7 +63,16 @@ impl Kind {
 
 /// The list printed whenever an option is rejected.
 const VALID_OPTIONS: &str =
-    "valid options are `workers = N` (alias `worker_threads = N`, N >= 1) and `crate = \"path\"`";
+    "valid options are `workers = N` (alias `worker_threads = N`, N >= 1), \
+     `flavor = \"multi_thread\"` or `flavor = \"current_thread\"`, `start_paused = true` and \
+     `crate = \"path\"`";
+
+/// `flavor = "..."`: which runtime runs the function.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Flavor {
+    MultiThread,
+    CurrentThread,
+}
 
 /// Options accepted inside `#[waza::main(...)]` / `#[waza::test(...)]`.
 #[derive(Default)]
@@ -71,6 +81,40 @@ struct Options {
     workers: Option<(u64, Span)>,
     /// `crate = "path"`: where the waza crate lives (default `::waza`).
     krate: Option<Path>,
+    /// `flavor = "..."`, with the value's span.
+    flavor: Option<(Flavor, Span)>,
+    /// `start_paused = true|false`, with the value's span.
+    start_paused: Option<(bool, Span)>,
+}
+
+impl Options {
+    /// The flavor that runs the function: `start_paused = true` alone implies a
+    /// current-thread runtime (as in tokio, where test time needs one).
+    fn effective_flavor(&self) -> Flavor {
+        match (self.flavor, self.start_paused) {
+            (Some((f, _)), _) => f,
+            (None, Some((true, _))) => Flavor::CurrentThread,
+            _ => Flavor::MultiThread,
+        }
+    }
+
+    /// Options that contradict each other (each is valid alone).
+    fn check_combination(&self, errors: &mut Errors) {
+        let current = self.effective_flavor() == Flavor::CurrentThread;
+        if let (true, Some((_, span))) = (current, self.workers) {
+            let msg =
+                "`workers` does not apply to `flavor = \"current_thread\"` (it has no worker \
+                       threads); remove one of them";
+            errors.push(syn::Error::new(span, msg));
+        }
+        if let (Some((Flavor::MultiThread, _)), Some((true, span))) =
+            (self.flavor, self.start_paused)
+        {
+            let msg = "`start_paused = true` needs `flavor = \"current_thread\"` (paused time is \
+                       for current-thread runtimes, as in tokio)";
+            errors.push(syn::Error::new(span, msg));
+        }
+    }
 }
 
 /// One `key = value` (or a bare `key`) inside the attribute's parentheses.
@@ -171,6 +215,7 @@ fn parse_options(attr: TokenStream, errors: &mut Errors) -> Options {
     for opt in raw {
         apply_option(&mut options, opt, errors);
     }
+    options.check_combination(errors);
     options
 }
 
@@ -190,6 +235,26 @@ fn apply_option(options: &mut Options, opt: RawOption, errors: &mut Errors) {
             }
             match parse_workers(&value) {
                 Ok(n) => options.workers = Some((n, value.span())),
+                Err(e) => errors.push(e),
+            }
+        }
+        "flavor" => {
+            if options.flavor.is_some() {
+                let msg = "duplicate option `flavor`: the flavor is already set";
+                return errors.push(syn::Error::new(key_span, msg));
+            }
+            match parse_flavor(&value) {
+                Ok(f) => options.flavor = Some((f, value.span())),
+                Err(e) => errors.push(e),
+            }
+        }
+        "start_paused" => {
+            if options.start_paused.is_some() {
+                let msg = "duplicate option `start_paused`: it is already set";
+                return errors.push(syn::Error::new(key_span, msg));
+            }
+            match parse_bool(&value, "start_paused") {
+                Ok(b) => options.start_paused = Some((b, value.span())),
                 Err(e) => errors.push(e),
             }
         }
@@ -234,6 +299,39 @@ fn parse_workers(value: &Expr) -> syn::Result<u64> {
         }
         Ok(n) => Ok(n),
         Err(_) => Err(not_int()),
+    }
+}
+
+/// `flavor = "multi_thread" | "current_thread"`.
+fn parse_flavor(value: &Expr) -> syn::Result<Flavor> {
+    let err = || {
+        let msg =
+            format!("`flavor` expects \"multi_thread\" or \"current_thread\"; {VALID_OPTIONS}");
+        syn::Error::new(value.span(), msg)
+    };
+    let Expr::Lit(syn::ExprLit {
+        lit: Lit::Str(s), ..
+    }) = value
+    else {
+        return Err(err());
+    };
+    match s.value().as_str() {
+        "multi_thread" => Ok(Flavor::MultiThread),
+        "current_thread" => Ok(Flavor::CurrentThread),
+        _ => Err(err()),
+    }
+}
+
+/// A `true`/`false` literal for option `key`.
+fn parse_bool(value: &Expr, key: &str) -> syn::Result<bool> {
+    match value {
+        Expr::Lit(syn::ExprLit {
+            lit: Lit::Bool(b), ..
+        }) => Ok(b.value),
+        _ => Err(syn::Error::new(
+            value.span(),
+            format!("`{key}` expects `true` or `false`; {VALID_OPTIONS}"),
+        )),
     }
 }
 
@@ -303,13 +401,23 @@ fn expand_fn(
         .krate
         .as_ref()
         .map_or_else(|| quote!(::waza), ToTokens::to_token_stream);
-    let workers = options
-        .workers
-        .or_else(|| kind.default_workers().map(|n| (n, Span::call_site())))
-        .map(|(n, span)| {
-            let lit = LitInt::new(&n.to_string(), span);
-            quote_spanned!(span=> .workers(#lit))
-        });
+    let workers = match options.effective_flavor() {
+        Flavor::CurrentThread => {
+            let span = options.flavor.map_or(Span::call_site(), |(_, s)| s);
+            Some(quote_spanned!(span=> .current_thread()))
+        }
+        Flavor::MultiThread => options
+            .workers
+            .or_else(|| kind.default_workers().map(|n| (n, Span::call_site())))
+            .map(|(n, span)| {
+                let lit = LitInt::new(&n.to_string(), span);
+                quote_spanned!(span=> .workers(#lit))
+            }),
+    };
+    let paused = options
+        .start_paused
+        .filter(|&(on, _)| on)
+        .map(|(_, span)| quote_spanned!(span=> .start_paused(true)));
     func.sig.asyncness = None;
     let output = &func.sig.output;
     let body = &func.block;
@@ -339,6 +447,7 @@ fn expand_fn(
             #[allow(clippy::expect_used)]
             let #rt = #krate::Runtime::builder()
                 #workers
+                #paused
                 .build()
                 .expect("failed to build the waza runtime");
             #rt.block_on(#body_fn())
@@ -439,6 +548,72 @@ mod tests {
         let out = run(Kind::Main, "workers = \"two\"", "async fn main() {}");
         assert_eq!(errors_of(&out).len(), 1, "{out}");
         assert!(out.contains("positive integer literal"), "{out}");
+    }
+
+    #[test]
+    fn flavor_and_start_paused() {
+        let out = run(Kind::Test, "flavor = \"current_thread\"", "async fn t() {}");
+        assert!(errors_of(&out).is_empty(), "{out}");
+        assert!(out.contains(". current_thread () . build ()"), "{out}");
+        assert!(!out.contains("workers"), "{out}");
+        // start_paused alone implies current_thread.
+        let out = run(Kind::Test, "start_paused = true", "async fn t() {}");
+        assert!(errors_of(&out).is_empty(), "{out}");
+        assert!(
+            out.contains(". current_thread () . start_paused (true) . build ()"),
+            "{out}"
+        );
+        let out = run(
+            Kind::Main,
+            "flavor = \"multi_thread\", workers = 3",
+            "async fn main() {}",
+        );
+        assert!(out.contains(". workers (3) . build ()"), "{out}");
+        let out = run(
+            Kind::Test,
+            "flavor = \"multi_thread\", start_paused = false",
+            "async fn t() {}",
+        );
+        assert!(errors_of(&out).is_empty(), "{out}");
+        assert!(out.contains(". workers (2) . build ()"), "{out}");
+    }
+
+    #[test]
+    fn contradictory_or_bad_flavor_options() {
+        let out = run(
+            Kind::Test,
+            "flavor = \"current_thread\", workers = 2",
+            "async fn t() {}",
+        );
+        let errs = errors_of(&out);
+        assert_eq!(errs.len(), 1, "{out}");
+        assert!(errs[0].contains("does not apply"), "{out}");
+        assert!(out.contains("fn t ()"), "{out}");
+        let out = run(
+            Kind::Test,
+            "flavor = \"multi_thread\", start_paused = true",
+            "async fn t() {}",
+        );
+        assert!(errors_of(&out)[0].contains("needs `flavor"), "{out}");
+        let out = run(Kind::Main, "flavor = \"threaded\"", "async fn main() {}");
+        assert!(
+            errors_of(&out)[0].contains("\\\"current_thread\\\""),
+            "{out}"
+        );
+        let out = run(Kind::Main, "start_paused = 1", "async fn main() {}");
+        assert!(
+            errors_of(&out)[0].contains("expects `true` or `false`"),
+            "{out}"
+        );
+        let out = run(
+            Kind::Main,
+            "flavor = \"current_thread\", flavor = \"current_thread\"",
+            "async fn main() {}",
+        );
+        assert!(
+            errors_of(&out)[0].contains("duplicate option `flavor`"),
+            "{out}"
+        );
     }
 
     #[test]

@@ -109,6 +109,10 @@ struct Registrations {
     shutdown: bool,
 }
 
+/// How long a park with paused time and a blocking closure in flight waits (real time)
+/// before the worker checks again whether every task is idle.
+const RECHECK_PAUSED: Duration = Duration::from_millis(1);
+
 impl Driver {
     /// Creates the driver and its shared handle, with `timer_shards` timer wheels (one per
     /// worker).
@@ -145,7 +149,11 @@ impl Driver {
     /// Blocks until I/O, a timer, the timeout or an unpark; then wakes the ready tasks.
     pub(crate) fn park(&mut self, timeout: Option<Duration>) {
         self.release_dropped();
-        let now = Instant::now();
+        if self.handle.time.clock().is_paused() {
+            return self.park_paused(timeout);
+        }
+        // The clock's time: after a pause and resume it runs ahead of `Instant::now()`.
+        let now = self.handle.time.now();
         // A zero-timeout turn never blocks: no park deadline to publish to registrations.
         let timeout = match timeout {
             Some(Duration::ZERO) => timeout,
@@ -163,8 +171,55 @@ impl Driver {
         let _ = self.poll.poll(&mut self.events, timeout);
         self.tick = self.tick.wrapping_add(1);
         self.dispatch_events();
-        self.handle.time.process(Instant::now(), &mut self.wakers);
+        self.handle
+            .time
+            .process(self.handle.time.now(), &mut self.wakers);
         self.wake_all();
+    }
+
+    /// [`Driver::park`] while test time is paused: timers never fire by themselves, so no
+    /// timer bounds the block. First a non-blocking turn for I/O and the timers already
+    /// due; if that woke nobody and the worker said every task is idle
+    /// (`Clock::allow_auto_advance`), the clock jumps to the next timer and it fires;
+    /// only if still nobody woke does the park block (for I/O or an unpark).
+    fn park_paused(&mut self, timeout: Option<Duration>) {
+        let time = &self.handle.time;
+        let auto_advance = time.clock().take_auto_advance();
+        let fired = self.turn(Some(Duration::ZERO));
+        if fired == 0 && self.wakers.is_empty() && timeout != Some(Duration::ZERO) {
+            let time = &self.handle.time;
+            // The wheel's next expiration may be the start of a coarse slot that holds the
+            // timer (a higher level); processing it cascades the slot down, and the next
+            // expiration is then finer, so this ends within the wheel's level count.
+            let mut fired = 0;
+            while auto_advance && fired == 0 {
+                let Some(next) = time.next_expiration() else {
+                    break;
+                };
+                time.clock().advance_to(next);
+                fired = time.process(time.now(), &mut self.wakers);
+            }
+            if fired == 0 {
+                // Not allowed to jump (a blocking closure may still run, and its end wakes
+                // nobody here): look again soon, in real time.
+                let timeout = match (auto_advance, timeout) {
+                    (true, t) => t,
+                    (false, t) => Some(t.map_or(RECHECK_PAUSED, |t| t.min(RECHECK_PAUSED))),
+                };
+                self.turn(timeout);
+            }
+        }
+        self.wake_all();
+    }
+
+    /// One poll of the OS for I/O (up to `timeout`), then the due timers; returns how
+    /// many timers fired.
+    fn turn(&mut self, timeout: Option<Duration>) -> usize {
+        let _ = self.poll.poll(&mut self.events, timeout);
+        self.tick = self.tick.wrapping_add(1);
+        self.dispatch_events();
+        let time = &self.handle.time;
+        time.process(time.now(), &mut self.wakers)
     }
 
     /// Wakes every waiter; afterwards sleeps complete at once and I/O fails.

@@ -24,6 +24,8 @@ pub struct Builder {
     pub(crate) max_blocking_threads: usize,
     pub(crate) keep_alive: Duration,
     pub(crate) detect_deadlock: bool,
+    pub(crate) current_thread: bool,
+    pub(crate) start_paused: bool,
 }
 
 impl Default for Builder {
@@ -42,7 +44,41 @@ impl Builder {
             max_blocking_threads: blocking::DEFAULT_MAX_THREADS,
             keep_alive: blocking::KEEP_ALIVE,
             detect_deadlock: false,
+            current_thread: false,
+            start_paused: false,
         }
+    }
+
+    /// A builder for a current-thread runtime (tokio's name): see
+    /// [`Builder::current_thread`].
+    pub fn new_current_thread() -> Builder {
+        let mut b = Builder::new();
+        b.current_thread();
+        b
+    }
+
+    /// A builder for a multi-threaded runtime (tokio's name; the same as [`Builder::new`]).
+    pub fn new_multi_thread() -> Builder {
+        Builder::new()
+    }
+
+    /// Makes the runtime current-thread: no worker threads; tasks run inside
+    /// [`Runtime::block_on`], on the calling thread, which also drives I/O and timers.
+    /// Tasks spawned while no `block_on` runs wait for the next one. [`Builder::workers`]
+    /// is ignored; [`spawn_local`](crate::task::spawn_local) works inside `block_on`;
+    /// [`block_in_place`](crate::task::block_in_place) panics.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = waza::Runtime::builder().current_thread().build().unwrap();
+    /// let main = std::thread::current().id();
+    /// let ran_on = rt.block_on(async { waza::spawn(async { std::thread::current().id() }).await });
+    /// assert_eq!(ran_on.unwrap(), main);
+    /// ```
+    pub fn current_thread(&mut self) -> &mut Self {
+        self.current_thread = true;
+        self
     }
 
     /// Runs tasks on exactly `n` worker threads. `0` makes [`Builder::build`] fail.
@@ -106,12 +142,33 @@ impl Builder {
         self
     }
 
+    /// Starts the runtime with its clock paused (test time, see
+    /// [`time::pause`](crate::time::pause)). Needs [`Builder::current_thread`], as in
+    /// tokio.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let rt = waza::Runtime::builder().current_thread().start_paused(true).build().unwrap();
+    /// rt.block_on(async {
+    ///     // An hour of timers, in microseconds of real time.
+    ///     let r = waza::time::timeout(Duration::from_secs(3600), std::future::pending::<()>());
+    ///     assert!(r.await.is_err());
+    /// });
+    /// ```
+    pub fn start_paused(&mut self, paused: bool) -> &mut Self {
+        self.start_paused = paused;
+        self
+    }
+
     /// Starts the runtime: its I/O driver and worker threads.
     ///
     /// # Errors
     ///
-    /// `InvalidInput` if the worker count is zero; otherwise the OS error of creating the
-    /// driver or a thread.
+    /// `InvalidInput` if the worker count is zero, or with `start_paused` on a
+    /// multi-threaded runtime; otherwise the OS error of creating the driver or a thread.
     pub fn build(&mut self) -> io::Result<Runtime> {
         let workers = match self.workers {
             Some(0) => {
@@ -123,6 +180,12 @@ impl Builder {
             Some(n) => n,
             None => default_workers(),
         };
+        if self.start_paused && !self.current_thread {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "waza: start_paused needs a current-thread runtime (Builder::current_thread)",
+            ));
+        }
         Runtime::start(self, workers)
     }
 }

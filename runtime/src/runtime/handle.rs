@@ -7,7 +7,18 @@ use crate::scheduler::{context, Shared};
 use crate::task::{self, JoinHandle, BOX_FUTURE_THRESHOLD};
 use std::fmt;
 use std::future::Future;
+use std::marker::PhantomData;
 use std::panic::Location;
+
+/// Returned by [`Handle::enter`]: the runtime stays current on this thread while it lives.
+///
+/// Not `Send`: it restores this thread's previous runtime when dropped.
+#[derive(Debug)]
+#[must_use = "the runtime is current only while the guard lives"]
+pub struct EnterGuard<'a> {
+    _guard: context::EnterGuard,
+    _handle: PhantomData<(&'a Handle, *const ())>,
+}
 
 /// A handle to a runtime: spawn onto it from any thread, inspect it.
 ///
@@ -117,6 +128,30 @@ impl Handle {
     /// Panics if called from a worker thread or inside another `block_on`.
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         super::block_on_with(self, future)
+    }
+
+    /// Makes this runtime the current one on this thread until the guard drops:
+    /// [`spawn`](crate::spawn), [`Handle::current`] and timers work on a plain thread.
+    ///
+    /// Guards must be dropped in the reverse order of their creation (each restores the
+    /// runtime that was current before it).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = waza::Runtime::new().unwrap();
+    /// let h = {
+    ///     let _guard = rt.handle().enter();
+    ///     waza::spawn(async { 5 })
+    /// };
+    /// assert!(waza::Handle::try_current().is_none());
+    /// assert_eq!(rt.block_on(h).unwrap(), 5);
+    /// ```
+    pub fn enter(&self) -> EnterGuard<'_> {
+        EnterGuard {
+            _guard: context::enter(self.clone()),
+            _handle: PhantomData,
+        }
     }
 
     /// Live counters of this runtime.

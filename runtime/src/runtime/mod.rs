@@ -7,11 +7,11 @@ mod metrics;
 
 pub use builder::Builder;
 pub use dump::{TaskDump, TaskInfo, TaskState};
-pub use handle::Handle;
+pub use handle::{EnterGuard, Handle};
 pub use metrics::RuntimeMetrics;
 
 use crate::blocking::BlockingPool;
-use crate::loom::std_sync::{Arc, AtomicU64, Mutex};
+use crate::loom::std_sync::{Arc, AtomicU64};
 use crate::reactor::Driver;
 use crate::scheduler::park::{Parker, SharedDriver};
 use crate::scheduler::{self, context, queue, Remote, Shared};
@@ -20,7 +20,6 @@ use std::future::Future;
 use std::io;
 use std::pin::pin;
 use std::task::{Context, Poll};
-use std::thread::JoinHandle as ThreadHandle;
 use std::time::Duration;
 
 /// A waza runtime: worker threads running tasks, an I/O and timer driver, a blocking pool.
@@ -34,7 +33,6 @@ use std::time::Duration;
 /// ```
 pub struct Runtime {
     handle: Handle,
-    threads: Mutex<Vec<ThreadHandle<()>>>,
 }
 
 impl std::fmt::Debug for Runtime {
@@ -60,7 +58,11 @@ impl Runtime {
         Builder::new()
     }
 
+    /// Starts a runtime with `workers` worker threads, or, for a current-thread runtime,
+    /// none: its one core (a worker's queues, index 0) waits in `Shared` for `block_on`.
     pub(crate) fn start(builder: &Builder, workers: usize) -> io::Result<Runtime> {
+        let current_thread = builder.current_thread;
+        let workers = if current_thread { 1 } else { workers };
         let (driver, driver_handle) = Driver::new(workers)?;
         let driver = Arc::new(SharedDriver {
             driver: crate::loom::Mutex::new(driver),
@@ -83,22 +85,28 @@ impl Runtime {
             builder.keep_alive,
             builder.thread_name.clone(),
         );
+        let mut locals = locals;
+        let core = current_thread.then(|| scheduler::worker::ParkedCore::new(locals.remove(0)));
         let shared = Arc::new(Shared::new(
             remotes.into(),
             driver,
             blocking,
             builder.detect_deadlock,
+            builder.thread_name.clone(),
+            core,
         ));
         let rt = Runtime {
             handle: Handle::from_shared(shared.clone()),
-            threads: Mutex::new(Vec::with_capacity(workers)),
         };
+        if builder.start_paused {
+            shared.driver.handle.time().pause();
+        }
         for (index, local) in locals.into_iter().enumerate() {
-            let shared = shared.clone();
+            let worker_shared = shared.clone();
             let thread = std::thread::Builder::new()
                 .name(format!("{}-{index}", builder.thread_name))
-                .spawn(move || scheduler::worker::run(shared, index, local))?;
-            rt.threads.lock().unwrap().push(thread);
+                .spawn(move || scheduler::worker::run(worker_shared, index, local))?;
+            shared.add_thread(thread);
         }
         Ok(rt)
     }
@@ -194,18 +202,14 @@ impl Runtime {
     fn shutdown(&self, blocking_wait: Option<Duration>) {
         let shared = &self.handle.shared;
         shared.begin_shutdown();
-        let current = std::thread::current().id();
-        for thread in std::mem::take(&mut *self.threads.lock().unwrap()) {
-            if thread.thread().id() != current {
-                let _ = thread.join();
-            }
-        }
+        shared.join_threads();
         drop(shared.inject.close());
         drop(shared.woken.close());
         // Futures dropped now may look up the runtime (to deregister I/O, or even spawn:
         // such spawns are cancelled at once since the registry is closing).
         let _enter = context::enter(self.handle.clone());
         shared.registry.close_and_shutdown_all();
+        shared.drop_core();
         shared.blocking.shutdown(blocking_wait);
         shutdown_driver(shared);
     }
@@ -251,15 +255,41 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
 }
 
 /// `Handle::block_on` body: drive `future` on this thread with a parker-backed waker.
+///
+/// On a current-thread runtime this thread takes the runtime's core and runs its tasks
+/// and driver too (`worker::block_on_core`); while another thread's `block_on` holds the
+/// core, it polls its future only, and tries again for the core after every wake-up
+/// (at least every [`DRIVER_FALLBACK_INTERVAL`]).
 pub(crate) fn block_on_with<F: Future>(handle: &Handle, future: F) -> F::Output {
     let _enter = context::enter(handle.clone());
     let _driving = context::enter_driving();
     install_budget_hook();
+    if handle.shared.is_current_thread() {
+        // `spawn_local` works inside; the local tasks still pending at the end are
+        // dropped with the set, here, while the runtime is still current.
+        let local = crate::task::LocalSet::new();
+        return drive(handle, local.run_until(future));
+    }
+    drive(handle, future)
+}
+
+/// The loop of [`block_on_with`], on a thread that has entered the runtime.
+fn drive<F: Future>(handle: &Handle, future: F) -> F::Output {
     let parker = std::sync::Arc::new(Parker::new(handle.shared.driver.clone()));
     let waker = std::task::Waker::from(parker.clone());
     let mut cx = Context::from_waker(&waker);
     let mut future = pin!(future);
+    let current_thread = handle.shared.is_current_thread();
     loop {
+        if current_thread {
+            if let Some(core) = handle.shared.take_core() {
+                let out = scheduler::worker::block_on_core(&handle.shared, core, future.as_mut());
+                if let Some(out) = out {
+                    return out;
+                }
+                // Shutdown began: go on polling the future without running tasks.
+            }
+        }
         let polled = coop::with_budget(coop::Budget::initial(), || future.as_mut().poll(&mut cx));
         if let Poll::Ready(out) = polled {
             return out;
@@ -288,18 +318,28 @@ pub(crate) fn block_on_with<F: Future>(handle: &Handle, future: F) -> F::Output 
 const DRIVER_FALLBACK_INTERVAL: Duration = Duration::from_millis(10);
 
 /// How often a `block_on` with `detect_deadlock` re-checks while it waits.
-const DEADLOCK_CHECK_INTERVAL: Duration = Duration::from_millis(50);
+pub(crate) const DEADLOCK_CHECK_INTERVAL: Duration = Duration::from_millis(50);
 
 /// With `detect_deadlock`: panics if, right before `block_on` sleeps, nothing in the
 /// runtime can make progress, and still nothing has moved a moment later (a grace period
 /// for wake-ups in flight, e.g. from another OS thread).
 fn check_deadlock(shared: &Shared, parker: &Parker) {
-    if !shared.looks_deadlocked() {
+    check_deadlock_when(shared, parker, Shared::looks_deadlocked);
+}
+
+/// [`check_deadlock`] with the test `looks_dead` (a current-thread runtime's worker uses
+/// its own: it is not parked while it checks).
+pub(crate) fn check_deadlock_when(
+    shared: &Shared,
+    parker: &Parker,
+    looks_dead: impl Fn(&Shared) -> bool,
+) {
+    if !looks_dead(shared) {
         return;
     }
     let polls = total_polls(shared);
     std::thread::sleep(Duration::from_millis(20));
-    if parker.is_notified() || total_polls(shared) != polls || !shared.looks_deadlocked() {
+    if parker.is_notified() || total_polls(shared) != polls || !looks_dead(shared) {
         return;
     }
     let dump = TaskDump::new(shared.registry.snapshot());

@@ -53,6 +53,7 @@ pub(crate) fn current() -> Option<Handle> {
 }
 
 /// Restores the previous handle when dropped.
+#[derive(Debug)]
 pub(crate) struct EnterGuard {
     prev: Option<Handle>,
 }
@@ -90,6 +91,11 @@ pub(crate) fn enter_driving() -> EnteredGuard {
     EnteredGuard(())
 }
 
+/// True on a thread that drives a runtime (a worker loop or inside `block_on`).
+pub(crate) fn is_driving() -> bool {
+    CONTEXT.try_with(|c| c.entered.get()).unwrap_or(false)
+}
+
 impl Drop for EnteredGuard {
     fn drop(&mut self) {
         let _ = CONTEXT.try_with(|c| c.entered.set(false));
@@ -103,6 +109,28 @@ pub(crate) struct WorkerGuard(());
 pub(crate) fn set_worker(worker: &WorkerCtx) -> WorkerGuard {
     CONTEXT.with(|c| c.worker.set(worker as *const WorkerCtx));
     WorkerGuard(())
+}
+
+/// This thread stops being a worker (it handed its worker over) before the worker loop
+/// ends; the loop's guard clears the pointer again, harmlessly.
+pub(crate) fn clear_worker() {
+    let _ = CONTEXT.try_with(|c| c.worker.set(ptr::null()));
+}
+
+/// Restores the `entered` mark when dropped.
+pub(crate) struct ExitedGuard(bool);
+
+/// Lifts the "drives a runtime" mark for a blocking section (`block_in_place`), so that
+/// it may `block_on`: the thread no longer drives anything while it blocks.
+pub(crate) fn exit_driving() -> ExitedGuard {
+    ExitedGuard(CONTEXT.with(|c| c.entered.replace(false)))
+}
+
+impl Drop for ExitedGuard {
+    fn drop(&mut self) {
+        let was = self.0;
+        let _ = CONTEXT.try_with(|c| c.entered.set(was));
+    }
 }
 
 impl Drop for WorkerGuard {

@@ -24,6 +24,10 @@
 //! this runtime the hand-off goes through the worker (which owns its own `Arc<Shared>`,
 //! nothing is copied); anywhere else it works on a clone of the `Arc`, paid only there.
 //!
+//! A current-thread runtime is this scheduler with one worker core and no worker thread:
+//! each `block_on` takes the core and runs the worker loop's steps between polls of its
+//! future (`worker.rs`, "Current-thread runtimes").
+//!
 //! # How a worker finds work (`worker.rs`)
 //!
 //! Every 61st tick the inject queue, then the local ring, first (so neither starves behind
@@ -41,7 +45,7 @@ pub(crate) mod queue;
 pub(crate) mod worker;
 
 use crate::blocking::BlockingPool;
-use crate::loom::std_sync::{Arc, AtomicBool, AtomicU64, Ordering};
+use crate::loom::std_sync::{Arc, AtomicBool, AtomicU64, Mutex, Ordering};
 use crate::task::raw::RawTask;
 use crate::task::registry::Registry;
 use crate::task::{Handoff, Notified, Schedule};
@@ -51,6 +55,7 @@ use park::{Parker, SharedDriver};
 use queue::Steal;
 use std::ptr::NonNull;
 use std::task::Waker;
+use std::thread::{JoinHandle as ThreadHandle, ThreadId};
 use worker::WorkerCtx;
 
 /// What other threads may touch of one worker.
@@ -88,6 +93,15 @@ pub(crate) struct Shared {
     pub(crate) blocking: BlockingPool,
     /// `Builder::detect_deadlock`: `block_on` panics when nothing can ever run again.
     pub(crate) detect_deadlock: bool,
+    /// Prefix of worker thread names (a replacement worker takes the same name).
+    pub(crate) thread_name: String,
+    /// Worker threads to join at shutdown, replacements included.
+    threads: Mutex<Vec<ThreadHandle<()>>>,
+    /// `Some` on a current-thread runtime: its core, while no `block_on` drives it.
+    core: Option<Mutex<Option<worker::ParkedCore>>>,
+    /// Threads that handed their worker over (`block_in_place`): not joined at shutdown,
+    /// since they may block for as long as their closure runs.
+    retired: Mutex<Vec<ThreadId>>,
     shutdown: AtomicBool,
 }
 
@@ -97,6 +111,8 @@ impl Shared {
         driver: Arc<SharedDriver>,
         blocking: BlockingPool,
         detect_deadlock: bool,
+        thread_name: String,
+        core: Option<worker::ParkedCore>,
     ) -> Shared {
         let n = remotes.len();
         Shared {
@@ -109,7 +125,79 @@ impl Shared {
             driver,
             blocking,
             detect_deadlock,
+            thread_name,
+            threads: Mutex::new(Vec::new()),
+            core: core.map(|c| Mutex::new(Some(c))),
+            retired: Mutex::new(Vec::new()),
             shutdown: AtomicBool::new(false),
+        }
+    }
+
+    /// True for a current-thread runtime (no worker threads; `block_on` runs the tasks).
+    pub(crate) fn is_current_thread(&self) -> bool {
+        self.core.is_some()
+    }
+
+    /// A current-thread runtime's core, if no other `block_on` holds it.
+    pub(crate) fn take_core(&self) -> Option<worker::ParkedCore> {
+        self.core.as_ref()?.lock().unwrap().take()
+    }
+
+    /// Returns the core taken by [`Shared::take_core`]. After shutdown it is dropped
+    /// instead (its queued tasks were cancelled through the registry).
+    pub(crate) fn put_core(&self, core: worker::ParkedCore) {
+        if let Some(slot) = &self.core {
+            if !self.is_shutdown() {
+                *slot.lock().unwrap() = Some(core);
+            }
+        }
+    }
+
+    /// Drops a current-thread runtime's parked core (shutdown).
+    pub(crate) fn drop_core(&self) {
+        if let Some(slot) = &self.core {
+            drop(slot.lock().unwrap().take());
+        }
+    }
+
+    /// Records a worker thread to join at shutdown.
+    pub(crate) fn add_thread(&self, thread: ThreadHandle<()>) {
+        let mut threads = self.threads.lock().unwrap();
+        // Replacements come and go with `block_in_place`: forget the finished ones (and
+        // their retirement records).
+        let mut retired = self.retired.lock().unwrap();
+        threads.retain(|t| {
+            let finished = t.is_finished();
+            if finished {
+                retired.retain(|&id| id != t.thread().id());
+            }
+            !finished
+        });
+        threads.push(thread);
+    }
+
+    /// Records that thread `id` handed its worker over (see `retired`).
+    pub(crate) fn retire_thread(&self, id: ThreadId) {
+        let mut retired = self.retired.lock().unwrap();
+        retired.push(id);
+    }
+
+    /// Joins every worker thread except the caller and the retired ones, until none is
+    /// left (a replacement may start while shutdown joins).
+    pub(crate) fn join_threads(&self) {
+        let current = std::thread::current().id();
+        loop {
+            let threads = std::mem::take(&mut *self.threads.lock().unwrap());
+            if threads.is_empty() {
+                return;
+            }
+            let retired = self.retired.lock().unwrap().clone();
+            for thread in threads {
+                let id = thread.thread().id();
+                if id != current && !retired.contains(&id) {
+                    let _ = thread.join();
+                }
+            }
         }
     }
 
@@ -184,8 +272,13 @@ impl Shared {
     /// or running, the blocking pool is idle, no timer is pending and no task waits on a
     /// socket. Only other OS threads, or nothing at all, could wake a task then.
     pub(crate) fn looks_deadlocked(&self) -> bool {
-        self.idle.num_parked() == self.num_workers()
-            && self.inject.is_empty()
+        self.idle.num_parked() == self.num_workers() && self.nothing_can_run()
+    }
+
+    /// [`Shared::looks_deadlocked`] but for the parked workers: what a current-thread
+    /// runtime's only worker checks right before it would park.
+    pub(crate) fn nothing_can_run(&self) -> bool {
+        self.inject.is_empty()
             && self.woken.is_empty()
             && self.blocking.is_idle()
             && self.driver.handle.time().entries() == 0
@@ -276,4 +369,26 @@ pub(crate) fn defer(waker: &Waker) {
     if !deferred {
         waker.wake_by_ref();
     }
+}
+
+/// `task::block_in_place`: on a worker, hand the worker over to a replacement thread
+/// first (see `worker.rs`), then run `f` on this thread, which may `block_on` inside it.
+pub(crate) fn block_in_place<R>(f: impl FnOnce() -> R) -> R {
+    let on_current_thread_rt =
+        context::with_current(|h| h.is_some_and(|h| h.shared.is_current_thread()));
+    if on_current_thread_rt && context::is_driving() {
+        panic!(
+            "block_in_place cannot be called on a current-thread runtime (its only thread \
+             cannot be replaced); use spawn_blocking, or a multi-threaded runtime"
+        );
+    }
+    if let Some(handover) = context::with_worker(|w| w.and_then(WorkerCtx::hand_over)) {
+        handover.start();
+    }
+    let in_runtime = context::with_current(|h| h.is_some());
+    if !in_runtime {
+        return f();
+    }
+    let _exited = context::exit_driving();
+    crate::task::coop::with_budget(crate::task::coop::Budget::unconstrained(), f)
 }

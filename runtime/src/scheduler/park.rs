@@ -103,16 +103,21 @@ impl<D: ParkDriver, H: UnparkDriver> Parker<D, H> {
     /// Protocol 1: sleeps until unparked (or, on the driver, until I/O or a timer fires).
     /// Returns true if this thread ran the driver.
     pub(crate) fn park(&self) -> bool {
+        self.park_timeout(None)
+    }
+
+    /// [`Parker::park`], returning after `timeout` at the latest (as a spurious wake-up).
+    pub(crate) fn park_timeout(&self, timeout: Option<Duration>) -> bool {
         if self.consume_notification() {
             return false;
         }
         match self.driver.driver.try_lock() {
             Ok(mut driver) => {
-                self.park_driver(&mut *driver);
+                self.park_driver(&mut *driver, timeout);
                 true
             }
             Err(_) => {
-                self.park_condvar(None);
+                self.park_condvar(timeout);
                 false
             }
         }
@@ -173,7 +178,7 @@ impl<D: ParkDriver, H: UnparkDriver> Parker<D, H> {
     }
 
     /// Protocol 3.
-    fn park_driver(&self, driver: &mut D) {
+    fn park_driver(&self, driver: &mut D, timeout: Option<Duration>) {
         if let Err(actual) =
             self.state
                 .compare_exchange(EMPTY, PARKED_DRIVER, Ordering::SeqCst, Ordering::SeqCst)
@@ -182,7 +187,7 @@ impl<D: ParkDriver, H: UnparkDriver> Parker<D, H> {
             self.state.store(EMPTY, Ordering::SeqCst);
             return;
         }
-        driver.park(None);
+        driver.park(timeout);
         self.state.store(EMPTY, Ordering::SeqCst);
     }
 

@@ -23,6 +23,32 @@
 //!    without waking a sibling (this worker is awake and runs it soon).
 //! 6. Nothing anywhere: park (see `park()` below).
 //!
+//! # Current-thread runtimes
+//!
+//! A current-thread runtime has one worker core (index 0) and no thread: the core waits in
+//! `Shared` ([`ParkedCore`]) until a `block_on` takes it ([`block_on_core`]). That thread
+//! then runs the steps above between polls of its future, with the same `WorkerCtx`, so
+//! wakes, the LIFO slot, budgets, driver turns and parking are this file's code, not a
+//! copy. The future's waker ([`MainWaker`]) sets a flag and unparks worker 0's parker;
+//! the flag counts as local work, so it ends a park like a woken task. The future is
+//! polled when its flag is set and no task is runnable (so a future that yields lets the
+//! queued tasks run first, as a task's yield does), and at least every 61 tasks. When the
+//! `block_on` ends (or unwinds) the core goes back to `Shared`, with its queued tasks.
+//!
+//! # Handing the worker over (`block_in_place`)
+//!
+//! A task about to block its thread calls [`WorkerCtx::hand_over`] from inside its poll
+//! (when the core is not borrowed): the worker's identity (its index, so its parker, its
+//! stealable half and its timer shard), its core (ring, LIFO slot, `ready` batch, tick)
+//! and its deferred wakers move, as one [`Handover`], to a replacement thread that runs
+//! this same loop with them ([`Handover::start`]); from then on the replacement parks
+//! (and so drives I/O and timers) in its place. The old thread keeps an empty core, is
+//! no longer this thread's worker (wakes from it go to the inject queue), and leaves the
+//! loop when the blocking task's poll returns. Nothing is shared between the two threads
+//! but the moved values: no new synchronization, only the move into the new thread.
+//! A blocked-worker monitor can reuse `Handover` once it can take a core from a stuck
+//! worker; only the taking differs.
+//!
 //! # Driver turns
 //!
 //! Every turn of the driver on this worker (maintenance, park) runs with `turning_driver`
@@ -33,14 +59,16 @@
 use super::context;
 use super::queue::{self, Local, Overflow};
 use super::Shared;
-use crate::loom::std_sync::{Arc, AtomicU64, Ordering};
+use crate::loom::std_sync::{Arc, AtomicBool, AtomicU64, Ordering};
 use crate::runtime::Handle;
 use crate::task::coop::{self, Budget};
 use crate::task::Notified;
 use crate::time::TimerRef;
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
-use std::task::Waker;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Poll, Waker};
 
 /// Every this many ticks, check the inject queue first and do maintenance (Go uses 61).
 const GLOBAL_QUEUE_INTERVAL: u32 = 61;
@@ -76,15 +104,64 @@ pub(crate) struct WorkerCtx {
     turning_driver: Cell<bool>,
     /// This worker's reference to the driver, cloned by the timers registered here.
     timer_ref: Arc<TimerRef>,
+    /// Set when this thread handed the worker over (`hand_over`): leave the loop.
+    retired: Cell<bool>,
+    /// On a current-thread runtime's `block_on` thread: the wake flag of the future being
+    /// blocked on, which is local work too (it ends a park).
+    main: Option<Arc<MainWaker>>,
 }
 
-/// Runs worker `index` until shutdown.
-pub(crate) fn run(shared: Arc<Shared>, index: usize, local: Local<Notified>) {
-    let _enter = context::enter(Handle::from_shared(shared.clone()));
-    let _driving = context::enter_driving();
-    crate::runtime::install_budget_hook();
-    let ctx = WorkerCtx {
-        core: RefCell::new(Core {
+/// A current-thread runtime's core while no `block_on` drives it (kept in `Shared`).
+pub(crate) struct ParkedCore {
+    core: Core,
+    deferred: Vec<Waker>,
+}
+
+impl ParkedCore {
+    pub(crate) fn new(local: Local<Notified>) -> ParkedCore {
+        ParkedCore {
+            core: Core::new(local, 0),
+            deferred: Vec::new(),
+        }
+    }
+}
+
+/// The waker of the future of a current-thread `block_on`: marks it woken and unparks the
+/// thread (which is the runtime's only worker, possibly asleep in the driver).
+pub(crate) struct MainWaker {
+    woken: AtomicBool,
+    shared: Arc<Shared>,
+}
+
+impl MainWaker {
+    fn is_woken(&self) -> bool {
+        self.woken.load(Ordering::Acquire)
+    }
+}
+
+impl std::task::Wake for MainWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        if !self.woken.swap(true, Ordering::AcqRel) {
+            self.shared.remotes[0].parker.unpark();
+        }
+    }
+}
+
+/// A worker's identity and queues on their way to a replacement thread (module docs).
+pub(crate) struct Handover {
+    shared: Arc<Shared>,
+    index: usize,
+    core: Core,
+    deferred: Vec<Waker>,
+}
+
+impl Core {
+    fn new(local: Local<Notified>, index: usize) -> Core {
+        Core {
             local,
             lifo: None,
             ready: VecDeque::with_capacity(READY_BATCH),
@@ -92,18 +169,122 @@ pub(crate) fn run(shared: Arc<Shared>, index: usize, local: Local<Notified>) {
             tick: 0,
             rand: FastRand::new(index as u64 + 1),
             is_searching: false,
-        }),
+        }
+    }
+}
+
+/// Runs worker `index` until shutdown (or until it is handed over).
+pub(crate) fn run(shared: Arc<Shared>, index: usize, local: Local<Notified>) {
+    let core = Core::new(local, index);
+    run_with(Handover {
+        shared,
         index,
-        deferred: RefCell::new(Vec::new()),
+        core,
+        deferred: Vec::new(),
+    });
+}
+
+fn run_with(handover: Handover) {
+    let Handover {
+        shared,
+        index,
+        core,
+        deferred,
+    } = handover;
+    let _enter = context::enter(Handle::from_shared(shared.clone()));
+    let _driving = context::enter_driving();
+    crate::runtime::install_budget_hook();
+    let ctx = WorkerCtx {
+        core: RefCell::new(core),
+        index,
+        deferred: RefCell::new(deferred),
         waking_deferred: Cell::new(false),
         turning_driver: Cell::new(false),
         timer_ref: TimerRef::new(shared.driver.handle.clone()),
+        retired: Cell::new(false),
+        main: None,
         shared,
     };
     let guard = context::set_worker(&ctx);
     ctx.run_loop();
     drop(guard);
     // Dropping `ctx` drops the tasks left in the ring and the LIFO slot.
+}
+
+/// A current-thread runtime's `block_on` with its core: this thread is the runtime's
+/// worker 0 until `future` completes, polling it whenever it is woken and running tasks
+/// (and the driver, when parking) in between, with the same loop steps as a worker.
+/// `None` if shutdown began (the caller goes on without the core). The core goes back to
+/// `Shared` on return, also on unwind.
+pub(crate) fn block_on_core<F: Future>(
+    shared: &Arc<Shared>,
+    parked: ParkedCore,
+    mut future: Pin<&mut F>,
+) -> Option<F::Output> {
+    let main = Arc::new(MainWaker {
+        woken: AtomicBool::new(true),
+        shared: shared.clone(),
+    });
+    let waker = Waker::from(main.clone());
+    let mut cx = std::task::Context::from_waker(&waker);
+    let ctx = WorkerCtx {
+        core: RefCell::new(parked.core),
+        index: 0,
+        deferred: RefCell::new(parked.deferred),
+        waking_deferred: Cell::new(false),
+        turning_driver: Cell::new(false),
+        timer_ref: TimerRef::new(shared.driver.handle.clone()),
+        retired: Cell::new(false),
+        main: Some(main.clone()),
+        shared: shared.clone(),
+    };
+    let _worker = context::set_worker(&ctx);
+    let _restore = RestoreCore(&ctx);
+    loop {
+        if shared.is_shutdown() {
+            return None;
+        }
+        if main.woken.swap(false, Ordering::AcqRel) {
+            let polled = coop::with_budget(Budget::initial(), || future.as_mut().poll(&mut cx));
+            if let Poll::Ready(out) = polled {
+                return Some(out);
+            }
+        }
+        ctx.run_until_main_woken();
+    }
+}
+
+/// Puts a current-thread runtime's core back into `Shared` when its `block_on` ends.
+struct RestoreCore<'a>(&'a WorkerCtx);
+
+impl Drop for RestoreCore<'_> {
+    fn drop(&mut self) {
+        let ctx = self.0;
+        let (Ok(mut core), Ok(mut deferred)) =
+            (ctx.core.try_borrow_mut(), ctx.deferred.try_borrow_mut())
+        else {
+            return; // unreachable (never borrowed across a poll); the registry still owns the tasks
+        };
+        let (empty, _unreachable) = queue::local();
+        let parked = ParkedCore {
+            core: std::mem::replace(&mut *core, Core::new(empty, 0)),
+            deferred: std::mem::take(&mut *deferred),
+        };
+        ctx.shared.put_core(parked);
+    }
+}
+
+impl Handover {
+    /// Starts a thread that runs the worker loop with this handover (module docs).
+    pub(crate) fn start(self) {
+        let shared = self.shared.clone();
+        let name = format!("{}-{}", shared.thread_name, self.index);
+        let thread = std::thread::Builder::new()
+            .name(name)
+            .spawn(move || run_with(self))
+            .expect("waza: failed to start a replacement worker thread");
+        shared.add_thread(thread);
+    }
 }
 
 impl WorkerCtx {
@@ -121,8 +302,81 @@ impl WorkerCtx {
         self.index
     }
 
+    /// Moves this worker's identity and queues out, for a replacement thread, if this is a
+    /// task's poll (the core is not borrowed, no driver turn runs); this thread stops being
+    /// a worker (module docs). The caller starts the replacement ([`Handover::start`]).
+    pub(crate) fn hand_over(&self) -> Option<Handover> {
+        if self.main.is_some()
+            || self.retired.get()
+            || self.turning_driver.get()
+            || self.waking_deferred.get()
+        {
+            return None;
+        }
+        let mut core = self.core.try_borrow_mut().ok()?;
+        let mut deferred = self.deferred.try_borrow_mut().ok()?;
+        // The old thread keeps an empty ring that nobody can reach (its stealable half is
+        // dropped here), so the loop's last steps find nothing.
+        let (empty, _unreachable) = queue::local();
+        let core = std::mem::replace(&mut *core, Core::new(empty, self.index));
+        let deferred = std::mem::take(&mut *deferred);
+        self.retired.set(true);
+        context::clear_worker();
+        self.shared.retire_thread(std::thread::current().id());
+        Some(Handover {
+            shared: self.shared.clone(),
+            index: self.index,
+            core,
+            deferred,
+        })
+    }
+
+    /// The current-thread loop between two polls of the `block_on` future: run tasks (at
+    /// most [`GLOBAL_QUEUE_INTERVAL`], so the future is polled that often while tasks keep
+    /// coming) and park when there are none, until the future is woken.
+    ///
+    /// A future that woke itself (a yield) is polled again only after the tasks already
+    /// queued ran, as a task's yield would be.
+    fn run_until_main_woken(&self) {
+        for _ in 0..GLOBAL_QUEUE_INTERVAL {
+            if self.shared.is_shutdown() {
+                return;
+            }
+            let tick = self.next_tick();
+            if tick % GLOBAL_QUEUE_INTERVAL == 0 {
+                self.maintenance();
+            }
+            if let Some(task) = self.next_task(tick) {
+                self.run_task(task);
+            } else if let Some(task) = self.steal_work() {
+                self.run_task(task);
+            } else if self.has_main_wake() {
+                return;
+            } else {
+                self.park();
+            }
+        }
+    }
+
+    /// A current-thread worker about to park has nothing to run: if test time is paused
+    /// and no blocking closure is in flight, every task is idle and the park may jump the
+    /// clock to the next timer (`time::clock`).
+    fn allow_auto_advance(&self) {
+        let clock = self.shared.driver.handle.time().clock();
+        if clock.is_paused() {
+            let idle = !self.has_local_work()
+                && !self.shared.has_visible_work()
+                && self.shared.blocking.is_idle();
+            clock.set_auto_advance(idle);
+        }
+    }
+
+    fn has_main_wake(&self) -> bool {
+        self.main.as_ref().is_some_and(|m| m.is_woken())
+    }
+
     fn run_loop(&self) {
-        while !self.shared.is_shutdown() {
+        while !self.shared.is_shutdown() && !self.retired.get() {
             let tick = self.next_tick();
             if tick % GLOBAL_QUEUE_INTERVAL == 0 {
                 self.maintenance();
@@ -385,7 +639,10 @@ impl WorkerCtx {
 
     fn has_local_work(&self) -> bool {
         let core = self.core.borrow();
-        core.lifo.is_some() || !core.ready.is_empty() || !core.local.is_empty()
+        core.lifo.is_some()
+            || !core.ready.is_empty()
+            || !core.local.is_empty()
+            || self.has_main_wake()
     }
 
     /// Step 6: sleep until notified, re-checking the queues if this was the last searcher
@@ -403,6 +660,31 @@ impl WorkerCtx {
     }
 }
 
+impl WorkerCtx {
+    /// A current-thread runtime with `detect_deadlock`: this thread runs every task, so
+    /// it is the one to notice that nothing can ever run again. It sleeps at most
+    /// [`DEADLOCK_CHECK_INTERVAL`](crate::runtime::DEADLOCK_CHECK_INTERVAL) at a time
+    /// and checks after each sleep (a blocking closure that ends wakes nobody here).
+    fn sleep_checking_deadlock(&self) {
+        /// On the deadlock panic, leaves the sleepers list (this worker is not parked).
+        struct LeaveSleepers<'a>(&'a WorkerCtx);
+        impl Drop for LeaveSleepers<'_> {
+            fn drop(&mut self) {
+                if std::thread::panicking() {
+                    self.0.shared.idle.unpark_worker_by_id(self.0.index);
+                }
+            }
+        }
+        let timeout = crate::runtime::DEADLOCK_CHECK_INTERVAL;
+        self.turn_driver(|| self.parker().park_timeout(Some(timeout)));
+        self.wake_deferred();
+        let _leave = LeaveSleepers(self);
+        crate::runtime::check_deadlock_when(&self.shared, self.parker(), |shared| {
+            !self.has_local_work() && shared.nothing_can_run()
+        });
+    }
+}
+
 impl super::park::ParkingWorker for WorkerCtx {
     fn idle(&self) -> &super::idle::Idle {
         &self.shared.idle
@@ -413,6 +695,12 @@ impl super::park::ParkingWorker for WorkerCtx {
     }
 
     fn sleep(&self) {
+        if self.main.is_some() {
+            self.allow_auto_advance();
+            if self.shared.detect_deadlock {
+                return self.sleep_checking_deadlock();
+            }
+        }
         self.turn_driver(|| self.parker().park());
         self.wake_deferred();
     }

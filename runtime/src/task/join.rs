@@ -1,5 +1,6 @@
 //! [`JoinHandle`]: the owned permission to await a task's output.
 
+use super::abort::AbortHandle;
 use super::raw::RawTask;
 use super::Result;
 use std::fmt;
@@ -60,12 +61,35 @@ impl<T> JoinHandle<T> {
     /// });
     /// ```
     pub fn abort(&self) {
-        use super::state::TransitionToNotified::*;
-        match self.raw.state().transition_to_notified_and_cancel() {
-            Submit => self.raw.schedule(),
-            DoNothing => {}
-            Dealloc => unreachable!("the handle keeps a reference"),
-        }
+        abort_raw(self.raw);
+    }
+
+    /// A handle that can cancel this task from anywhere, without owning its output.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// waza::block_on(async {
+    ///     let h = waza::spawn(std::future::pending::<()>());
+    ///     let a = h.abort_handle();
+    ///     a.abort();
+    ///     assert!(h.await.unwrap_err().is_cancelled());
+    /// });
+    /// ```
+    pub fn abort_handle(&self) -> AbortHandle {
+        AbortHandle::new(self.raw)
+    }
+
+    /// The output if the task has completed; otherwise registers `waker` to be woken when
+    /// it does. Spends no cooperative budget (the caller does: `JoinSet`).
+    pub(super) fn poll_output(&mut self, waker: &std::task::Waker) -> Poll<Result<T>> {
+        let mut out: Poll<Result<T>> = Poll::Pending;
+        // SAFETY: `out` has this task's output type and we are its JoinHandle.
+        unsafe {
+            self.raw
+                .try_read_output(&mut out as *mut Poll<Result<T>> as *mut (), waker)
+        };
+        out
     }
 
     /// True once the task has completed (with output, panic or cancellation).
@@ -90,18 +114,22 @@ impl<T> JoinHandle<T> {
     }
 }
 
+/// Cancels a task through any handle that holds a reference to it.
+pub(super) fn abort_raw(raw: RawTask) {
+    use super::state::TransitionToNotified::*;
+    match raw.state().transition_to_notified_and_cancel() {
+        Submit => raw.schedule(),
+        DoNothing => {}
+        Dealloc => unreachable!("the caller keeps a reference"),
+    }
+}
+
 impl<T> Future for JoinHandle<T> {
     type Output = Result<T>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T>> {
         std::task::ready!(super::coop::poll_proceed(cx));
-        let mut out: Poll<Result<T>> = Poll::Pending;
-        // SAFETY: `out` has this task's output type and we are its JoinHandle.
-        unsafe {
-            self.raw
-                .try_read_output(&mut out as *mut Poll<Result<T>> as *mut (), cx.waker())
-        };
-        out
+        self.get_mut().poll_output(cx.waker())
     }
 }
 

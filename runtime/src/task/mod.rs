@@ -17,20 +17,28 @@
 //! `Handoff`) because the scheduler is stored in the task's own cell, which may be freed
 //! as soon as the task is in a queue; `raw.rs` ("Freeing") explains the shape and its cost.
 
+mod abort;
 pub(crate) mod coop;
 mod error;
 mod group;
 mod harness;
 mod join;
+mod join_set;
+pub(crate) mod local;
 pub(crate) mod raw;
 pub(crate) mod registry;
 pub(crate) mod state;
+mod task_local;
 pub(crate) mod wait;
 
+pub use abort::AbortHandle;
 pub use coop::consume_budget;
 pub use error::JoinError;
 pub use group::Group;
 pub use join::JoinHandle;
+pub use join_set::JoinSet;
+pub use local::{spawn_local, LocalEnterGuard, LocalSet, RunUntil};
+pub use task_local::{AccessError, LocalKey, TaskLocalFuture};
 
 use crate::loom::{Ordering, StdAtomicU64};
 use raw::RawTask;
@@ -227,6 +235,43 @@ where
         Some(handle) => handle.spawn_blocking_at(f, location),
         None => panic_outside_runtime(location),
     })
+}
+
+/// Runs `f`, which may block its thread, from inside a task without stalling the tasks
+/// queued behind it.
+///
+/// On a worker thread the worker first hands its local queue, its LIFO slot and its
+/// share of driving I/O and timers to a new worker thread (Go does this for a goroutine
+/// entering a blocking system call), then runs `f` here; once the task's poll returns,
+/// this thread leaves the runtime. Inside `f`, [`Handle::block_on`](crate::Handle::block_on)
+/// is allowed. Outside a runtime, or on a multi-threaded runtime's `block_on` thread, `f`
+/// simply runs.
+///
+/// Prefer [`spawn_blocking`] where the code can be moved into a `'static` closure:
+/// `block_in_place` starts a thread on every call from a worker.
+///
+/// # Panics
+///
+/// On a current-thread runtime (as tokio's does): its only thread cannot be replaced.
+///
+/// # Examples
+///
+/// ```
+/// waza::block_on(async {
+///     let h = waza::spawn(async {
+///         waza::task::block_in_place(|| {
+///             std::thread::sleep(std::time::Duration::from_millis(1));
+///             "done"
+///         })
+///     });
+///     assert_eq!(h.await.unwrap(), "done");
+/// });
+/// ```
+pub fn block_in_place<F, R>(f: F) -> R
+where
+    F: FnOnce() -> R,
+{
+    crate::scheduler::block_in_place(f)
 }
 
 /// Yields to the scheduler, letting other tasks run first; Go's `runtime.Gosched()`.

@@ -132,7 +132,9 @@ pub(crate) struct RawTask {
 }
 
 // SAFETY: a task is `Send` because spawn requires `T: Send` and `S: Send + Sync`, and every
-// shared field is synchronized by the state word or the registry lock.
+// shared field is synchronized by the state word or the registry lock. A local task
+// (`task::local`) may hold a `!Send` future: there, the set's rules keep every poll and the
+// drop of the future on the set's owner thread; other threads only move references.
 unsafe impl Send for RawTask {}
 // SAFETY: see the `Send` impl.
 unsafe impl Sync for RawTask {}

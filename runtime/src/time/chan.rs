@@ -34,7 +34,7 @@ use waza_channel::{bounded, Receiver};
 /// ```
 pub fn after(duration: Duration) -> Receiver<Instant> {
     let (tx, rx) = bounded(1);
-    let deadline = Instant::now()
+    let deadline = super::now()
         .checked_add(duration)
         .unwrap_or_else(super::sleep::far_future);
     let handle = crate::reactor::current();
@@ -75,7 +75,7 @@ pub fn tick(period: Duration) -> Receiver<Instant> {
         "waza::time::tick: period must be non-zero"
     );
     let (tx, rx) = bounded(1);
-    let first = Instant::now()
+    let first = super::now()
         .checked_add(period)
         .unwrap_or_else(super::sleep::far_future);
     let handle = crate::reactor::current();

@@ -68,6 +68,7 @@ use std::time::{Duration, Instant};
 
 use waza_channel::{Sender, TrySendError};
 
+use super::clock::Clock;
 use super::wheel::{AlreadyDue, Wheel};
 use crate::loom::{AtomicU64, Mutex, MutexGuard, Ordering};
 
@@ -92,6 +93,8 @@ const NOT_PARKED: u64 = 0;
 pub(crate) struct TimerHandle {
     /// Tick 0.
     start: Instant,
+    /// Real or test time (see `time::clock`); every `now` of the timers comes from it.
+    clock: Clock,
     shards: Box<[Shard]>,
     /// `log2(shards.len())`: keys carry the shard in this many low bits.
     shard_bits: u32,
@@ -148,6 +151,7 @@ impl TimerHandle {
         let shards = shards.clamp(1, MAX_SHARDS).next_power_of_two();
         TimerHandle {
             start,
+            clock: Clock::new(),
             shards: (0..shards)
                 .map(|_| {
                     Shard(Mutex::new(TimerState {
@@ -159,6 +163,33 @@ impl TimerHandle {
             shard_bits: shards.trailing_zeros(),
             parked_until: AtomicU64::new(NOT_PARKED),
         }
+    }
+
+    /// The runtime's clock.
+    pub(crate) fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    /// Pauses the clock on a tick boundary (see `Clock::pause`). False if already paused.
+    pub(crate) fn pause(&self) -> bool {
+        self.clock.pause(|now| {
+            self.tick_instant(self.now_tick(now) + 1)
+                .unwrap_or(now)
+                .max(now)
+        })
+    }
+
+    /// The clock's current time.
+    pub(crate) fn now(&self) -> Instant {
+        self.clock.now()
+    }
+
+    /// When the earliest pending timer is due (a paused clock's jump target).
+    pub(crate) fn next_expiration(&self) -> Option<Instant> {
+        let next = (0..self.shards.len())
+            .filter_map(|i| self.lock(i).wheel.next_expiration())
+            .min()?;
+        self.tick_instant(next)
     }
 
     /// Locks shard `index`.
@@ -353,14 +384,17 @@ impl TimerHandle {
     }
 
     /// Protocol 3: fires every entry due at `now`, moving the wakers into `wakers`.
-    pub(crate) fn process(&self, now: Instant, wakers: &mut Vec<Waker>) {
+    /// Returns how many entries fired (channel timers included).
+    pub(crate) fn process(&self, now: Instant, wakers: &mut Vec<Waker>) -> usize {
         self.parked_until.store(NOT_PARKED, Ordering::SeqCst);
         let now_tick = self.now_tick(now);
         let mut due_chans = Vec::new();
+        let mut fired = 0;
         for shard in 0..self.shards.len() {
             let deliveries = {
                 let mut st = self.lock(shard);
                 st.wheel.poll(now_tick, |key, entry| {
+                    fired += 1;
                     fire(entry, wakers);
                     if entry.chan.is_some() {
                         due_chans.push(key);
@@ -373,6 +407,7 @@ impl TimerHandle {
             };
             self.deliver(shard, deliveries, now);
         }
+        fired
     }
 
     /// Protocol 5, after unlocking: sends `now` on every due channel timer of `shard`.

@@ -29,7 +29,7 @@ use super::sleep::{sleep_until, Sleep};
 /// });
 /// ```
 pub fn interval(period: Duration) -> Interval {
-    interval_at(Instant::now(), period)
+    interval_at(super::now(), period)
 }
 
 /// A timer whose first tick is at `start`, then every `period`.
@@ -111,14 +111,14 @@ impl Interval {
     pub fn poll_tick(&mut self, cx: &mut Context<'_>) -> Poll<Instant> {
         ready!(Pin::new(&mut self.sleep).poll(cx));
         let scheduled = self.sleep.deadline();
-        let next = self.missed.next(scheduled, Instant::now(), self.period);
+        let next = self.missed.next(scheduled, super::now(), self.period);
         self.sleep.reset(next);
         Poll::Ready(scheduled)
     }
 
     /// Restarts the schedule: the next tick is one period from now.
     pub fn reset(&mut self) {
-        self.sleep.reset(Instant::now() + self.period);
+        self.sleep.reset(super::now() + self.period);
     }
 
     /// The period.

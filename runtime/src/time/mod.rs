@@ -13,8 +13,15 @@
 //! | `time.After(d)` | `after(d)` (a `chan::Receiver<Instant>`) |
 //! | `time.Tick(d)` / `time.NewTicker(d).C` | `tick(d)`, or `interval(d)` |
 //! | `context.WithTimeout` around a call | `timeout(d, fut).await` |
+//!
+//! # Test time
+//!
+//! On a current-thread runtime, [`pause`] stops the runtime's clock ([`now`]): timers then
+//! move only by [`advance`], or jump to the next timer when every task is idle, so tests of
+//! long timeouts run in microseconds (`#[waza::test(start_paused = true)]`).
 
 mod chan;
+mod clock;
 mod driver;
 mod interval;
 mod sleep;
@@ -22,6 +29,7 @@ mod timeout;
 mod wheel;
 
 pub use chan::{after, tick};
+pub use clock::{advance, now, pause, resume};
 #[cfg(all(test, not(loom)))]
 pub(crate) use driver::Inserted;
 pub(crate) use driver::TimerHandle;

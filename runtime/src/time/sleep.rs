@@ -42,7 +42,7 @@ use crate::reactor::DriverHandle;
 /// assert!(start.elapsed() >= Duration::from_millis(10));
 /// ```
 pub fn sleep(duration: Duration) -> Sleep {
-    let now = Instant::now();
+    let now = super::now();
     let deadline = now.checked_add(duration).unwrap_or_else(far_future);
     Sleep::new(deadline)
 }
@@ -72,7 +72,7 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 
 /// An instant about 30 years from now: "never" for practical purposes.
 pub(crate) fn far_future() -> Instant {
-    Instant::now() + Duration::from_secs(86_400 * 365 * 30)
+    super::now() + Duration::from_secs(86_400 * 365 * 30)
 }
 
 /// A future that completes at a deadline; returned by [`sleep`] and [`sleep_until`].
@@ -153,7 +153,7 @@ impl Sleep {
             self.entry = None;
             return true;
         }
-        if self.deadline <= Instant::now() {
+        if self.deadline <= super::now() {
             return true;
         }
         let handle = current_timer_ref();
