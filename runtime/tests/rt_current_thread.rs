@@ -293,3 +293,40 @@ fn the_deadlock_detector_works_on_a_current_thread_runtime() {
     assert!(msg.contains("all tasks are asleep - deadlock!"), "{msg}");
     assert!(msg.contains("recv on chan#"), "{msg}");
 }
+
+#[test]
+fn spawns_from_many_threads_all_run_on_the_block_on_thread() {
+    const THREADS: usize = 4;
+    const PER_THREAD: usize = 1000;
+    let rt = rt();
+    let me = std::thread::current().id();
+    let (tx, rx) = waza::chan::unbounded::<bool>();
+    let spawners: Vec<_> = (0..THREADS)
+        .map(|_| {
+            let handle = rt.handle();
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                for _ in 0..PER_THREAD {
+                    let tx = tx.clone();
+                    handle.spawn(async move {
+                        waza::yield_now().await;
+                        tx.try_send(std::thread::current().id() == me).unwrap();
+                    });
+                }
+            })
+        })
+        .collect();
+    drop(tx);
+    let (on_me, total) = rt.block_on(async move {
+        let (mut on_me, mut total) = (0, 0);
+        while let Some(ok) = rx.recv().await {
+            on_me += usize::from(ok);
+            total += 1;
+        }
+        (on_me, total)
+    });
+    for s in spawners {
+        s.join().unwrap();
+    }
+    assert_eq!((on_me, total), (THREADS * PER_THREAD, THREADS * PER_THREAD));
+}

@@ -115,3 +115,19 @@ async fn interleaved_tasks_on_one_worker_do_not_see_each_other() {
     a.await.unwrap();
     assert_eq!(b.await.unwrap(), 50);
 }
+
+#[test]
+fn a_scope_inside_with_of_the_same_key_panics_and_restores() {
+    ID.sync_scope(1, || {
+        let r = std::panic::catch_unwind(|| ID.with(|_| ID.sync_scope(2, || ())));
+        let err = r.unwrap_err();
+        let msg = err
+            .downcast_ref::<&str>()
+            .copied()
+            .or(err.downcast_ref::<String>().map(String::as_str))
+            .unwrap();
+        assert!(msg.contains("borrowed"), "{msg}");
+        // The outer value is intact.
+        assert_eq!(ID.get(), 1);
+    });
+}

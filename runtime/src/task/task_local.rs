@@ -207,7 +207,12 @@ impl<'a, T: 'static> Swap<'a, T> {
             }
             Err(_) => false,
         });
-        swapped.unwrap_or(false).then_some(Swap { key, slot })
+        // Built only on success: its drop swaps back.
+        if swapped.unwrap_or(false) {
+            Some(Swap { key, slot })
+        } else {
+            None
+        }
     }
 }
 
