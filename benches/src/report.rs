@@ -251,7 +251,7 @@ impl Table {
     }
 
     /// Renders the table as GitHub-flavoured Markdown: each cell with the ratio of waza's
-    /// cost to that cell's (below 1.00× waza is better), "n/a [k]" with the reason listed
+    /// cost to that cell's (below 1.00× waza is better), "n/a \[k\]" with the reason listed
     /// under the table, "missing" where a cell was never filled in.
     ///
     /// # Examples
