@@ -72,7 +72,7 @@ use core::task::{Poll, Waker};
 
 use crate::debug::WaitOp;
 use crate::loom::{lock, AtomicBool, AtomicUsize, Mutex, MutexGuard, Ordering};
-use crate::select::{LockEntry, LockTable, SelectCell};
+use crate::select::{arm_poll, ArmCx, ArmPoll, LockEntry, LockTable, SelectCell};
 use crate::waiters::{peek_slot, release, Key, Owner, Queue, Status, Waiters};
 use crate::SendError;
 
@@ -543,21 +543,25 @@ impl<T> Chan<T> {
         });
     }
 
-    /// The state of this channel, locked by the select's locked pass.
-    ///
-    /// # Safety
-    ///
-    /// `locks` holds this channel's lock (taken by [`Chan::lock_into`]) and no other
-    /// reference to the state is alive for the returned borrow's lifetime.
-    #[allow(clippy::mut_from_ref)]
-    pub(crate) unsafe fn locked_state<'l>(&self, locks: &'l LockTable) -> &'l mut State<T> {
+    /// Runs a select arm's `step` in the locked pass (select.rs protocol 3), on this
+    /// channel's state, which the driver locked into `acx`'s lock table. Out of line: the
+    /// common select polls never get here.
+    #[inline(never)]
+    pub(crate) fn step_locked<R>(
+        &self,
+        acx: &mut ArmCx<'_, '_>,
+        step: impl FnOnce(&mut State<T>, Option<usize>, Party<'_>, &mut Wakes) -> Step<R>,
+    ) -> ArmPoll<R> {
+        let (locks, wakes, party) = acx.locked_parts();
         let st = locks
             .state_of(self.addr())
             .expect("the locked pass holds every channel arm's lock");
         // SAFETY: the entry for this address was pushed by `lock_into` on this very
-        // channel (an address identifies one live channel, so `T` matches), its lock is
-        // held, and the caller guarantees exclusivity of the borrow.
-        unsafe { &mut *st.cast::<State<T>>() }
+        // channel (an address identifies one live channel, so `T` matches) and its lock
+        // is held until the table is dropped, after this call; nothing else borrows the
+        // state meanwhile (the driver runs one arm at a time).
+        let st = unsafe { &mut *st.cast::<State<T>>() };
+        arm_poll(step(st, self.cap, party, wakes))
     }
 
     /// A select that has a send node linked here went to sleep (its node is claimable

@@ -164,7 +164,7 @@ fn pair<T>(chan: Chan<T>) -> (Sender<T>, Receiver<T>) {
 pub mod __private {
     pub use crate::select::{
         ArmCx, ArmPoll, ChannelArm, ChannelArmTag, ChannelKind, FutureArm, FutureArmTag,
-        FutureKind, Select, SelectArm, SelectCell, SelectOutcome, MAX_ROUNDS,
+        FutureKind, Select, SelectArm, SelectOutcome,
     };
     pub use core::future::poll_fn;
     pub use waza_macros::select_internal;

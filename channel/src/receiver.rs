@@ -303,7 +303,10 @@ impl<T> ChannelOp for Recv<'_, T> {
                 acx.party(try_only),
                 Some(matches),
             )),
-            Mode::TryLocked => self.poll_locked(acx, matches),
+            Mode::TryLocked => self.chan.step_locked(acx, |st, cap, party, wakes| {
+                self.op
+                    .step(st, cap, party, &mut None, wakes, Some(matches))
+            }),
             Mode::Probe | Mode::Lock | Mode::Published => ArmPoll::Pending,
         }
     }
@@ -313,24 +316,4 @@ impl<T> ChannelOp for Recv<'_, T> {
     }
 
     fn after_publish(&self) {}
-}
-
-impl<T> Recv<'_, T> {
-    /// The select's locked pass (out of line: the common select polls never get here).
-    #[inline(never)]
-    fn poll_locked(
-        &mut self,
-        acx: &mut ArmCx<'_, '_>,
-        matches: &dyn Fn(&Option<T>) -> bool,
-    ) -> ArmPoll<Option<T>> {
-        let (locks, wakes, party) = acx.locked_parts();
-        // SAFETY: in the locked pass the driver holds every arm's channel lock in
-        // `locks`, and this is the only borrow of the state right now.
-        let st = unsafe { self.chan.locked_state(locks) };
-        let cap = self.chan.capacity();
-        arm_poll(
-            self.op
-                .step(st, cap, party, &mut None, wakes, Some(matches)),
-        )
-    }
 }

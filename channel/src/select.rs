@@ -84,9 +84,9 @@
 //!    value back at the front, a send arm whose pattern refuses `Ok(())` never sends. A
 //!    refuted arm is off for the rest of the select.
 //! 8. **Budget**: the select spends one unit of the task's cooperative budget per poll,
-//!    before anything else; while it polls its arms, the runtime's budget is suspended
-//!    ([`crate::coop`]), so an arm never looks pending for lack of budget (which would
-//!    make `default` run although an arm was ready).
+//!    before anything else. Channel arms spend none; future arms are polled with the
+//!    runtime's budget suspended ([`crate::coop`]), so no arm looks pending for lack of
+//!    budget (which would make `default` run although an arm was ready).
 //! 9. **Stream watchers** (`chan.rs`) are never handed values, so they are not claimed by
 //!    a send arm's round; one that tried the channel while the select was busy skipped
 //!    its send node (setting `RETRY`) and went back to sleep. So once the select sleeps,
@@ -103,7 +103,7 @@ use crate::chan::{Party, Step, Wakes};
 use crate::loom::{AtomicUsize, Ordering, WakerSlot};
 
 /// Rounds of "poll all arms, try to publish" before giving up and self-waking.
-pub const MAX_ROUNDS: usize = 2;
+const MAX_ROUNDS: usize = 2;
 
 /// Bits of the state word holding the tag.
 const TAG_MASK: usize = 0b011;

@@ -263,7 +263,10 @@ impl<T> ChannelOp for Send<'_, T> {
                 acx.party(try_only),
                 Some(matches),
             )),
-            Mode::TryLocked => self.poll_locked(acx, matches),
+            Mode::TryLocked => self.chan.step_locked(acx, |st, cap, party, wakes| {
+                self.op
+                    .step(st, cap, party, &mut None, wakes, Some(matches))
+            }),
             Mode::Probe | Mode::Lock | Mode::Published => ArmPoll::Pending,
         }
     }
@@ -279,9 +282,6 @@ impl<T> ChannelOp for Send<'_, T> {
         }
     }
 }
-
-/// What a send yields.
-type SendResult<T> = Result<(), SendError<T>>;
 
 /// A [`futures_sink::Sink`] that sends into a channel; made by [`Sender::into_sink`].
 ///
@@ -362,25 +362,5 @@ impl<T> fmt::Debug for SendSink<T> {
             .field("sender", &self.sender)
             .field("pending", &self.op.is_some())
             .finish()
-    }
-}
-
-impl<T> Send<'_, T> {
-    /// The select's locked pass (out of line: the common select polls never get here).
-    #[inline(never)]
-    fn poll_locked(
-        &mut self,
-        acx: &mut ArmCx<'_, '_>,
-        matches: &dyn Fn(&SendResult<T>) -> bool,
-    ) -> ArmPoll<SendResult<T>> {
-        let (locks, wakes, party) = acx.locked_parts();
-        // SAFETY: in the locked pass the driver holds every arm's channel lock in
-        // `locks`, and this is the only borrow of the state right now.
-        let st = unsafe { self.chan.locked_state(locks) };
-        let cap = self.chan.capacity();
-        arm_poll(
-            self.op
-                .step(st, cap, party, &mut None, wakes, Some(matches)),
-        )
     }
 }
