@@ -1,85 +1,128 @@
-//! Cooperative budget hook: lets a runtime make busy channel loops yield.
+//! The cooperative budget: lets a runtime make busy channel loops yield.
 //!
-//! A runtime installs a per-thread [`BudgetHook`] on each worker thread. Every async
-//! channel operation (send, recv, select, stream, sink) calls it once per poll, before it
-//! touches the channel; when the current task's budget is spent the hook arranges a
-//! wake-up and returns `Pending`, and the operation returns `Pending` without side
-//! effects. Without a hook, operations always proceed. Blocking calls never consult it.
+//! The budget is a per-thread counter kept here, in the channel crate, so that a channel
+//! operation spends it with one thread-local access and no call into the runtime. A
+//! runtime grants a budget when it polls a task ([`set_budget`]) and takes it back
+//! afterwards; every async channel operation (send, recv, select, stream, sink) spends
+//! one unit per poll ([`poll_proceed`]) before it touches the channel. With the budget
+//! spent, the operation arranges a wake-up (the thread's exhausted hook, by default
+//! `wake_by_ref`) and returns `Pending` without side effects. Threads that never set a
+//! budget (plain threads, other executors) are unconstrained. Blocking calls never spend
+//! it.
+//!
+//! `waza`'s runtime keeps its own budget (timers, I/O, `JoinHandle`) in the same counter,
+//! so a task has one budget whatever it polls.
 
 use core::cell::Cell;
-use core::task::{Context, Poll};
+use core::task::{Context, Poll, Waker};
 
-/// Per-thread hook a runtime installs: spend one unit of the current task's budget;
-/// `Pending` (after arranging a wake-up) when exhausted.
-pub type BudgetHook = fn(&mut Context<'_>) -> Poll<()>;
-
-/// Per-thread hook a runtime installs to suspend its budget while a `select!` polls its
-/// arms: called with `true` on entry, it returns whether it suspended anything; called
-/// with `false` only after an entry that returned `true`, it restores the budget.
-pub type SuspendHook = fn(bool) -> bool;
+/// What a runtime's exhausted hook does with the waker of an operation that found the
+/// budget spent: arrange for the task to be polled again (for example after the I/O
+/// driver's next turn).
+pub type ExhaustedHook = fn(&Waker);
 
 std::thread_local! {
-    static HOOK: Cell<Option<BudgetHook>> = const { Cell::new(None) };
-    static SUSPEND: Cell<Option<SuspendHook>> = const { Cell::new(None) };
+    /// Units left in the current task poll; `None`: unconstrained. Const-initialized and
+    /// without a destructor, so every access is a plain thread-local load or store.
+    static BUDGET: Cell<Option<u8>> = const { Cell::new(None) };
+    static EXHAUSTED: Cell<Option<ExhaustedHook>> = const { Cell::new(None) };
 }
 
-/// Installs (or with `None` removes) the budget-suspension hook for the current thread.
-///
-/// A `select!` spends one budget unit per poll and then polls its arms with the budget
-/// suspended, so that no arm looks pending for lack of budget (which would make
-/// `default` run although an arm was ready).
+/// Installs `budget` for the current thread (`None`: unconstrained) and returns the
+/// previous one. A runtime calls this around each task poll.
 ///
 /// # Examples
 ///
 /// ```
-/// fn suspend(_enter: bool) -> bool {
-///     false
-/// }
-/// waza_channel::coop::set_suspend_hook(Some(suspend));
-/// waza_channel::coop::set_suspend_hook(None);
+/// use waza_channel::coop;
+/// let prev = coop::set_budget(Some(2));
+/// assert_eq!(coop::budget(), Some(2));
+/// coop::set_budget(prev);
 /// ```
-pub fn set_suspend_hook(hook: Option<SuspendHook>) {
-    SUSPEND.with(|h| h.set(hook));
+pub fn set_budget(budget: Option<u8>) -> Option<u8> {
+    BUDGET.with(|b| b.replace(budget))
 }
 
-/// Runs `f` with the runtime's budget suspended (restored afterwards, also on panic).
-pub(crate) fn unconstrained<R>(f: impl FnOnce() -> R) -> R {
-    struct Restore(SuspendHook);
-    impl Drop for Restore {
-        fn drop(&mut self) {
-            (self.0)(false);
-        }
-    }
-    let hook = SUSPEND.try_with(|h| h.get()).ok().flatten();
-    let _restore = match hook {
-        Some(h) if h(true) => Some(Restore(h)),
-        _ => None,
-    };
-    f()
+/// The current thread's remaining budget (`None`: unconstrained).
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(waza_channel::coop::budget(), None);
+/// ```
+pub fn budget() -> Option<u8> {
+    BUDGET.with(Cell::get)
 }
 
-/// Installs (or with `None` removes) the budget hook for the current thread.
+/// Installs (or with `None` removes) the current thread's exhausted hook: what an
+/// operation does with its waker when it finds the budget spent. Without a hook the
+/// waker is woken at once.
+///
+/// # Examples
+///
+/// ```
+/// fn defer(waker: &core::task::Waker) {
+///     waker.wake_by_ref();
+/// }
+/// waza_channel::coop::set_exhausted_hook(Some(defer));
+/// waza_channel::coop::set_exhausted_hook(None);
+/// ```
+pub fn set_exhausted_hook(hook: Option<ExhaustedHook>) {
+    EXHAUSTED.with(|h| h.set(hook));
+}
+
+/// Spends one unit of the current thread's budget: `Ready(())` if there was one (or no
+/// budget is set); otherwise arranges a wake-up and returns `Pending`.
 ///
 /// # Examples
 ///
 /// ```
 /// use core::task::{Context, Poll};
-/// fn always_proceed(_cx: &mut Context<'_>) -> Poll<()> {
-///     Poll::Ready(())
-/// }
-/// waza_channel::coop::set_budget_hook(Some(always_proceed));
-/// waza_channel::coop::set_budget_hook(None);
+/// use waza_channel::coop;
+/// let mut cx = Context::from_waker(futures::task::noop_waker_ref());
+/// let prev = coop::set_budget(Some(1));
+/// assert_eq!(coop::poll_proceed(&mut cx), Poll::Ready(()));
+/// assert_eq!(coop::poll_proceed(&mut cx), Poll::Pending);
+/// coop::set_budget(prev);
 /// ```
-pub fn set_budget_hook(hook: Option<BudgetHook>) {
-    HOOK.with(|h| h.set(hook));
+#[inline]
+pub fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
+    let spent = BUDGET.with(|b| match b.get() {
+        None => true,
+        Some(0) => false,
+        Some(n) => {
+            b.set(Some(n - 1));
+            true
+        }
+    });
+    if spent {
+        Poll::Ready(())
+    } else {
+        exhausted(cx.waker());
+        Poll::Pending
+    }
 }
 
-/// Spends one budget unit; `Ready(())` when no hook is installed.
-#[inline]
-pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
-    // `try_with`: no budget (proceed) once the thread-local is gone at thread exit.
-    match HOOK.try_with(|h| h.get()).ok().flatten() {
-        Some(hook) => hook(cx),
-        None => Poll::Ready(()),
+#[cold]
+fn exhausted(waker: &Waker) {
+    match EXHAUSTED.with(Cell::get) {
+        Some(hook) => hook(waker),
+        None => waker.wake_by_ref(),
     }
+}
+
+/// Runs `f` with the budget suspended (restored afterwards, also on panic).
+///
+/// A `select!` spends one unit per poll and then polls its arms unconstrained, so that no
+/// arm looks pending for lack of budget (which would make `default` run although an arm
+/// was ready).
+pub(crate) fn unconstrained<R>(f: impl FnOnce() -> R) -> R {
+    struct Restore(Option<u8>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            set_budget(self.0);
+        }
+    }
+    let _restore = Restore(set_budget(None));
+    f()
 }

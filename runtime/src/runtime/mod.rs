@@ -357,7 +357,6 @@ fn total_polls(shared: &Shared) -> u64 {
 /// Makes the channel crate spend this runtime's cooperative budget on this thread, and
 /// report why a task waits (for task dumps).
 pub(crate) fn install_budget_hook() {
-    waza_channel::coop::set_budget_hook(Some(crate::task::coop::poll_proceed));
-    waza_channel::coop::set_suspend_hook(Some(crate::task::coop::suspend_hook));
+    waza_channel::coop::set_exhausted_hook(Some(crate::task::coop::exhausted_hook));
     waza_channel::debug::set_wait_hook(Some(crate::task::wait::hook));
 }

@@ -8,7 +8,6 @@
 //! a task that is always ready cannot starve I/O; elsewhere it is woken at once.
 //! Threads that never set a budget (plain threads, blocking pool) are unconstrained.
 
-use std::cell::Cell;
 use std::future::Future;
 use std::task::{Context, Poll};
 
@@ -36,74 +35,35 @@ impl Budget {
     }
 }
 
-thread_local! {
-    static CURRENT: Cell<Budget> = const { Cell::new(Budget::unconstrained()) };
-}
-
 /// Runs `f` with `budget` installed, restoring the previous one afterwards (even on panic).
+///
+/// The counter itself lives in the channel crate (`waza_channel::coop`), so that channel
+/// operations and the runtime's own resources spend one budget per task poll.
 pub(crate) fn with_budget<R>(budget: Budget, f: impl FnOnce() -> R) -> R {
-    struct Restore(Budget);
+    struct Restore(Option<u8>);
     impl Drop for Restore {
         fn drop(&mut self) {
-            let _ = CURRENT.try_with(|c| c.set(self.0));
+            waza_channel::coop::set_budget(self.0);
         }
     }
-    let prev = CURRENT.with(|c| c.replace(budget));
-    let _restore = Restore(prev);
+    let _restore = Restore(waza_channel::coop::set_budget(budget.0));
     f()
-}
-
-thread_local! {
-    /// The budget a `select!` suspended while polling its arms ([`suspend_hook`]).
-    static SUSPENDED: Cell<Budget> = const { Cell::new(Budget::unconstrained()) };
-}
-
-/// The channel crate's budget-suspension hook: a `select!` spends one unit per poll,
-/// then polls its arms unconstrained, so an arm never looks pending for lack of budget
-/// (which would make its `default` run although the arm was ready). Nested selects find
-/// the budget already suspended and leave it alone.
-pub(crate) fn suspend_hook(enter: bool) -> bool {
-    if enter {
-        let prev = CURRENT
-            .try_with(|c| c.replace(Budget::unconstrained()))
-            .unwrap_or(Budget::unconstrained());
-        if prev == Budget::unconstrained() {
-            return false;
-        }
-        SUSPENDED.with(|s| s.set(prev));
-        true
-    } else {
-        let saved = SUSPENDED.with(|s| s.get());
-        let _ = CURRENT.try_with(|c| c.set(saved));
-        true
-    }
 }
 
 /// The budget left in the current poll.
 pub(crate) fn current() -> Budget {
-    CURRENT
-        .try_with(|c| c.get())
-        .unwrap_or(Budget::unconstrained())
+    Budget(waza_channel::coop::budget())
+}
+
+/// What a spent budget does on a runtime thread: the waker goes to the worker's defer
+/// list (drained after the next driver turn), or is woken at once off the workers.
+pub(crate) fn exhausted_hook(waker: &std::task::Waker) {
+    crate::scheduler::defer(waker);
 }
 
 /// Spends one unit; `Pending` (with the task re-queued) if the budget is exhausted.
 pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
-    let spent = CURRENT
-        .try_with(|c| match c.get().0 {
-            None => true,
-            Some(0) => false,
-            Some(n) => {
-                c.set(Budget(Some(n - 1)));
-                true
-            }
-        })
-        .unwrap_or(true);
-    if spent {
-        Poll::Ready(())
-    } else {
-        crate::scheduler::defer(cx.waker());
-        Poll::Pending
-    }
+    waza_channel::coop::poll_proceed(cx)
 }
 
 /// Spends one unit of the task's cooperative budget, yielding if it is exhausted.
