@@ -634,12 +634,13 @@ where
         None
     }
 
+    #[inline]
     fn order(&mut self) -> Order {
-        let mut order = Order::new(self.select.n_arms);
-        if !self.select.biased {
-            order.shuffle(&mut self.select.rng);
+        if self.select.biased {
+            Order::new(self.select.n_arms)
+        } else {
+            Order::shuffled(self.select.n_arms, &mut self.select.rng)
         }
-        order
     }
 
     /// Protocol step 3: one pass for a select with `default`.
@@ -761,10 +762,20 @@ impl InlineVec<(usize, usize)> {
 }
 
 /// An arm order; no heap allocation for up to 64 arms.
+///
+/// Up to [`NIBBLE_ARMS`] arms (nearly every select) the order is a word of 4-bit arm
+/// indices, shuffled in registers: building and reading it touches no memory.
 enum Order {
+    Nibbles(u64, usize),
     Inline([u8; 64], usize),
     Heap(Vec<usize>),
 }
+
+/// Arms whose order fits in one `u64` of 4-bit indices.
+const NIBBLE_ARMS: usize = 16;
+
+/// `0, 1, …, 15` as 4-bit fields, lowest first.
+const NIBBLE_IDENTITY: u64 = 0xFEDC_BA98_7654_3210;
 
 /// `0, 1, …, 63`: copied whole (wide moves) rather than written byte by byte, which
 /// would stall the wide reads that move the `Order` (store forwarding fails).
@@ -779,35 +790,63 @@ const IDENTITY: [u8; 64] = {
 };
 
 impl Order {
+    /// `0..n` in written order.
     #[inline]
     fn new(n: usize) -> Self {
-        if n <= 64 {
+        if n <= NIBBLE_ARMS {
+            Order::Nibbles(NIBBLE_IDENTITY, n)
+        } else if n <= 64 {
             Order::Inline(IDENTITY, n)
         } else {
             Order::Heap((0..n).collect())
         }
     }
 
-    fn shuffle(&mut self, rng: &mut u64) {
-        match self {
-            Order::Inline(a, n) => fisher_yates(&mut a[..*n], rng),
-            Order::Heap(v) => fisher_yates(v, rng),
+    /// A uniformly random permutation of `0..n` (Fisher–Yates).
+    #[inline]
+    fn shuffled(n: usize, rng: &mut u64) -> Self {
+        match Order::new(n) {
+            Order::Nibbles(mut w, n) => {
+                for i in (1..n).rev() {
+                    let j = below(next_random(rng), i + 1);
+                    w = swap_nibbles(w, i, j);
+                }
+                Order::Nibbles(w, n)
+            }
+            Order::Inline(mut a, n) => {
+                fisher_yates(&mut a[..n], rng);
+                Order::Inline(a, n)
+            }
+            Order::Heap(mut v) => {
+                fisher_yates(&mut v, rng);
+                Order::Heap(v)
+            }
         }
     }
 
+    #[inline]
     fn len(&self) -> usize {
         match self {
-            Order::Inline(_, n) => *n,
+            Order::Nibbles(_, n) | Order::Inline(_, n) => *n,
             Order::Heap(v) => v.len(),
         }
     }
 
+    #[inline]
     fn get(&self, i: usize) -> usize {
         match self {
+            Order::Nibbles(w, _) => ((w >> (4 * i)) & 0xF) as usize,
             Order::Inline(a, _) => a[i] as usize,
             Order::Heap(v) => v[i],
         }
     }
+}
+
+/// `w` with its 4-bit fields `i` and `j` exchanged.
+#[inline]
+fn swap_nibbles(w: u64, i: usize, j: usize) -> u64 {
+    let diff = ((w >> (4 * i)) ^ (w >> (4 * j))) & 0xF;
+    w ^ (diff << (4 * i)) ^ (diff << (4 * j))
 }
 
 fn fisher_yates<I: Copy>(a: &mut [I], rng: &mut u64) {
@@ -846,22 +885,22 @@ fn seed() -> u64 {
     shuttle::rand::thread_rng().next_u64() | 1
 }
 
-/// A per-select seed: a thread-local counter mixed with the thread's own state.
+/// A per-select seed: the next state of a per-thread xorshift generator (seeded from the
+/// thread's stack address), so consecutive selects on a thread get unrelated orders.
 #[cfg(not(any(loom, shuttle)))]
 fn seed() -> u64 {
     std::thread_local! {
-        static NEXT: core::cell::Cell<u64> = core::cell::Cell::new({
-            let local = 0u8;
-            (&local as *const u8 as u64) ^ 0x9E37_79B9_7F4A_7C15
-        });
+        static STATE: core::cell::Cell<u64> = const { core::cell::Cell::new(0) };
     }
-    NEXT.with(|n| {
-        let mut s = n.get().wrapping_add(0x9E37_79B9_7F4A_7C15);
-        n.set(s);
-        // splitmix64 finalizer: decorrelates consecutive seeds.
-        s = (s ^ (s >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        s = (s ^ (s >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        (s ^ (s >> 31)) | 1
+    STATE.with(|st| {
+        let mut s = st.get();
+        if s == 0 {
+            let local = 0u8;
+            s = ((&local as *const u8 as u64) ^ 0x9E37_79B9_7F4A_7C15) | 1;
+        }
+        let r = next_random(&mut s);
+        st.set(s);
+        r | 1
     })
 }
 
@@ -1098,9 +1137,8 @@ mod tests {
     #[test]
     fn shuffle_is_a_permutation() {
         let mut rng = 12345;
-        for n in [1, 2, 4, 63, 64, 65, 100] {
-            let mut order = Order::new(n);
-            order.shuffle(&mut rng);
+        for n in [1, 2, 4, 15, 16, 17, 63, 64, 65, 100] {
+            let order = Order::shuffled(n, &mut rng);
             let mut got: Vec<usize> = (0..order.len()).map(|i| order.get(i)).collect();
             got.sort_unstable();
             assert_eq!(got, (0..n).collect::<Vec<_>>());
