@@ -974,6 +974,11 @@ impl RecvOp {
         RecvOp { key: None }
     }
 
+    /// True while the operation holds a node on its channel.
+    pub(crate) fn holds_node(&self) -> bool {
+        self.key.is_some()
+    }
+
     /// Polls the recv as a plain future or blocking call.
     #[inline]
     pub(crate) fn poll<T>(&mut self, chan: &Chan<T>, waker: &Waker) -> Poll<Option<T>> {

@@ -298,11 +298,10 @@ impl<T> ChannelOp for Recv<'_, T> {
         matches: &dyn Fn(&Option<T>) -> bool,
     ) -> ArmPoll<Option<T>> {
         match acx.mode() {
-            Mode::Poll { try_only } => arm_poll(self.op.poll_arm(
-                self.chan,
-                acx.party(try_only),
-                Some(matches),
-            )),
+            Mode::Poll { .. } | Mode::Try => {
+                let try_only = acx.try_only(self.op.holds_node());
+                arm_poll(self.op.poll_arm(self.chan, acx.party(try_only), Some(matches)))
+            }
             Mode::TryLocked => self.chan.step_locked(acx, |st, cap, party, wakes| {
                 self.op
                     .step(st, cap, party, &mut None, wakes, Some(matches))

@@ -50,7 +50,11 @@
 //!    (failure means a counterparty selected us: previous case). Clear `RETRY`, then poll
 //!    every enabled arm in a random permutation (Fisher–Yates, written order if
 //!    `biased`). A channel arm locks its channel, tries to complete at once (it may claim
-//!    `WAITING` counterparties), else links its node. The first ready arm wins: state
+//!    `WAITING` counterparties), else links its node. On the select's first poll (two or
+//!    more arms) a *try round* comes first ([`Mode::Try`]): the same walk, but a channel
+//!    arm without a node links none, so when another arm is ready no node is linked only
+//!    to be unlinked again; a future arm found pending there keeps its registered waker
+//!    and is not polled again in the round that follows. The first ready arm wins: state
 //!    `DONE`, return. None ready: store the waker and CAS `IDLE -> WAITING`. If that
 //!    fails, `RETRY` was set: run another round (at most [`MAX_ROUNDS`]), then wake
 //!    ourselves and return `Pending` (the state stays `IDLE`, the next poll starts over).
@@ -263,6 +267,10 @@ impl Drop for SelectCell {
 pub(crate) enum Mode {
     /// Poll the arm normally; `try_only` for a select with `default` (never wait).
     Poll { try_only: bool },
+    /// The first round of a select's first poll (step 2): complete the arm if it can
+    /// proceed now, but link no new node. A channel arm that already holds a node (a
+    /// future polled before the select) polls it as in `Poll`, keeping its place.
+    Try,
     /// Channel arms report their channel's address in `ArmCx::addr`; nothing is polled.
     Probe,
     /// Channel arms lock their channel into `ArmCx::locks` (step 3).
@@ -304,6 +312,8 @@ pub struct ArmCx<'a, 'b> {
     locked: Option<(&'a mut LockTable, &'a mut Wakes)>,
     /// Out: a channel arm's channel address ([`Mode::Probe`]).
     addr: Option<usize>,
+    /// Out: a future arm was polled and is pending: its waker is registered for this poll.
+    registered: bool,
 }
 
 impl core::fmt::Debug for ArmCx<'_, '_> {
@@ -319,6 +329,21 @@ impl<'a, 'b> ArmCx<'a, 'b> {
     /// The task context (for future arms).
     pub fn context(&mut self) -> &mut Context<'b> {
         self.cx
+    }
+
+    /// Whether a channel arm in a polling mode must not wait; `holds_node`: the arm's
+    /// operation already has a node on its channel.
+    pub(crate) fn try_only(&self, holds_node: bool) -> bool {
+        match self.mode {
+            Mode::Poll { try_only } => try_only,
+            Mode::Try => !holds_node,
+            _ => true,
+        }
+    }
+
+    /// Records that a future arm is pending with this poll's waker registered.
+    fn set_registered(&mut self) {
+        self.registered = true;
     }
 
     /// The party a channel arm runs as.
@@ -478,6 +503,8 @@ pub struct Select {
     n_arms: usize,
     biased: bool,
     has_default: bool,
+    /// False until the first poll ran its try round (protocol step 2).
+    tried: bool,
     disabled: ArmSet,
     _pinned: PhantomPinned,
 }
@@ -498,6 +525,7 @@ impl Select {
             n_arms,
             biased,
             has_default,
+            tried: false,
             disabled: ArmSet::new(n_arms),
             _pinned: PhantomPinned,
         }
@@ -554,11 +582,21 @@ where
             let outcome = self.poll_once();
             return self.done(outcome);
         }
+        let mut registered = 0;
+        if !self.select.tried && self.select.n_arms > 1 {
+            self.select.tried = true;
+            self.select.cell.clear_retry();
+            match self.round(Mode::Try, 0) {
+                Ok(outcome) => return self.done(outcome),
+                Err(pending) => registered = pending,
+            }
+        }
         for _ in 0..MAX_ROUNDS {
             self.select.cell.clear_retry();
-            if let Some(outcome) = self.round() {
+            if let Ok(outcome) = self.round(Mode::Poll { try_only: false }, registered) {
                 return self.done(outcome);
             }
+            registered = 0;
             if self.select.cell.publish(self.cx.waker()) {
                 crate::debug::report(crate::debug::WaitOp::Select, None);
                 for arm in 0..self.select.n_arms {
@@ -596,6 +634,18 @@ where
         mode: Mode,
         locked: Option<(&mut LockTable, &mut Wakes)>,
     ) -> (ArmPoll<O>, Option<usize>) {
+        let (r, addr, _) = self.call_full(arm, mode, locked);
+        (r, addr)
+    }
+
+    /// [`Driver::call_probe`], also telling whether a future arm registered its waker.
+    #[inline]
+    fn call_full(
+        &mut self,
+        arm: usize,
+        mode: Mode,
+        locked: Option<(&mut LockTable, &mut Wakes)>,
+    ) -> (ArmPoll<O>, Option<usize>, bool) {
         let mut acx = ArmCx {
             cell: &self.select.cell,
             arm,
@@ -603,50 +653,81 @@ where
             mode,
             locked,
             addr: None,
+            registered: false,
         };
         let r = (self.poll_arm)(arm, &mut acx);
-        let addr = acx.addr;
+        let (addr, registered) = (acx.addr, acx.registered);
         if let ArmPoll::Disabled = r {
             self.select.disabled.insert(arm);
         }
-        (r, addr)
+        (r, addr, registered)
     }
 
-    /// Protocol step 2: polls every enabled arm once in (random) order.
-    fn round(&mut self) -> Option<SelectOutcome<O>> {
-        let order = self.order();
+    /// Protocol step 2: polls every enabled arm once in (random) order, except the
+    /// future arms in `skip` (a bit per arm below 64), which are pending with this poll's
+    /// waker already registered. `Err` holds the future arms that registered now.
+    fn round(&mut self, mode: Mode, skip: u64) -> Result<SelectOutcome<O>, u64> {
+        let (n, biased) = (self.select.n_arms, self.select.biased);
+        if n <= NIBBLE_ARMS {
+            let order = Nibbles::for_select(n, biased, &mut self.select.rng);
+            self.round_in(&order, mode, skip)
+        } else {
+            let order = Wide::for_select(n, biased, &mut self.select.rng);
+            self.round_in(&order, mode, skip)
+        }
+    }
+
+    #[inline]
+    fn round_in(
+        &mut self,
+        order: &impl ArmOrder,
+        mode: Mode,
+        skip: u64,
+    ) -> Result<SelectOutcome<O>, u64> {
         let mut any_enabled = false;
+        let mut registered = 0;
         for pos in 0..order.len() {
             let arm = order.get(pos);
             if self.select.disabled.contains(arm) {
                 continue;
             }
-            match self.call(arm, Mode::Poll { try_only: false }, None) {
-                ArmPoll::Ready(o) => return Some(SelectOutcome::Arm(o)),
-                ArmPoll::Pending => any_enabled = true,
-                ArmPoll::Disabled => {}
+            if arm < 64 && skip & (1 << arm) != 0 {
+                any_enabled = true;
+                continue;
+            }
+            match self.call_full(arm, mode, None) {
+                (ArmPoll::Ready(o), ..) => return Ok(SelectOutcome::Arm(o)),
+                (ArmPoll::Pending, _, r) => {
+                    any_enabled = true;
+                    if r && arm < 64 {
+                        registered |= 1 << arm;
+                    }
+                }
+                (ArmPoll::Disabled, ..) => {}
             }
         }
         assert!(
             any_enabled,
             "all select! arms are disabled and there is no `default` arm"
         );
-        None
+        Err(registered)
     }
 
-    #[inline]
-    fn order(&mut self) -> Order {
-        if self.select.biased {
-            Order::new(self.select.n_arms)
-        } else {
-            Order::shuffled(self.select.n_arms, &mut self.select.rng)
-        }
-    }
 
     /// Protocol step 3: one pass for a select with `default`.
     #[inline(never)]
     fn poll_once(&mut self) -> SelectOutcome<O> {
-        let order = self.order();
+        let (n, biased) = (self.select.n_arms, self.select.biased);
+        if n <= NIBBLE_ARMS {
+            let order = Nibbles::for_select(n, biased, &mut self.select.rng);
+            self.poll_once_in(&order)
+        } else {
+            let order = Wide::for_select(n, biased, &mut self.select.rng);
+            self.poll_once_in(&order)
+        }
+    }
+
+    fn poll_once_in(&mut self, order: &impl ArmOrder) -> SelectOutcome<O> {
         let mut channels_tried = false;
         for pos in 0..order.len() {
             let arm = order.get(pos);
@@ -659,7 +740,7 @@ where
                 (_, Some(_)) if channels_tried => {}
                 (_, Some(_)) => {
                     channels_tried = true;
-                    if let Some(o) = self.locked_pass(&order, pos) {
+                    if let Some(o) = self.locked_pass(order, pos) {
                         return SelectOutcome::Arm(o);
                     }
                 }
@@ -677,7 +758,7 @@ where
     /// Locks every channel of the enabled channel arms in address order, tries those
     /// arms from position `from` of `order` on (then the earlier ones), unlocks, wakes.
     #[inline(never)]
-    fn locked_pass(&mut self, order: &Order, from: usize) -> Option<O> {
+    fn locked_pass(&mut self, order: &impl ArmOrder, from: usize) -> Option<O> {
         // Channel arms and their channel addresses, sorted by address.
         let mut chans = InlineVec::<(usize, usize)>::new();
         for pos in 0..order.len() {
@@ -761,24 +842,67 @@ impl InlineVec<(usize, usize)> {
     }
 }
 
-/// An arm order; no heap allocation for up to 64 arms.
-///
-/// Up to [`NIBBLE_ARMS`] arms (nearly every select) the order is a word of 4-bit arm
-/// indices, shuffled in registers: building and reading it touches no memory.
-enum Order {
-    Nibbles(u64, usize),
+/// An order in which a round visits the arms.
+trait ArmOrder {
+    /// Number of arms.
+    fn len(&self) -> usize;
+    /// The arm visited at position `i`.
+    fn get(&self, i: usize) -> usize;
+}
+
+/// The order of up to [`NIBBLE_ARMS`] arms (nearly every select) as one word of 4-bit arm
+/// indices, lowest first: built, shuffled and read in registers, touching no memory.
+#[derive(Clone, Copy)]
+struct Nibbles {
+    word: u64,
+    n: usize,
+}
+
+/// Arms whose order fits in one [`Nibbles`] word.
+const NIBBLE_ARMS: usize = 16;
+
+impl Nibbles {
+    /// `0..n` in a random order (Fisher–Yates), or in written order if `biased`.
+    #[inline]
+    fn for_select(n: usize, biased: bool, rng: &mut u64) -> Self {
+        debug_assert!(n <= NIBBLE_ARMS);
+        let mut word = 0xFEDC_BA98_7654_3210;
+        if !biased {
+            for i in (1..n).rev() {
+                let j = below(next_random(rng), i + 1);
+                word = swap_nibbles(word, i, j);
+            }
+        }
+        Nibbles { word, n }
+    }
+}
+
+impl ArmOrder for Nibbles {
+    #[inline]
+    fn len(&self) -> usize {
+        self.n
+    }
+
+    #[inline]
+    fn get(&self, i: usize) -> usize {
+        ((self.word >> (4 * i)) & 0xF) as usize
+    }
+}
+
+/// `w` with its 4-bit fields `i` and `j` exchanged.
+#[inline]
+fn swap_nibbles(w: u64, i: usize, j: usize) -> u64 {
+    let diff = ((w >> (4 * i)) ^ (w >> (4 * j))) & 0xF;
+    w ^ (diff << (4 * i)) ^ (diff << (4 * j))
+}
+
+/// The order of a select with more arms: inline up to 64, on the heap beyond.
+enum Wide {
     Inline([u8; 64], usize),
     Heap(Vec<usize>),
 }
 
-/// Arms whose order fits in one `u64` of 4-bit indices.
-const NIBBLE_ARMS: usize = 16;
-
-/// `0, 1, …, 15` as 4-bit fields, lowest first.
-const NIBBLE_IDENTITY: u64 = 0xFEDC_BA98_7654_3210;
-
-/// `0, 1, …, 63`: copied whole (wide moves) rather than written byte by byte, which
-/// would stall the wide reads that move the `Order` (store forwarding fails).
+/// `0, 1, …, 63`: copied whole (wide moves) rather than written byte by byte.
 const IDENTITY: [u8; 64] = {
     let mut a = [0u8; 64];
     let mut i = 0;
@@ -789,64 +913,38 @@ const IDENTITY: [u8; 64] = {
     a
 };
 
-impl Order {
-    /// `0..n` in written order.
-    #[inline]
-    fn new(n: usize) -> Self {
-        if n <= NIBBLE_ARMS {
-            Order::Nibbles(NIBBLE_IDENTITY, n)
-        } else if n <= 64 {
-            Order::Inline(IDENTITY, n)
+impl Wide {
+    /// `0..n` in a random order (Fisher–Yates), or in written order if `biased`.
+    fn for_select(n: usize, biased: bool, rng: &mut u64) -> Self {
+        let mut order = if n <= 64 {
+            Wide::Inline(IDENTITY, n)
         } else {
-            Order::Heap((0..n).collect())
-        }
-    }
-
-    /// A uniformly random permutation of `0..n` (Fisher–Yates).
-    #[inline]
-    fn shuffled(n: usize, rng: &mut u64) -> Self {
-        match Order::new(n) {
-            Order::Nibbles(mut w, n) => {
-                for i in (1..n).rev() {
-                    let j = below(next_random(rng), i + 1);
-                    w = swap_nibbles(w, i, j);
-                }
-                Order::Nibbles(w, n)
-            }
-            Order::Inline(mut a, n) => {
-                fisher_yates(&mut a[..n], rng);
-                Order::Inline(a, n)
-            }
-            Order::Heap(mut v) => {
-                fisher_yates(&mut v, rng);
-                Order::Heap(v)
+            Wide::Heap((0..n).collect())
+        };
+        if !biased {
+            match &mut order {
+                Wide::Inline(a, n) => fisher_yates(&mut a[..*n], rng),
+                Wide::Heap(v) => fisher_yates(v, rng),
             }
         }
-    }
-
-    #[inline]
-    fn len(&self) -> usize {
-        match self {
-            Order::Nibbles(_, n) | Order::Inline(_, n) => *n,
-            Order::Heap(v) => v.len(),
-        }
-    }
-
-    #[inline]
-    fn get(&self, i: usize) -> usize {
-        match self {
-            Order::Nibbles(w, _) => ((w >> (4 * i)) & 0xF) as usize,
-            Order::Inline(a, _) => a[i] as usize,
-            Order::Heap(v) => v[i],
-        }
+        order
     }
 }
 
-/// `w` with its 4-bit fields `i` and `j` exchanged.
-#[inline]
-fn swap_nibbles(w: u64, i: usize, j: usize) -> u64 {
-    let diff = ((w >> (4 * i)) ^ (w >> (4 * j))) & 0xF;
-    w ^ (diff << (4 * i)) ^ (diff << (4 * j))
+impl ArmOrder for Wide {
+    fn len(&self) -> usize {
+        match self {
+            Wide::Inline(_, n) => *n,
+            Wide::Heap(v) => v.len(),
+        }
+    }
+
+    fn get(&self, i: usize) -> usize {
+        match self {
+            Wide::Inline(a, _) => a[i] as usize,
+            Wide::Heap(v) => v[i],
+        }
+    }
 }
 
 fn fisher_yates<I: Copy>(a: &mut [I], rng: &mut u64) {
@@ -1065,7 +1163,7 @@ impl<Op: sealed::ChannelOp> SelectArm for ChannelArm<Op> {
                 op.after_publish();
                 ArmPoll::Pending
             }
-            Mode::Poll { .. } | Mode::TryLocked => op.poll_select(acx, matches),
+            Mode::Poll { .. } | Mode::Try | Mode::TryLocked => op.poll_select(acx, matches),
         }
     }
 }
@@ -1089,7 +1187,7 @@ impl<F: Future> SelectArm for FutureArm<F> {
         acx: &mut ArmCx<'_, '_>,
         matches: &dyn Fn(&F::Output) -> bool,
     ) -> ArmPoll<F::Output> {
-        if !matches!(acx.mode(), Mode::Poll { .. }) {
+        if !matches!(acx.mode(), Mode::Poll { .. } | Mode::Try) {
             return ArmPoll::Pending;
         }
         // SAFETY: structural pinning of `fut`: `FutureArm` never moves it and has no
@@ -1097,7 +1195,10 @@ impl<F: Future> SelectArm for FutureArm<F> {
         let fut = unsafe { self.map_unchecked_mut(|a| &mut a.fut) };
         // Protocol step 8: the select already spent its unit of budget.
         match crate::coop::unconstrained(|| fut.poll(acx.context())) {
-            Poll::Pending => ArmPoll::Pending,
+            Poll::Pending => {
+                acx.set_registered();
+                ArmPoll::Pending
+            }
             Poll::Ready(v) if matches(&v) => ArmPoll::Ready(v),
             Poll::Ready(_) => ArmPoll::Disabled,
         }
@@ -1116,7 +1217,7 @@ pub(crate) fn arm_poll<R>(step: Step<R>) -> ArmPoll<R> {
 
 #[cfg(test)]
 mod tests {
-    use super::{below, fisher_yates, next_random, Order};
+    use super::{below, fisher_yates, next_random, ArmOrder, Nibbles, Wide, NIBBLE_ARMS};
 
     /// `below` stays in range and reaches every value (deterministic RNG stream).
     #[test]
@@ -1133,15 +1234,35 @@ mod tests {
         }
     }
 
+    /// Every permutation of three arms comes up about equally often.
+    #[test]
+    fn nibble_shuffle_is_uniform() {
+        let mut rng = 0x1234_5678_9ABC_DEF1;
+        let mut seen = std::collections::HashMap::new();
+        for _ in 0..6000 {
+            let o = Nibbles::for_select(3, false, &mut rng);
+            *seen.entry([o.get(0), o.get(1), o.get(2)]).or_insert(0) += 1;
+        }
+        assert_eq!(seen.len(), 6, "{seen:?}");
+        assert!(seen.values().all(|&c| (800..1200).contains(&c)), "{seen:?}");
+    }
+
     /// A shuffled order is a permutation of `0..n`, for inline and heap orders.
     #[test]
     fn shuffle_is_a_permutation() {
         let mut rng = 12345;
-        for n in [1, 2, 4, 15, 16, 17, 63, 64, 65, 100] {
-            let order = Order::shuffled(n, &mut rng);
+        fn sorted(order: &impl ArmOrder) -> Vec<usize> {
             let mut got: Vec<usize> = (0..order.len()).map(|i| order.get(i)).collect();
             got.sort_unstable();
-            assert_eq!(got, (0..n).collect::<Vec<_>>());
+            got
+        }
+        for n in 1..=NIBBLE_ARMS {
+            let order = Nibbles::for_select(n, false, &mut rng);
+            assert_eq!(sorted(&order), (0..n).collect::<Vec<_>>());
+        }
+        for n in [1, 2, 17, 63, 64, 65, 100] {
+            let order = Wide::for_select(n, false, &mut rng);
+            assert_eq!(sorted(&order), (0..n).collect::<Vec<_>>());
         }
         let mut a = [0u8; 0];
         fisher_yates(&mut a, &mut rng);

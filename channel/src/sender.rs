@@ -258,11 +258,10 @@ impl<T> ChannelOp for Send<'_, T> {
         matches: &dyn Fn(&Self::Output) -> bool,
     ) -> ArmPoll<Self::Output> {
         match acx.mode() {
-            Mode::Poll { try_only } => arm_poll(self.op.poll_arm(
-                self.chan,
-                acx.party(try_only),
-                Some(matches),
-            )),
+            Mode::Poll { .. } | Mode::Try => {
+                let try_only = acx.try_only(self.op.is_waiting());
+                arm_poll(self.op.poll_arm(self.chan, acx.party(try_only), Some(matches)))
+            }
             Mode::TryLocked => self.chan.step_locked(acx, |st, cap, party, wakes| {
                 self.op
                     .step(st, cap, party, &mut None, wakes, Some(matches))
