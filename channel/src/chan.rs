@@ -6,7 +6,7 @@
 //!
 //! | flavour | `cap` | buffer |
 //! |---|---|---|
-//! | `bounded(n)`, n > 0 | `Some(n)` | a ring (`VecDeque`) of at most `n` values; room for up to 1024 is allocated up front, a larger ring grows with use |
+//! | `bounded(n)`, n > 0 | `Some(n)` | a ring ([`Ring`]) of at most `n` values; room for up to 1024 is allocated up front, a larger ring grows with use |
 //! | `unbounded()` | `None` | a growable ring: no allocation per message once grown |
 //! | `rendezvous()` | `Some(0)` | always empty |
 //!
@@ -65,6 +65,8 @@
 //! same channel cannot deadlock.
 
 use std::collections::VecDeque;
+
+use crate::ring::Ring;
 use std::fmt;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 
@@ -95,7 +97,7 @@ pub(crate) struct Chan<T> {
 /// Everything the lock guards.
 pub(crate) struct State<T> {
     /// Invariant: `buf.len() <= cap` for bounded channels; empty for rendezvous.
-    buf: VecDeque<T>,
+    buf: Ring<T>,
     /// Given-back values that did not fit in `buf` (module docs). Invariant: non-empty
     /// only while `buf` is full.
     parked: VecDeque<T>,
@@ -266,14 +268,6 @@ pub(crate) enum Step<R> {
 }
 
 impl<T> State<T> {
-    /// `buf.push_back` for the paths off the inlined fast paths: keeping `VecDeque`'s
-    /// push to few call sites lets the compiler inline it where it counts (the fast
-    /// paths of `SendOp::poll`/`poll_arm`).
-    #[inline(never)]
-    fn push_back_outlined(&mut self, v: T) {
-        self.buf.push_back(v);
-    }
-
     fn has_room(&self, cap: Option<usize>) -> bool {
         cap.map_or(true, |c| self.buf.len() < c)
     }
@@ -310,7 +304,7 @@ impl<T> State<T> {
             return TrySend::Sent;
         }
         if self.has_room(cap) {
-            self.push_back_outlined(v);
+            self.buf.push_back(v);
             self.notify_watchers(wakes);
             return TrySend::Sent;
         }
@@ -349,7 +343,7 @@ impl<T> State<T> {
             return;
         }
         if let Some(v) = self.parked.pop_front() {
-            self.push_back_outlined(v);
+            self.buf.push_back(v);
             return;
         }
         if self.waiters.is_empty(Queue::Send) {
@@ -357,7 +351,7 @@ impl<T> State<T> {
         }
         if let Some(c) = self.waiters.claim_first(Queue::Send, me) {
             let v = self.take_sent(c.key);
-            self.push_back_outlined(v);
+            self.buf.push_back(v);
             wakes.wake(c.waker);
         }
     }
@@ -435,8 +429,8 @@ impl<T> Chan<T> {
             // Preallocate only up to a cap: any capacity is valid (`bounded(usize::MAX)`
             // must not overflow or abort), and past the cap the ring grows as values
             // arrive.
-            Some(n) => VecDeque::with_capacity(n.min(MAX_PREALLOCATED)),
-            None => VecDeque::new(),
+            Some(n) => Ring::with_capacity(n.min(MAX_PREALLOCATED)),
+            None => Ring::new(),
         };
         Chan {
             state: Mutex::new(State {
@@ -680,7 +674,7 @@ impl<T> SendOp<T> {
             {
                 // The fast path of `poll`, for a select arm whose pattern accepts success.
                 let v = self.value.take().expect("send polled after completion");
-                st.push_back_outlined(v);
+                st.buf.push_back(v);
                 return Step::Ready(Ok(()));
             }
             return self.poll_slow(st, chan, party, check);

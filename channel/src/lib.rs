@@ -93,6 +93,7 @@ mod error;
 mod lock;
 mod loom;
 mod receiver;
+mod ring;
 mod select;
 mod sender;
 mod waiters;
