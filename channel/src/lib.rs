@@ -86,6 +86,7 @@
 
 mod blocking;
 mod chan;
+mod closed;
 pub mod coop;
 pub mod debug;
 mod error;
@@ -97,6 +98,7 @@ mod select;
 mod sender;
 mod waiters;
 
+pub use closed::Closed;
 pub use error::{RecvError, SendError, TryRecvError, TrySendError};
 pub use receiver::{Receiver, Recv};
 pub use sender::{Send, SendSink, Sender};
