@@ -71,6 +71,8 @@ struct Names {
     value: Ident,
     fut: Ident,
     result: Ident,
+    /// `[bool; n]`: which arms have turned off (only with `else`).
+    off: Ident,
     arms: Vec<Ident>,
 }
 
@@ -88,6 +90,7 @@ impl Names {
             value: id("__waza_value"),
             fut: id("__waza_fut"),
             result: id("__waza_result"),
+            off: id("__waza_off"),
             arms: (0..n_arms)
                 .map(|i| format_ident!("__waza_arm{}", i, span = span))
                 .collect(),
@@ -98,8 +101,13 @@ impl Names {
 /// Generates the expression for one `select!`.
 pub(crate) fn expand(input: &SelectInput) -> TokenStream {
     if input.arms.is_empty() {
-        // Only `default`: nothing can be ready, so it always runs.
-        let body = input.default.as_ref().map(|d| &d.body);
+        // No arms: every arm is (vacuously) disabled and none can be ready, so `else`
+        // runs if present, else `default`.
+        let body = input
+            .else_arm
+            .as_ref()
+            .or(input.default.as_ref())
+            .map(|d| &d.body);
         return quote! { { #body } };
     }
     let k = &input.krate;
@@ -113,6 +121,7 @@ pub(crate) fn expand(input: &SelectInput) -> TokenStream {
         index,
         result,
         arms,
+        off,
         ..
     } = &names;
     let n = input.arms.len();
@@ -125,11 +134,22 @@ pub(crate) fn expand(input: &SelectInput) -> TokenStream {
         .arms
         .iter()
         .enumerate()
-        .map(|(i, arm)| arm_poll(k, &names, i, &arm.pat));
+        .map(|(i, arm)| arm_poll(k, &names, i, &arm.pat, input.else_arm.is_some()));
     let outcomes = input.arms.iter().zip(&variants).map(|(arm, v)| {
         let (pat, body) = (&arm.pat, &arm.body);
         quote! { #k::__private::SelectOutcome::Arm(#out_enum::#v(#pat)) => #body, }
     });
+    let (else_variant, else_outcome, off_decl) = match &input.else_arm {
+        Some(e) => {
+            let body = &e.body;
+            (
+                quote!(Else,),
+                quote! { #k::__private::SelectOutcome::Arm(#out_enum::Else) => #body, },
+                quote! { let mut #off = [false; #n]; },
+            )
+        }
+        None => (quote!(), quote!(), quote!()),
+    };
     let default_body = match &input.default {
         Some(d) => {
             let body = &d.body;
@@ -141,9 +161,10 @@ pub(crate) fn expand(input: &SelectInput) -> TokenStream {
         {
             #[allow(unused_imports)]
             use #k::__private::{ChannelArmTag as _, FutureArmTag as _};
-            enum #out_enum<#(#tparams),*> { #(#variants(#tparams)),* }
+            enum #out_enum<#(#tparams),*> { #(#variants(#tparams),)* #else_variant }
             let #out = match ( #(#inits,)* ) {
                 ( #(#arms,)* ) => {
+                    #off_decl
                     let mut #sel = ::core::pin::pin!(#k::__private::Select::new(#n, #biased, #has_default));
                     #( let mut #arms = ::core::pin::pin!(#arms); )*
                     let #result = #k::__private::poll_fn(|#cx| {
@@ -165,6 +186,7 @@ pub(crate) fn expand(input: &SelectInput) -> TokenStream {
             let mut #out = #out;
             match #out {
                 #(#outcomes)*
+                #else_outcome
                 #k::__private::SelectOutcome::Default => #default_body,
                 #[allow(unreachable_patterns)]
                 _ => ::core::unreachable!(),
@@ -190,15 +212,32 @@ fn arm_init(arm: &SelectArm) -> TokenStream {
 }
 
 /// The `i => ...` case of the driver's `poll_arm` callback.
-fn arm_poll(k: &TokenStream, names: &Names, i: usize, pat: &Pat) -> TokenStream {
+fn arm_poll(k: &TokenStream, names: &Names, i: usize, pat: &Pat, has_else: bool) -> TokenStream {
     let Names {
         out_enum,
         acx,
         value,
         fut,
         arms,
+        off,
         ..
     } = names;
+    // With `else`, the arm that turns off last reports `Ready(Else)` instead of
+    // `Disabled`: the driver then finishes the select as if that arm had won (it took
+    // nothing: a disabled channel arm has already given its value back). Each arm turns
+    // off for good, so `off` only fills up.
+    let disabled = if has_else {
+        quote! {{
+            #off[#i] = true;
+            if #off.iter().all(|&o| o) {
+                #k::__private::ArmPoll::Ready(#out_enum::Else)
+            } else {
+                #k::__private::ArmPoll::Disabled
+            }
+        }}
+    } else {
+        quote!(#k::__private::ArmPoll::Disabled)
+    };
     let arm = &arms[i];
     let variant = format_ident!("V{}", i);
     let check = check_pattern(pat.clone());
@@ -206,7 +245,7 @@ fn arm_poll(k: &TokenStream, names: &Names, i: usize, pat: &Pat) -> TokenStream 
     // the channel lock, before its operation takes effect (a refuted value goes back).
     quote! {
         #i => match #arm.as_mut().as_pin_mut() {
-            ::core::option::Option::None => #k::__private::ArmPoll::Disabled,
+            ::core::option::Option::None => #disabled,
             ::core::option::Option::Some(#fut) => match #k::__private::SelectArm::poll_arm(
                 #fut,
                 #acx,
@@ -219,7 +258,7 @@ fn arm_poll(k: &TokenStream, names: &Names, i: usize, pat: &Pat) -> TokenStream 
                 },
             ) {
                 #k::__private::ArmPoll::Pending => #k::__private::ArmPoll::Pending,
-                #k::__private::ArmPoll::Disabled => #k::__private::ArmPoll::Disabled,
+                #k::__private::ArmPoll::Disabled => #disabled,
                 #k::__private::ArmPoll::Ready(#value) => {
                     #k::__private::ArmPoll::Ready(#out_enum::#variant(#value))
                 }
