@@ -26,6 +26,7 @@
 //!     match out {                                                                  // (5)
 //!         SelectOutcome::Arm(Out::V0(p0)) => b0,
 //!         SelectOutcome::Arm(Out::V1(p1)) => b1,
+//!         SelectOutcome::Arm(Out::Else) => <else body>,                            (6)
 //!         SelectOutcome::Default => <default body, or unreachable>,
 //!         _ => unreachable!(),   // patterns may be refutable
 //!     }
@@ -53,6 +54,11 @@
 //!    the pinned locals, is dropped before them.
 //! 5. Bodies run outside any closure and after every arm future has been dropped, so they
 //!    may `break`, `continue`, `return`, use `?` and reuse what the futures borrowed.
+//! 6. Only with `else`: `Out` has an extra `Else` variant and a `[bool; n]` records which
+//!    arms turned off. The arm that turns off last reports `Ready(Out::Else)` instead of
+//!    `Disabled`, and the driver finishes as if it had won; it took nothing (a refuted
+//!    channel value has already gone back). Without `else`, all arms off still panics in
+//!    the driver, and `default` keeps Go's meaning.
 
 use super::parse::{SelectArm, SelectInput};
 use proc_macro2::{Span, TokenStream};
@@ -384,6 +390,32 @@ mod tests {
             "{out}"
         );
         assert!(out.contains("select! has no `default` arm"), "{out}");
+    }
+
+    #[test]
+    fn else_adds_a_variant_and_the_off_set() {
+        let out = expand_str("Some(v) = rx.recv() => v, x = f(), if c => x, else => 9");
+        assert!(out.contains("V1 (T1) , Else ,"), "{out}");
+        assert!(
+            out.contains("let mut __waza_off = [false ; 2usize]"),
+            "{out}"
+        );
+        assert_eq!(
+            out.matches("__waza_off [0usize] = true").count(),
+            2,
+            "{out}"
+        );
+        assert_eq!(
+            out.matches("__waza_off [1usize] = true").count(),
+            2,
+            "{out}"
+        );
+        assert!(out.contains("Arm (__WazaSelectOut :: Else) => 9"), "{out}");
+        // No `else`: no bookkeeping at all.
+        let out = expand_str("Some(v) = rx.recv() => v, default => 0");
+        assert!(!out.contains("__waza_off"), "{out}");
+        assert!(!out.contains("Else"), "{out}");
+        assert_eq!(expand_str("default => 1, else => 2"), "{ 2 }");
     }
 
     #[test]
