@@ -84,6 +84,7 @@
 
 #![warn(missing_docs)]
 
+mod arm_kind;
 mod blocking;
 mod chan;
 mod closed;
@@ -164,6 +165,10 @@ fn pair<T>(chan: Chan<T>) -> (Sender<T>, Receiver<T>) {
 /// Support for the code that [`select!`] expands to. Not a public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::arm_kind::{
+        NotAFutureKind, NotAFutureTag, ReceiverArmTag, ReceiverIsNotAFuture, ReceiverKind,
+        SelectArmFuture, SenderArmTag, SenderIsNotAFuture, SenderKind,
+    };
     pub use crate::select::{
         ArmCx, ArmPoll, ChannelArm, ChannelArmTag, ChannelKind, FutureArm, FutureArmTag,
         FutureKind, Select, SelectArm, SelectOutcome,

@@ -38,9 +38,11 @@
 //!    may borrow one (`v = after(d).recv()`). A false precondition skips the expression (its
 //!    temporaries then live only inside the `if`). The `(&e).__waza_arm_kind()` call is
 //!    autoref specialization: channel operations pick the channel arm, anything else that is
-//!    `IntoFuture` the generic one; it is spanned at the user's expression so that a
-//!    non-future is reported there. Expressions and conditions are parenthesized so that a
-//!    struct literal in them cannot end the `match`/`if` head early.
+//!    `IntoFuture` the generic one, and the rest (a channel end, `42`) a marker whose bound
+//!    fails with "`T` is not a future" (`waza-channel`'s `arm_kind.rs`); it is spanned at
+//!    the user's expression so that the error points there. Expressions and conditions
+//!    are parenthesized so that a struct literal in them cannot end the `match`/`if` head
+//!    early.
 //! 2. The `Select` is pinned before the arms, so it is dropped after them: arm nodes that
 //!    point at the select's cell are gone before the cell.
 //! 3. Whether a value matches `p` is checked by a predicate built from a copy of `p` with
@@ -166,7 +168,10 @@ pub(crate) fn expand(input: &SelectInput) -> TokenStream {
     quote! {
         {
             #[allow(unused_imports)]
-            use #k::__private::{ChannelArmTag as _, FutureArmTag as _};
+            use #k::__private::{
+                ChannelArmTag as _, FutureArmTag as _, NotAFutureTag as _, ReceiverArmTag as _,
+                SenderArmTag as _,
+            };
             enum #out_enum<#(#tparams),*> { #(#variants(#tparams),)* #else_variant }
             let #out = match ( #(#inits,)* ) {
                 ( #(#arms,)* ) => {
@@ -203,8 +208,12 @@ pub(crate) fn expand(input: &SelectInput) -> TokenStream {
 
 /// `Option<arm>` for one arm: `None` when its precondition is false.
 fn arm_init(arm: &SelectArm) -> TokenStream {
-    let e = Ident::new("__waza_e", Span::mixed_site());
     let fut = &arm.future;
+    // Spanned at the user's expression, so that "not a future" points at it (a
+    // `mixed_site` span here moves the error to the whole macro call). It can neither see
+    // nor capture user names: it is bound only to the arm's own value, and used only in
+    // `into_arm` below.
+    let e = Ident::new("__waza_e", fut.span());
     let into_arm = quote_spanned! {fut.span()=> (&#e).__waza_arm_kind().into_arm(#e) };
     // Parenthesized: a struct literal would otherwise end the `match` scrutinee early.
     let make = quote! { ::core::option::Option::Some(match (#fut) { #e => #into_arm }) };
