@@ -3,14 +3,14 @@
 //!
 //! | tokio | waza | notes |
 //! |---|---|---|
-//! | `mpsc::channel(n)` | [`channel(n)`](channel) | `n == 0` panics, as in tokio; Go's unbuffered channel is [`chan::rendezvous`](crate::chan::rendezvous) |
+//! | `mpsc::channel(n)` | [`channel(n)`](channel) | `n == 0` panics, as in tokio; Go's unbuffered channel is [`chan::rendezvous`] |
 //! | `mpsc::unbounded_channel()` | [`unbounded_channel()`](unbounded_channel) | `send` is synchronous, as in tokio |
 //! | `tx.send(v).await`, `try_send`, `reserve().await`, `closed().await` | the same | |
 //! | `rx.recv().await`, `try_recv`, `recv_many`, `close` | the same, `&mut self` | |
 //!
 //! # Design
 //!
-//! A bounded channel is an unbounded [`chan`](crate::chan) plus a [`Semaphore`] of `n`
+//! A bounded channel is an unbounded [`chan`] plus a [`Semaphore`] of `n`
 //! permits beside it: a send first takes a permit (waiting for one if need be), then
 //! pushes into the channel, which never refuses for lack of room; a receive that takes a
 //! value gives its permit back. So capacity can be *reserved*: [`Sender::reserve`] takes
@@ -19,7 +19,7 @@
 //! exceed `n`.
 //!
 //! Because a receive must return its permit, the bounded [`Receiver::recv`] is a wrapper
-//! future: in [`select!`](crate::select) it is an ordinary future arm, as tokio's is
+//! future: in [`select!`](crate::select!) it is an ordinary future arm, as tokio's is
 //! (cancel safe; a value that the arm's pattern refutes is dropped). An
 //! [`UnboundedReceiver::recv`] is the channel's own receive and keeps `select!`'s full
 //! channel-arm guarantees (a refuted value goes back), as does every `waza::chan`
@@ -123,7 +123,7 @@ struct Room {
 /// # Panics
 ///
 /// If `buffer == 0` (as tokio; for Go's unbuffered channel use
-/// [`chan::rendezvous`](crate::chan::rendezvous)) or if `buffer` exceeds
+/// [`chan::rendezvous`]) or if `buffer` exceeds
 /// [`Semaphore::MAX_PERMITS`].
 ///
 /// # Examples
@@ -573,7 +573,7 @@ impl<T> Receiver<T> {
     /// # Cancel safety
     ///
     /// Cancel safe: a dropped future took nothing (see
-    /// [`chan::Receiver::recv_many`](crate::chan::Receiver::recv_many)).
+    /// [`chan::Receiver::recv_many`]).
     ///
     /// # Examples
     ///
