@@ -103,6 +103,8 @@ pub(crate) struct State<T> {
     parked: VecDeque<T>,
     closed: bool,
     waiters: Waiters<T>,
+    /// Tasks in `Sender::closed()` (`closed.rs`), woken by `close`.
+    pub(crate) closed_waiters: crate::closed::ClosedWaiters,
 }
 
 /// Wakers to wake, and wakers to drop, once the lock is released.
@@ -399,6 +401,7 @@ impl<T> State<T> {
         }
         self.finish_if_drained(wakes);
         self.notify_watchers(wakes);
+        self.closed_waiters.wake_all(wakes);
         true
     }
 
@@ -438,6 +441,7 @@ impl<T> Chan<T> {
                 parked: VecDeque::new(),
                 closed: false,
                 waiters: Waiters::new(),
+                closed_waiters: Default::default(),
             }),
             cap,
             closed: AtomicBool::new(false),

@@ -84,8 +84,10 @@
 
 #![warn(missing_docs)]
 
+mod arm_kind;
 mod blocking;
 mod chan;
+mod closed;
 pub mod coop;
 pub mod debug;
 mod error;
@@ -98,6 +100,7 @@ mod select;
 mod sender;
 mod waiters;
 
+pub use closed::Closed;
 pub use error::{RecvError, SendError, TryRecvError, TrySendError};
 pub use receiver::{Receiver, Recv};
 pub use sender::{Send, SendSink, Sender};
@@ -163,6 +166,10 @@ fn pair<T>(chan: Chan<T>) -> (Sender<T>, Receiver<T>) {
 /// Support for the code that [`select!`] expands to. Not a public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::arm_kind::{
+        NotAFutureKind, NotAFutureTag, ReceiverArmTag, ReceiverIsNotAFuture, ReceiverKind,
+        SelectArmFuture, SenderArmTag, SenderIsNotAFuture, SenderKind,
+    };
     pub use crate::select::{
         ArmCx, ArmPoll, ChannelArm, ChannelArmTag, ChannelKind, FutureArm, FutureArmTag,
         FutureKind, Select, SelectArm, SelectOutcome,
@@ -180,17 +187,30 @@ pub mod __private {
 ///     Some(v) = other.recv() => …,      // refutable: no match disables the arm
 ///     res = tx.send(42) => …,           // Result<(), SendError<T>>
 ///     x = fut, if flag => …,            // any future; precondition
-///     default => …,                     // nothing ready right now
+///     default => …,                     // Go's: nothing ready right now
+///     else => …,                        // tokio's: every arm disabled
 /// }
 /// ```
 ///
 /// Exactly one arm takes effect: losing send/recv arms send and take nothing (a losing
 /// send arm's value is dropped with the select, as in Go).
 ///
+/// An arm is *disabled* when its precondition is false, or for the rest of the select
+/// once its pattern refutes a value (a refuted channel value goes back to the channel).
+/// The two fallbacks answer different questions:
+///
+/// | | `default => …` (Go) | `else => …` (tokio) |
+/// |---|---|---|
+/// | runs when | no enabled arm is ready at the moment of the check | every arm is disabled |
+/// | an enabled arm that is pending | `default` runs at once, the select never waits | the select waits for it |
+/// | every arm disabled | `default` runs | `else` runs |
+///
+/// Both may appear in one select: then `else` runs when every arm is disabled (also in
+/// a select with no arms at all), `default` when some arm is enabled but none is ready.
+///
 /// # Panics
 ///
-/// If every arm is disabled (precondition false or pattern mismatch) and there is no
-/// `default` arm.
+/// If every arm is disabled and there is neither an `else` nor a `default` arm.
 ///
 /// # Examples
 ///
@@ -209,6 +229,11 @@ pub mod __private {
 ///         default => None,
 ///     };
 ///     assert_eq!(none, None, "nothing ready: default ran, nothing was taken");
+///     let closed = waza_channel::select! {
+///         Some(v) = rx.recv(), if false => v,
+///         else => -2,
+///     };
+///     assert_eq!(closed, -2, "every arm disabled: else ran");
 /// });
 /// ```
 #[macro_export]

@@ -101,6 +101,58 @@ impl<T> Receiver<T> {
         self.recv()
     }
 
+    /// Receives up to `limit` values into `buf`, waiting for the first; returns how many
+    /// were appended.
+    ///
+    /// Waits until at least one value is available, then takes it and whatever else is
+    /// available right now, up to `limit` in all, without waiting again. Returns 0 only
+    /// when the channel is closed and drained, or at once when `limit == 0`. Values keep
+    /// their channel order and are appended after what `buf` already holds. On a
+    /// rendezvous channel "available" means a sender is waiting.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: the only wait is for the first value, with [`Receiver::recv`]'s
+    /// guarantee (a value handed to a dropped future goes back to the channel front);
+    /// the rest are taken without waiting, in the same poll that returns them. A dropped
+    /// future has appended nothing to `buf` and taken nothing from the channel.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// futures::executor::block_on(async {
+    ///     let (tx, rx) = waza_channel::unbounded();
+    ///     for i in 0..5 {
+    ///         tx.send(i).await.unwrap();
+    ///     }
+    ///     tx.close();
+    ///     let mut buf = Vec::new();
+    ///     assert_eq!(rx.recv_many(&mut buf, 3).await, 3);
+    ///     assert_eq!(rx.recv_many(&mut buf, 3).await, 2);
+    ///     assert_eq!(buf, [0, 1, 2, 3, 4]);
+    ///     assert_eq!(rx.recv_many(&mut buf, 3).await, 0, "closed and drained");
+    /// });
+    /// ```
+    pub async fn recv_many(&self, buf: &mut Vec<T>, limit: usize) -> usize {
+        if limit == 0 {
+            return 0;
+        }
+        let Some(first) = self.recv().await else {
+            return 0;
+        };
+        buf.reserve(limit.min(self.len() + 1));
+        buf.push(first);
+        let mut n = 1;
+        while n < limit {
+            match self.try_recv() {
+                Ok(v) => buf.push(v),
+                Err(_) => break,
+            }
+            n += 1;
+        }
+        n
+    }
+
     /// Receives a value only if one is available right now.
     ///
     /// # Errors

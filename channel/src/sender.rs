@@ -6,6 +6,7 @@ use core::pin::Pin;
 use core::task::{Context, Poll};
 
 use crate::chan::{Chan, SendOp, TrySend};
+use crate::closed::Closed;
 use crate::debug::WaitOp;
 use crate::loom::{Arc, Ordering};
 use crate::select::{arm_poll, sealed::ChannelOp, ArmCx, ArmPoll, ChannelArmTag, Mode};
@@ -168,6 +169,43 @@ impl<T> Sender<T> {
     /// ```
     pub fn capacity(&self) -> Option<usize> {
         self.chan.capacity()
+    }
+
+    /// Waits until the channel is closed: nothing sent from now on can be received.
+    ///
+    /// A waza channel closes when the last [`Receiver`](crate::Receiver) is dropped, when
+    /// either end calls `close()`, or when the last `Sender` is dropped (which cannot
+    /// happen while this future borrows one). It completes at once if the channel is
+    /// already closed. Values still buffered may yet be received: "closed" means no
+    /// *new* value gets in. Typical use: stop producing when every consumer is gone.
+    ///
+    /// tokio's `Sender::closed` completes when every receiver is gone or the receiver
+    /// called `close()`; waza's also completes when a sender called [`Sender::close`]
+    /// (tokio's senders cannot close a channel).
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: it only observes. A dropped future removes its registration from the
+    /// channel; nothing is left behind.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// futures::executor::block_on(async {
+    ///     let (tx, rx) = waza_channel::bounded::<u32>(1);
+    ///     let consumer = std::thread::spawn(move || {
+    ///         assert_eq!(rx.recv_blocking(), Some(1));
+    ///         // `rx` is dropped here: the channel closes.
+    ///     });
+    ///     tx.send(1).await.unwrap();
+    ///     tx.closed().await;
+    ///     assert!(tx.is_closed());
+    ///     assert!(tx.send(2).await.is_err());
+    ///     consumer.join().unwrap();
+    /// });
+    /// ```
+    pub fn closed(&self) -> Closed<'_, T> {
+        Closed::new(&self.chan)
     }
 
     /// Returns `true` if both handles belong to the same channel.

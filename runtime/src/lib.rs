@@ -17,6 +17,14 @@
 //! | `time.Sleep(d)` | `waza::time::sleep(d).await` |
 //! | `sync.WaitGroup` | `waza::sync::WaitGroup` |
 //!
+//! # tokio → waza
+//!
+//! Porting is mostly imports: [`sync::mpsc`] has tokio's channel API, [`io`] re-exports
+//! the futures-io utilities under tokio's names, `#[waza::main]` / `#[waza::test]` take
+//! tokio's options, and `select!` has tokio's `else => …` (every arm disabled) beside
+//! Go's `default => …` (nothing ready right now). The README's "tokio → waza" table lists
+//! where meanings differ.
+//!
 //! # Examples
 //!
 //! ```

@@ -12,7 +12,7 @@
 //! #[attrs] vis fn name() -> Ret {
 //!     async fn __waza_entry_body() -> Ret { body }
 //!     let rt = <crate>::Runtime::builder()[.workers(N) | .current_thread()][.start_paused(true)]
-//!         .build().expect(..);
+//!         [.detect_deadlock(B)].build().expect(..);
 //!     rt.block_on(__waza_entry_body())
 //! }
 //! ```
@@ -64,8 +64,23 @@ impl Kind {
 /// The list printed whenever an option is rejected.
 const VALID_OPTIONS: &str =
     "valid options are `workers = N` (alias `worker_threads = N`, N >= 1), \
-     `flavor = \"multi_thread\"` or `flavor = \"current_thread\"`, `start_paused = true` and \
-     `crate = \"path\"`";
+     `flavor = \"multi_thread\"` or `flavor = \"current_thread\"`, `start_paused = true|false`, \
+     `detect_deadlock = true|false` and `crate = \"path\"`";
+
+/// tokio options that waza does not support, with the reason given when one is used.
+const TOKIO_ONLY: &[(&str, &str)] = &[
+    (
+        "unhandled_panic",
+        "a panicking waza task never brings down the runtime: its `JoinHandle` yields an \
+         `Err` with `is_panic()`",
+    ),
+    ("rng_seed", "waza has no seedable scheduler RNG"),
+    ("event_interval", "waza's scheduler interval is fixed"),
+    (
+        "global_queue_interval",
+        "waza checks its global queue every 61 ticks, a fixed interval",
+    ),
+];
 
 /// `flavor = "..."`: which runtime runs the function.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -85,6 +100,8 @@ struct Options {
     flavor: Option<(Flavor, Span)>,
     /// `start_paused = true|false`, with the value's span.
     start_paused: Option<(bool, Span)>,
+    /// `detect_deadlock = true|false`, with the value's span.
+    detect_deadlock: Option<(bool, Span)>,
 }
 
 impl Options {
@@ -258,6 +275,16 @@ fn apply_option(options: &mut Options, opt: RawOption, errors: &mut Errors) {
                 Err(e) => errors.push(e),
             }
         }
+        "detect_deadlock" => {
+            if options.detect_deadlock.is_some() {
+                let msg = "duplicate option `detect_deadlock`: it is already set";
+                return errors.push(syn::Error::new(key_span, msg));
+            }
+            match parse_bool(&value, "detect_deadlock") {
+                Ok(b) => options.detect_deadlock = Some((b, value.span())),
+                Err(e) => errors.push(e),
+            }
+        }
         "crate" => {
             if options.krate.is_some() {
                 let msg = "duplicate option `crate`: the crate path is already set";
@@ -268,11 +295,19 @@ fn apply_option(options: &mut Options, opt: RawOption, errors: &mut Errors) {
                 Err(e) => errors.push(e),
             }
         }
-        _ => {
-            let msg = format!("unknown option `{key}`; {VALID_OPTIONS}");
-            errors.push(syn::Error::new(key_span, msg));
-        }
+        _ => errors.push(unknown_option(&key, key_span)),
     }
+}
+
+/// The error for a key that is not a waza option; tokio options get their own reason.
+fn unknown_option(key: &str, span: Span) -> syn::Error {
+    let msg = match TOKIO_ONLY.iter().find(|(name, _)| *name == key) {
+        Some((_, why)) => {
+            format!("tokio's option `{key}` is not supported by waza ({why}); {VALID_OPTIONS}")
+        }
+        None => format!("unknown option `{key}`; {VALID_OPTIONS}"),
+    };
+    syn::Error::new(span, msg)
 }
 
 /// `workers = N`: a positive integer literal.
@@ -418,6 +453,9 @@ fn expand_fn(
         .start_paused
         .filter(|&(on, _)| on)
         .map(|(_, span)| quote_spanned!(span=> .start_paused(true)));
+    let deadlock = options
+        .detect_deadlock
+        .map(|(on, span)| quote_spanned!(span=> .detect_deadlock(#on)));
     func.sig.asyncness = None;
     let output = &func.sig.output;
     let body = &func.block;
@@ -448,6 +486,7 @@ fn expand_fn(
             let #rt = #krate::Runtime::builder()
                 #workers
                 #paused
+                #deadlock
                 .build()
                 .expect("failed to build the waza runtime");
             #rt.block_on(#body_fn())
@@ -614,6 +653,63 @@ mod tests {
             errors_of(&out)[0].contains("duplicate option `flavor`"),
             "{out}"
         );
+    }
+
+    #[test]
+    fn detect_deadlock_reaches_the_builder() {
+        let out = run(Kind::Main, "detect_deadlock = true", "async fn main() {}");
+        assert!(errors_of(&out).is_empty(), "{out}");
+        assert!(out.contains(". detect_deadlock (true) . build ()"), "{out}");
+        let out = run(
+            Kind::Test,
+            "flavor = \"current_thread\", detect_deadlock = false",
+            "async fn t() {}",
+        );
+        assert!(errors_of(&out).is_empty(), "{out}");
+        assert!(
+            out.contains(". current_thread () . detect_deadlock (false) . build ()"),
+            "{out}"
+        );
+        let out = run(Kind::Test, "", "async fn t() {}");
+        assert!(!out.contains("detect_deadlock"), "{out}");
+        let out = run(Kind::Test, "detect_deadlock = 1", "async fn t() {}");
+        assert!(
+            errors_of(&out)[0].contains("`detect_deadlock` expects `true` or `false`"),
+            "{out}"
+        );
+        let out = run(
+            Kind::Test,
+            "detect_deadlock = true, detect_deadlock = true",
+            "async fn t() {}",
+        );
+        assert!(
+            errors_of(&out)[0].contains("duplicate option `detect_deadlock`"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn tokio_only_options_are_named_and_the_fn_still_expanded() {
+        for key in [
+            "unhandled_panic",
+            "rng_seed",
+            "event_interval",
+            "global_queue_interval",
+        ] {
+            let out = run(
+                Kind::Test,
+                &format!("{key} = 1, workers = 3"),
+                "async fn t() {}",
+            );
+            let errs = errors_of(&out);
+            assert_eq!(errs.len(), 1, "{out}");
+            assert!(
+                errs[0].contains(&format!("tokio's option `{key}` is not supported")),
+                "{errs:?}"
+            );
+            assert!(errs[0].contains("valid options"), "{errs:?}");
+            assert!(out.contains(". workers (3) . build ()"), "{out}");
+        }
     }
 
     #[test]

@@ -17,10 +17,19 @@ use proc_macro::TokenStream;
 
 /// Runs an `async fn main` on a waza runtime built for the program.
 ///
-/// Options: `workers = N` (alias `worker_threads = N`) sets the number of worker threads;
-/// without it the runtime uses `$WAZA_MAXPROCS` if set, else one worker per CPU.
-/// `crate = "path"` names the waza crate if it is not reachable as `::waza`. The function
-/// may return any type (for example `Result`), which `main` then returns.
+/// Options (tokio's spellings where tokio has the option):
+///
+/// | option | effect |
+/// |---|---|
+/// | `workers = N` (alias `worker_threads = N`) | number of worker threads; without it `$WAZA_MAXPROCS` if set, else one per CPU |
+/// | `flavor = "current_thread"` / `"multi_thread"` | a runtime without worker threads (tasks run inside `block_on`) / the default |
+/// | `start_paused = true` | start with test time paused; implies `flavor = "current_thread"` |
+/// | `detect_deadlock = true` | Go's "all tasks are asleep - deadlock!" detector (`Builder::detect_deadlock`) |
+/// | `crate = "path"` | where the waza crate is, if not reachable as `::waza` |
+///
+/// tokio options that waza lacks (`unhandled_panic`, `rng_seed`, ...) are compile errors
+/// that name the option. The function may return any type (for example `Result`), which
+/// `main` then returns.
 ///
 /// # Examples
 ///
@@ -36,8 +45,9 @@ use proc_macro::TokenStream;
 /// # Errors
 ///
 /// A compile error, pointing at the offending token and listing the valid options, for an
-/// unknown or duplicate option, `workers = 0`, a non-integer worker count, a function that
-/// is not `async`, or a `main` that takes arguments. The function is still emitted.
+/// unknown, unsupported (tokio-only) or duplicate option, `workers = 0`, a non-integer
+/// worker count, a non-`bool` `start_paused`/`detect_deadlock`, a function that is not
+/// `async`, or a `main` that takes arguments. The function is still emitted.
 ///
 /// # Panics
 ///

@@ -51,3 +51,46 @@ mod entry {
 fn main_attribute_returns_the_value() {
     assert_eq!(entry::main(), 21);
 }
+
+/// tokio's spellings of the shared options, all on one attribute.
+#[waza::test(flavor = "multi_thread", worker_threads = 1, crate = "::waza")]
+async fn tokio_spellings_of_the_options() {
+    let names = waza::spawn(async { std::thread::current().name().map(str::to_owned) });
+    let name = names.await.unwrap().unwrap_or_default();
+    assert_ne!(name, "", "the task ran on a named worker thread");
+    assert_eq!(waza::Handle::current().metrics().num_workers(), 1);
+}
+
+/// `start_paused = true` alone gives a current-thread runtime with paused time.
+#[waza::test(start_paused = true)]
+async fn start_paused_implies_current_thread() {
+    let test_thread = std::thread::current().id();
+    let t0 = waza::time::now();
+    waza::time::sleep(std::time::Duration::from_secs(3600)).await;
+    assert!(waza::time::now() - t0 >= std::time::Duration::from_secs(3600));
+    let ran_on = waza::spawn(async { std::thread::current().id() })
+        .await
+        .unwrap();
+    assert_eq!(ran_on, test_thread);
+}
+
+/// `detect_deadlock = true` reaches the runtime: a receive nobody can satisfy panics.
+#[waza::test(detect_deadlock = true)]
+#[should_panic(expected = "all tasks are asleep - deadlock!")]
+async fn detect_deadlock_true_reports_a_deadlock() {
+    let (_tx, rx) = waza::chan::rendezvous::<u8>();
+    let _ = rx.recv().await;
+}
+
+/// `detect_deadlock = false` on a current-thread runtime: a task that is still woken from
+/// a plain thread keeps the test alive (the detector would call it a deadlock).
+#[waza::test(flavor = "current_thread", detect_deadlock = false)]
+async fn detect_deadlock_false_leaves_the_detector_off() {
+    let (tx, rx) = waza::chan::rendezvous::<u8>();
+    let t = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        tx.send_blocking(7).unwrap();
+    });
+    assert_eq!(rx.recv().await, Some(7));
+    t.join().unwrap();
+}

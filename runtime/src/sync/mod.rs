@@ -48,6 +48,7 @@ macro_rules! loom_const_fn {
 }
 
 mod batch_semaphore;
+pub mod mpsc;
 mod mutex;
 mod notify;
 mod once_cell;

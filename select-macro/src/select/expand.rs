@@ -26,6 +26,7 @@
 //!     match out {                                                                  // (5)
 //!         SelectOutcome::Arm(Out::V0(p0)) => b0,
 //!         SelectOutcome::Arm(Out::V1(p1)) => b1,
+//!         SelectOutcome::Arm(Out::Else) => <else body>,                            (6)
 //!         SelectOutcome::Default => <default body, or unreachable>,
 //!         _ => unreachable!(),   // patterns may be refutable
 //!     }
@@ -37,9 +38,11 @@
 //!    may borrow one (`v = after(d).recv()`). A false precondition skips the expression (its
 //!    temporaries then live only inside the `if`). The `(&e).__waza_arm_kind()` call is
 //!    autoref specialization: channel operations pick the channel arm, anything else that is
-//!    `IntoFuture` the generic one; it is spanned at the user's expression so that a
-//!    non-future is reported there. Expressions and conditions are parenthesized so that a
-//!    struct literal in them cannot end the `match`/`if` head early.
+//!    `IntoFuture` the generic one, and the rest (a channel end, `42`) a marker whose bound
+//!    fails with "`T` is not a future" (`waza-channel`'s `arm_kind.rs`); it is spanned at
+//!    the user's expression so that the error points there. Expressions and conditions
+//!    are parenthesized so that a struct literal in them cannot end the `match`/`if` head
+//!    early.
 //! 2. The `Select` is pinned before the arms, so it is dropped after them: arm nodes that
 //!    point at the select's cell are gone before the cell.
 //! 3. Whether a value matches `p` is checked by a predicate built from a copy of `p` with
@@ -53,6 +56,11 @@
 //!    the pinned locals, is dropped before them.
 //! 5. Bodies run outside any closure and after every arm future has been dropped, so they
 //!    may `break`, `continue`, `return`, use `?` and reuse what the futures borrowed.
+//! 6. Only with `else`: `Out` has an extra `Else` variant and a `[bool; n]` records which
+//!    arms turned off. The arm that turns off last reports `Ready(Out::Else)` instead of
+//!    `Disabled`, and the driver finishes as if it had won; it took nothing (a refuted
+//!    channel value has already gone back). Without `else`, all arms off still panics in
+//!    the driver, and `default` keeps Go's meaning.
 
 use super::parse::{SelectArm, SelectInput};
 use proc_macro2::{Span, TokenStream};
@@ -71,6 +79,8 @@ struct Names {
     value: Ident,
     fut: Ident,
     result: Ident,
+    /// `[bool; n]`: which arms have turned off (only with `else`).
+    off: Ident,
     arms: Vec<Ident>,
 }
 
@@ -88,6 +98,7 @@ impl Names {
             value: id("__waza_value"),
             fut: id("__waza_fut"),
             result: id("__waza_result"),
+            off: id("__waza_off"),
             arms: (0..n_arms)
                 .map(|i| format_ident!("__waza_arm{}", i, span = span))
                 .collect(),
@@ -98,8 +109,13 @@ impl Names {
 /// Generates the expression for one `select!`.
 pub(crate) fn expand(input: &SelectInput) -> TokenStream {
     if input.arms.is_empty() {
-        // Only `default`: nothing can be ready, so it always runs.
-        let body = input.default.as_ref().map(|d| &d.body);
+        // No arms: every arm is (vacuously) disabled and none can be ready, so `else`
+        // runs if present, else `default`.
+        let body = input
+            .else_arm
+            .as_ref()
+            .or(input.default.as_ref())
+            .map(|d| &d.body);
         return quote! { { #body } };
     }
     let k = &input.krate;
@@ -113,6 +129,7 @@ pub(crate) fn expand(input: &SelectInput) -> TokenStream {
         index,
         result,
         arms,
+        off,
         ..
     } = &names;
     let n = input.arms.len();
@@ -125,11 +142,22 @@ pub(crate) fn expand(input: &SelectInput) -> TokenStream {
         .arms
         .iter()
         .enumerate()
-        .map(|(i, arm)| arm_poll(k, &names, i, &arm.pat));
+        .map(|(i, arm)| arm_poll(k, &names, i, &arm.pat, input.else_arm.is_some()));
     let outcomes = input.arms.iter().zip(&variants).map(|(arm, v)| {
         let (pat, body) = (&arm.pat, &arm.body);
         quote! { #k::__private::SelectOutcome::Arm(#out_enum::#v(#pat)) => #body, }
     });
+    let (else_variant, else_outcome, off_decl) = match &input.else_arm {
+        Some(e) => {
+            let body = &e.body;
+            (
+                quote!(Else,),
+                quote! { #k::__private::SelectOutcome::Arm(#out_enum::Else) => #body, },
+                quote! { let mut #off = [false; #n]; },
+            )
+        }
+        None => (quote!(), quote!(), quote!()),
+    };
     let default_body = match &input.default {
         Some(d) => {
             let body = &d.body;
@@ -140,10 +168,14 @@ pub(crate) fn expand(input: &SelectInput) -> TokenStream {
     quote! {
         {
             #[allow(unused_imports)]
-            use #k::__private::{ChannelArmTag as _, FutureArmTag as _};
-            enum #out_enum<#(#tparams),*> { #(#variants(#tparams)),* }
+            use #k::__private::{
+                ChannelArmTag as _, FutureArmTag as _, NotAFutureTag as _, ReceiverArmTag as _,
+                SenderArmTag as _,
+            };
+            enum #out_enum<#(#tparams),*> { #(#variants(#tparams),)* #else_variant }
             let #out = match ( #(#inits,)* ) {
                 ( #(#arms,)* ) => {
+                    #off_decl
                     let mut #sel = ::core::pin::pin!(#k::__private::Select::new(#n, #biased, #has_default));
                     #( let mut #arms = ::core::pin::pin!(#arms); )*
                     let #result = #k::__private::poll_fn(|#cx| {
@@ -165,6 +197,7 @@ pub(crate) fn expand(input: &SelectInput) -> TokenStream {
             let mut #out = #out;
             match #out {
                 #(#outcomes)*
+                #else_outcome
                 #k::__private::SelectOutcome::Default => #default_body,
                 #[allow(unreachable_patterns)]
                 _ => ::core::unreachable!(),
@@ -175,8 +208,12 @@ pub(crate) fn expand(input: &SelectInput) -> TokenStream {
 
 /// `Option<arm>` for one arm: `None` when its precondition is false.
 fn arm_init(arm: &SelectArm) -> TokenStream {
-    let e = Ident::new("__waza_e", Span::mixed_site());
     let fut = &arm.future;
+    // Spanned at the user's expression, so that "not a future" points at it (a
+    // `mixed_site` span here moves the error to the whole macro call). It can neither see
+    // nor capture user names: it is bound only to the arm's own value, and used only in
+    // `into_arm` below.
+    let e = Ident::new("__waza_e", fut.span());
     let into_arm = quote_spanned! {fut.span()=> (&#e).__waza_arm_kind().into_arm(#e) };
     // Parenthesized: a struct literal would otherwise end the `match` scrutinee early.
     let make = quote! { ::core::option::Option::Some(match (#fut) { #e => #into_arm }) };
@@ -190,15 +227,32 @@ fn arm_init(arm: &SelectArm) -> TokenStream {
 }
 
 /// The `i => ...` case of the driver's `poll_arm` callback.
-fn arm_poll(k: &TokenStream, names: &Names, i: usize, pat: &Pat) -> TokenStream {
+fn arm_poll(k: &TokenStream, names: &Names, i: usize, pat: &Pat, has_else: bool) -> TokenStream {
     let Names {
         out_enum,
         acx,
         value,
         fut,
         arms,
+        off,
         ..
     } = names;
+    // With `else`, the arm that turns off last reports `Ready(Else)` instead of
+    // `Disabled`: the driver then finishes the select as if that arm had won (it took
+    // nothing: a disabled channel arm has already given its value back). Each arm turns
+    // off for good, so `off` only fills up.
+    let disabled = if has_else {
+        quote! {{
+            #off[#i] = true;
+            if #off.iter().all(|&o| o) {
+                #k::__private::ArmPoll::Ready(#out_enum::Else)
+            } else {
+                #k::__private::ArmPoll::Disabled
+            }
+        }}
+    } else {
+        quote!(#k::__private::ArmPoll::Disabled)
+    };
     let arm = &arms[i];
     let variant = format_ident!("V{}", i);
     let check = check_pattern(pat.clone());
@@ -206,7 +260,7 @@ fn arm_poll(k: &TokenStream, names: &Names, i: usize, pat: &Pat) -> TokenStream 
     // the channel lock, before its operation takes effect (a refuted value goes back).
     quote! {
         #i => match #arm.as_mut().as_pin_mut() {
-            ::core::option::Option::None => #k::__private::ArmPoll::Disabled,
+            ::core::option::Option::None => #disabled,
             ::core::option::Option::Some(#fut) => match #k::__private::SelectArm::poll_arm(
                 #fut,
                 #acx,
@@ -219,7 +273,7 @@ fn arm_poll(k: &TokenStream, names: &Names, i: usize, pat: &Pat) -> TokenStream 
                 },
             ) {
                 #k::__private::ArmPoll::Pending => #k::__private::ArmPoll::Pending,
-                #k::__private::ArmPoll::Disabled => #k::__private::ArmPoll::Disabled,
+                #k::__private::ArmPoll::Disabled => #disabled,
                 #k::__private::ArmPoll::Ready(#value) => {
                     #k::__private::ArmPoll::Ready(#out_enum::#variant(#value))
                 }
@@ -345,6 +399,32 @@ mod tests {
             "{out}"
         );
         assert!(out.contains("select! has no `default` arm"), "{out}");
+    }
+
+    #[test]
+    fn else_adds_a_variant_and_the_off_set() {
+        let out = expand_str("Some(v) = rx.recv() => v, x = f(), if c => x, else => 9");
+        assert!(out.contains("V1 (T1) , Else ,"), "{out}");
+        assert!(
+            out.contains("let mut __waza_off = [false ; 2usize]"),
+            "{out}"
+        );
+        assert_eq!(
+            out.matches("__waza_off [0usize] = true").count(),
+            2,
+            "{out}"
+        );
+        assert_eq!(
+            out.matches("__waza_off [1usize] = true").count(),
+            2,
+            "{out}"
+        );
+        assert!(out.contains("Arm (__WazaSelectOut :: Else) => 9"), "{out}");
+        // No `else`: no bookkeeping at all.
+        let out = expand_str("Some(v) = rx.recv() => v, default => 0");
+        assert!(!out.contains("__waza_off"), "{out}");
+        assert!(!out.contains("Else"), "{out}");
+        assert_eq!(expand_str("default => 1, else => 2"), "{ 2 }");
     }
 
     #[test]

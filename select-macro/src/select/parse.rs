@@ -3,13 +3,15 @@
 //! ```text
 //! input   := "crate" "=" <tokens> ";" body           (the prefix is added by the wrapper)
 //! body    := ["biased" ";"] item*
-//! item    := arm | default
+//! item    := arm | default | else
 //! arm     := pattern "=" expr ["," "if" expr] "=>" arm_body
 //! default := "default" "=>" arm_body                  (at most once, anywhere)
+//! else    := "else" "=>" arm_body                     (at most once, anywhere)
 //! arm_body:= block-like-expr [","] | expr ("," | end)
 //! ```
 //!
-//! Errors carry the span of the offending token: a misplaced `biased;`, a second `default`,
+//! Errors carry the span of the offending token: a misplaced `biased;`, a second `default`
+//! or `else`,
 //! a missing `=` or `=>`, a missing `,` after an expression body, and an empty select.
 
 use proc_macro2::{Span, TokenStream, TokenTree};
@@ -24,8 +26,10 @@ pub(crate) struct SelectInput {
     pub(crate) biased: bool,
     /// The arms in written order (`default` excluded).
     pub(crate) arms: Vec<SelectArm>,
-    /// The `default => body` arm, if any.
+    /// The `default => body` arm, if any (Go's: no arm is ready right now).
     pub(crate) default: Option<DefaultArm>,
+    /// The `else => body` arm, if any (tokio's: every arm is disabled).
+    pub(crate) else_arm: Option<DefaultArm>,
 }
 
 /// `pattern = future [, if cond] => body`.
@@ -36,7 +40,7 @@ pub(crate) struct SelectArm {
     pub(crate) body: Expr,
 }
 
-/// `default => body`.
+/// `default => body` or `else => body`.
 pub(crate) struct DefaultArm {
     pub(crate) body: Expr,
 }
@@ -53,6 +57,7 @@ impl Parse for SelectInput {
         }
         let mut arms = Vec::new();
         let mut default: Option<DefaultArm> = None;
+        let mut else_arm: Option<DefaultArm> = None;
         while !input.is_empty() {
             if peek_biased(input) {
                 let msg = "`biased;` must come first in select!, before every arm";
@@ -68,11 +73,21 @@ impl Parse for SelectInput {
                 default = Some(DefaultArm {
                     body: parse_body(input)?,
                 });
+            } else if input.peek(Token![else]) && input.peek2(Token![=>]) {
+                let kw: Token![else] = input.parse()?;
+                if else_arm.is_some() {
+                    let msg = "select! has more than one `else` arm (at most one is allowed)";
+                    return Err(syn::Error::new(kw.span, msg));
+                }
+                input.parse::<Token![=>]>()?;
+                else_arm = Some(DefaultArm {
+                    body: parse_body(input)?,
+                });
             } else {
                 arms.push(parse_arm(input)?);
             }
         }
-        if arms.is_empty() && default.is_none() {
+        if arms.is_empty() && default.is_none() && else_arm.is_none() {
             let msg = "select! needs at least one arm: `pattern = future => body`";
             return Err(syn::Error::new(Span::call_site(), msg));
         }
@@ -81,6 +96,7 @@ impl Parse for SelectInput {
             biased,
             arms,
             default,
+            else_arm,
         })
     }
 }
@@ -243,6 +259,19 @@ mod tests {
         let s = parse("biased = f() => biased").unwrap();
         assert!(!s.biased);
         assert_eq!(text(&s.arms[0].pat), "biased");
+    }
+
+    #[test]
+    fn else_and_default_anywhere() {
+        let s = parse("else => 1, x = f() => x, default => 2").unwrap();
+        assert_eq!(s.arms.len(), 1);
+        assert_eq!(text(&s.else_arm.unwrap().body), "1");
+        assert_eq!(text(&s.default.unwrap().body), "2");
+        let s = parse("else => { 3 }").unwrap();
+        assert!(s.arms.is_empty());
+        assert!(s.default.is_none());
+        assert!(err("else => 1, else => 2").contains("more than one `else`"));
+        assert!(err("x = f() => 1, else 2").contains("expected"));
     }
 
     #[test]

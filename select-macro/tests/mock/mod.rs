@@ -160,6 +160,10 @@ pub mod __private {
     }
 
     impl<F: IntoFuture> FutureArmTag for &F {}
+    // Imported by the expansion for its "not a future" errors; no mock arm needs them.
+    pub trait NotAFutureTag {}
+    pub trait ReceiverArmTag {}
+    pub trait SenderArmTag {}
     impl ChannelArmTag for MockRecv<'_> {}
 
     impl ChannelKind {

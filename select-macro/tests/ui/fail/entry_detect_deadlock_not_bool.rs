@@ -1,0 +1,4 @@
+#[waza::test(detect_deadlock = "yes")]
+async fn t() {}
+
+fn main() {}
