@@ -76,6 +76,12 @@ const GLOBAL_QUEUE_INTERVAL: u32 = 61;
 const MAX_LIFO_POLLS: u32 = 3;
 /// Most tasks a worker takes from the shared woken queue at once (its private `ready`).
 const READY_BATCH: usize = 64;
+/// A worker whose only work is tasks that spent their budget turns the driver before
+/// running them again only if its last driver turn is at least this many ticks old; in
+/// between it re-queues them at once. A task that is always ready (a consumer that never
+/// finds its channel empty) would otherwise cost a driver turn (a syscall) every budget.
+/// I/O and timers still get a turn within this many task polls.
+const DEFER_TURN_TICKS: u32 = 16;
 
 /// The worker's own, single-threaded state.
 struct Core {
@@ -87,6 +93,8 @@ struct Core {
     /// Tasks woken during this worker's current driver turn, published when it ends.
     driver_wakes: Vec<Notified>,
     tick: u32,
+    /// `tick` at this worker's last driver turn.
+    last_turn: u32,
     rand: FastRand,
     is_searching: bool,
 }
@@ -167,6 +175,7 @@ impl Core {
             ready: VecDeque::with_capacity(READY_BATCH),
             driver_wakes: Vec::new(),
             tick: 0,
+            last_turn: 0,
             rand: FastRand::new(index as u64 + 1),
             is_searching: false,
         }
@@ -595,6 +604,10 @@ impl WorkerCtx {
             }
         }
         self.turning_driver.set(true);
+        {
+            let mut core = self.core.borrow_mut();
+            core.last_turn = core.tick;
+        }
         let guard = Turn(self);
         turn();
         drop(guard);
@@ -648,9 +661,16 @@ impl WorkerCtx {
     /// Step 6: sleep until notified, re-checking the queues if this was the last searcher
     /// (`park::park_worker`).
     fn park(&self) {
-        // Deferred tasks are runnable work: give the driver one turn, then run them.
+        // Deferred tasks are runnable work: give the driver a turn if it has not had one
+        // lately, then run them.
         if !self.deferred.borrow().is_empty() {
-            self.turn_driver(|| self.parker().poll_driver_now());
+            let due = {
+                let core = self.core.borrow();
+                core.tick.wrapping_sub(core.last_turn) >= DEFER_TURN_TICKS
+            };
+            if due {
+                self.turn_driver(|| self.parker().poll_driver_now());
+            }
             self.wake_deferred();
             return;
         }
