@@ -104,7 +104,8 @@ pub(crate) struct WorkerCtx {
     shared: Arc<Shared>,
     index: usize,
     core: RefCell<Core>,
-    /// Wakers of tasks that spent their budget; woken after the next driver turn.
+    /// Wakers of tasks that spent their budget; woken when this worker runs dry (after a
+    /// driver turn if the last one is [`DEFER_TURN_TICKS`] old) or at maintenance.
     deferred: RefCell<Vec<Waker>>,
     /// True while `deferred` is being woken: those wakes are yields.
     waking_deferred: Cell<bool>,

@@ -4,7 +4,8 @@
 //! right after share what is left). Every channel operation, timer or I/O poll and
 //! `JoinHandle` poll spends one unit through [`poll_proceed`]. With the budget spent, the
 //! operation returns `Pending` and the task is re-queued behind other work: on a worker its
-//! waker goes to the worker's defer list, which is drained after the next driver turn, so
+//! waker goes to the worker's defer list, which runs again once the worker has nothing
+//! else to do or at its next maintenance, with a driver turn at least every few ticks, so
 //! a task that is always ready cannot starve I/O; elsewhere it is woken at once.
 //! Threads that never set a budget (plain threads, blocking pool) are unconstrained.
 
@@ -56,7 +57,7 @@ pub(crate) fn current() -> Budget {
 }
 
 /// What a spent budget does on a runtime thread: the waker goes to the worker's defer
-/// list (drained after the next driver turn), or is woken at once off the workers.
+/// list (see the module docs), or is woken at once off the workers.
 pub(crate) fn exhausted_hook(waker: &std::task::Waker) {
     crate::scheduler::defer(waker);
 }
