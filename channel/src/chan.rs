@@ -6,7 +6,7 @@
 //!
 //! | flavour | `cap` | buffer |
 //! |---|---|---|
-//! | `bounded(n)`, n > 0 | `Some(n)` | a ring ([`Ring`]) of at most `n` values; room for up to 1024 is allocated up front, a larger ring grows with use |
+//! | `bounded(n)`, n > 0 | `Some(n)` | a ring ([`Ring`]) of at most `n` values; for n ≥ 64 room for up to 1024 is allocated up front, otherwise (and past 1024) the ring grows with use |
 //! | `unbounded()` | `None` | a growable ring: no allocation per message once grown |
 //! | `rendezvous()` | `Some(0)` | always empty |
 //!
@@ -64,9 +64,7 @@
 //! So a panicking waker or `T::drop` never poisons a channel, and a waker that uses the
 //! same channel cannot deadlock.
 
-use std::collections::VecDeque;
-
-use crate::ring::Ring;
+use crate::ring::{ColdRing, Ring};
 use std::fmt;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 
@@ -100,7 +98,7 @@ pub(crate) struct State<T> {
     buf: Ring<T>,
     /// Given-back values that did not fit in `buf` (module docs). Invariant: non-empty
     /// only while `buf` is full.
-    parked: VecDeque<T>,
+    parked: ColdRing<T>,
     closed: bool,
     waiters: Waiters<T>,
     /// Tasks in `Sender::closed()` (`closed.rs`), woken by `close`.
@@ -425,6 +423,10 @@ impl<T> State<T> {
 
 /// Most values a bounded channel's ring preallocates room for; larger rings grow with use.
 const MAX_PREALLOCATED: usize = 1024;
+/// Bounded channels with a smaller capacity allocate their ring on first use: an idle
+/// channel (a task parked on its receive) then holds no buffer at all, and a small ring
+/// grows to its size in a step or two.
+const MIN_PREALLOCATED: usize = 64;
 
 impl<T> Chan<T> {
     pub(crate) fn new(cap: Option<usize>) -> Self {
@@ -432,13 +434,13 @@ impl<T> Chan<T> {
             // Preallocate only up to a cap: any capacity is valid (`bounded(usize::MAX)`
             // must not overflow or abort), and past the cap the ring grows as values
             // arrive.
-            Some(n) => Ring::with_capacity(n.min(MAX_PREALLOCATED)),
-            None => Ring::new(),
+            Some(n) if n >= MIN_PREALLOCATED => Ring::with_capacity(n.min(MAX_PREALLOCATED)),
+            _ => Ring::new(),
         };
         Chan {
             state: Mutex::new(State {
                 buf,
-                parked: VecDeque::new(),
+                parked: ColdRing::new(),
                 closed: false,
                 waiters: Waiters::new(),
                 closed_waiters: Default::default(),

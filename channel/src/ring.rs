@@ -150,6 +150,36 @@ impl<T> Drop for Ring<T> {
     }
 }
 
+/// A [`Ring`] that costs one word until it is first used: for values that rarely need a
+/// place (the channel's given-back overflow).
+pub(crate) struct ColdRing<T>(Option<Box<Ring<T>>>);
+
+impl<T> ColdRing<T> {
+    pub(crate) const fn new() -> Self {
+        ColdRing(None)
+    }
+
+    #[inline]
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.as_ref().map_or(true, |r| r.is_empty())
+    }
+
+    #[inline]
+    pub(crate) fn pop_front(&mut self) -> Option<T> {
+        self.0.as_mut()?.pop_front()
+    }
+
+    pub(crate) fn push_front(&mut self, v: T) {
+        self.0.get_or_insert_with(|| Box::new(Ring::new())).push_front(v);
+    }
+}
+
+impl<T> Default for ColdRing<T> {
+    fn default() -> Self {
+        ColdRing::new()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::Ring;
@@ -204,6 +234,20 @@ mod tests {
         ring.push_front(1);
         let got: Vec<_> = std::iter::from_fn(|| ring.pop_front()).collect();
         assert_eq!(got, [1, 2, 3, 4, 5, 6]);
+    }
+
+    /// A cold ring allocates on first use and behaves as a ring from then on.
+    #[test]
+    fn cold_ring() {
+        let mut cold = super::ColdRing::new();
+        assert!(cold.is_empty());
+        assert_eq!(cold.pop_front(), None);
+        cold.push_front(2);
+        cold.push_front(1);
+        assert!(!cold.is_empty());
+        assert_eq!(cold.pop_front(), Some(1));
+        assert_eq!(cold.pop_front(), Some(2));
+        assert!(cold.is_empty());
     }
 
     /// Every value is dropped exactly once: by pops, and by the ring's own drop.
