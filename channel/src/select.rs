@@ -465,15 +465,19 @@ struct ArmSet {
 }
 
 impl ArmSet {
+    #[inline]
     fn new(n: usize) -> Self {
         ArmSet {
             low: 0,
-            high: if n > 64 {
-                vec![false; n - 64]
-            } else {
-                Vec::new()
-            },
+            high: if n > 64 { Self::high(n) } else { Vec::new() },
         }
+    }
+
+    /// The flags of arms 64 and up (selects that large are rare: kept out of line).
+    #[cold]
+    #[inline(never)]
+    fn high(n: usize) -> Vec<bool> {
+        vec![false; n - 64]
     }
 
     fn insert(&mut self, i: usize) {
@@ -518,10 +522,12 @@ struct Driver<'s, 'c, 'w, P> {
 
 impl Select {
     /// A select over `n_arms` arms (`default` not counted).
+    #[inline]
     pub fn new(n_arms: usize, biased: bool, has_default: bool) -> Select {
         Select {
             cell: SelectCell::new(),
-            rng: if biased { 0 } else { seed() },
+            // Seeded at the first shuffle (`Nibbles::for_select`, `Wide::for_select`).
+            rng: 0,
             n_arms,
             biased,
             has_default,
@@ -866,7 +872,10 @@ impl Nibbles {
     fn for_select(n: usize, biased: bool, rng: &mut u64) -> Self {
         debug_assert!(n <= NIBBLE_ARMS);
         let mut word = 0xFEDC_BA98_7654_3210;
-        if !biased {
+        if !biased && n > 1 {
+            if *rng == 0 {
+                *rng = seed();
+            }
             for i in (1..n).rev() {
                 let j = below(next_random(rng), i + 1);
                 word = swap_nibbles(word, i, j);
@@ -921,6 +930,9 @@ impl Wide {
             Wide::Heap((0..n).collect())
         };
         if !biased {
+            if *rng == 0 {
+                *rng = seed();
+            }
             match &mut order {
                 Wide::Inline(a, n) => fisher_yates(&mut a[..*n], rng),
                 Wide::Heap(v) => fisher_yates(v, rng),
