@@ -45,12 +45,14 @@
 //!    the cell goes away.
 //! 4. **Recycling**, both lists lock-guarded, inside [`Waiters`]: `spare` holds nodes
 //!    removed before completion (linked through `waiter.next`); `completed` holds every
-//!    completed node (linked through `recycle`), pushed by the completing counterparty.
-//!    A completed node is reusable once its operation has stored `FREE` (release): with
-//!    the lock held, [`Waiters::insert`] looks at the first few `completed` nodes for one
-//!    that reads `FREE` (acquire, so the operation's last accesses happen before reuse),
-//!    then at `spare`, and allocates only if both fail. A node is on at most one of: a
-//!    wait queue, `spare`, `completed`.
+//!    completed node (linked through `recycle`, oldest first), appended by the completing
+//!    counterparty. A completed node is reusable once its operation has stored `FREE`
+//!    (release): with the lock held, [`Waiters::insert`] looks at the oldest few
+//!    `completed` nodes for one that reads `FREE` (acquire, so the operation's last
+//!    accesses happen before reuse), moving each one still in use to the back, then at
+//!    `spare`, and allocates only if both fail. (Newest first, the scan met the nodes
+//!    least likely to be free: a 4×4 rendezvous run allocated a node every five values.)
+//!    A node is on at most one of: a wait queue, `spare`, `completed`.
 //! 5. The channel frees every node when it is dropped: both lists and any node still
 //!    linked (only possible if an operation was leaked with `mem::forget`).
 //! 6. **In-flight values and close** ("`None` is final"). A filled receive node (`Done`)
@@ -318,8 +320,10 @@ pub(crate) struct Waiters<T> {
     watchq: List<T>,
     /// Nodes removed before completion, linked through `waiter.next` (protocol 4).
     spare: *mut Node<T>,
-    /// Completed nodes, linked through `recycle` (protocol 4).
+    /// Completed nodes, oldest first, linked through `recycle` (protocol 4).
     completed: *mut Node<T>,
+    /// The newest node of `completed` (null when it is empty).
+    completed_tail: *mut Node<T>,
 }
 
 /// How many `completed` nodes [`Waiters::insert`] inspects for a `FREE` one.
@@ -338,6 +342,7 @@ impl<T> Waiters<T> {
             watchq: List::EMPTY,
             spare: ptr::null_mut(),
             completed: ptr::null_mut(),
+            completed_tail: ptr::null_mut(),
         }
     }
 
@@ -386,36 +391,55 @@ impl<T> Waiters<T> {
         Key::new(node)
     }
 
-    /// Takes a `FREE` node from the first [`RECYCLE_SCAN`] nodes of `completed`.
+    /// Takes a `FREE` node from the oldest [`RECYCLE_SCAN`] nodes of `completed`. A node
+    /// looked at and still in use moves to the back, so that a node whose operation holds
+    /// it for long (a slow task, a future never polled again) does not hide the nodes
+    /// behind it: the list stays about as long as the number of nodes in use.
     #[inline]
     fn take_free_completed(&mut self) -> Option<*mut Node<T>> {
-        let mut prev: *mut Node<T> = ptr::null_mut();
-        let mut cur = self.completed;
         for _ in 0..RECYCLE_SCAN {
+            let cur = self.completed;
             if cur.is_null() {
                 return None;
             }
             // SAFETY: nodes on `completed` are allocated (freed only at channel drop);
             // `status` is atomic; `recycle` is ours under the lock (protocol 4).
-            let (status, next) = unsafe {
-                (
-                    (*cur).status.load(Ordering::Acquire),
-                    *(*cur).recycle.get_mut(),
-                )
-            };
+            let status = unsafe { (*cur).status.load(Ordering::Acquire) };
+            self.pop_completed();
             if status == FREE {
-                if prev.is_null() {
-                    self.completed = next;
-                } else {
-                    // SAFETY: as above, `prev` is on `completed`.
-                    unsafe { *(*prev).recycle.get_mut() = next };
-                }
                 return Some(cur);
             }
-            prev = cur;
-            cur = next;
+            self.push_completed(cur);
         }
         None
+    }
+
+    /// Removes the oldest node of `completed` (which must be non-empty).
+    #[inline]
+    fn pop_completed(&mut self) {
+        let head = self.completed;
+        // SAFETY: `head` is on `completed` (the caller checked it is non-empty), so it is
+        // allocated, and its `recycle` link is ours under the lock.
+        self.completed = unsafe { *(*head).recycle.get_mut() };
+        if self.completed.is_null() {
+            self.completed_tail = ptr::null_mut();
+        }
+    }
+
+    /// Appends `node` (on no list) to `completed`.
+    #[inline]
+    fn push_completed(&mut self, node: *mut Node<T>) {
+        // SAFETY: `node` and the current tail are allocated nodes whose `recycle` links
+        // are ours under the lock.
+        unsafe {
+            *(*node).recycle.get_mut() = ptr::null_mut();
+            if self.completed_tail.is_null() {
+                self.completed = node;
+            } else {
+                *(*self.completed_tail).recycle.get_mut() = node;
+            }
+        }
+        self.completed_tail = node;
     }
 
     /// Unlinks the node if needed and returns its status and slot; the node becomes
@@ -475,14 +499,11 @@ impl<T> Waiters<T> {
     pub(crate) fn finish(&mut self, key: Key, status: Status) {
         let node = key.node::<T>();
         debug_assert!(self.w(node).queue.is_none(), "completed nodes are unlinked");
+        self.push_completed(node);
         // SAFETY: allocated (claimed under this lock; nodes are freed only at channel
-        // drop); `recycle` is ours under the lock; after the release store the operation
-        // may take the `waiter` part, which we no longer touch.
-        unsafe {
-            *(*node).recycle.get_mut() = self.completed;
-            self.completed = node;
-            (*node).status.store(status as usize, Ordering::Release);
-        }
+        // drop); after the release store the operation may take the `waiter` part, which
+        // we no longer touch.
+        unsafe { (*node).status.store(status as usize, Ordering::Release) };
     }
 
     /// Completes a claimed receive node with `v` (direct handoff or give-back); on a
@@ -679,8 +700,7 @@ impl<T> Waiters<T> {
         }
         while !self.completed.is_null() {
             let n = self.completed;
-            // SAFETY: `completed` nodes are allocated; `recycle` is ours (`&mut self`).
-            self.completed = unsafe { *(*n).recycle.get_mut() };
+            self.pop_completed();
             // SAFETY: as above; a completed node's owner cell count is settled by its
             // operation, which is gone.
             unsafe { free_node(n) };
