@@ -45,13 +45,14 @@
 //!    the cell goes away.
 //! 4. **Recycling**, both lists lock-guarded, inside [`Waiters`]: `spare` holds nodes
 //!    removed before completion (linked through `waiter.next`); `completed` holds every
-//!    completed node (linked through `recycle`, oldest first), appended by the completing
+//!    completed node (linked through `recycle`), pushed at the front by the completing
 //!    counterparty. A completed node is reusable once its operation has stored `FREE`
-//!    (release): with the lock held, [`Waiters::insert`] looks at the oldest few
+//!    (release): with the lock held, [`Waiters::insert`] looks at the first few
 //!    `completed` nodes for one that reads `FREE` (acquire, so the operation's last
 //!    accesses happen before reuse), moving each one still in use to the back, then at
-//!    `spare`, and allocates only if both fail. (Newest first, the scan met the nodes
-//!    least likely to be free: a 4×4 rendezvous run allocated a node every five values.)
+//!    `spare`, and allocates only if both fail. (Without the move, the newest
+//!    completions, whose operations have often not run yet, hid the older free nodes: a
+//!    4×4 rendezvous run allocated a node every five values and kept them all.)
 //!    A node is on at most one of: a wait queue, `spare`, `completed`.
 //! 5. The channel frees every node when it is dropped: both lists and any node still
 //!    linked (only possible if an operation was leaked with `mem::forget`).
@@ -320,9 +321,10 @@ pub(crate) struct Waiters<T> {
     watchq: List<T>,
     /// Nodes removed before completion, linked through `waiter.next` (protocol 4).
     spare: *mut Node<T>,
-    /// Completed nodes, oldest first, linked through `recycle` (protocol 4).
+    /// Completed nodes, linked through `recycle` (protocol 4): newly completed ones at the
+    /// front, ones found still in use moved to the back.
     completed: *mut Node<T>,
-    /// The newest node of `completed` (null when it is empty).
+    /// The last node of `completed` (null when it is empty).
     completed_tail: *mut Node<T>,
 }
 
@@ -391,10 +393,9 @@ impl<T> Waiters<T> {
         Key::new(node)
     }
 
-    /// Takes a `FREE` node from the oldest [`RECYCLE_SCAN`] nodes of `completed`. A node
-    /// looked at and still in use moves to the back, so that a node whose operation holds
-    /// it for long (a slow task, a future never polled again) does not hide the nodes
-    /// behind it: the list stays about as long as the number of nodes in use.
+    /// Takes a `FREE` node from the first [`RECYCLE_SCAN`] nodes of `completed`. A node
+    /// looked at and still in use moves to the back: the newest completions, whose
+    /// operations have often not run yet, then stop hiding the older ones, which have.
     #[inline]
     fn take_free_completed(&mut self) -> Option<*mut Node<T>> {
         for _ in 0..RECYCLE_SCAN {
@@ -424,6 +425,17 @@ impl<T> Waiters<T> {
         if self.completed.is_null() {
             self.completed_tail = ptr::null_mut();
         }
+    }
+
+    /// Puts `node` (on no list) at the front of `completed`.
+    #[inline]
+    fn push_front_completed(&mut self, node: *mut Node<T>) {
+        // SAFETY: `node` is an allocated node whose `recycle` link is ours under the lock.
+        unsafe { *(*node).recycle.get_mut() = self.completed };
+        if self.completed.is_null() {
+            self.completed_tail = node;
+        }
+        self.completed = node;
     }
 
     /// Appends `node` (on no list) to `completed`.
@@ -499,7 +511,7 @@ impl<T> Waiters<T> {
     pub(crate) fn finish(&mut self, key: Key, status: Status) {
         let node = key.node::<T>();
         debug_assert!(self.w(node).queue.is_none(), "completed nodes are unlinked");
-        self.push_completed(node);
+        self.push_front_completed(node);
         // SAFETY: allocated (claimed under this lock; nodes are freed only at channel
         // drop); after the release store the operation may take the `waiter` part, which
         // we no longer touch.
