@@ -9,6 +9,9 @@
 //! | `sync.Cond` | [`Notify`] (`notify_one`, `notify_waiters`, `notified().await`) |
 //! | `make(chan struct{}, n)` as a semaphore | [`Semaphore`] |
 //! | `make(chan T, 1)` used once | [`oneshot`] |
+//! | a `chan T` per listener, fed in a loop | [`broadcast`] (every receiver gets every value) |
+//! | a mutex-guarded config plus a `chan struct{}` closed on change | [`watch`] (latest value, `changed().await`) |
+//! | `sync.WaitGroup` used as a rendezvous point | [`Barrier`] (reusable; one leader per round) |
 //!
 //! Waiting never blocks a thread: every wait is a future that a waker resumes. These
 //! types do not depend on the waza runtime and work under any executor (only
@@ -47,7 +50,9 @@ macro_rules! loom_const_fn {
     };
 }
 
+mod barrier;
 mod batch_semaphore;
+pub mod broadcast;
 mod mutex;
 mod notify;
 mod once_cell;
@@ -56,7 +61,9 @@ mod rwlock;
 mod semaphore;
 mod wait_group;
 pub(crate) mod wait_list;
+pub mod watch;
 
+pub use barrier::{Barrier, BarrierWait, BarrierWaitResult};
 pub use mutex::{Mutex, MutexGuard, OwnedMutexGuard, TryLockError};
 pub use notify::{Notified, Notify};
 pub use once_cell::OnceCell;
