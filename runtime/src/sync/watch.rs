@@ -568,7 +568,8 @@ impl<T> Receiver<T> {
 
     /// Waits until `pred` holds for the value, checking the current value first, and
     /// returns it borrowed and marked seen. `pred` runs under the read lock: keep it
-    /// short and do not touch this channel from it.
+    /// short and do not touch this channel from it. The returned [`Ref::has_changed`] is
+    /// true if the value was unseen when this call began or arrived while it waited.
     ///
     /// # Errors
     ///
@@ -589,10 +590,8 @@ impl<T> Receiver<T> {
     ///         tx.send(i).unwrap();
     ///     }
     /// });
-    /// match rx.wait_for(|v| *v >= 3).await {
-    ///     Ok(v) => assert!(*v >= 3),
-    ///     Err(_) => panic!("the last value, 5, satisfies the predicate"),
-    /// }
+    /// let v = rx.wait_for(|v| *v >= 3).await.expect("5, the last value, is >= 3");
+    /// assert!(*v >= 3);
     /// # });
     /// ```
     pub async fn wait_for(
@@ -605,12 +604,13 @@ impl<T> Receiver<T> {
             waiter,
         } = self;
         let shared: &Shared<T> = shared;
-        let mut closed = false;
+        let (mut closed, mut waited) = (false, false);
         loop {
             {
                 let guard = shared.read();
                 let current = version(shared.load());
-                let has_changed = current != *seen;
+                // A value that arrived while this call waited counts as changed too.
+                let has_changed = current != *seen || waited;
                 *seen = current;
                 // Once closed, only a value not yet checked is worth checking.
                 if (!closed || has_changed) && pred(&guard) {
@@ -627,6 +627,7 @@ impl<T> Receiver<T> {
                 registered: false,
             };
             closed = changed.await.is_err();
+            waited = !closed;
         }
     }
 
