@@ -46,7 +46,10 @@ fn a_cancelled_waiter_is_not_counted() {
     let mut c = b.wait();
     assert!(c3.poll(&mut c).is_pending());
     assert_eq!((c1.wakes(), c2.wakes(), c3.wakes()), (0, 0, 0));
-    let last = b.wait().now_or_never().expect("third waiting task completes the round");
+    let last = b
+        .wait()
+        .now_or_never()
+        .expect("third waiting task completes the round");
     assert!(last.is_leader());
     assert_eq!((c1.wakes(), c2.wakes(), c3.wakes()), (1, 0, 1));
     assert!(c1.poll(&mut a).is_ready());
@@ -61,7 +64,7 @@ fn a_released_waiter_dropped_before_returning_changes_nothing() {
     assert!(c.poll(&mut a).is_pending());
     assert!(b.wait().now_or_never().unwrap().is_leader());
     drop(a); // released, never returned
-    // The next round still needs two fresh arrivals.
+             // The next round still needs two fresh arrivals.
     let mut x = b.wait();
     assert!(c.poll(&mut x).is_pending());
     assert!(b.wait().now_or_never().unwrap().is_leader());
@@ -92,7 +95,11 @@ async fn exactly_one_leader_per_round_over_many_rounds() {
                 for g in 0..rounds {
                     arrivals[g].fetch_add(1, Ordering::SeqCst);
                     let r = b.wait().await;
-                    assert_eq!(arrivals[g].load(Ordering::SeqCst), n, "left round {g} early");
+                    assert_eq!(
+                        arrivals[g].load(Ordering::SeqCst),
+                        n,
+                        "left round {g} early"
+                    );
                     if r.is_leader() {
                         leaders[g].fetch_add(1, Ordering::SeqCst);
                     }
@@ -149,6 +156,9 @@ async fn cancellations_under_contention_never_release_a_round_early() {
         t.await.unwrap();
     }
     assert_eq!(leaders.load(Ordering::SeqCst), rounds);
-    assert!(cancels.load(Ordering::SeqCst) > 0, "some waits were cancelled");
+    assert!(
+        cancels.load(Ordering::SeqCst) > 0,
+        "some waits were cancelled"
+    );
     assert!(format!("{barrier:?}").contains("arrived: 0"));
 }

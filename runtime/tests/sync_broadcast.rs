@@ -428,5 +428,9 @@ async fn receivers_dropping_mid_stream() {
     assert_eq!(tx.receiver_count(), 0);
     assert!(tx.is_empty());
     let (clones, drops) = counts.get();
-    assert_eq!(drops, sent + 1 + clones, "every value and clone dropped once");
+    assert_eq!(
+        drops,
+        sent + 1 + clones,
+        "every value and clone dropped once"
+    );
 }

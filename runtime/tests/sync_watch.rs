@@ -15,7 +15,10 @@ use waza::sync::watch::{self, SendError};
 fn each_receiver_sees_a_change_once_and_changes_coalesce() {
     let (tx, mut rx1) = watch::channel(0);
     let mut rx2 = rx1.clone();
-    assert!(rx1.changed().now_or_never().is_none(), "the initial value is seen");
+    assert!(
+        rx1.changed().now_or_never().is_none(),
+        "the initial value is seen"
+    );
     tx.send(1).unwrap();
     tx.send(2).unwrap();
     tx.send(3).unwrap();
@@ -61,7 +64,10 @@ fn an_unseen_change_is_reported_before_the_close() {
     let (tx, mut rx) = watch::channel(0);
     tx.send(1).unwrap();
     drop(tx);
-    assert!(rx.has_changed().is_err(), "has_changed reports the close first");
+    assert!(
+        rx.has_changed().is_err(),
+        "has_changed reports the close first"
+    );
     assert_eq!(rx.changed().now_or_never(), Some(Ok(())));
     assert_eq!(*rx.borrow(), 1);
     assert!(rx.changed().now_or_never().unwrap().is_err());
@@ -165,7 +171,11 @@ fn wait_for_checks_the_current_value_then_waits() {
         assert_eq!(*r, 12);
         assert!(r.has_changed());
     }
-    assert_eq!(polls.load(Ordering::SeqCst), 3, "3, 5 and 12 were each checked once");
+    assert_eq!(
+        polls.load(Ordering::SeqCst),
+        3,
+        "3, 5 and 12 were each checked once"
+    );
     assert_eq!(rx.has_changed(), Ok(false));
 }
 
@@ -327,5 +337,8 @@ async fn cancelled_changed_under_contention() {
     }
     closer.await.unwrap();
     assert_eq!(tx.receiver_count(), 0);
-    assert!(cancels.load(Ordering::SeqCst) > 0, "some waits were cancelled");
+    assert!(
+        cancels.load(Ordering::SeqCst) > 0,
+        "some waits were cancelled"
+    );
 }

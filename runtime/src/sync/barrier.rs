@@ -198,8 +198,7 @@ impl Future for BarrierWait<'_> {
                     // Protocol 1: the leader.
                     st.arrived = 0;
                     st.generation += 1;
-                    st.waiters
-                        .drain(&mut wakers, |s| *s = Status::Released);
+                    st.waiters.drain(&mut wakers, |s| *s = Status::Released);
                     BarrierWaitResult(true)
                 }
             }

@@ -32,6 +32,14 @@
 //! permits live in one atomic word next to a "someone is queued" bit, so an uncontended
 //! lock/unlock is one CAS each and never touches the queue's mutex (modelled under loom).
 //!
+//! [`broadcast`] keeps one lock per ring slot next to the queue's lock, so receivers
+//! reading different values do not contend; [`watch`] publishes its version in an atomic
+//! word, so `changed()` sees a new value without taking a lock (modelled under loom).
+//! They are the two places where user code runs under a lock, as in tokio: a broadcast
+//! receiver clones its value under that one slot's lock, and watch runs `send_modify`
+//! closures and `wait_for` predicates under the value's lock. A panic there leaves the
+//! channel's bookkeeping consistent: counts and versions change only after it returns.
+//!
 //! Cancel safety is uniform: dropping a pending future removes its node; if the future had
 //! already been granted something (a lock, permits, a `notify_one`) it passes that on to the
 //! next waiter, so nothing is ever lost.

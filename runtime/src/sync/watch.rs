@@ -279,8 +279,7 @@ impl<T> Sender<T> {
     /// assert_eq!(*tx.borrow(), 2);
     /// ```
     pub fn send_replace(&self, value: T) -> T {
-        self.shared
-            .publish(|v| (true, std::mem::replace(v, value)))
+        self.shared.publish(|v| (true, std::mem::replace(v, value)))
     }
 
     /// Modifies the value in place and notifies every receiver, even if `modify` changed
