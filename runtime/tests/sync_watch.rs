@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::task::Poll;
 use sync_support::{scale, Counted, DropCount};
 use waza::sync::watch::{self, SendError};
+use waza::sync::Barrier;
 
 #[test]
 fn each_receiver_sees_a_change_once_and_changes_coalesce() {
@@ -295,7 +296,8 @@ async fn many_waiters_see_increasing_values_and_the_last_one() {
     }
 }
 
-/// Receivers that cancel some of their waits (a `select!` against `yield_now`) still see
+/// Receivers that cancel waits (a `select!` with `default` before the start, then against
+/// `yield_now`) still see
 /// a strictly increasing sequence up to the last value; a sender clone waiting in
 /// `closed()` completes exactly when they are all gone.
 #[waza::test(workers = 2)]
@@ -303,10 +305,19 @@ async fn cancelled_changed_under_contention() {
     let n = scale(2_000, 20_000) as u64;
     let (tx, rx) = watch::channel(0u64);
     let cancels = Arc::new(AtomicUsize::new(0));
+    // Nothing is sent before every receiver has cancelled one pending `changed`.
+    let start = Arc::new(Barrier::new(9));
     let tasks: Vec<_> = (0..8)
         .map(|_| {
-            let (mut rx, cancels) = (rx.clone(), cancels.clone());
+            let (mut rx, cancels, start) = (rx.clone(), cancels.clone(), start.clone());
             waza::spawn(async move {
+                waza::select! {
+                    _ = rx.changed() => panic!("nothing was sent yet"),
+                    default => {
+                        cancels.fetch_add(1, Ordering::SeqCst);
+                    }
+                }
+                start.wait().await;
                 let mut last = 0;
                 while last < n {
                     waza::select! {
@@ -328,6 +339,7 @@ async fn cancelled_changed_under_contention() {
     drop(rx);
     let watcher = tx.clone();
     let closer = waza::spawn(async move { watcher.closed().await });
+    start.wait().await;
     for i in 1..=n {
         tx.send(i).unwrap();
         waza::yield_now().await; // let receivers catch up, so they wait (and cancel)
@@ -337,8 +349,5 @@ async fn cancelled_changed_under_contention() {
     }
     closer.await.unwrap();
     assert_eq!(tx.receiver_count(), 0);
-    assert!(
-        cancels.load(Ordering::SeqCst) > 0,
-        "some waits were cancelled"
-    );
+    assert!(cancels.load(Ordering::SeqCst) >= 8);
 }

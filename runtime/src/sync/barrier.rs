@@ -87,8 +87,10 @@ pub struct BarrierWaitResult(bool);
 /// # Cancel safety
 ///
 /// Cancel-safe, unlike tokio's: dropping it before it completes withdraws its arrival
-/// (the round still needs `n` tasks that are waiting at the same time), and dropping it
-/// after its round completed changes nothing for the others.
+/// (the round still needs `n` tasks that are waiting at the same time). One race remains,
+/// as for any wait that others act on: if the round completes between the future's last
+/// poll and its drop, it was counted in that round (the others were already released and
+/// cannot be held back), and the dropped future simply never reports it.
 #[must_use = "futures do nothing unless awaited"]
 pub struct BarrierWait<'a> {
     barrier: &'a Barrier,
