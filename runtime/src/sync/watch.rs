@@ -851,23 +851,56 @@ mod tests {
     }
 }
 
-/// loom models: a change or the close racing a receiver that registers in `changed`
-/// (a lost wake-up is a loom deadlock), and a cancelled `changed` racing a change.
+/// loom models: a change or the close racing a receiver that registers in `changed`, a
+/// cancelled `changed` racing a change, and the last receiver's drop racing `closed()`.
+/// Futures are polled by hand with a counting waker, and a `Pending` poll must be
+/// followed by exactly one wake (loom's `block_on` tolerates spurious wake-ups, which
+/// would hide a lost one).
 #[cfg(all(test, loom))]
 mod loom_tests {
     use super::*;
-    use loom::future::block_on;
     use loom::thread;
+    use std::sync::atomic::AtomicUsize as StdAtomicUsize;
+    use std::sync::Arc as StdArc;
+    use std::task::{Wake, Waker};
+
+    #[derive(Default)]
+    struct WakeCount(StdAtomicUsize);
+
+    impl Wake for WakeCount {
+        fn wake(self: StdArc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    /// Polls `fut` once with a fresh counting waker.
+    fn poll_counted<F: Future + Unpin>(fut: &mut F) -> (Poll<F::Output>, StdArc<WakeCount>) {
+        let count = StdArc::new(WakeCount::default());
+        let waker = Waker::from(count.clone());
+        (Pin::new(fut).poll(&mut Context::from_waker(&waker)), count)
+    }
+
+    fn wakes(count: &WakeCount) -> usize {
+        count.0.load(Ordering::SeqCst)
+    }
 
     #[test]
     fn send_racing_changed_wakes_the_receiver() {
         loom::model(|| {
             let (tx, mut rx) = channel(0);
-            let t = thread::spawn(move || tx.send(1).unwrap());
-            block_on(rx.changed()).unwrap();
+            let t = thread::spawn(move || {
+                tx.send(1).unwrap();
+                tx
+            });
+            let mut fut = rx.changed();
+            let (first, count) = poll_counted(&mut fut);
+            let _tx = t.join().unwrap();
+            if first.is_pending() {
+                assert_eq!(wakes(&count), 1, "lost wake-up");
+                assert!(matches!(poll_counted(&mut fut).0, Poll::Ready(Ok(()))));
+            }
+            drop(fut);
             assert_eq!(*rx.borrow_and_update(), 1);
-            t.join().unwrap();
-            assert!(block_on(rx.changed()).is_err());
         });
     }
 
@@ -876,8 +909,20 @@ mod loom_tests {
         loom::model(|| {
             let (tx, mut rx) = channel(0);
             let t = thread::spawn(move || drop(tx));
-            assert!(block_on(rx.changed()).is_err());
+            let mut fut = rx.changed();
+            let (first, count) = poll_counted(&mut fut);
             t.join().unwrap();
+            let out = match first {
+                Poll::Ready(out) => out,
+                Poll::Pending => {
+                    assert_eq!(wakes(&count), 1, "lost wake-up");
+                    match poll_counted(&mut fut).0 {
+                        Poll::Ready(out) => out,
+                        Poll::Pending => panic!("woken but still pending"),
+                    }
+                }
+            };
+            assert!(out.is_err());
         });
     }
 
@@ -887,16 +932,11 @@ mod loom_tests {
             let (tx, mut rx) = channel(0);
             let tx2 = tx.clone();
             let t = thread::spawn(move || tx2.send(1).unwrap());
-            {
-                let mut fut = rx.changed();
-                let waker = futures::task::noop_waker();
-                let _ = Pin::new(&mut fut).poll(&mut Context::from_waker(&waker));
-            }
+            let (first, _count) = poll_counted(&mut rx.changed());
             t.join().unwrap();
             assert!(tx.shared.state().changed_waiters.is_empty());
             // The change is reported once: by the dropped future if it completed, else now.
-            let reported = rx.seen != 0;
-            assert_eq!(rx.has_changed(), Ok(!reported));
+            assert_eq!(rx.has_changed(), Ok(first.is_pending()));
         });
     }
 
@@ -905,8 +945,13 @@ mod loom_tests {
         loom::model(|| {
             let (tx, rx) = channel(0);
             let t = thread::spawn(move || drop(rx));
-            block_on(tx.closed());
+            let mut fut = tx.closed();
+            let (first, count) = poll_counted(&mut fut);
             t.join().unwrap();
+            if first.is_pending() {
+                assert_eq!(wakes(&count), 1, "lost wake-up");
+                assert!(poll_counted(&mut fut).0.is_ready());
+            }
             assert!(tx.is_closed());
         });
     }
