@@ -10,7 +10,7 @@
 //!   receiver takes it or a later send overwrites it). Slot `i` starts with
 //!   `pos = i - capacity`, a position that is never read.
 //! * `tail`: one `std::sync::Mutex` guarding `pos` (where the next value goes), the sender
-//!   and receiver counts, `closed`, and a FIFO [`WaitList`] of receivers waiting for a
+//!   and receiver counts, `closed`, and a FIFO `WaitList` of receivers waiting for a
 //!   value.
 //!
 //! A receiver holds `next`, the position it reads next, and the key of its wait-list node

@@ -11,7 +11,7 @@
 //!   read under the read lock sees the version of the value it reads, and a read under
 //!   `state` is exact.
 //! * `state`: a mutex around the sender and receiver counts, the receivers waiting in
-//!   [`changed`](Receiver::changed) (a [`WaitList`]) and the senders waiting in
+//!   [`changed`](Receiver::changed) (a `WaitList`) and the senders waiting in
 //!   [`closed`](Sender::closed).
 //!
 //! A receiver keeps `seen`, the version it last marked seen, and the key of its wait-list
