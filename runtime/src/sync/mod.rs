@@ -9,6 +9,9 @@
 //! | `sync.Cond` | [`Notify`] (`notify_one`, `notify_waiters`, `notified().await`) |
 //! | `make(chan struct{}, n)` as a semaphore | [`Semaphore`] |
 //! | `make(chan T, 1)` used once | [`oneshot`] |
+//! | a `chan T` per listener, fed in a loop | [`broadcast`] (every receiver gets every value) |
+//! | a mutex-guarded config plus a `chan struct{}` closed on change | [`watch`] (latest value, `changed().await`) |
+//! | `sync.WaitGroup` used as a rendezvous point | [`Barrier`] (reusable; one leader per round) |
 //!
 //! Waiting never blocks a thread: every wait is a future that a waker resumes. These
 //! types do not depend on the waza runtime and work under any executor (only
@@ -29,6 +32,14 @@
 //! permits live in one atomic word next to a "someone is queued" bit, so an uncontended
 //! lock/unlock is one CAS each and never touches the queue's mutex (modelled under loom).
 //!
+//! [`broadcast`] keeps one lock per ring slot next to the queue's lock, so receivers
+//! reading different values do not contend; [`watch`] publishes its version in an atomic
+//! word, so `changed()` sees a new value without taking a lock (modelled under loom).
+//! They are the two places where user code runs under a lock, as in tokio: a broadcast
+//! receiver clones its value under that one slot's lock, and watch runs `send_modify`
+//! closures and `wait_for` predicates under the value's lock. A panic there leaves the
+//! channel's bookkeeping consistent: counts and versions change only after it returns.
+//!
 //! Cancel safety is uniform: dropping a pending future removes its node; if the future had
 //! already been granted something (a lock, permits, a `notify_one`) it passes that on to the
 //! next waiter, so nothing is ever lost.
@@ -47,7 +58,9 @@ macro_rules! loom_const_fn {
     };
 }
 
+mod barrier;
 mod batch_semaphore;
+pub mod broadcast;
 pub mod mpsc;
 mod mutex;
 mod notify;
@@ -57,7 +70,9 @@ mod rwlock;
 mod semaphore;
 mod wait_group;
 pub(crate) mod wait_list;
+pub mod watch;
 
+pub use barrier::{Barrier, BarrierWait, BarrierWaitResult};
 pub use mutex::{Mutex, MutexGuard, OwnedMutexGuard, TryLockError};
 pub use notify::{Notified, Notify};
 pub use once_cell::OnceCell;
