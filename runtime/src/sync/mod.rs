@@ -12,6 +12,7 @@
 //! | a `chan T` per listener, fed in a loop | [`broadcast`] (every receiver gets every value) |
 //! | a mutex-guarded config plus a `chan struct{}` closed on change | [`watch`] (latest value, `changed().await`) |
 //! | `sync.WaitGroup` used as a rendezvous point | [`Barrier`] (reusable; one leader per round) |
+//! | a `chan T` (tokio's names) | [`mpsc`] (`channel(n)`, `unbounded_channel()` over [`crate::chan`]) |
 //!
 //! Waiting never blocks a thread: every wait is a future that a waker resumes. These
 //! types do not depend on the waza runtime and work under any executor (only
