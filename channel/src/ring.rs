@@ -170,7 +170,9 @@ impl<T> ColdRing<T> {
     }
 
     pub(crate) fn push_front(&mut self, v: T) {
-        self.0.get_or_insert_with(|| Box::new(Ring::new())).push_front(v);
+        self.0
+            .get_or_insert_with(|| Box::new(Ring::new()))
+            .push_front(v);
     }
 }
 

@@ -64,7 +64,13 @@ async fn drain(rx: chan::Receiver<u64>) -> u64 {
     sum
 }
 
-async fn mpmc(rt: Rt, n: u64, tx: chan::Sender<u64>, rx: chan::Receiver<u64>, consumers: u64) -> u64 {
+async fn mpmc(
+    rt: Rt,
+    n: u64,
+    tx: chan::Sender<u64>,
+    rx: chan::Receiver<u64>,
+    consumers: u64,
+) -> u64 {
     producers(rt, tx, 4, n / 4).await;
     let handles: Vec<BoxFuture> = (0..consumers).map(|_| rt.go(drain(rx.clone()))).collect();
     drop(rx);
@@ -169,7 +175,10 @@ fn main() {
                 .build()
                 .expect("runtime");
             let (values, fut) = workload(rt, &name, scale).unwrap_or_else(|| usage());
-            (values, runtime.block_on(runtime.spawn(fut)).expect("no panic"))
+            (
+                values,
+                runtime.block_on(runtime.spawn(fut)).expect("no panic"),
+            )
         }
         Rt::Tokio => {
             let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -177,7 +186,10 @@ fn main() {
                 .build()
                 .expect("runtime");
             let (values, fut) = workload(rt, &name, scale).unwrap_or_else(|| usage());
-            (values, runtime.block_on(runtime.spawn(fut)).expect("no panic"))
+            (
+                values,
+                runtime.block_on(runtime.spawn(fut)).expect("no panic"),
+            )
         }
     };
     let elapsed = start.elapsed();

@@ -52,11 +52,7 @@ use std::pin::Pin;
 use std::sync::PoisonError;
 use std::task::{ready, Context, Poll};
 
-// The runtime's loom shim has no RwLock; pick the model-checked one the same way.
-#[cfg(loom)]
-use loom::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
-#[cfg(not(loom))]
-use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+use crate::loom::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 /// `word` bit: every sender is gone.
 const CLOSED: usize = 1;
