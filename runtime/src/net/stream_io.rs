@@ -17,11 +17,28 @@ use crate::reactor::{Direction, PollIo};
 pub(crate) trait MioStream: mio::event::Source {
     /// `shutdown(Shutdown::Write)` on the socket.
     fn shutdown_write(&self) -> io::Result<()>;
+
+    /// One read into `bufs`: the byte count, and whether the socket is known to be drained
+    /// (nothing was left queued when the read returned; see `PollIo::poll_read_drained`).
+    fn read_drained(&self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<(usize, bool)>;
+}
+
+/// Total room in `bufs`.
+fn room(bufs: &[IoSliceMut<'_>]) -> usize {
+    bufs.iter().map(|b| b.len()).sum()
 }
 
 impl MioStream for mio::net::TcpStream {
     fn shutdown_write(&self) -> io::Result<()> {
         self.shutdown(Shutdown::Write)
+    }
+
+    /// Where the OS reports the bytes left after a read (`sys::tcp_read`), a read that
+    /// fills the buffer can count as drained too, not only a short one.
+    fn read_drained(&self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<(usize, bool)> {
+        let len = room(bufs);
+        let (n, left) = super::sys::tcp_read(self, bufs)?;
+        Ok((n, n > 0 && left.map_or(n < len, |left| left == 0)))
     }
 }
 
@@ -29,6 +46,16 @@ impl MioStream for mio::net::TcpStream {
 impl MioStream for mio::net::UnixStream {
     fn shutdown_write(&self) -> io::Result<()> {
         self.shutdown(Shutdown::Write)
+    }
+
+    fn read_drained(&self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<(usize, bool)> {
+        let len = room(bufs);
+        let mut socket = self;
+        let n = match bufs {
+            [buf] => socket.read(buf)?,
+            _ => socket.read_vectored(bufs)?,
+        };
+        Ok((n, n > 0 && n < len))
     }
 }
 
@@ -42,13 +69,9 @@ pub(crate) trait StreamIo {
     fn poll_io_ref(&self) -> &PollIo<Self::Sys>;
 
     /// `AsyncRead::poll_read`.
-    fn poll_read_priv(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>>
-    where
-        for<'a> &'a Self::Sys: Read,
-    {
-        let len = buf.len();
+    fn poll_read_priv(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
         self.poll_io_ref()
-            .poll_read_stream(cx, len, |mut s| s.read(buf))
+            .poll_read_drained(cx, |s| s.read_drained(&mut [IoSliceMut::new(buf)]))
     }
 
     /// `AsyncRead::poll_read_vectored`.
@@ -56,13 +79,9 @@ pub(crate) trait StreamIo {
         &self,
         cx: &mut Context<'_>,
         bufs: &mut [IoSliceMut<'_>],
-    ) -> Poll<io::Result<usize>>
-    where
-        for<'a> &'a Self::Sys: Read,
-    {
-        let len = bufs.iter().map(|b| b.len()).sum();
+    ) -> Poll<io::Result<usize>> {
         self.poll_io_ref()
-            .poll_read_stream(cx, len, |mut s| s.read_vectored(bufs))
+            .poll_read_drained(cx, |s| s.read_drained(bufs))
     }
 
     /// `AsyncWrite::poll_write`.

@@ -89,6 +89,7 @@ impl TcpStream {
 
     /// Registers an already non-blocking mio stream.
     pub(crate) fn from_mio(stream: mio::net::TcpStream) -> io::Result<TcpStream> {
+        crate::net::sys::tcp_prepare(&stream);
         Ok(TcpStream {
             io: PollIo::new(stream)?,
         })
@@ -114,7 +115,9 @@ impl TcpStream {
     ///
     /// If deregistering from the driver fails.
     pub fn into_std(self) -> io::Result<std::net::TcpStream> {
-        self.io.into_inner().map(Into::into)
+        let stream = self.io.into_inner()?;
+        crate::net::sys::tcp_release(&stream);
+        Ok(stream.into())
     }
 
     /// The remote address.
@@ -245,5 +248,81 @@ impl_async_io!(TcpStream);
 impl fmt::Debug for TcpStream {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.io.fmt(f)
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use crate::net::TcpListener;
+    use futures_util::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// A read that fills the buffer and leaves nothing queued clears the read readiness on
+    /// Linux (the kernel says so), so the next read waits without a system call; one that
+    /// leaves bytes queued keeps it; a short read clears it everywhere. On a current-thread
+    /// runtime no driver turn runs inside a read's poll, so each clear is deterministic.
+    #[test]
+    fn a_read_that_drains_the_socket_clears_read_readiness() {
+        let rt = crate::Runtime::builder().current_thread().build().unwrap();
+        rt.block_on(async {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let mut client = TcpStream::connect(listener.local_addr().unwrap())
+                .await
+                .unwrap();
+            let (mut server, _) = listener.accept().await.unwrap();
+            let mut buf = [0u8; 64];
+
+            client.write_all(&[1; 64]).await.unwrap();
+            server.read_exact(&mut buf).await.unwrap();
+            assert_eq!(buf, [1; 64]);
+            let drained_full_read_clears = cfg!(target_os = "linux");
+            assert_eq!(
+                server.io.is_ready(Direction::Read),
+                !drained_full_read_clears
+            );
+
+            client.write_all(&[2; 100]).await.unwrap();
+            server.read_exact(&mut buf).await.unwrap();
+            assert_eq!(buf, [2; 64]);
+            assert!(server.io.is_ready(Direction::Read), "36 bytes still queued");
+            let n = server.read(&mut buf).await.unwrap();
+            assert_eq!((n, &buf[..n]), (36, &[2; 36][..]));
+            assert!(!server.io.is_ready(Direction::Read), "a short read drains");
+        });
+    }
+
+    /// A stream handed back to the user no longer carries the kernel's queue report (a
+    /// user's own `recvmsg` would otherwise get an unexpected control message), and taken
+    /// back it reads with the report again.
+    #[test]
+    fn into_std_turns_the_queue_report_off() {
+        let rt = crate::Runtime::builder().current_thread().build().unwrap();
+        rt.block_on(async {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let mut client = TcpStream::connect(listener.local_addr().unwrap())
+                .await
+                .unwrap();
+            let (server, _) = listener.accept().await.unwrap();
+            let server = mio::net::TcpStream::from_std(server.into_std().unwrap());
+            client.write_all(b"hello").await.unwrap();
+            let mut buf = [0u8; 8];
+            let got = loop {
+                match crate::net::sys::tcp_read(&server, &mut [io::IoSliceMut::new(&mut buf)]) {
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => std::thread::yield_now(),
+                    res => break res.unwrap(),
+                }
+            };
+            assert_eq!((got, &buf[..5]), ((5, None), &b"hello"[..]));
+
+            let mut server = TcpStream::from_std(server.into()).unwrap();
+            client.write_all(&[3; 8]).await.unwrap();
+            server.read_exact(&mut buf).await.unwrap();
+            assert_eq!(buf, [3; 8]);
+            assert_eq!(
+                server.io.is_ready(Direction::Read),
+                !cfg!(target_os = "linux"),
+                "registered again, the full read reports the socket drained"
+            );
+        });
     }
 }
