@@ -18,14 +18,28 @@ pub(crate) trait MioStream: mio::event::Source {
     /// `shutdown(Shutdown::Write)` on the socket.
     fn shutdown_write(&self) -> io::Result<()>;
 
-    /// One read into `bufs`: the byte count, and whether the socket is known to be drained
-    /// (nothing was left queued when the read returned; see `PollIo::poll_read_drained`).
+    /// One plain read into `bufs`: the byte count, and whether it was short (so the socket
+    /// is drained: see `PollIo::poll_read_drained`).
     fn read_drained(&self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<(usize, bool)>;
 }
 
 /// Total room in `bufs`.
-fn room(bufs: &[IoSliceMut<'_>]) -> usize {
+pub(crate) fn room(bufs: &[IoSliceMut<'_>]) -> usize {
     bufs.iter().map(|b| b.len()).sum()
+}
+
+/// [`MioStream::read_drained`] for a socket that is readable through `&S`.
+fn read_short_is_drained<S>(socket: &S, bufs: &mut [IoSliceMut<'_>]) -> io::Result<(usize, bool)>
+where
+    for<'a> &'a S: Read,
+{
+    let len = room(bufs);
+    let mut socket = socket;
+    let n = match bufs {
+        [buf] => socket.read(buf)?,
+        _ => socket.read_vectored(bufs)?,
+    };
+    Ok((n, n > 0 && n < len))
 }
 
 impl MioStream for mio::net::TcpStream {
@@ -33,12 +47,8 @@ impl MioStream for mio::net::TcpStream {
         self.shutdown(Shutdown::Write)
     }
 
-    /// Where the OS reports the bytes left after a read (`sys::tcp_read`), a read that
-    /// fills the buffer can count as drained too, not only a short one.
     fn read_drained(&self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<(usize, bool)> {
-        let len = room(bufs);
-        let (n, left) = super::sys::tcp_read(self, bufs)?;
-        Ok((n, n > 0 && left.map_or(n < len, |left| left == 0)))
+        read_short_is_drained(self, bufs)
     }
 }
 
@@ -49,13 +59,7 @@ impl MioStream for mio::net::UnixStream {
     }
 
     fn read_drained(&self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<(usize, bool)> {
-        let len = room(bufs);
-        let mut socket = self;
-        let n = match bufs {
-            [buf] => socket.read(buf)?,
-            _ => socket.read_vectored(bufs)?,
-        };
-        Ok((n, n > 0 && n < len))
+        read_short_is_drained(self, bufs)
     }
 }
 
@@ -68,10 +72,17 @@ pub(crate) trait StreamIo {
     /// The socket's registration.
     fn poll_io_ref(&self) -> &PollIo<Self::Sys>;
 
+    /// One read into `bufs`: `(bytes read, drained)`, as `PollIo::poll_read_drained`
+    /// wants it. By default the socket's plain read, where only a short read counts as
+    /// drained.
+    fn read_once(&self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<(usize, bool)> {
+        self.poll_io_ref().get_ref().read_drained(bufs)
+    }
+
     /// `AsyncRead::poll_read`.
     fn poll_read_priv(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
         self.poll_io_ref()
-            .poll_read_drained(cx, |s| s.read_drained(&mut [IoSliceMut::new(buf)]))
+            .poll_read_drained(cx, |_| self.read_once(&mut [IoSliceMut::new(buf)]))
     }
 
     /// `AsyncRead::poll_read_vectored`.
@@ -81,7 +92,7 @@ pub(crate) trait StreamIo {
         bufs: &mut [IoSliceMut<'_>],
     ) -> Poll<io::Result<usize>> {
         self.poll_io_ref()
-            .poll_read_drained(cx, |s| s.read_drained(bufs))
+            .poll_read_drained(cx, |_| self.read_once(bufs))
     }
 
     /// `AsyncWrite::poll_write`.

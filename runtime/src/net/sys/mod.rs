@@ -10,7 +10,7 @@ pub use unix::{UnixListener, UnixOwnedReadHalf, UnixOwnedWriteHalf, UnixStream};
 
 use std::io::{self, IoSliceMut};
 
-/// Readies a TCP stream for [`tcp_read`]: on Linux, asks the kernel to report the bytes
+/// Readies a TCP stream for [`tcp_read_reporting`]: on Linux, asks the kernel to report the bytes
 /// left after each read (`TCP_INQ`); elsewhere nothing.
 pub(crate) fn tcp_prepare(stream: &mio::net::TcpStream) {
     #[cfg(target_os = "linux")]
@@ -35,8 +35,8 @@ pub(crate) fn tcp_release(stream: &mio::net::TcpStream) {
 }
 
 /// One read from a TCP stream: the byte count and, where the OS reports it, how many bytes
-/// are still queued in the socket after it.
-pub(crate) fn tcp_read(
+/// are still queued in the socket after it (a little dearer than a plain read).
+pub(crate) fn tcp_read_reporting(
     stream: &mio::net::TcpStream,
     bufs: &mut [IoSliceMut<'_>],
 ) -> io::Result<(usize, Option<usize>)> {
