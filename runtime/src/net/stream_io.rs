@@ -17,11 +17,38 @@ use crate::reactor::{Direction, PollIo};
 pub(crate) trait MioStream: mio::event::Source {
     /// `shutdown(Shutdown::Write)` on the socket.
     fn shutdown_write(&self) -> io::Result<()>;
+
+    /// One plain read into `bufs`: the byte count, and whether it was short (so the socket
+    /// is drained: see `PollIo::poll_read_drained`).
+    fn read_drained(&self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<(usize, bool)>;
+}
+
+/// Total room in `bufs`.
+pub(crate) fn room(bufs: &[IoSliceMut<'_>]) -> usize {
+    bufs.iter().map(|b| b.len()).sum()
+}
+
+/// [`MioStream::read_drained`] for a socket that is readable through `&S`.
+fn read_short_is_drained<S>(socket: &S, bufs: &mut [IoSliceMut<'_>]) -> io::Result<(usize, bool)>
+where
+    for<'a> &'a S: Read,
+{
+    let len = room(bufs);
+    let mut socket = socket;
+    let n = match bufs {
+        [buf] => socket.read(buf)?,
+        _ => socket.read_vectored(bufs)?,
+    };
+    Ok((n, n > 0 && n < len))
 }
 
 impl MioStream for mio::net::TcpStream {
     fn shutdown_write(&self) -> io::Result<()> {
         self.shutdown(Shutdown::Write)
+    }
+
+    fn read_drained(&self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<(usize, bool)> {
+        read_short_is_drained(self, bufs)
     }
 }
 
@@ -29,6 +56,10 @@ impl MioStream for mio::net::TcpStream {
 impl MioStream for mio::net::UnixStream {
     fn shutdown_write(&self) -> io::Result<()> {
         self.shutdown(Shutdown::Write)
+    }
+
+    fn read_drained(&self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<(usize, bool)> {
+        read_short_is_drained(self, bufs)
     }
 }
 
@@ -41,14 +72,17 @@ pub(crate) trait StreamIo {
     /// The socket's registration.
     fn poll_io_ref(&self) -> &PollIo<Self::Sys>;
 
+    /// One read into `bufs`: `(bytes read, drained)`, as `PollIo::poll_read_drained`
+    /// wants it. By default the socket's plain read, where only a short read counts as
+    /// drained.
+    fn read_once(&self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<(usize, bool)> {
+        self.poll_io_ref().get_ref().read_drained(bufs)
+    }
+
     /// `AsyncRead::poll_read`.
-    fn poll_read_priv(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>>
-    where
-        for<'a> &'a Self::Sys: Read,
-    {
-        let len = buf.len();
+    fn poll_read_priv(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
         self.poll_io_ref()
-            .poll_read_stream(cx, len, |mut s| s.read(buf))
+            .poll_read_drained(cx, |_| self.read_once(&mut [IoSliceMut::new(buf)]))
     }
 
     /// `AsyncRead::poll_read_vectored`.
@@ -56,13 +90,9 @@ pub(crate) trait StreamIo {
         &self,
         cx: &mut Context<'_>,
         bufs: &mut [IoSliceMut<'_>],
-    ) -> Poll<io::Result<usize>>
-    where
-        for<'a> &'a Self::Sys: Read,
-    {
-        let len = bufs.iter().map(|b| b.len()).sum();
+    ) -> Poll<io::Result<usize>> {
         self.poll_io_ref()
-            .poll_read_stream(cx, len, |mut s| s.read_vectored(bufs))
+            .poll_read_drained(cx, |_| self.read_once(bufs))
     }
 
     /// `AsyncWrite::poll_write`.

@@ -135,24 +135,39 @@ impl<E: mio::event::Source> PollIo<E> {
     /// Unix stream) that also clears the readable bit after a short read.
     ///
     /// A stream read that returns `1..len` bytes took everything the kernel had queued at
-    /// that moment, so the next read would fail with `WouldBlock`; clearing now saves that
-    /// syscall. The clear is the tick-guarded one of protocol 3 in `readiness`: if the
-    /// driver recorded a new event since `ev` was observed (data that arrived during or
-    /// after the read), the tick differs and the bit stays set, so no edge is lost. Only
-    /// `READABLE` is cleared (not `ERROR`, which the next read must still report). Not for
-    /// datagram sockets: a short datagram says nothing about the queue behind it.
+    /// that moment; [`PollIo::poll_read_drained`] explains the clear.
     pub(crate) fn poll_read_stream(
         &self,
         cx: &mut Context<'_>,
         len: usize,
-        op: impl FnMut(&E) -> io::Result<usize>,
+        mut op: impl FnMut(&E) -> io::Result<usize>,
     ) -> Poll<io::Result<usize>> {
-        self.poll_io_until_drained(cx, Direction::Read, op, |&n| n > 0 && n < len)
+        self.poll_read_drained(cx, |e| op(e).map(|n| (n, n > 0 && n < len)))
+    }
+
+    /// [`PollIo::poll_io`] for a stream read whose `op` also says whether it drained the
+    /// socket (`(bytes read, drained)`); a drained read clears the readable bit.
+    ///
+    /// A drained socket would fail the next read with `WouldBlock`; clearing now saves that
+    /// syscall. The clear is the tick-guarded one of protocol 3 in `readiness`: if the
+    /// driver recorded a new event since `ev` was observed (data that arrived during or
+    /// after the read), the tick differs and the bit stays set, so no edge is lost. Only
+    /// `READABLE` is cleared (not `ERROR`, which the next read must still report). `op`
+    /// may say "drained" only if no byte was left queued when it returned: a short read
+    /// of a stream, or a read after which the OS reported nothing left (not for datagram
+    /// sockets, where a short datagram says nothing about the queue behind it).
+    pub(crate) fn poll_read_drained(
+        &self,
+        cx: &mut Context<'_>,
+        op: impl FnMut(&E) -> io::Result<(usize, bool)>,
+    ) -> Poll<io::Result<usize>> {
+        self.poll_io_until_drained(cx, Direction::Read, op, |&(_, drained)| drained)
+            .map_ok(|(n, _)| n)
     }
 
     /// The readiness loop: wait for readiness in `dir`, run `op`; on `WouldBlock` clear the
     /// readiness and wait again. A success for which `drained` holds also clears the
-    /// readable bit (tick-guarded), as [`PollIo::poll_read_stream`] explains.
+    /// readable bit (tick-guarded), as [`PollIo::poll_read_drained`] explains.
     fn poll_io_until_drained<R>(
         &self,
         cx: &mut Context<'_>,
@@ -200,6 +215,12 @@ impl<E: mio::event::Source> PollIo<E> {
             self.reg.clear_readiness(ev);
         }
         res
+    }
+
+    /// Whether the source is marked ready in `dir` right now (tests).
+    #[cfg(all(test, not(loom)))]
+    pub(crate) fn is_ready(&self, dir: Direction) -> bool {
+        self.reg.io.ready_now(dir).is_some()
     }
 
     /// Waits until the source is ready in `dir` (it may still turn out to would-block).

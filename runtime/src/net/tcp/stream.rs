@@ -1,12 +1,14 @@
 //! [`TcpStream`].
 
+use crate::loom::std_sync::{AtomicBool, Ordering::Relaxed};
 use std::fmt;
-use std::io::{self, Read, Write};
+use std::io::{self, IoSliceMut, Read, Write};
 use std::net::{Shutdown, SocketAddr};
 
 use super::split::{split_owned, OwnedReadHalf, OwnedWriteHalf};
 use crate::net::addr::{resolve, with_addr};
-use crate::net::stream_io::StreamIo;
+use crate::net::stream_io::{room, MioStream, StreamIo};
+use crate::net::sys;
 use crate::net::ToSocketAddrs;
 use crate::reactor::{Direction, PollIo};
 
@@ -35,6 +37,10 @@ use crate::reactor::{Direction, PollIo};
 /// ```
 pub struct TcpStream {
     io: PollIo<mio::net::TcpStream>,
+    /// Whether the last read filled its buffer: then the next one asks the OS how many
+    /// bytes it leaves behind (see [`TcpStream::read_once`]). Only a hint: any value is
+    /// correct, a wrong one costs one system call.
+    filled: AtomicBool,
 }
 
 impl TcpStream {
@@ -89,8 +95,10 @@ impl TcpStream {
 
     /// Registers an already non-blocking mio stream.
     pub(crate) fn from_mio(stream: mio::net::TcpStream) -> io::Result<TcpStream> {
+        sys::tcp_prepare(&stream);
         Ok(TcpStream {
             io: PollIo::new(stream)?,
+            filled: AtomicBool::new(false),
         })
     }
 
@@ -114,7 +122,9 @@ impl TcpStream {
     ///
     /// If deregistering from the driver fails.
     pub fn into_std(self) -> io::Result<std::net::TcpStream> {
-        self.io.into_inner().map(Into::into)
+        let stream = self.io.into_inner()?;
+        sys::tcp_release(&stream);
+        Ok(stream.into())
     }
 
     /// The remote address.
@@ -238,6 +248,29 @@ impl StreamIo for TcpStream {
     fn poll_io_ref(&self) -> &PollIo<mio::net::TcpStream> {
         &self.io
     }
+
+    /// A read that fills the buffer says nothing about what is left, so the next read
+    /// would be a `WouldBlock` system call; where the OS can report the bytes left
+    /// (`sys::tcp_read_reporting`) a read after a full one asks, and a drained socket then
+    /// waits without that call. The report costs a little on every read, so reads after
+    /// a short one (which drains by itself) do not ask. Request/response traffic with
+    /// messages the size of the reader's buffer (the TCP echo) asks every time; traffic
+    /// read into a larger buffer (an HTTP server) never does.
+    fn read_once(&self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<(usize, bool)> {
+        let len = room(bufs);
+        let stream = self.io.get_ref();
+        let (n, drained) = if self.filled.load(Relaxed) {
+            let (n, left) = sys::tcp_read_reporting(stream, bufs)?;
+            (n, n > 0 && left.map_or(n < len, |left| left == 0))
+        } else {
+            stream.read_drained(bufs)?
+        };
+        let filled = n == len && n > 0;
+        if filled != self.filled.load(Relaxed) {
+            self.filled.store(filled, Relaxed);
+        }
+        Ok((n, drained))
+    }
 }
 
 impl_async_io!(TcpStream);
@@ -245,5 +278,91 @@ impl_async_io!(TcpStream);
 impl fmt::Debug for TcpStream {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.io.fmt(f)
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use crate::net::TcpListener;
+    use futures_util::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// Whether a read that fills the buffer can tell that it drained the socket.
+    const REPORTS_LEFT: bool = cfg!(target_os = "linux");
+
+    async fn connected() -> (TcpStream, TcpStream) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (server, _) = listener.accept().await.unwrap();
+        (client, server)
+    }
+
+    /// After a read that filled its buffer, the next read asks how many bytes it leaves:
+    /// if none, the read readiness is cleared (the read after it waits without a system
+    /// call); if some, it is kept. A short read clears it everywhere and stops the asking.
+    /// On a current-thread runtime no driver turn runs inside a read's poll, so each clear
+    /// is deterministic.
+    #[test]
+    fn a_read_that_drains_the_socket_clears_read_readiness() {
+        let rt = crate::Runtime::builder().current_thread().build().unwrap();
+        rt.block_on(async {
+            let (mut client, mut server) = connected().await;
+            let mut buf = [0u8; 64];
+
+            client.write_all(&[1; 64]).await.unwrap();
+            server.read_exact(&mut buf).await.unwrap();
+            assert_eq!(buf, [1; 64]);
+            assert!(server.io.is_ready(Direction::Read), "a plain full read");
+            assert!(server.filled.load(Relaxed));
+
+            client.write_all(&[2; 64]).await.unwrap();
+            server.read_exact(&mut buf).await.unwrap();
+            assert_eq!(buf, [2; 64]);
+            assert_eq!(server.io.is_ready(Direction::Read), !REPORTS_LEFT);
+
+            client.write_all(&[3; 100]).await.unwrap();
+            server.read_exact(&mut buf).await.unwrap();
+            assert_eq!(buf, [3; 64]);
+            assert!(server.io.is_ready(Direction::Read), "36 bytes still queued");
+            let n = server.read(&mut buf).await.unwrap();
+            assert_eq!((n, &buf[..n]), (36, &[3; 36][..]));
+            assert!(!server.io.is_ready(Direction::Read), "a short read drains");
+            assert!(!server.filled.load(Relaxed));
+        });
+    }
+
+    /// A stream handed back to the user no longer carries the kernel's queue report (a
+    /// user's own `recvmsg` would otherwise get an unexpected control message), and taken
+    /// back it reads with the report again.
+    #[test]
+    fn into_std_turns_the_queue_report_off() {
+        let rt = crate::Runtime::builder().current_thread().build().unwrap();
+        rt.block_on(async {
+            let (mut client, server) = connected().await;
+            let server = mio::net::TcpStream::from_std(server.into_std().unwrap());
+            client.write_all(b"hello").await.unwrap();
+            let mut buf = [0u8; 8];
+            let got = loop {
+                match sys::tcp_read_reporting(&server, &mut [IoSliceMut::new(&mut buf)]) {
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => std::thread::yield_now(),
+                    res => break res.unwrap(),
+                }
+            };
+            assert_eq!((got, &buf[..5]), ((5, None), &b"hello"[..]));
+
+            let mut server = TcpStream::from_std(server.into()).unwrap();
+            for round in 0..2 {
+                client.write_all(&[round; 8]).await.unwrap();
+                server.read_exact(&mut buf).await.unwrap();
+                assert_eq!(buf, [round; 8]);
+            }
+            assert_eq!(
+                server.io.is_ready(Direction::Read),
+                !REPORTS_LEFT,
+                "registered again, a full read after a full read reports the socket drained"
+            );
+        });
     }
 }
