@@ -76,6 +76,11 @@ const GLOBAL_QUEUE_INTERVAL: u32 = 61;
 const MAX_LIFO_POLLS: u32 = 3;
 /// Most tasks a worker takes from the shared woken queue at once (its private `ready`).
 const READY_BATCH: usize = 64;
+/// How long a searcher that found nothing keeps looking before it parks (step 3b).
+const SPIN_TIME: std::time::Duration = std::time::Duration::from_micros(20);
+/// `spin_loop` hints between two looks at the queues while spinning: a look reads a
+/// cache line per worker, which the owners write; not hammering them keeps it cheap.
+const SPIN_PAUSES: u32 = 32;
 
 /// The worker's own, single-threaded state.
 struct Core {
@@ -383,7 +388,7 @@ impl WorkerCtx {
             }
             if let Some(task) = self.next_task(tick) {
                 self.run_task(task);
-            } else if let Some(task) = self.steal_work() {
+            } else if let Some(task) = self.steal_work().or_else(|| self.spin_for_work()) {
                 self.run_task(task);
             } else {
                 self.park();
@@ -468,7 +473,48 @@ impl WorkerCtx {
             }
             core.is_searching = true;
         }
-        if let Some(task) = self.take_ready(&mut core) {
+        self.search_once(&mut core)
+    }
+
+    /// Step 3b: a searcher that found nothing keeps searching for up to [`SPIN_TIME`]
+    /// before it parks. While it counts as searching, a wake on a running worker notifies
+    /// nobody (idle protocol 2), so work queued in the next few microseconds is stolen
+    /// here instead of costing a futex or eventfd round trip to a parked worker. Only
+    /// searchers spin, and at most half of the workers search; the rings, the woken
+    /// queue and the inject queue are checked, never another worker's LIFO slot (the
+    /// task its waker is about to run).
+    fn spin_for_work(&self) -> Option<Notified> {
+        let mut core = self.core.borrow_mut();
+        if !core.is_searching
+            || self.shared.num_workers() == 1
+            || self.main.is_some()
+            || !self.deferred.borrow().is_empty()
+        {
+            return None;
+        }
+        let start = std::time::Instant::now();
+        loop {
+            for _ in 0..SPIN_PAUSES {
+                std::hint::spin_loop();
+            }
+            if self.shared.is_shutdown() {
+                return None;
+            }
+            if self.shared.has_visible_work() {
+                if let Some(task) = self.search_once(&mut core) {
+                    return Some(task);
+                }
+            }
+            if start.elapsed() >= SPIN_TIME {
+                return None;
+            }
+        }
+    }
+
+    /// One pass over the queues a searcher may take from: the woken queue, a random
+    /// victim's ring (half of it), the inject queue.
+    fn search_once(&self, core: &mut Core) -> Option<Notified> {
+        if let Some(task) = self.take_ready(core) {
             return Some(task);
         }
         let n = self.shared.num_workers();
@@ -482,7 +528,7 @@ impl WorkerCtx {
                 return Some(task);
             }
         }
-        self.pull_from_inject(&mut core)
+        self.pull_from_inject(core)
     }
 
     /// Steps 4 and 5.
