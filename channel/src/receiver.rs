@@ -352,7 +352,10 @@ impl<T> ChannelOp for Recv<'_, T> {
         match acx.mode() {
             Mode::Poll { .. } | Mode::Try => {
                 let try_only = acx.try_only(self.op.holds_node());
-                arm_poll(self.op.poll_arm(self.chan, acx.party(try_only), Some(matches)))
+                arm_poll(
+                    self.op
+                        .poll_arm(self.chan, acx.party(try_only), Some(matches)),
+                )
             }
             Mode::TryLocked => self.chan.step_locked(acx, |st, cap, party, wakes| {
                 self.op

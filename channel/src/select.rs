@@ -713,7 +713,6 @@ where
         Err(registered)
     }
 
-
     /// Protocol step 3: one pass for a select with `default`.
     #[inline(never)]
     fn poll_once(&mut self) -> SelectOutcome<O> {

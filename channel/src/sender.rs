@@ -298,7 +298,10 @@ impl<T> ChannelOp for Send<'_, T> {
         match acx.mode() {
             Mode::Poll { .. } | Mode::Try => {
                 let try_only = acx.try_only(self.op.is_waiting());
-                arm_poll(self.op.poll_arm(self.chan, acx.party(try_only), Some(matches)))
+                arm_poll(
+                    self.op
+                        .poll_arm(self.chan, acx.party(try_only), Some(matches)),
+                )
             }
             Mode::TryLocked => self.chan.step_locked(acx, |st, cap, party, wakes| {
                 self.op

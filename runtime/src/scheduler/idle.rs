@@ -13,8 +13,11 @@
 //!    `sleepers`, re-check, count the chosen worker as unparked *and searching* before
 //!    waking it. Counting it as searching first stops a second notify from waking another.
 //! 3. **Stop searching** (found work): decrement `num_searching`; if this was the last
-//!    searcher, the caller wakes one more worker (protocol 2), because there may be more
-//!    work than one worker handles.
+//!    searcher, the caller re-checks the queues others can take from and, if they hold
+//!    work, wakes one more worker (protocol 2): a push that saw this searcher notified
+//!    nobody. Steps 2 and 3 are a store-buffering pair too (push, then read the idle
+//!    state; stop searching, then read the queues), fenced the same way. With nothing
+//!    left to take, waking a worker would only have it search and park again.
 //! 4. **Park**: under the `sleepers` lock, decrement `num_unparked` (and `num_searching`
 //!    if searching) and register as a sleeper. If it was the last searcher, the caller
 //!    re-checks every queue and notifies if it finds work: no sleeping while work exists.
@@ -97,10 +100,14 @@ impl Idle {
         true
     }
 
-    /// Protocol 3: true if the caller was the last searcher.
+    /// Protocol 3: true if the caller was the last searcher (it must then re-check the
+    /// queues and notify if they hold work).
     pub(crate) fn transition_worker_from_searching(&self) -> bool {
         let prev = self.state.fetch_sub(1, Ordering::SeqCst);
         debug_assert!(searching(prev) > 0);
+        // Pairs with the fence in `worker_to_notify` (store-buffering: a push that saw
+        // this searcher and notified nobody vs the caller's queue re-check).
+        fence(Ordering::SeqCst);
         searching(prev) == 1
     }
 

@@ -534,7 +534,10 @@ impl WorkerCtx {
     /// Steps 4 and 5.
     fn run_task(&self, task: Notified) {
         let was_searching = std::mem::take(&mut self.core.borrow_mut().is_searching);
-        if was_searching && self.shared.idle.transition_worker_from_searching() {
+        if was_searching
+            && self.shared.idle.transition_worker_from_searching()
+            && self.shared.has_visible_work()
+        {
             self.shared.notify_parked();
         }
         coop::with_budget(Budget::initial(), || {
@@ -578,9 +581,13 @@ impl WorkerCtx {
         let Ok(mut core) = self.core.try_borrow_mut() else {
             return Some(task);
         };
+        // A task pushed to an empty ring is the next one this worker runs (after the LIFO
+        // slot): waking a sibling for it would only move it away, at the price of a
+        // futex or eventfd round trip. A sibling is woken once the ring holds more.
+        let surplus = !core.local.is_empty();
         let notify = if is_yield || self.waking_deferred.get() {
             core.local.push_back_or_overflow(task, &self.shared.inject);
-            true
+            surplus
         } else if self.turning_driver.get() {
             // Published (and siblings notified) when the turn ends: `end_driver_turn`.
             core.driver_wakes.push(task);
@@ -591,7 +598,7 @@ impl WorkerCtx {
             if let Some(prev) = prev {
                 core.local.push_back_or_overflow(prev, &self.shared.inject);
             }
-            had_prev
+            had_prev && surplus
         };
         drop(core);
         if notify {
