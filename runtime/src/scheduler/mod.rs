@@ -253,9 +253,11 @@ impl Shared {
         }
     }
 
-    /// Wakes one parked worker if nobody is searching (idle protocol 2).
+    /// Wakes one parked worker if nobody is searching (idle protocol 2), preferring one
+    /// asleep on its condvar over the one inside the driver.
     pub(crate) fn notify_parked(&self) {
-        if let Some(index) = self.idle.worker_to_notify() {
+        let on_condvar = |index: usize| self.remotes[index].parker.is_parked_on_condvar();
+        if let Some(index) = self.idle.worker_to_notify(on_condvar) {
             self.remotes[index].parker.unpark();
         }
     }
