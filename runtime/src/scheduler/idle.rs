@@ -153,7 +153,6 @@ impl Idle {
     }
 
     /// Number of workers currently searching.
-    #[cfg(all(test, not(loom)))]
     pub(crate) fn num_searching(&self) -> usize {
         searching(self.state.load(Ordering::SeqCst))
     }

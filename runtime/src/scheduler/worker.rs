@@ -479,10 +479,11 @@ impl WorkerCtx {
     /// Step 3b: a searcher that found nothing keeps searching for up to [`SPIN_TIME`]
     /// before it parks. While it counts as searching, a wake on a running worker notifies
     /// nobody (idle protocol 2), so work queued in the next few microseconds is stolen
-    /// here instead of costing a futex or eventfd round trip to a parked worker. Only
-    /// searchers spin, and at most half of the workers search; the rings, the woken
-    /// queue and the inject queue are checked, never another worker's LIFO slot (the
-    /// task its waker is about to run).
+    /// here instead of costing a futex or eventfd round trip to a parked worker. Only a
+    /// lone searcher spins (one spinner suffices to catch the next wake; more would take
+    /// CPU time from the workers running tasks); the rings, the woken queue and the
+    /// inject queue are checked, never another worker's LIFO slot (the task its waker is
+    /// about to run).
     fn spin_for_work(&self) -> Option<Notified> {
         let mut core = self.core.borrow_mut();
         if !core.is_searching
@@ -497,7 +498,7 @@ impl WorkerCtx {
             for _ in 0..SPIN_PAUSES {
                 std::hint::spin_loop();
             }
-            if self.shared.is_shutdown() {
+            if self.shared.is_shutdown() || self.shared.idle.num_searching() > 1 {
                 return None;
             }
             if self.shared.has_visible_work() {
