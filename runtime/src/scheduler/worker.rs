@@ -16,8 +16,10 @@
 //!    slot, the `ready` batch of driver-woken tasks (refilled from the shared woken queue),
 //!    local ring, a batch from the inject queue.
 //! 3. None: search (the woken queue, steal from a random victim, then the inject queue), at
-//!    most half of the workers at once.
-//! 4. Found while searching: stop searching; if this was the last searcher, wake another.
+//!    most half of the workers at once. Still none and no other searcher: keep searching
+//!    for up to [`SPIN_TIME`] before parking (`spin_for_work`).
+//! 4. Found while searching: stop searching; if this was the last searcher and the queues
+//!    still hold work, wake another.
 //! 5. Run it with a fresh budget of 128, then up to 3 tasks from the LIFO slot sharing
 //!    that budget; a LIFO task beyond that (or with the budget spent) goes to the ring,
 //!    without waking a sibling (this worker is awake and runs it soon).
