@@ -12,9 +12,15 @@
 //! 2. **Notify** (work was queued): if nobody is searching and someone is parked, lock
 //!    `sleepers`, re-check, count the chosen worker as unparked *and searching* before
 //!    waking it. Counting it as searching first stops a second notify from waking another.
+//!    The caller may prefer some sleepers (the scheduler prefers those asleep on a
+//!    condvar: a futex wake is cheaper than kicking the driver out of `epoll_wait`, and
+//!    the driver keeps being turned); which one is woken does not matter for correctness.
 //! 3. **Stop searching** (found work): decrement `num_searching`; if this was the last
-//!    searcher, the caller wakes one more worker (protocol 2), because there may be more
-//!    work than one worker handles.
+//!    searcher, the caller re-checks the queues others can take from and, if they hold
+//!    work, wakes one more worker (protocol 2): a push that saw this searcher notified
+//!    nobody. Steps 2 and 3 are a store-buffering pair too (push, then read the idle
+//!    state; stop searching, then read the queues), fenced the same way. With nothing
+//!    left to take, waking a worker would only have it search and park again.
 //! 4. **Park**: under the `sleepers` lock, decrement `num_unparked` (and `num_searching`
 //!    if searching) and register as a sleeper. If it was the last searcher, the caller
 //!    re-checks every queue and notifies if it finds work: no sleeping while work exists.
@@ -56,19 +62,23 @@ impl Idle {
         }
     }
 
-    /// Protocol 2: the worker to wake, already counted as unparked and searching.
-    pub(crate) fn worker_to_notify(&self) -> Option<usize> {
-        // Pairs with the fence in `transition_worker_to_parked` (store-buffering: the
-        // caller's queue push vs a parking worker's queue re-check).
+    /// Protocol 2: the worker to wake, already counted as unparked and searching: the
+    /// most recently parked one for which `prefer` holds, else the most recently parked.
+    pub(crate) fn worker_to_notify(&self, prefer: impl Fn(usize) -> bool) -> Option<usize> {
+        // Pairs with the fences in `transition_worker_to_parked` and
+        // `transition_worker_from_searching` (store-buffering: the caller's queue push vs
+        // a parking or leaving searcher's queue re-check).
         fence(Ordering::SeqCst);
         if !self.should_notify() {
             return None;
         }
         let mut sleepers = self.sleepers.lock().unwrap();
-        if !self.should_notify() {
+        if !self.should_notify() || sleepers.is_empty() {
             return None;
         }
-        let worker = sleepers.pop()?;
+        let last = sleepers.len() - 1;
+        let pos = sleepers.iter().rposition(|&w| prefer(w)).unwrap_or(last);
+        let worker = sleepers.remove(pos);
         self.state.fetch_add(UNPARK_ONE | 1, Ordering::SeqCst);
         Some(worker)
     }
@@ -97,10 +107,14 @@ impl Idle {
         true
     }
 
-    /// Protocol 3: true if the caller was the last searcher.
+    /// Protocol 3: true if the caller was the last searcher (it must then re-check the
+    /// queues and notify if they hold work).
     pub(crate) fn transition_worker_from_searching(&self) -> bool {
         let prev = self.state.fetch_sub(1, Ordering::SeqCst);
         debug_assert!(searching(prev) > 0);
+        // Pairs with the fence in `worker_to_notify` (store-buffering: a push that saw
+        // this searcher and notified nobody vs the caller's queue re-check).
+        fence(Ordering::SeqCst);
         searching(prev) == 1
     }
 
@@ -139,7 +153,6 @@ impl Idle {
     }
 
     /// Number of workers currently searching.
-    #[cfg(all(test, not(loom)))]
     pub(crate) fn num_searching(&self) -> usize {
         searching(self.state.load(Ordering::SeqCst))
     }
@@ -164,13 +177,27 @@ mod tests {
         let idle = Idle::new(2);
         assert!(!idle.transition_worker_to_parked(0, false));
         assert!(!idle.transition_worker_to_parked(1, false));
-        assert_eq!(idle.worker_to_notify(), Some(1));
+        assert_eq!(idle.worker_to_notify(|_| false), Some(1));
         // the woken worker counts as searching: no second wake
-        assert_eq!(idle.worker_to_notify(), None);
+        assert_eq!(idle.worker_to_notify(|_| false), None);
         assert!(!idle.is_parked(1));
         assert!(idle.is_parked(0));
         assert!(idle.transition_worker_from_searching());
-        assert_eq!(idle.worker_to_notify(), Some(0));
+        assert_eq!(idle.worker_to_notify(|_| false), Some(0));
+    }
+
+    #[test]
+    fn notify_prefers_the_chosen_sleepers() {
+        let idle = Idle::new(3);
+        for w in 0..3 {
+            assert!(!idle.transition_worker_to_parked(w, false));
+        }
+        assert_eq!(idle.worker_to_notify(|w| w == 0), Some(0));
+        assert!(idle.transition_worker_from_searching());
+        // nobody preferred: the most recently parked
+        assert_eq!(idle.worker_to_notify(|_| false), Some(2));
+        assert!(idle.is_parked(1));
+        assert_eq!(idle.num_parked(), 1);
     }
 
     #[test]
@@ -191,80 +218,147 @@ mod loom_tests {
     use loom::thread;
     use std::sync::Arc;
 
-    /// The runtime's pieces a worker parks against: its queues are one inject queue.
-    struct Worker {
+    type MockParker = Parker<MockDriver, MockHandle>;
+
+    /// The runtime's pieces the workers park against: their queues are one inject queue.
+    #[derive(Clone)]
+    struct Runtime {
         idle: Arc<Idle>,
         inject: Arc<Inject<usize>>,
-        parker: Arc<Parker<MockDriver, MockHandle>>,
+        parkers: Arc<Vec<MockParker>>,
     }
 
-    /// `Shared::notify_parked` with one worker.
-    fn notify(idle: &Idle, parker: &Parker<MockDriver, MockHandle>) {
-        if idle.worker_to_notify().is_some() {
-            parker.unpark();
+    impl Runtime {
+        fn new(workers: usize) -> Runtime {
+            let driver = shared_driver();
+            Runtime {
+                idle: Arc::new(Idle::new(workers)),
+                inject: Arc::new(Inject::new()),
+                parkers: Arc::new((0..workers).map(|_| Parker::new(driver.clone())).collect()),
+            }
+        }
+
+        /// `Shared::notify_parked`, with its preference for condvar sleepers.
+        fn notify(&self) {
+            let on_condvar = |i: usize| self.parkers[i].is_parked_on_condvar();
+            if let Some(i) = self.idle.worker_to_notify(on_condvar) {
+                self.parkers[i].unpark();
+            }
+        }
+
+        /// A producer's push and notify.
+        fn push(&self, v: usize) {
+            assert!(self.inject.push(v));
+            self.notify();
+        }
+
+        fn worker(&self, index: usize) -> Worker {
+            Worker {
+                rt: self.clone(),
+                index,
+            }
+        }
+    }
+
+    struct Worker {
+        rt: Runtime,
+        index: usize,
+    }
+
+    impl Worker {
+        /// The worker loop's steps 2-6 until it takes one item (`is_searching`: whether
+        /// it counts as searching now): the queue, searching, then parking through the
+        /// loop's own park step (`park::park_worker`, on the real `Parker`). Returns the
+        /// item; the worker stays busy with it afterwards (it does not look at the queue
+        /// again), after it stops searching as `run_task` does.
+        fn take_one(&self, mut is_searching: bool) -> usize {
+            let idle = &self.rt.idle;
+            let got = loop {
+                if let Some(v) = self.rt.inject.pop() {
+                    break v;
+                }
+                if !is_searching && idle.transition_worker_to_searching() {
+                    is_searching = true;
+                    continue; // re-check the queue as a searcher
+                }
+                is_searching = park_worker(self, is_searching);
+            };
+            if is_searching && idle.transition_worker_from_searching() && self.has_visible_work() {
+                self.notify_parked();
+            }
+            got
         }
     }
 
     impl ParkingWorker for Worker {
         fn idle(&self) -> &Idle {
-            &self.idle
+            &self.rt.idle
         }
         fn index(&self) -> usize {
-            0
+            self.index
         }
         fn sleep(&self) {
-            self.parker.park();
+            self.rt.parkers[self.index].park();
         }
         fn is_shutdown(&self) -> bool {
             false
         }
         fn has_visible_work(&self) -> bool {
-            !self.inject.is_empty()
+            !self.rt.inject.is_empty()
         }
         fn has_local_work(&self) -> bool {
             false
         }
         fn notify_parked(&self) {
-            notify(&self.idle, &self.parker);
+            self.rt.notify();
         }
     }
 
-    /// One worker searching, then parking through the worker loop's own park step
-    /// (`park::park_worker`, on the real `Parker`), against a producer that pushes to the
-    /// inject queue and notifies: the worker must get the item (no lost wake-up between
-    /// "queue looked empty" and "parked").
+    /// One worker searching, then parking, against a producer that pushes to the inject
+    /// queue and notifies: the worker must get the item (no lost wake-up between "queue
+    /// looked empty" and "parked").
     #[test]
     fn loom_push_and_notify_vs_last_searcher_parking() {
         loom::model(|| {
-            let w = Worker {
-                idle: Arc::new(Idle::new(1)),
-                inject: Arc::new(Inject::<usize>::new()),
-                parker: Arc::new(Parker::new(shared_driver())),
-            };
+            let rt = Runtime::new(1);
             let producer = {
-                let (idle, inject, parker) = (w.idle.clone(), w.inject.clone(), w.parker.clone());
+                let rt = rt.clone();
+                thread::spawn(move || rt.push(7))
+            };
+            assert_eq!(rt.worker(0).take_one(false), 7);
+            producer.join().unwrap();
+        });
+    }
+
+    /// Idle protocol 3: a searcher takes one item and stays busy with it, while a
+    /// producer pushes a second one (and, seeing the searcher, may notify nobody) and the
+    /// other worker is parked; the searcher's re-check on leaving, or the producer's
+    /// notify, must wake that worker, which takes the second item.
+    #[test]
+    fn loom_push_vs_last_searcher_leaving() {
+        loom::model(|| {
+            let rt = Runtime::new(2);
+            assert!(rt.inject.push(1));
+            assert!(!rt.idle.transition_worker_to_parked(1, false));
+            assert!(rt.idle.transition_worker_to_searching());
+            let parked = {
+                let w = rt.worker(1);
                 thread::spawn(move || {
-                    assert!(inject.push(7));
-                    notify(&idle, &parker);
+                    // `park_worker`'s sleep loop, already registered as a sleeper.
+                    while w.rt.idle.is_parked(1) {
+                        w.sleep();
+                    }
+                    w.take_one(true) // its notifier counted it as searching
                 })
             };
-            // The worker loop's steps 2-6 for one worker with one queue.
-            let mut is_searching = false;
-            let got = loop {
-                if let Some(v) = w.inject.pop() {
-                    if is_searching && w.idle.transition_worker_from_searching() {
-                        w.notify_parked();
-                    }
-                    break v;
-                }
-                if !is_searching {
-                    is_searching = w.idle.transition_worker_to_searching();
-                    continue; // re-check the queue as a searcher
-                }
-                is_searching = park_worker(&w, is_searching);
+            let producer = {
+                let rt = rt.clone();
+                thread::spawn(move || rt.push(2))
             };
-            assert_eq!(got, 7);
+            let first = rt.worker(0).take_one(true);
+            let second = parked.join().unwrap();
             producer.join().unwrap();
+            assert_eq!(first + second, 3);
         });
     }
 }

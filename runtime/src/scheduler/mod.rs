@@ -34,8 +34,16 @@
 //! woken tasks); otherwise LIFO slot, `ready` batch (refilled with a fair share of the
 //! `woken` queue), local ring, then a batch from the inject queue. With nothing local it
 //! searches ([`idle`]): the `woken` queue, half of a random victim's ring, then the inject
-//! queue. Then it parks ([`park`]): the first parker runs the I/O driver, the others sleep
-//! on a condvar.
+//! queue; a lone searcher keeps looking for a few microseconds. Then it parks ([`park`]):
+//! the first parker runs the I/O driver, the others sleep on a condvar.
+//!
+//! # Fewer wake-ups
+//!
+//! A parked worker costs a futex or eventfd round trip (and two context switches) to
+//! wake, so it is woken only for work the running workers leave behind: not for a task
+//! pushed to an empty ring (its worker runs it next), not while a searcher is still
+//! looking (it takes the task), not by a searcher that found work and left nothing
+//! behind; and a condvar sleeper goes before the worker blocked in the driver.
 
 pub(crate) mod context;
 pub(crate) mod idle;
@@ -253,9 +261,11 @@ impl Shared {
         }
     }
 
-    /// Wakes one parked worker if nobody is searching (idle protocol 2).
+    /// Wakes one parked worker if nobody is searching (idle protocol 2), preferring one
+    /// asleep on its condvar over the one inside the driver.
     pub(crate) fn notify_parked(&self) {
-        if let Some(index) = self.idle.worker_to_notify() {
+        let on_condvar = |index: usize| self.remotes[index].parker.is_parked_on_condvar();
+        if let Some(index) = self.idle.worker_to_notify(on_condvar) {
             self.remotes[index].parker.unpark();
         }
     }

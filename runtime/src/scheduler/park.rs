@@ -145,6 +145,11 @@ impl<D: ParkDriver, H: UnparkDriver> Parker<D, H> {
         self.state.load(Ordering::SeqCst) == NOTIFIED
     }
 
+    /// True if the thread sleeps on the condvar (not inside the driver).
+    pub(crate) fn is_parked_on_condvar(&self) -> bool {
+        self.state.load(Ordering::Relaxed) == PARKED_CONDVAR
+    }
+
     fn consume_notification(&self) -> bool {
         self.state
             .compare_exchange(NOTIFIED, EMPTY, Ordering::SeqCst, Ordering::SeqCst)

@@ -16,8 +16,10 @@
 //!    slot, the `ready` batch of driver-woken tasks (refilled from the shared woken queue),
 //!    local ring, a batch from the inject queue.
 //! 3. None: search (the woken queue, steal from a random victim, then the inject queue), at
-//!    most half of the workers at once.
-//! 4. Found while searching: stop searching; if this was the last searcher, wake another.
+//!    most half of the workers at once. Still none and no other searcher: keep searching
+//!    for up to [`SPIN_TIME`] before parking (`spin_for_work`).
+//! 4. Found while searching: stop searching; if this was the last searcher and the queues
+//!    still hold work, wake another.
 //! 5. Run it with a fresh budget of 128, then up to 3 tasks from the LIFO slot sharing
 //!    that budget; a LIFO task beyond that (or with the budget spent) goes to the ring,
 //!    without waking a sibling (this worker is awake and runs it soon).
@@ -82,6 +84,11 @@ const READY_BATCH: usize = 64;
 /// finds its channel empty) would otherwise cost a driver turn (a syscall) every budget.
 /// I/O and timers still get a turn within this many task polls.
 const DEFER_TURN_TICKS: u32 = 16;
+/// How long a searcher that found nothing keeps looking before it parks (step 3b).
+const SPIN_TIME: std::time::Duration = std::time::Duration::from_micros(20);
+/// `spin_loop` hints between two looks at the queues while spinning: a look reads a
+/// cache line per worker, which the owners write; not hammering them keeps it cheap.
+const SPIN_PAUSES: u32 = 32;
 
 /// The worker's own, single-threaded state.
 struct Core {
@@ -393,7 +400,7 @@ impl WorkerCtx {
             }
             if let Some(task) = self.next_task(tick) {
                 self.run_task(task);
-            } else if let Some(task) = self.steal_work() {
+            } else if let Some(task) = self.steal_work().or_else(|| self.spin_for_work()) {
                 self.run_task(task);
             } else {
                 self.park();
@@ -478,7 +485,49 @@ impl WorkerCtx {
             }
             core.is_searching = true;
         }
-        if let Some(task) = self.take_ready(&mut core) {
+        self.search_once(&mut core)
+    }
+
+    /// Step 3b: a searcher that found nothing keeps searching for up to [`SPIN_TIME`]
+    /// before it parks. While it counts as searching, a wake on a running worker notifies
+    /// nobody (idle protocol 2), so work queued in the next few microseconds is stolen
+    /// here instead of costing a futex or eventfd round trip to a parked worker. Only a
+    /// lone searcher spins (one spinner suffices to catch the next wake; more would take
+    /// CPU time from the workers running tasks); the rings, the woken queue and the
+    /// inject queue are checked, never another worker's LIFO slot (the task its waker is
+    /// about to run).
+    fn spin_for_work(&self) -> Option<Notified> {
+        let mut core = self.core.borrow_mut();
+        if !core.is_searching
+            || self.shared.num_workers() == 1
+            || self.main.is_some()
+            || !self.deferred.borrow().is_empty()
+        {
+            return None;
+        }
+        let start = std::time::Instant::now();
+        loop {
+            for _ in 0..SPIN_PAUSES {
+                std::hint::spin_loop();
+            }
+            if self.shared.is_shutdown() || self.shared.idle.num_searching() > 1 {
+                return None;
+            }
+            if self.shared.has_visible_work() {
+                if let Some(task) = self.search_once(&mut core) {
+                    return Some(task);
+                }
+            }
+            if start.elapsed() >= SPIN_TIME {
+                return None;
+            }
+        }
+    }
+
+    /// One pass over the queues a searcher may take from: the woken queue, a random
+    /// victim's ring (half of it), the inject queue.
+    fn search_once(&self, core: &mut Core) -> Option<Notified> {
+        if let Some(task) = self.take_ready(core) {
             return Some(task);
         }
         let n = self.shared.num_workers();
@@ -492,13 +541,16 @@ impl WorkerCtx {
                 return Some(task);
             }
         }
-        self.pull_from_inject(&mut core)
+        self.pull_from_inject(core)
     }
 
     /// Steps 4 and 5.
     fn run_task(&self, task: Notified) {
         let was_searching = std::mem::take(&mut self.core.borrow_mut().is_searching);
-        if was_searching && self.shared.idle.transition_worker_from_searching() {
+        if was_searching
+            && self.shared.idle.transition_worker_from_searching()
+            && self.shared.has_visible_work()
+        {
             self.shared.notify_parked();
         }
         coop::with_budget(Budget::initial(), || {
@@ -542,9 +594,13 @@ impl WorkerCtx {
         let Ok(mut core) = self.core.try_borrow_mut() else {
             return Some(task);
         };
+        // A task pushed to an empty ring is the next one this worker runs (after the LIFO
+        // slot): waking a sibling for it would only move it away, at the price of a
+        // futex or eventfd round trip. A sibling is woken once the ring holds more.
+        let surplus = !core.local.is_empty();
         let notify = if is_yield || self.waking_deferred.get() {
             core.local.push_back_or_overflow(task, &self.shared.inject);
-            true
+            surplus
         } else if self.turning_driver.get() {
             // Published (and siblings notified) when the turn ends: `end_driver_turn`.
             core.driver_wakes.push(task);
@@ -555,7 +611,7 @@ impl WorkerCtx {
             if let Some(prev) = prev {
                 core.local.push_back_or_overflow(prev, &self.shared.inject);
             }
-            had_prev
+            had_prev && surplus
         };
         drop(core);
         if notify {
