@@ -39,6 +39,7 @@ std::thread_local! {
 /// assert_eq!(coop::budget(), Some(2));
 /// coop::set_budget(prev);
 /// ```
+#[inline]
 pub fn set_budget(budget: Option<u8>) -> Option<u8> {
     BUDGET.with(|b| b.replace(budget))
 }
@@ -50,6 +51,7 @@ pub fn set_budget(budget: Option<u8>) -> Option<u8> {
 /// ```
 /// assert_eq!(waza_channel::coop::budget(), None);
 /// ```
+#[inline]
 pub fn budget() -> Option<u8> {
     BUDGET.with(Cell::get)
 }
