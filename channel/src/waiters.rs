@@ -403,8 +403,8 @@ impl<T> Waiters<T> {
             if cur.is_null() {
                 return None;
             }
-            // SAFETY: nodes on `completed` are allocated (freed only at channel drop);
-            // `status` is atomic; `recycle` is ours under the lock (protocol 4).
+            // SAFETY: nodes on `completed` are allocated (freed only at channel drop),
+            // and `status` is atomic (protocol 4).
             let status = unsafe { (*cur).status.load(Ordering::Acquire) };
             self.pop_completed();
             if status == FREE {
