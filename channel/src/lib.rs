@@ -20,7 +20,10 @@
 //! # Guarantees
 //!
 //! * Every value sent successfully is received exactly once; values from one sender
-//!   arrive in the order sent.
+//!   arrive in the order sent. One exception, with several receivers: a value handed to a
+//!   receive that is then dropped goes back to the channel front, but another receiver
+//!   may have taken a later value in the window between the hand-off and the drop, so
+//!   that receiver can see the later value before the given-back one.
 //! * On a rendezvous channel a send completes only once a receiver has claimed the value.
 //! * Cancel safety: a dropped `recv` future never loses a value (one already handed to it
 //!   goes back to the channel front); a dropped `send` future delivered its value exactly

@@ -262,13 +262,21 @@ fn a_dropped_recv_many_loses_no_value() {
 }
 
 /// Producers on threads, consumers on threads that use `recv_many` inside a `select!` with
-/// `default` (so most calls are dropped after one poll): every value arrives exactly once,
-/// in order per producer.
+/// `default` (so most calls are dropped after one poll): every value arrives exactly once.
+///
+/// With one consumer, values also arrive in order per producer. With several, order per
+/// producer is not checked: a value handed to a receive that is then dropped goes back to
+/// the front, but another consumer may already have taken a later value meanwhile (the
+/// documented exception to per-sender order, `waza_channel`'s crate docs).
 #[test]
 fn recv_many_conservation_under_cancellation_across_threads() {
+    conservation_under_cancellation(1, true);
+    conservation_under_cancellation(3, false);
+}
+
+fn conservation_under_cancellation(consumers: usize, check_order: bool) {
     const PRODUCERS: u32 = 3;
     const PER: u32 = 2_000;
-    const CONSUMERS: usize = 3;
     for (name, make) in FLAVOURS {
         let (tx, rx) = make();
         let producers: Vec<_> = (0..PRODUCERS)
@@ -282,7 +290,7 @@ fn recv_many_conservation_under_cancellation_across_threads() {
             })
             .collect();
         drop(tx);
-        let consumers: Vec<_> = (0..CONSUMERS)
+        let consumers: Vec<_> = (0..consumers)
             .map(|_| {
                 let rx = rx.clone();
                 thread::spawn(move || {
@@ -320,7 +328,9 @@ fn recv_many_conservation_under_cancellation_across_threads() {
             let mut last = vec![None; PRODUCERS as usize];
             for v in got {
                 let p = (v / PER) as usize;
-                assert!(last[p] < Some(v), "{name}: producer {p} out of order");
+                if check_order {
+                    assert!(last[p] < Some(v), "{name}: producer {p} out of order");
+                }
                 last[p] = Some(v);
                 assert!(all.insert(v), "{name}: {v} received twice");
                 total += 1;
