@@ -73,7 +73,7 @@ use core::task::{Poll, Waker};
 use crate::debug::WaitOp;
 use crate::loom::{lock, AtomicBool, AtomicUsize, Mutex, MutexGuard, Ordering};
 use crate::select::{arm_poll, ArmCx, ArmPoll, LockEntry, LockTable, SelectCell};
-use crate::waiters::{peek_slot, release, Key, Owner, Queue, Status, Waiters};
+use crate::waiters::{release, take_filled, Key, Owner, Queue, Status, Waiters};
 use crate::SendError;
 
 /// The shared channel: one allocation per channel (inside the handles' `Arc`).
@@ -299,7 +299,7 @@ impl<T> State<T> {
             return TrySend::Closed(v);
         }
         if let Some(c) = self.waiters.claim_first(Queue::Recv, me) {
-            self.waiters.fill(c.key, v, false);
+            self.waiters.fill(c.key, v, false, ordered(cap));
             wakes.wake(c.waker);
             return TrySend::Sent;
         }
@@ -312,6 +312,52 @@ impl<T> State<T> {
     }
 
     pub(crate) fn try_recv(
+        &mut self,
+        cap: Option<usize>,
+        me: *const SelectCell,
+        wakes: &mut Wakes,
+    ) -> TryRecv<T> {
+        self.try_recv_seq(cap, me, wakes).0
+    }
+
+    /// [`State::try_recv`], also returning the delivery order of a value taken from a
+    /// node in flight (it goes back in that place if a pattern refutes it).
+    fn try_recv_seq(
+        &mut self,
+        cap: Option<usize>,
+        me: *const SelectCell,
+        wakes: &mut Wakes,
+    ) -> (TryRecv<T>, Option<u64>) {
+        if ordered(cap) && !self.waiters.flight_empty() {
+            return self.take_in_flight(cap, me, wakes);
+        }
+        (self.try_recv_settled(cap, me, wakes), None)
+    }
+
+    /// A value in flight is older than everything in the buffer (module docs): the
+    /// oldest goes first, taken from the receive it was handed to, which then receives
+    /// again.
+    #[inline(never)]
+    fn take_in_flight(
+        &mut self,
+        cap: Option<usize>,
+        me: *const SelectCell,
+        wakes: &mut Wakes,
+    ) -> (TryRecv<T>, Option<u64>) {
+        match self.waiters.steal_oldest(u64::MAX) {
+            Some(s) => {
+                if self.closed {
+                    self.finish_if_drained(wakes);
+                }
+                (TryRecv::Got(s.value), Some(s.seq))
+            }
+            None => (self.try_recv_settled(cap, me, wakes), None),
+        }
+    }
+
+    /// [`State::try_recv`] when no value is in flight.
+    #[inline]
+    fn try_recv_settled(
         &mut self,
         cap: Option<usize>,
         me: *const SelectCell,
@@ -368,13 +414,38 @@ impl<T> State<T> {
         v
     }
 
-    /// Puts a value that a receive had taken back at the front of the channel.
-    pub(crate) fn give_back(&mut self, v: T, cap: Option<usize>, wakes: &mut Wakes) {
+    /// Puts a value that a receive had taken back at the front of the channel: in its
+    /// place `seq` among the values in flight if it had one, else ahead of the buffer.
+    pub(crate) fn give_back(
+        &mut self,
+        v: T,
+        seq: Option<u64>,
+        cap: Option<usize>,
+        wakes: &mut Wakes,
+    ) {
         if let Some(c) = self.waiters.claim_first(Queue::Recv, core::ptr::null()) {
-            self.waiters.fill(c.key, v, self.closed);
+            // A waiting receiver means an empty buffer: `v` is the newest value unless it
+            // has a place among the ones in flight.
+            let seq = seq.unwrap_or_else(|| self.waiters.next_seq());
+            self.waiters
+                .refill(c.key, v, self.closed, seq, ordered(cap));
             wakes.wake(c.waker);
             return;
         }
+        if let (Some(seq), true) = (seq, ordered(cap)) {
+            // Values in flight that are newer than `v` come back behind it, so that no
+            // receive takes one of them before `v` (protocol 7 in waiters.rs).
+            while let Some(newer) = self.waiters.steal_newest(seq) {
+                self.put_front(newer.value, cap);
+            }
+        }
+        self.put_front(v, cap);
+        self.notify_watchers(wakes);
+    }
+
+    /// Puts `v` at the very front of the buffered values (a full buffer's last value
+    /// moves to `parked`; on a rendezvous channel `v` is parked).
+    fn put_front(&mut self, v: T, cap: Option<usize>) {
         match cap {
             Some(0) => self.parked.push_front(v),
             Some(_) if !self.has_room(cap) => {
@@ -384,7 +455,6 @@ impl<T> State<T> {
             }
             _ => self.buf.push_front(v),
         }
-        self.notify_watchers(wakes);
     }
 
     fn close(&mut self, wakes: &mut Wakes) -> bool {
@@ -419,6 +489,15 @@ impl<T> State<T> {
         }
         self.notify_watchers(wakes);
     }
+}
+
+/// Whether values in flight keep their place among the buffered ones (protocol 7 in
+/// waiters.rs): on buffered channels. A rendezvous hands a value only to a receive that
+/// was waiting when the send completed, so there a value in flight stays with its
+/// receive (and a cancelled one gives it back as a waiting sender).
+#[inline]
+fn ordered(cap: Option<usize>) -> bool {
+    cap != Some(0)
 }
 
 /// Most values a bounded channel's ring preallocates room for; larger rings grow with use.
@@ -715,7 +794,7 @@ impl<T> SendOp<T> {
         if !st.closed {
             if let Some(c) = st.waiters.claim_first(Queue::Recv, core::ptr::null()) {
                 let v = self.value.take().expect("send polled after completion");
-                st.waiters.fill(c.key, v, false);
+                st.waiters.fill(c.key, v, false, ordered(chan.cap));
                 drop(st);
                 if let Some(w) = c.waker {
                     w.wake();
@@ -741,7 +820,7 @@ impl<T> SendOp<T> {
         if !st.closed {
             let v = self.value.take().expect("send polled after completion");
             if let Some(c) = st.waiters.claim_first(Queue::Recv, core::ptr::null()) {
-                st.waiters.fill(c.key, v, false);
+                st.waiters.fill(c.key, v, false, false);
                 drop(st);
                 drop(w);
                 if let Some(r) = c.waker {
@@ -987,9 +1066,10 @@ impl RecvOp {
                 return self.poll_fresh_rendezvous(chan, waker).into_poll();
             }
             let mut st = lock(&chan.state);
-            if st.waiters.is_empty(Queue::Send) && st.parked.is_empty() {
-                // Fast path: a buffered value and nothing to move into the room it
-                // leaves; no wake-up. (`State::try_recv`'s first step, kept small so that
+            if st.waiters.is_empty(Queue::Send) && st.parked.is_empty() && st.waiters.flight_empty()
+            {
+                // Fast path: a buffered value, none in flight ahead of it, and nothing to
+                // move into the room it leaves; no wake-up. (`State::try_recv`'s first step, kept small so that
                 // it inlines.)
                 if let Some(v) = st.buf.pop_front() {
                     return Poll::Ready(Some(v));
@@ -1013,7 +1093,8 @@ impl RecvOp {
     ) -> Step<Option<T>> {
         if self.key.is_none() {
             let mut st = lock(&chan.state);
-            if st.waiters.is_empty(Queue::Send) && st.parked.is_empty() {
+            if st.waiters.is_empty(Queue::Send) && st.parked.is_empty() && st.waiters.flight_empty()
+            {
                 // The fast path of `poll`, through the arm's pattern.
                 if let Some(v) = st.buf.pop_front() {
                     let out = Some(v);
@@ -1021,7 +1102,7 @@ impl RecvOp {
                         return Step::Ready(out);
                     }
                     let mut wakes = Wakes::new();
-                    let r = Self::checked(&mut st, chan.cap, out, &mut wakes, check);
+                    let r = Self::checked(&mut st, chan.cap, out, None, &mut wakes, check);
                     drop(st);
                     wakes.run();
                     return r;
@@ -1085,23 +1166,20 @@ impl RecvOp {
         party: Party<'_>,
         check: Check<'_, Option<T>>,
     ) -> Step<Option<T>> {
-        if let Some(key) = self.key {
-            // SAFETY: `key` is our node on `chan` (waiters.rs protocol 1).
-            if unsafe { key.status::<T>() }.holds_value()
-                // SAFETY: our node, completed (the status just read): ours alone.
-                && check.map_or(true, |c| unsafe { peek_slot::<T, _>(key, c) })
-            {
+        if let (Some(key), None) = (self.key, check) {
+            // SAFETY: `key` is our recv node on `chan` (waiters.rs protocol 1).
+            if let Some((v, closed)) = unsafe { take_filled::<T>(key) } {
                 self.key = None;
-                // SAFETY: as above.
-                let (v, closed) = unsafe { release::<T>(key) };
                 if closed {
                     chan.in_flight_taken();
                 }
-                return Step::Ready(Some(v.expect("a filled recv node holds a value")));
+                return Step::Ready(Some(v));
             }
-            // A select arm whose pattern refutes the value: taking it and giving it back
-            // happen under the lock, in one step, so nobody sees the channel without it.
         }
+        // Not filled, filled behind an older value in flight, taken by another receive,
+        // or a select arm with a pattern (taking the value and giving it back if the
+        // pattern refutes it happen under the lock, in one step, so nobody sees the
+        // channel without it): under the lock.
         let st = lock(&chan.state);
         self.poll_slow(st, chan, party, check)
     }
@@ -1121,13 +1199,29 @@ impl RecvOp {
             Some(key) => {
                 let status = st.waiters.status(key);
                 if status.holds_value() {
+                    // The oldest value in flight goes first: if another receive holds an
+                    // older one, take that and give ours back in its place.
+                    let older = if ordered(cap) {
+                        st.waiters.steal_oldest(st.waiters.flight_seq(key))
+                    } else {
+                        None
+                    };
                     let r = st.waiters.remove(key);
                     self.key = None;
                     wakes.discard(r.waker);
+                    let (out, seq) = match older {
+                        Some(o) => {
+                            if let Some(v) = r.slot {
+                                st.give_back(v, r.seq, cap, wakes);
+                            }
+                            (Some(o.value), Some(o.seq))
+                        }
+                        None => (r.slot, r.seq),
+                    };
                     // A refuted value goes back first: only then may the channel look
                     // drained (`None` is final).
-                    let step = Self::checked(st, cap, r.slot, wakes, check);
-                    if status == Status::DoneClosed {
+                    let step = Self::checked(st, cap, out, seq, wakes, check);
+                    if st.closed {
                         st.finish_if_drained(wakes);
                     }
                     return step;
@@ -1149,7 +1243,8 @@ impl RecvOp {
                 Some((key, status))
             }
         };
-        match st.try_recv(cap, party.me(), wakes) {
+        let (got, seq) = st.try_recv_seq(cap, party.me(), wakes);
+        match got {
             TryRecv::Empty if party.may_wait() => match status {
                 Some((key, Status::Waiting)) => {
                     if !st.waiters.is_linked(key) {
@@ -1194,7 +1289,7 @@ impl RecvOp {
                     TryRecv::Got(v) => Some(v),
                     _ => None,
                 };
-                Self::checked(st, cap, out, wakes, check)
+                Self::checked(st, cap, out, seq, wakes, check)
             }
         }
     }
@@ -1205,6 +1300,7 @@ impl RecvOp {
         st: &mut State<T>,
         cap: Option<usize>,
         out: Option<T>,
+        seq: Option<u64>,
         wakes: &mut Wakes,
         check: Check<'_, Option<T>>,
     ) -> Step<Option<T>> {
@@ -1212,7 +1308,7 @@ impl RecvOp {
             return Step::Ready(out);
         }
         if let Some(v) = out {
-            st.give_back(v, cap, wakes);
+            st.give_back(v, seq, cap, wakes);
         }
         Step::Refuted
     }
@@ -1231,7 +1327,7 @@ impl RecvOp {
             let r = st.waiters.remove(key);
             wakes.discard(r.waker);
             if let (true, Some(v)) = (r.status.holds_value(), r.slot) {
-                st.give_back(v, chan.cap, wakes);
+                st.give_back(v, r.seq, chan.cap, wakes);
             }
         });
     }

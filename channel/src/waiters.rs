@@ -105,21 +105,38 @@ pub(crate) enum Status {
     /// As `Done`, on a closed channel: the operation that takes the value must tell the
     /// channel (receivers waiting to learn whether the channel is drained).
     DoneClosed = 4,
+    /// A recv node's value was taken, under the lock, by another receive (protocol 7):
+    /// the node holds nothing and its operation receives again.
+    Stolen = 6,
 }
 
 /// Status word of a completed node its operation is done with (reusable).
 const FREE: usize = 5;
+/// Status word of a filled recv node whose operation is taking the value without the lock
+/// (protocol 7); it stores `FREE` next.
+const OWNED: usize = 7;
+/// Flag on a `Done`/`DoneClosed` word: the node was filled while an older value was in
+/// flight, so its operation takes a value only under the lock (protocol 7).
+const SHARED: usize = 8;
+
+/// True for the status word of a node holding an in-flight value.
+#[inline]
+fn word_holds_value(w: usize) -> bool {
+    let w = w & !SHARED;
+    w == Status::Done as usize || w == Status::DoneClosed as usize
+}
 
 impl Status {
     #[inline]
     fn from_word(w: usize) -> Status {
-        match w {
+        match w & !SHARED {
             0 => Status::Waiting,
             1 => Status::Done,
             2 => Status::Closed,
             3 => Status::Taken,
             4 => Status::DoneClosed,
-            _ => unreachable!("a held node is never FREE"),
+            6 => Status::Stolen,
+            _ => unreachable!("a held node is never FREE or OWNED to its holder"),
         }
     }
 
@@ -162,11 +179,21 @@ pub(crate) struct Waiter<T> {
     next: *mut Node<T>,
 }
 
+/// A node's place in the in-flight list (protocol 7); touched only under the lock.
+struct Flight<T> {
+    prev: *mut Node<T>,
+    next: *mut Node<T>,
+    /// Delivery order of the value the node was filled with; 0: not on the list.
+    seq: u64,
+}
+
 /// One waiter node: a stable heap block.
 pub(crate) struct Node<T> {
     status: AtomicUsize,
     /// Link of the `completed` list; touched only under the channel lock.
     recycle: TrackedCell<*mut Node<T>>,
+    /// Link of the in-flight list; touched only under the channel lock.
+    flight: TrackedCell<Flight<T>>,
     waiter: TrackedCell<Waiter<T>>,
 }
 
@@ -175,6 +202,11 @@ impl<T> Node<T> {
         Box::into_raw(Box::new(Node {
             status: AtomicUsize::new(Status::Waiting as usize),
             recycle: TrackedCell::new(ptr::null_mut()),
+            flight: TrackedCell::new(Flight {
+                prev: ptr::null_mut(),
+                next: ptr::null_mut(),
+                seq: 0,
+            }),
             waiter: TrackedCell::new(Waiter {
                 slot: None,
                 owner: Owner::Solo(None),
@@ -256,17 +288,45 @@ pub(crate) unsafe fn release<T>(key: Key) -> (Option<T>, bool) {
     (slot, prev == Status::DoneClosed as usize)
 }
 
-/// Applies `f` to the slot of a completed node without the lock, leaving the value there
-/// (a select arm applies its pattern before it takes the value).
+/// The operation's lock-free take of its filled recv node (protocol 7): the value and
+/// whether the channel must be told (the node was `DoneClosed`: protocol 6), or `None`
+/// if the value must be taken under the lock (not filled, filled `SHARED`, or stolen).
+/// On `Some` the node is released (`FREE`).
 ///
 /// # Safety
 ///
-/// As for [`release`]: `key` is the caller's completed node on a channel of `T`.
+/// `key` is a recv node held by the caller's operation on a channel of `T`.
 #[inline]
-pub(crate) unsafe fn peek_slot<T, R>(key: Key, f: impl FnOnce(&Option<T>) -> R) -> R {
+pub(crate) unsafe fn take_filled<T>(key: Key) -> Option<(T, bool)> {
     let node = key.node::<T>();
-    // SAFETY: completed nodes belong to their operation alone (module docs, case b).
-    unsafe { (*node).waiter.with_mut(|w| f(&w.slot)) }
+    // SAFETY: the caller holds the node (protocol 1), so it is allocated.
+    let status = unsafe { &(*node).status };
+    let mut s = status.load(Ordering::Acquire);
+    loop {
+        if s != Status::Done as usize && s != Status::DoneClosed as usize {
+            return None;
+        }
+        // Acquire pairs with the filler's release store; the exchange makes the value
+        // ours against a receive that would steal it under the lock.
+        match status.compare_exchange(s, OWNED, Ordering::AcqRel, Ordering::Acquire) {
+            Ok(_) => break,
+            // `close` turned `Done` into `DoneClosed`, or a thief won: look again.
+            Err(now) => s = now,
+        }
+    }
+    // SAFETY: `OWNED` is ours: nobody else touches a node in that state (protocol 7),
+    // so the `waiter` part is ours alone (module docs, case b).
+    let (slot, waker) = unsafe {
+        (*node)
+            .waiter
+            .with_mut(|w| (w.slot.take(), clear_owner(&mut w.owner)))
+    };
+    // SAFETY: allocated (see above). After this store the node is reusable: our last
+    // access. A plain store: nobody changes an `OWNED` word.
+    unsafe { (*node).status.store(FREE, Ordering::Release) };
+    drop(waker);
+    let v = slot.expect("a filled recv node holds a value");
+    Some((v, s == Status::DoneClosed as usize))
 }
 
 /// Takes a node's owner out, keeping the select cell's live-node count right; returns
@@ -312,6 +372,14 @@ pub(crate) struct Removed<T> {
     pub(crate) slot: Option<T>,
     /// The owner's waker, if it had one.
     pub(crate) waker: Option<Waker>,
+    /// The delivery order of the value in `slot` if the node was in flight (protocol 7).
+    pub(crate) seq: Option<u64>,
+}
+
+/// A value taken from another operation's node, and its delivery order (protocol 7).
+pub(crate) struct Stolen<T> {
+    pub(crate) value: T,
+    pub(crate) seq: u64,
 }
 
 /// Both wait queues of a channel and its recycling lists. Lives under the lock.
@@ -326,6 +394,11 @@ pub(crate) struct Waiters<T> {
     completed: *mut Node<T>,
     /// The last node of `completed` (null when it is empty).
     completed_tail: *mut Node<T>,
+    /// Filled recv nodes in delivery order, linked through `flight` (protocol 7). Nodes
+    /// whose value was taken without the lock stay until a lock holder passes them.
+    flight: List<T>,
+    /// The delivery order of the next fresh fill.
+    next_seq: u64,
 }
 
 /// How many `completed` nodes [`Waiters::insert`] inspects for a `FREE` one.
@@ -345,6 +418,8 @@ impl<T> Waiters<T> {
             spare: ptr::null_mut(),
             completed: ptr::null_mut(),
             completed_tail: ptr::null_mut(),
+            flight: List::EMPTY,
+            next_seq: 1,
         }
     }
 
@@ -365,7 +440,10 @@ impl<T> Waiters<T> {
     #[inline]
     pub(crate) fn insert(&mut self, slot: Option<T>, owner: Owner) -> Key {
         let node = match self.take_free_completed() {
-            Some(n) => n,
+            Some(n) => {
+                self.flight_unlink(n);
+                n
+            }
             None if self.spare.is_null() => Node::alloc(),
             None => {
                 let n = self.spare;
@@ -461,6 +539,7 @@ impl<T> Waiters<T> {
         let node = key.node::<T>();
         // SAFETY: allocated (held by the caller's operation); lock held.
         let status = Status::from_word(unsafe { (*node).status.load(Ordering::Relaxed) });
+        let seq = self.flight_unlink(node);
         let w = self.w(node);
         let slot = w.slot.take();
         let waker = clear_owner(&mut w.owner);
@@ -475,6 +554,7 @@ impl<T> Waiters<T> {
             status,
             slot,
             waker,
+            seq: seq.filter(|_| status.holds_value()),
         }
     }
 
@@ -518,55 +598,233 @@ impl<T> Waiters<T> {
         unsafe { (*node).status.store(status as usize, Ordering::Release) };
     }
 
-    /// Completes a claimed receive node with `v` (direct handoff or give-back); on a
-    /// closed channel the node becomes `DoneClosed` (protocol 6).
-    pub(crate) fn fill(&mut self, key: Key, v: T, closed: bool) {
-        self.get_mut(key).slot = Some(v);
-        let status = if closed {
-            Status::DoneClosed
+    /// Completes a claimed (unlinked) node with a status word: [`Waiters::finish`] for
+    /// words with flags.
+    fn finish_word(&mut self, key: Key, word: usize) {
+        let node = key.node::<T>();
+        debug_assert!(self.w(node).queue.is_none(), "completed nodes are unlinked");
+        self.push_front_completed(node);
+        // SAFETY: as in `finish`.
+        unsafe { (*node).status.store(word, Ordering::Release) };
+    }
+
+    /// Completes a claimed receive node with a value sent now (direct handoff): it is the
+    /// newest value in flight (protocol 7). On a closed channel the node becomes
+    /// `DoneClosed` (protocol 6).
+    pub(crate) fn fill(&mut self, key: Key, v: T, closed: bool, ordered: bool) {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.refill(key, v, closed, seq, ordered);
+    }
+
+    /// Completes a claimed receive node with a value of delivery order `seq` (a fresh
+    /// value, or one given back): it takes its place in the in-flight list, and is
+    /// `SHARED` unless no value in flight is older or the channel is not `ordered`
+    /// (protocol 7).
+    pub(crate) fn refill(&mut self, key: Key, v: T, closed: bool, seq: u64, ordered: bool) {
+        let node = key.node::<T>();
+        self.w(node).slot = Some(v);
+        self.flight_clean();
+        let older = self.flight_insert(node, seq);
+        let mut word = if closed {
+            Status::DoneClosed as usize
         } else {
-            Status::Done
+            Status::Done as usize
         };
-        self.finish(key, status);
+        if older && ordered {
+            word |= SHARED;
+        }
+        self.finish_word(key, word);
+    }
+
+    /// The flight part of a node (lock held).
+    #[allow(clippy::mut_from_ref)]
+    fn fl(&self, node: *mut Node<T>) -> &mut Flight<T> {
+        // SAFETY: as in `w`: an allocated node of this channel, lock held, and the flight
+        // part is only ever touched under the lock.
+        unsafe { (*node).flight.get_mut() }
+    }
+
+    /// Puts `node` into the in-flight list by `seq` (usually at the back); returns `true`
+    /// if a node stays in front of it.
+    fn flight_insert(&mut self, node: *mut Node<T>, seq: u64) -> bool {
+        debug_assert_eq!(self.fl(node).seq, 0, "a node is in the list at most once");
+        // Walk back from the tail past newer values (only a given-back value is older
+        // than the tail).
+        let mut after = self.flight.tail;
+        while !after.is_null() && self.fl(after).seq > seq {
+            after = self.fl(after).prev;
+        }
+        let before = if after.is_null() {
+            self.flight.head
+        } else {
+            self.fl(after).next
+        };
+        {
+            let f = self.fl(node);
+            f.seq = seq;
+            f.prev = after;
+            f.next = before;
+        }
+        if after.is_null() {
+            self.flight.head = node;
+        } else {
+            self.fl(after).next = node;
+        }
+        if before.is_null() {
+            self.flight.tail = node;
+        } else {
+            self.fl(before).prev = node;
+        }
+        !after.is_null()
+    }
+
+    /// Takes `node` out of the in-flight list if it is there; returns its `seq` then.
+    fn flight_unlink(&mut self, node: *mut Node<T>) -> Option<u64> {
+        let (prev, next, seq) = {
+            let f = self.fl(node);
+            if f.seq == 0 {
+                return None;
+            }
+            let seq = core::mem::replace(&mut f.seq, 0);
+            (f.prev, f.next, seq)
+        };
+        if prev.is_null() {
+            self.flight.head = next;
+        } else {
+            self.fl(prev).next = next;
+        }
+        if next.is_null() {
+            self.flight.tail = prev;
+        } else {
+            self.fl(next).prev = prev;
+        }
+        Some(seq)
+    }
+
+    /// Drops nodes that no longer hold a value from the front of the in-flight list;
+    /// returns the oldest node still holding one (or null).
+    #[inline]
+    fn flight_clean(&mut self) -> *mut Node<T> {
+        loop {
+            let head = self.flight.head;
+            if head.is_null() || Self::holds(head) {
+                return head;
+            }
+            self.flight_unlink(head);
+        }
+    }
+
+    /// The node's status word says it holds an in-flight value (acquire: a lock-free
+    /// taker's last accesses happen before the caller's).
+    fn holds(node: *mut Node<T>) -> bool {
+        // SAFETY: nodes on the in-flight list are allocated (freed only at channel drop).
+        word_holds_value(unsafe { (*node).status.load(Ordering::Acquire) })
+    }
+
+    /// Returns `true` if no value is in flight (cleaning the list's front on the way).
+    #[inline]
+    pub(crate) fn flight_empty(&mut self) -> bool {
+        self.flight.head.is_null() || self.flight_clean().is_null()
+    }
+
+    /// Takes the value out of `node` if it still holds one (its operation may be taking
+    /// it without the lock at the same moment: one of the two exchanges wins), and
+    /// unlinks the node from the in-flight list either way.
+    fn steal(&mut self, node: *mut Node<T>) -> Option<Stolen<T>> {
+        // SAFETY: allocated (on the in-flight list, freed only at channel drop).
+        let status = unsafe { &(*node).status };
+        let mut s = status.load(Ordering::Acquire);
+        let won = loop {
+            if !word_holds_value(s) {
+                break false;
+            }
+            match status.compare_exchange(
+                s,
+                Status::Stolen as usize,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => break true,
+                Err(now) => s = now,
+            }
+        };
+        let seq = self.flight_unlink(node).unwrap_or(0);
+        if !won {
+            return None;
+        }
+        // The node's operation reads `Stolen` and takes the lock before it touches the
+        // node again, so the slot is ours under the lock (module docs, case a).
+        let value = self
+            .w(node)
+            .slot
+            .take()
+            .expect("a filled recv node holds a value");
+        Some(Stolen { value, seq })
+    }
+
+    /// Takes the oldest value in flight, if it is older than `than` (protocol 7).
+    pub(crate) fn steal_oldest(&mut self, than: u64) -> Option<Stolen<T>> {
+        loop {
+            let head = self.flight_clean();
+            if head.is_null() || self.fl(head).seq >= than {
+                return None;
+            }
+            if let Some(v) = self.steal(head) {
+                return Some(v);
+            }
+        }
+    }
+
+    /// Takes the newest value in flight if it is newer than `than` (a given-back value
+    /// going to the front pulls these back behind it: protocol 7).
+    pub(crate) fn steal_newest(&mut self, than: u64) -> Option<Stolen<T>> {
+        loop {
+            let tail = self.flight.tail;
+            if tail.is_null() || self.fl(tail).seq <= than {
+                return None;
+            }
+            if let Some(v) = self.steal(tail) {
+                return Some(v);
+            }
+        }
+    }
+
+    /// The delivery order of the value in the caller's filled node (lock held).
+    pub(crate) fn flight_seq(&self, key: Key) -> u64 {
+        self.fl(key.node()).seq
+    }
+
+    /// A fresh delivery order, newer than every value in flight (for a value that goes
+    /// back to a waiting receiver although it came from the buffer).
+    pub(crate) fn next_seq(&mut self) -> u64 {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        seq
     }
 
     /// Returns `true` if a completed receive node still holds a value its operation has
-    /// not taken yet (protocol 6). Walks the whole `completed` list: only called on a
-    /// closed, empty channel.
-    pub(crate) fn any_in_flight(&self) -> bool {
-        let mut cur = self.completed;
-        while !cur.is_null() {
-            // SAFETY: nodes on `completed` are allocated; `recycle` is ours under the lock.
-            let (status, next) = unsafe {
-                (
-                    (*cur).status.load(Ordering::Acquire),
-                    *(*cur).recycle.get_mut(),
-                )
-            };
-            if status == Status::Done as usize || status == Status::DoneClosed as usize {
-                return true;
-            }
-            cur = next;
-        }
-        false
+    /// not taken yet (protocol 6).
+    pub(crate) fn any_in_flight(&mut self) -> bool {
+        !self.flight_empty()
     }
 
     /// On close: turns every `Done` node into `DoneClosed`, so that its operation tells
     /// the channel when it takes the value (protocol 6).
     pub(crate) fn mark_closed(&mut self) {
-        let mut cur = self.completed;
+        let mut cur = self.flight.head;
         while !cur.is_null() {
-            // SAFETY: as in `any_in_flight`. A failed exchange means the operation
-            // already freed the node.
+            // SAFETY: nodes on the in-flight list are allocated. A failed exchange means
+            // the operation took the value, or closed words were set already.
             unsafe {
-                let _ = (*cur).status.compare_exchange(
-                    Status::Done as usize,
-                    Status::DoneClosed as usize,
-                    Ordering::AcqRel,
-                    Ordering::Acquire,
-                );
-                cur = *(*cur).recycle.get_mut();
+                let status = &(*cur).status;
+                let s = status.load(Ordering::Acquire);
+                if s & !SHARED == Status::Done as usize {
+                    let closed = (s & SHARED) | Status::DoneClosed as usize;
+                    let _ = status.compare_exchange(s, closed, Ordering::AcqRel, Ordering::Acquire);
+                }
             }
+            cur = self.fl(cur).next;
         }
     }
 

@@ -323,11 +323,12 @@ fn give_back_keeps_len_within_capacity() {
     assert_eq!(got, [1, 2, 3]);
 }
 
-/// `None` is final: a receive on a closed channel waits while a value is still in
-/// flight (handed to a receive that may give it back), and gets it if it comes back.
+/// `None` is final: a receive on a closed rendezvous channel waits while a value is
+/// still in flight (handed to a receive that may give it back), and gets it if it comes
+/// back.
 #[test]
 fn none_is_final_after_a_give_back() {
-    let (tx, rx) = unbounded::<u32>();
+    let (tx, rx) = rendezvous::<u32>();
     let mut r1 = spawn(rx.recv());
     assert_pending!(r1.poll());
     tx.try_send(1).unwrap();
@@ -337,6 +338,22 @@ fn none_is_final_after_a_give_back() {
     drop(r1); // gives 1 back
     assert!(r2.is_woken());
     assert_ready_eq!(r2.poll(), Some(1));
+    assert_eq!(rx.recv().now_or_never(), Some(None));
+}
+
+/// On a buffered channel the value in flight is the oldest in the channel: a receive on
+/// the closed channel takes it (not `None`), and the receive it was handed to, now empty,
+/// ends with `None`.
+#[test]
+fn none_is_final_with_a_value_in_flight_on_a_buffered_channel() {
+    let (tx, rx) = unbounded::<u32>();
+    let mut r1 = spawn(rx.recv());
+    assert_pending!(r1.poll());
+    tx.try_send(1).unwrap();
+    tx.close();
+    let mut r2 = spawn(rx.recv());
+    assert_ready_eq!(r2.poll(), Some(1));
+    assert_ready_eq!(r1.poll(), None);
     assert_eq!(rx.recv().now_or_never(), Some(None));
 }
 

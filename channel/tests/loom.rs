@@ -451,10 +451,12 @@ fn close_racing_a_select_between_rounds_ends_it() {
 /// "None is final" (`waiters.rs`, protocol 6): a receive was handed a value, the channel
 /// closes, and a second receive races the first one's give-back (`give_back`) or its
 /// lock-free completion. The second receive returns `None` only if the first one kept
-/// the value; every value is received exactly once.
+/// the value; every value is received exactly once. (Rendezvous: there a value in flight
+/// stays with its receive; on buffered channels the second receive would take it,
+/// protocol 7, modelled below.)
 fn none_is_final(give_back: bool) {
     loom::model(move || {
-        let (tx, rx) = unbounded::<u32>();
+        let (tx, rx) = rendezvous::<u32>();
         let rx2 = rx.clone();
         let waker = noop_waker();
         let mut cx = Context::from_waker(&waker);
@@ -564,5 +566,69 @@ fn select_default_never_runs_while_a_channel_always_holds_a_value() {
         all.sort_unstable();
         assert_eq!(all, [1, 2]);
         assert!((1..=2).contains(&moved));
+    });
+}
+
+/// Protocol 7: a receive handed a value races another receive that comes later and takes
+/// the value in flight first (the oldest value goes first). Exactly one of them gets it;
+/// the loser receives again.
+#[test]
+fn steal_races_the_owners_lock_free_take() {
+    loom::model(|| {
+        let (tx, rx) = unbounded::<u32>();
+        let rx2 = rx.clone();
+        let waker = noop_waker();
+        let mut cx = Context::from_waker(&waker);
+        let mut first = Box::pin(rx.recv());
+        assert!(first.as_mut().poll(&mut cx).is_pending());
+        tx.try_send(1).unwrap(); // handed to `first`: in flight
+        let other = thread::spawn(move || rx2.try_recv().ok());
+        let got_first = match first.as_mut().poll(&mut cx) {
+            Poll::Ready(v) => v,
+            Poll::Pending => None, // taken by `other`: `first` waits again
+        };
+        let got_other = other.join().unwrap();
+        drop(first);
+        let all: Vec<u32> = got_first
+            .into_iter()
+            .chain(got_other)
+            .chain(drain(&rx))
+            .collect();
+        assert_eq!(all, [1], "exactly once");
+        tx.try_send(2).unwrap();
+        assert_eq!(
+            rx.try_recv(),
+            Ok(2),
+            "nothing left behind in `first`'s node"
+        );
+    });
+}
+
+/// Protocol 7: two receives were handed 1 and 2; the first is dropped (its give-back
+/// pulls 2 back behind 1) while the second takes its value (which must be 1, the oldest).
+/// Whatever the interleaving, the second gets 1 and 2 stays in the channel.
+#[test]
+fn give_back_pulls_newer_values_back_while_their_receive_takes() {
+    loom::model(|| {
+        let (tx, rx) = bounded::<u32>(4);
+        let waker = noop_waker();
+        let mut cx = Context::from_waker(&waker);
+        let rx1 = rx.clone();
+        let mut first = Box::pin(async move { rx1.recv().await });
+        let mut second = Box::pin(rx.recv());
+        assert!(first.as_mut().poll(&mut cx).is_pending());
+        assert!(second.as_mut().poll(&mut cx).is_pending());
+        tx.try_send(1).unwrap(); // to `first`
+        tx.try_send(2).unwrap(); // to `second`, behind 1
+        let dropper = thread::spawn(move || drop(first));
+        let got = loop {
+            match second.as_mut().poll(&mut cx) {
+                Poll::Ready(v) => break v,
+                Poll::Pending => thread::yield_now(),
+            }
+        };
+        dropper.join().unwrap();
+        assert_eq!(got, Some(1), "the oldest value first");
+        assert_eq!(drain(&rx), [2]);
     });
 }
