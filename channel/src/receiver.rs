@@ -347,19 +347,15 @@ impl<T> ChannelOp for Recv<'_, T> {
     fn poll_select(
         &mut self,
         acx: &mut ArmCx<'_, '_>,
-        matches: &dyn Fn(&Option<T>) -> bool,
+        matches: Option<&dyn Fn(&Option<T>) -> bool>,
     ) -> ArmPoll<Option<T>> {
         match acx.mode() {
             Mode::Poll { .. } | Mode::Try => {
                 let try_only = acx.try_only(self.op.holds_node());
-                arm_poll(
-                    self.op
-                        .poll_arm(self.chan, acx.party(try_only), Some(matches)),
-                )
+                arm_poll(self.op.poll_arm(self.chan, acx.party(try_only), matches))
             }
             Mode::TryLocked => self.chan.step_locked(acx, |st, cap, party, wakes| {
-                self.op
-                    .step(st, cap, party, &mut None, wakes, Some(matches))
+                self.op.step(st, cap, party, &mut None, wakes, matches)
             }),
             Mode::Probe | Mode::Lock | Mode::Published => ArmPoll::Pending,
         }

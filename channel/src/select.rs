@@ -1018,11 +1018,11 @@ pub trait SelectArm {
     /// What the arm yields when it wins.
     type Output;
     /// Polls the arm in the driver's current mode; `matches` is the arm's pattern
-    /// (applied before a channel operation takes effect).
+    /// (applied before a channel operation takes effect), `None` if it is irrefutable.
     fn poll_arm(
         self: Pin<&mut Self>,
         acx: &mut ArmCx<'_, '_>,
-        matches: &dyn Fn(&Self::Output) -> bool,
+        matches: Option<&dyn Fn(&Self::Output) -> bool>,
     ) -> ArmPoll<Self::Output>;
 }
 
@@ -1069,7 +1069,7 @@ pub(crate) mod sealed {
         fn poll_select(
             &mut self,
             acx: &mut ArmCx<'_, '_>,
-            matches: &dyn Fn(&Self::Output) -> bool,
+            matches: Option<&dyn Fn(&Self::Output) -> bool>,
         ) -> ArmPoll<Self::Output>;
         /// The select is over: give up any node (protocol step 5).
         fn abandon(&mut self);
@@ -1088,7 +1088,7 @@ pub(crate) mod sealed {
         fn poll_select(
             &mut self,
             acx: &mut ArmCx<'_, '_>,
-            matches: &dyn Fn(&O::Output) -> bool,
+            matches: Option<&dyn Fn(&O::Output) -> bool>,
         ) -> ArmPoll<O::Output> {
             (**self).poll_select(acx, matches)
         }
@@ -1111,7 +1111,7 @@ pub(crate) mod sealed {
         fn poll_select(
             &mut self,
             acx: &mut ArmCx<'_, '_>,
-            matches: &dyn Fn(&O::Output) -> bool,
+            matches: Option<&dyn Fn(&O::Output) -> bool>,
         ) -> ArmPoll<O::Output> {
             self.as_mut().get_mut().poll_select(acx, matches)
         }
@@ -1155,7 +1155,7 @@ impl<Op: sealed::ChannelOp> SelectArm for ChannelArm<Op> {
     fn poll_arm(
         self: Pin<&mut Self>,
         acx: &mut ArmCx<'_, '_>,
-        matches: &dyn Fn(&Op::Output) -> bool,
+        matches: Option<&dyn Fn(&Op::Output) -> bool>,
     ) -> ArmPoll<Op::Output> {
         // SAFETY: `op` is never moved out of the pinned arm (not structurally pinned:
         // every channel operation is used through `&mut` only, and none relies on
@@ -1196,7 +1196,7 @@ impl<F: Future> SelectArm for FutureArm<F> {
     fn poll_arm(
         self: Pin<&mut Self>,
         acx: &mut ArmCx<'_, '_>,
-        matches: &dyn Fn(&F::Output) -> bool,
+        matches: Option<&dyn Fn(&F::Output) -> bool>,
     ) -> ArmPoll<F::Output> {
         if !matches!(acx.mode(), Mode::Poll { .. } | Mode::Try) {
             return ArmPoll::Pending;
@@ -1210,7 +1210,7 @@ impl<F: Future> SelectArm for FutureArm<F> {
                 acx.set_registered();
                 ArmPoll::Pending
             }
-            Poll::Ready(v) if matches(&v) => ArmPoll::Ready(v),
+            Poll::Ready(v) if matches.map_or(true, |m| m(&v)) => ArmPoll::Ready(v),
             Poll::Ready(_) => ArmPoll::Disabled,
         }
     }

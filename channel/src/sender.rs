@@ -293,19 +293,15 @@ impl<T> ChannelOp for Send<'_, T> {
     fn poll_select(
         &mut self,
         acx: &mut ArmCx<'_, '_>,
-        matches: &dyn Fn(&Self::Output) -> bool,
+        matches: Option<&dyn Fn(&Self::Output) -> bool>,
     ) -> ArmPoll<Self::Output> {
         match acx.mode() {
             Mode::Poll { .. } | Mode::Try => {
                 let try_only = acx.try_only(self.op.is_waiting());
-                arm_poll(
-                    self.op
-                        .poll_arm(self.chan, acx.party(try_only), Some(matches)),
-                )
+                arm_poll(self.op.poll_arm(self.chan, acx.party(try_only), matches))
             }
             Mode::TryLocked => self.chan.step_locked(acx, |st, cap, party, wakes| {
-                self.op
-                    .step(st, cap, party, &mut None, wakes, Some(matches))
+                self.op.step(st, cap, party, &mut None, wakes, matches)
             }),
             Mode::Probe | Mode::Lock | Mode::Published => ArmPoll::Pending,
         }

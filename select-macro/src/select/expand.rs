@@ -145,7 +145,22 @@ pub(crate) fn expand(input: &SelectInput) -> TokenStream {
         .map(|(i, arm)| arm_poll(k, &names, i, &arm.pat, input.else_arm.is_some()));
     let outcomes = input.arms.iter().zip(&variants).map(|(arm, v)| {
         let (pat, body) = (&arm.pat, &arm.body);
-        quote! { #k::__private::SelectOutcome::Arm(#out_enum::#v(#pat)) => #body, }
+        if irrefutable(pat) {
+            // The arm took its value without a pattern check: bind it with `let`, so that
+            // a pattern that only looks irrefutable (a lowercase constant) is a compile
+            // error rather than a value that matches nothing.
+            let value = Ident::new("__waza_value", Span::mixed_site());
+            quote! {
+                #k::__private::SelectOutcome::Arm(#out_enum::#v(#value)) => {
+                    #[allow(unused_mut)]
+                    let mut #value = #value;
+                    let #pat = #value;
+                    #body
+                }
+            }
+        } else {
+            quote! { #k::__private::SelectOutcome::Arm(#out_enum::#v(#pat)) => #body, }
+        }
     });
     let (else_variant, else_outcome, off_decl) = match &input.else_arm {
         Some(e) => {
@@ -255,22 +270,31 @@ fn arm_poll(k: &TokenStream, names: &Names, i: usize, pat: &Pat, has_else: bool)
     };
     let arm = &arms[i];
     let variant = format_ident!("V{}", i);
-    let check = check_pattern(pat.clone());
     // The pattern goes to the arm as a predicate, so that a channel arm applies it under
     // the channel lock, before its operation takes effect (a refuted value goes back).
+    // An irrefutable pattern needs none, and then a received value handed to the arm
+    // can be taken without the lock.
+    let matches = if irrefutable(pat) {
+        quote!(::core::option::Option::None)
+    } else {
+        let check = check_pattern(pat.clone());
+        quote! {
+            ::core::option::Option::Some(&|#value: &_| {
+                #[allow(unused_variables, unreachable_patterns, unused_parens)]
+                match #value {
+                    #check => true,
+                    _ => false,
+                }
+            })
+        }
+    };
     quote! {
         #i => match #arm.as_mut().as_pin_mut() {
             ::core::option::Option::None => #disabled,
             ::core::option::Option::Some(#fut) => match #k::__private::SelectArm::poll_arm(
                 #fut,
                 #acx,
-                &|#value: &_| {
-                    #[allow(unused_variables, unreachable_patterns, unused_parens)]
-                    match #value {
-                        #check => true,
-                        _ => false,
-                    }
-                },
+                #matches,
             ) {
                 #k::__private::ArmPoll::Pending => #k::__private::ArmPoll::Pending,
                 #k::__private::ArmPoll::Disabled => #disabled,
@@ -279,6 +303,23 @@ fn arm_poll(k: &TokenStream, names: &Names, i: usize, pat: &Pat, has_else: bool)
                 }
             },
         },
+    }
+}
+
+/// True for patterns that match every value: `_` and a plain binding (`v`, `mut v`,
+/// `ref v`). An identifier that starts with an upper-case letter may name a constant or a
+/// unit variant (`None`), so it counts as refutable; a lower-case constant used as a
+/// pattern is caught by the `let` the expansion binds irrefutable patterns with.
+fn irrefutable(pat: &Pat) -> bool {
+    match pat {
+        Pat::Wild(_) => true,
+        Pat::Ident(p) => {
+            p.subpat.is_none()
+                && p.ident
+                    .to_string()
+                    .starts_with(|c: char| c == '_' || c.is_lowercase())
+        }
+        _ => false,
     }
 }
 

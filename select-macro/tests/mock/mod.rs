@@ -131,15 +131,15 @@ pub mod __private {
         fn poll_arm(
             self: Pin<&mut Self>,
             acx: &mut ArmCx<'_, '_>,
-            matches: &dyn Fn(&Self::Output) -> bool,
+            matches: Option<&dyn Fn(&Self::Output) -> bool>,
         ) -> ArmPoll<Self::Output>;
     }
 
     /// A ready output through the arm's pattern, as the real arms apply it.
-    fn checked<O>(p: Poll<O>, matches: &dyn Fn(&O) -> bool) -> ArmPoll<O> {
+    fn checked<O>(p: Poll<O>, matches: Option<&dyn Fn(&O) -> bool>) -> ArmPoll<O> {
         match p {
             Poll::Pending => ArmPoll::Pending,
-            Poll::Ready(v) if matches(&v) => ArmPoll::Ready(v),
+            Poll::Ready(v) if matches.map_or(true, |m| m(&v)) => ArmPoll::Ready(v),
             Poll::Ready(_) => ArmPoll::Disabled,
         }
     }
@@ -189,7 +189,7 @@ pub mod __private {
         fn poll_arm(
             self: Pin<&mut Self>,
             acx: &mut ArmCx<'_, '_>,
-            matches: &dyn Fn(&Option<i32>) -> bool,
+            matches: Option<&dyn Fn(&Option<i32>) -> bool>,
         ) -> ArmPoll<Option<i32>> {
             let chan = self.get_mut().op.chan;
             chan.channel_polls.set(chan.channel_polls.get() + 1);
@@ -206,7 +206,7 @@ pub mod __private {
         fn poll_arm(
             mut self: Pin<&mut Self>,
             acx: &mut ArmCx<'_, '_>,
-            matches: &dyn Fn(&F::Output) -> bool,
+            matches: Option<&dyn Fn(&F::Output) -> bool>,
         ) -> ArmPoll<F::Output> {
             checked(self.fut.as_mut().poll(acx.context()), matches)
         }
