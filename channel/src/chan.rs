@@ -24,22 +24,25 @@
 //! 3. a waiting sender's node in `sendq`;
 //! 4. *in flight*: a receive node already filled (`Done`) whose operation has not taken
 //!    the value yet. If that operation is cancelled, the value goes back to the front
-//!    (give-back, below).
+//!    (give-back, below). On buffered channels these values are older than the buffer's
+//!    and leave first, oldest first, whoever receives (`waiters.rs`, protocol 7).
 //!
 //! # Algorithm (all under the lock)
 //!
 //! * **send(v)**: closed → fail with `v`. Else claim the first claimable waiting receiver
 //!   and hand `v` straight into its node (direct handoff). Else if the buffer has room,
 //!   push `v`. Else wait in `sendq` holding `v`.
-//! * **recv**: take from `buf` (then move the next `parked` value or waiting sender into
-//!   the room), else from `parked`, else from the first claimable waiting sender. Else if
+//! * **recv**: (buffered channels) take the oldest value in flight, else from `buf`
+//!   (then move the next `parked` value or waiting sender into the room), else from
+//!   `parked`, else from the first claimable waiting sender. Else if
 //!   closed: `None` — but only once no value is in flight (`waiters.rs`, protocol 6), so
 //!   that `None` is final; while one is, the receive waits like on an open channel.
 //! * **close**: set `closed`; complete every claimable sender with its value given back;
 //!   complete waiting receivers with "closed" if nothing is in flight.
 //! * **give-back(v)**: hand `v` to the first claimable waiting receiver, else put it at
 //!   the front (`buf`, spilling the buffer's last value to the front of `parked` when
-//!   the buffer is full).
+//!   the buffer is full), with the values in flight that are newer than `v` pulled back
+//!   behind it (buffered channels).
 //! * **watchers** (`Stream` receivers, `Queue::Watch`): never filled. Every change that
 //!   can make a receive succeed (a value buffered or parked, a sender waiting, close)
 //!   wakes all of them; each then tries again. An abandoned `next()` so leaves no value

@@ -20,10 +20,11 @@
 //! # Guarantees
 //!
 //! * Every value sent successfully is received exactly once; values from one sender
-//!   arrive in the order sent. One exception, with several receivers: a value handed to a
-//!   receive that is then dropped goes back to the channel front, but another receiver
-//!   may have taken a later value in the window between the hand-off and the drop, so
-//!   that receiver can see the later value before the given-back one.
+//!   arrive in the order sent, across receivers, also when receives are dropped after a
+//!   value was handed to them. One exception, on rendezvous channels with several
+//!   receivers: there a value handed to a receive stays with it (the send paired with
+//!   that receive), and if the receive is dropped the value goes back as a waiting
+//!   sender, behind which another receiver may already have taken a later value.
 //! * On a rendezvous channel a send completes only once a receiver has claimed the value.
 //! * Cancel safety: a dropped `recv` future never loses a value (one already handed to it
 //!   goes back to the channel front); a dropped `send` future delivered its value exactly
@@ -175,7 +176,7 @@ pub mod __private {
     };
     pub use crate::select::{
         ArmCx, ArmPoll, ChannelArm, ChannelArmTag, ChannelKind, FutureArm, FutureArmTag,
-        FutureKind, Select, SelectArm, SelectOutcome,
+        FutureKind, Matches, Select, SelectArm, SelectOutcome,
     };
     pub use core::future::poll_fn;
     pub use waza_macros::select_internal;

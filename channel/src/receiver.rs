@@ -10,7 +10,7 @@ use futures_core::{FusedStream, Stream};
 use crate::chan::{Chan, RecvOp, TryRecv, WatchOp};
 use crate::debug::WaitOp;
 use crate::loom::{Arc, Ordering};
-use crate::select::{arm_poll, sealed::ChannelOp, ArmCx, ArmPoll, ChannelArmTag, Mode};
+use crate::select::{arm_poll, sealed::ChannelOp, ArmCx, ArmPoll, ChannelArmTag, Matches, Mode};
 use crate::TryRecvError;
 
 /// The receiving half of a channel. Clone it for more consumers; each value goes to
@@ -347,7 +347,7 @@ impl<T> ChannelOp for Recv<'_, T> {
     fn poll_select(
         &mut self,
         acx: &mut ArmCx<'_, '_>,
-        matches: Option<&dyn Fn(&Option<T>) -> bool>,
+        matches: Matches<'_, Option<T>>,
     ) -> ArmPoll<Option<T>> {
         match acx.mode() {
             Mode::Poll { .. } | Mode::Try => {

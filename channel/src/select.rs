@@ -1013,6 +1013,9 @@ fn seed() -> u64 {
     })
 }
 
+/// An arm's pattern as a predicate on its outcome; `None` if the pattern is irrefutable.
+pub type Matches<'a, O> = Option<&'a dyn Fn(&O) -> bool>;
+
 /// One arm of a select, polled by the select driver.
 pub trait SelectArm {
     /// What the arm yields when it wins.
@@ -1022,7 +1025,7 @@ pub trait SelectArm {
     fn poll_arm(
         self: Pin<&mut Self>,
         acx: &mut ArmCx<'_, '_>,
-        matches: Option<&dyn Fn(&Self::Output) -> bool>,
+        matches: Matches<'_, Self::Output>,
     ) -> ArmPoll<Self::Output>;
 }
 
@@ -1054,7 +1057,7 @@ pub trait FutureArmTag {
 impl<F: IntoFuture> FutureArmTag for &F {}
 
 pub(crate) mod sealed {
-    use super::{ArmCx, ArmPoll};
+    use super::{ArmCx, ArmPoll, Matches};
 
     /// A channel operation that can run as a select arm (sealed: the crate's futures,
     /// and `&mut`/`Pin<&mut>` of them).
@@ -1069,7 +1072,7 @@ pub(crate) mod sealed {
         fn poll_select(
             &mut self,
             acx: &mut ArmCx<'_, '_>,
-            matches: Option<&dyn Fn(&Self::Output) -> bool>,
+            matches: Matches<'_, Self::Output>,
         ) -> ArmPoll<Self::Output>;
         /// The select is over: give up any node (protocol step 5).
         fn abandon(&mut self);
@@ -1088,7 +1091,7 @@ pub(crate) mod sealed {
         fn poll_select(
             &mut self,
             acx: &mut ArmCx<'_, '_>,
-            matches: Option<&dyn Fn(&O::Output) -> bool>,
+            matches: Matches<'_, O::Output>,
         ) -> ArmPoll<O::Output> {
             (**self).poll_select(acx, matches)
         }
@@ -1111,7 +1114,7 @@ pub(crate) mod sealed {
         fn poll_select(
             &mut self,
             acx: &mut ArmCx<'_, '_>,
-            matches: Option<&dyn Fn(&O::Output) -> bool>,
+            matches: Matches<'_, O::Output>,
         ) -> ArmPoll<O::Output> {
             self.as_mut().get_mut().poll_select(acx, matches)
         }
@@ -1155,7 +1158,7 @@ impl<Op: sealed::ChannelOp> SelectArm for ChannelArm<Op> {
     fn poll_arm(
         self: Pin<&mut Self>,
         acx: &mut ArmCx<'_, '_>,
-        matches: Option<&dyn Fn(&Op::Output) -> bool>,
+        matches: Matches<'_, Op::Output>,
     ) -> ArmPoll<Op::Output> {
         // SAFETY: `op` is never moved out of the pinned arm (not structurally pinned:
         // every channel operation is used through `&mut` only, and none relies on
@@ -1196,7 +1199,7 @@ impl<F: Future> SelectArm for FutureArm<F> {
     fn poll_arm(
         self: Pin<&mut Self>,
         acx: &mut ArmCx<'_, '_>,
-        matches: Option<&dyn Fn(&F::Output) -> bool>,
+        matches: Matches<'_, F::Output>,
     ) -> ArmPoll<F::Output> {
         if !matches!(acx.mode(), Mode::Poll { .. } | Mode::Try) {
             return ArmPoll::Pending;

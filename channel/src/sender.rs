@@ -9,7 +9,7 @@ use crate::chan::{Chan, SendOp, TrySend};
 use crate::closed::Closed;
 use crate::debug::WaitOp;
 use crate::loom::{Arc, Ordering};
-use crate::select::{arm_poll, sealed::ChannelOp, ArmCx, ArmPoll, ChannelArmTag, Mode};
+use crate::select::{arm_poll, sealed::ChannelOp, ArmCx, ArmPoll, ChannelArmTag, Matches, Mode};
 use crate::{SendError, TrySendError};
 
 /// The sending half of a channel. Clone it for more producers.
@@ -293,7 +293,7 @@ impl<T> ChannelOp for Send<'_, T> {
     fn poll_select(
         &mut self,
         acx: &mut ArmCx<'_, '_>,
-        matches: Option<&dyn Fn(&Self::Output) -> bool>,
+        matches: Matches<'_, Self::Output>,
     ) -> ArmPoll<Self::Output> {
         match acx.mode() {
             Mode::Poll { .. } | Mode::Try => {

@@ -20,7 +20,12 @@
 //!   counterparty that completed it, with a release store after which it no longer
 //!   touches the `waiter` part; set to `FREE` by the operation when it is done with a
 //!   completed node.
+//!   A receive node can also read `Stolen` (another receive took its value under the
+//!   lock, protocol 7) and, for an instant, `OWNED` (its operation is taking the value
+//!   without the lock).
 //! * `recycle` (lock-guarded): the link of the `completed` list (protocol 4).
+//! * `flight` (lock-guarded): the link of the in-flight list and the value's delivery
+//!   number (protocol 7).
 //! * `waiter` (a [`TrackedCell`]`<Waiter<T>>`, an `UnsafeCell` whose accesses loom
 //!   checks: slot, owner, links). Accessed
 //!   (a) under the channel lock while `status == Waiting`, by anyone holding the lock;
@@ -66,7 +71,32 @@
 //!    receivers finish if the channel is now drained. The swap and the CAS are both
 //!    read-modify-writes on the status word, so one of them sees the other: either close
 //!    marked the node before the swap (the swap reads `DoneClosed` and notifies), or the
-//!    swap came first (the node reads `FREE` to every later scan).
+//!    swap came first (the node reads `FREE` to every later scan). A receive takes its
+//!    value with an exchange `Done`/`DoneClosed -> OWNED` instead ([`take_filled`],
+//!    protocol 7); the exchange and close's CAS see each other the same way.
+//! 7. **Values in flight keep their place** (buffered channels). A value handed to a
+//!    receive is older than everything buffered (a receive waits only on an empty
+//!    buffer), so it must leave first, whoever receives: otherwise a receive dropped
+//!    later would give back a value that another receiver already overtook. Every fill
+//!    gets a delivery number (`seq`); filled nodes sit in the `flight` list in that order
+//!    (lock-guarded links). Then:
+//!    * any receive (under the lock) takes the oldest value in flight before the
+//!      buffer, with a CAS `Done* -> Stolen`; the robbed operation reads `Stolen` and
+//!      receives again;
+//!    * the operation takes its own value without the lock only if no older value was
+//!      in flight when it was filled (else the fill set `SHARED` and it goes through the
+//!      lock, taking the oldest value in flight and giving its own back in its place),
+//!      with a CAS `Done* -> OWNED`, so exactly one of it and a thief wins; `OWNED` is
+//!      then stored as `FREE` by the operation alone;
+//!    * a given-back value keeps its number: to a waiting receive it goes into its place
+//!      in the list; to the buffer front it goes with every newer value in flight pulled
+//!      back behind it (stolen from their receives, which receive again).
+//!
+//!    A node whose value was taken without the lock stays in the list until a lock
+//!    holder passes it, or is unlinked when the node is reused. On a rendezvous channel
+//!    a value in flight stays with its receive (the send paired with that receive; a
+//!    later receive taking it would make the rendezvous a buffer), so nothing there
+//!    uses the list.
 //!
 //! Wakers are never cloned by a counterparty (a solo node's waker is moved out, a select
 //! cell's waker is taken) and never dropped under the lock: [`Waiters::remove`] and
@@ -624,14 +654,18 @@ impl<T> Waiters<T> {
     pub(crate) fn refill(&mut self, key: Key, v: T, closed: bool, seq: u64, ordered: bool) {
         let node = key.node::<T>();
         self.w(node).slot = Some(v);
-        self.flight_clean();
-        let older = self.flight_insert(node, seq);
+        // Only buffered channels keep values in flight in order; a rendezvous leaves
+        // each with its receive (chan.rs, `ordered`).
+        let older = ordered && {
+            self.flight_clean();
+            self.flight_insert(node, seq)
+        };
         let mut word = if closed {
             Status::DoneClosed as usize
         } else {
             Status::Done as usize
         };
-        if older && ordered {
+        if older {
             word |= SHARED;
         }
         self.finish_word(key, word);
@@ -804,18 +838,28 @@ impl<T> Waiters<T> {
     }
 
     /// Returns `true` if a completed receive node still holds a value its operation has
-    /// not taken yet (protocol 6).
-    pub(crate) fn any_in_flight(&mut self) -> bool {
-        !self.flight_empty()
+    /// not taken yet (protocol 6). Walks the whole `completed` list (every filled node
+    /// is there, on any channel): only called on a closed, empty channel.
+    pub(crate) fn any_in_flight(&self) -> bool {
+        let mut cur = self.completed;
+        while !cur.is_null() {
+            if Self::holds(cur) {
+                return true;
+            }
+            // SAFETY: nodes on `completed` are allocated; `recycle` is ours under the lock.
+            cur = unsafe { *(*cur).recycle.get_mut() };
+        }
+        false
     }
 
     /// On close: turns every `Done` node into `DoneClosed`, so that its operation tells
     /// the channel when it takes the value (protocol 6).
     pub(crate) fn mark_closed(&mut self) {
-        let mut cur = self.flight.head;
+        let mut cur = self.completed;
         while !cur.is_null() {
-            // SAFETY: nodes on the in-flight list are allocated. A failed exchange means
-            // the operation took the value, or closed words were set already.
+            // SAFETY: nodes on `completed` are allocated; `recycle` is ours under the
+            // lock. A failed exchange means the operation took the value (or a thief
+            // did) meanwhile.
             unsafe {
                 let status = &(*cur).status;
                 let s = status.load(Ordering::Acquire);
@@ -823,8 +867,8 @@ impl<T> Waiters<T> {
                     let closed = (s & SHARED) | Status::DoneClosed as usize;
                     let _ = status.compare_exchange(s, closed, Ordering::AcqRel, Ordering::Acquire);
                 }
+                cur = *(*cur).recycle.get_mut();
             }
-            cur = self.fl(cur).next;
         }
     }
 

@@ -126,17 +126,19 @@ pub mod __private {
         Default,
     }
 
+    pub type Matches<'a, O> = Option<&'a dyn Fn(&O) -> bool>;
+
     pub trait SelectArm {
         type Output;
         fn poll_arm(
             self: Pin<&mut Self>,
             acx: &mut ArmCx<'_, '_>,
-            matches: Option<&dyn Fn(&Self::Output) -> bool>,
+            matches: Matches<'_, Self::Output>,
         ) -> ArmPoll<Self::Output>;
     }
 
     /// A ready output through the arm's pattern, as the real arms apply it.
-    fn checked<O>(p: Poll<O>, matches: Option<&dyn Fn(&O) -> bool>) -> ArmPoll<O> {
+    fn checked<O>(p: Poll<O>, matches: Matches<'_, O>) -> ArmPoll<O> {
         match p {
             Poll::Pending => ArmPoll::Pending,
             Poll::Ready(v) if matches.map_or(true, |m| m(&v)) => ArmPoll::Ready(v),
@@ -189,7 +191,7 @@ pub mod __private {
         fn poll_arm(
             self: Pin<&mut Self>,
             acx: &mut ArmCx<'_, '_>,
-            matches: Option<&dyn Fn(&Option<i32>) -> bool>,
+            matches: Matches<'_, Option<i32>>,
         ) -> ArmPoll<Option<i32>> {
             let chan = self.get_mut().op.chan;
             chan.channel_polls.set(chan.channel_polls.get() + 1);
@@ -206,7 +208,7 @@ pub mod __private {
         fn poll_arm(
             mut self: Pin<&mut Self>,
             acx: &mut ArmCx<'_, '_>,
-            matches: Option<&dyn Fn(&F::Output) -> bool>,
+            matches: Matches<'_, F::Output>,
         ) -> ArmPoll<F::Output> {
             checked(self.fut.as_mut().poll(acx.context()), matches)
         }
