@@ -11,7 +11,8 @@
 //! (1M values, a 2-way `select!` loop over two bounded(1024) channels), `mpsc` (2M values,
 //! 4→1 unbounded), `mpmc` (2M values, 4×4 bounded(1024)), `rendezvous` (500k values, 4×4),
 //! `ping_pong` (200k round trips over rendezvous channels), `spawn` (1M tasks spawned from a
-//! task, then joined). 2 workers unless `PROFILE_WORKERS` says otherwise. Prints the time per
+//! task, then joined), `yield` (200 tasks yielding 10k times each). 2 workers unless
+//! `PROFILE_WORKERS` says otherwise. Prints the time per
 //! value; the sums double as a check that every value arrived once.
 
 use std::future::Future;
@@ -122,6 +123,28 @@ async fn spawn(rt: Rt, n: u64) -> u64 {
     sum
 }
 
+/// 200 tasks, each yielding `yields` times (the `yield` row of the runtime bench).
+async fn yields(rt: Rt, yields: u64) -> u64 {
+    let handles: Vec<BoxFuture> = (0..200)
+        .map(|_| {
+            rt.go(async move {
+                for _ in 0..yields {
+                    match rt {
+                        Rt::Waza => waza::yield_now().await,
+                        Rt::Tokio => tokio::task::yield_now().await,
+                    }
+                }
+                yields
+            })
+        })
+        .collect();
+    let mut sum = 0;
+    for h in handles {
+        sum += h.await;
+    }
+    sum
+}
+
 /// The workload `name` at `scale`: its value count and its future.
 fn workload(rt: Rt, name: &str, scale: f64) -> Option<(u64, BoxFuture)> {
     let n = |x: f64| (x * scale) as u64;
@@ -141,12 +164,13 @@ fn workload(rt: Rt, name: &str, scale: f64) -> Option<(u64, BoxFuture)> {
         }
         "ping_pong" => (n(2e5), Box::pin(ping_pong(rt, n(2e5)))),
         "spawn" => (n(1e6), Box::pin(spawn(rt, n(1e6)))),
+        "yield" => (200 * n(1e4), Box::pin(yields(rt, n(1e4)))),
         _ => return None,
     })
 }
 
 fn usage() -> ! {
-    eprintln!("usage: profile <select|mpsc|mpmc|rendezvous|ping_pong|spawn> [scale]");
+    eprintln!("usage: profile <select|mpsc|mpmc|rendezvous|ping_pong|spawn|yield> [scale]");
     eprintln!("env: PROFILE_WORKERS (default 2), PROFILE_RUNTIME=waza|tokio (default waza)");
     std::process::exit(2)
 }
