@@ -187,6 +187,56 @@ fn cancelled_recv_gives_back_to_the_buffer_front() {
     assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
 }
 
+/// Protocol 7 (waiters.rs): a later receive takes the value in flight to an earlier one
+/// (the oldest first); the robbed receive receives again: the next value, or it waits
+/// and the next send wakes it.
+#[test]
+fn the_value_in_flight_leaves_first_and_its_receive_receives_again() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let (tx, rx) = bounded(2);
+    let mut r1 = spawn(rx.recv());
+    assert_pending!(r1.poll());
+    tx.try_send(Tracked(1, drops.clone())).unwrap(); // in flight to r1
+    tx.try_send(Tracked(2, drops.clone())).unwrap(); // buffered
+    assert_eq!(rx.try_recv().map(|t| t.0), Ok(1), "oldest first");
+    assert_eq!(r1.poll().map(|o| o.map(|t| t.0)), Poll::Ready(Some(2)));
+    let mut r2 = spawn(rx.recv());
+    assert_pending!(r2.poll());
+    tx.try_send(Tracked(3, drops.clone())).unwrap(); // in flight to r2
+    let mut r3 = spawn(rx.recv());
+    assert_eq!(r3.poll().map(|o| o.map(|t| t.0)), Poll::Ready(Some(3)));
+    assert_pending!(r2.poll()); // robbed, nothing left: waits again
+    tx.try_send(Tracked(4, drops.clone())).unwrap();
+    assert!(r2.is_woken());
+    assert_eq!(r2.poll().map(|o| o.map(|t| t.0)), Poll::Ready(Some(4)));
+    assert_eq!(drops.load(SeqCst), 4, "each value dropped once");
+}
+
+/// Protocol 7: the receive handed the newer value takes the older one (and gives its
+/// own back); a dropped receive's give-back pulls newer values back behind it.
+#[test]
+fn takes_and_give_backs_keep_the_order_of_values_in_flight() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let (tx, rx) = unbounded();
+    let mut a = spawn(rx.recv());
+    let mut b = spawn(rx.recv());
+    let mut c = spawn(rx.recv());
+    assert_pending!(a.poll());
+    assert_pending!(b.poll());
+    assert_pending!(c.poll());
+    for v in 1..=3 {
+        tx.try_send(Tracked(v, drops.clone())).unwrap(); // to a, b, c
+    }
+    assert_eq!(c.poll().map(|o| o.map(|t| t.0)), Poll::Ready(Some(1)));
+    drop(b); // 2 goes back ahead of 3 (which c gave back when it took 1)
+    drop(a); // robbed by c: nothing to give back
+    let got: Vec<u32> = std::iter::from_fn(|| rx.try_recv().ok())
+        .map(|t| t.0)
+        .collect();
+    assert_eq!(got, [2, 3]);
+    assert_eq!(drops.load(SeqCst), 3);
+}
+
 #[test]
 fn cancelled_send_is_dropped_not_delivered() {
     let drops = Arc::new(AtomicUsize::new(0));
