@@ -64,6 +64,7 @@ impl Idle {
 
     /// Protocol 2: the worker to wake, already counted as unparked and searching: the
     /// most recently parked one for which `prefer` holds, else the most recently parked.
+    #[inline]
     pub(crate) fn worker_to_notify(&self, prefer: impl Fn(usize) -> bool) -> Option<usize> {
         // Pairs with the fences in `transition_worker_to_parked` and
         // `transition_worker_from_searching` (store-buffering: the caller's queue push vs
@@ -72,6 +73,13 @@ impl Idle {
         if !self.should_notify() {
             return None;
         }
+        self.pick_sleeper(&prefer)
+    }
+
+    /// [`Idle::worker_to_notify`] once a wake-up looks needed. Out of line: the common
+    /// call (every local push while all workers are busy) ends at the check above.
+    #[inline(never)]
+    fn pick_sleeper(&self, prefer: &dyn Fn(usize) -> bool) -> Option<usize> {
         let mut sleepers = self.sleepers.lock().unwrap();
         if !self.should_notify() || sleepers.is_empty() {
             return None;
