@@ -1111,6 +1111,27 @@ fn model_flags_each_kind_of_violation() {
         ],
         "FIFO broken",
     );
+    // On a buffered channel a receive that ended without a value (its value, if it had
+    // one, went back in its place) excuses nothing.
+    flagged(
+        &[Unbounded],
+        &[
+            ev(
+                2,
+                0,
+                1,
+                9,
+                Op::Recv {
+                    got: RecvRes::Cancelled,
+                },
+            ),
+            ev(0, 0, 2, 3, sent(v(0, 1), SendRes::Ok)),
+            ev(0, 0, 4, 5, sent(v(0, 2), SendRes::Ok)),
+            ev(1, 0, 6, 7, got(v(0, 2))),
+            ev(1, 0, 10, 11, got(v(0, 1))),
+        ],
+        "FIFO broken",
+    );
     flagged(
         &[Bounded(0)],
         &[

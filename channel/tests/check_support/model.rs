@@ -15,11 +15,12 @@
 //!    was left buffered).
 //! 4. Of the send arms of one dropped select, at most one value arrives.
 //! 5. Per-sender FIFO per channel: if `a` was sent before `b` by the same sender on the
-//!    same channel, `b`'s receive did not finish before `a`'s began — unless `a` may have
-//!    been in flight meanwhile: handed to a receive (or select arm) that began before
-//!    `b`'s receive finished and ended without a value (it then goes back to the front,
-//!    ahead of what is still in the channel, but after what was received while it was
-//!    away).
+//!    same channel, `b`'s receive did not finish before `a`'s began. On a buffered channel
+//!    without exception: a value in flight (handed to a receive that has not taken it)
+//!    leaves first, whoever receives, and one given back keeps its place. On a rendezvous
+//!    channel, unless `a` may have been in flight meanwhile: handed to a receive (or
+//!    select arm) that began before `b`'s receive finished and ended without a value (it
+//!    then comes back as a waiting sender, after what was received while it was away).
 //! 6. Rendezvous: a value is received by an operation that began before the send
 //!    finished (a receiver was there: nothing is ever buffered, so `try_send` succeeds
 //!    only into a waiting receiver and `try_recv` only from a waiting sender), and
@@ -273,7 +274,8 @@ pub fn check(flavours: &[Flavour], events: &[Event]) -> Vec<String> {
         got.sort_unstable_by_key(|g| g.0);
         for (i, &(a, ra)) in got.iter().enumerate() {
             for &(b, rb) in &got[i + 1..] {
-                let away = givers[chan].iter().any(|&(gs, _)| gs <= rb.end);
+                let away = flavours[chan] == Flavour::Bounded(0)
+                    && givers[chan].iter().any(|&(gs, _)| gs <= rb.end);
                 if rb.end < ra.start && !away {
                     out.push(format!(
                         "chan {chan}, sender {sender}: FIFO broken: {} (sent later) received at \
