@@ -669,6 +669,22 @@ impl<T> Chan<T> {
         self.with_state(|st, wakes| st.try_recv(self.cap, core::ptr::null(), wakes))
     }
 
+    /// Moves up to `n` values that are there right now into `out`, under one lock (each
+    /// one exactly as [`State::try_recv`] would take it); returns how many.
+    pub(crate) fn try_recv_many(&self, out: &mut Vec<T>, n: usize) -> usize {
+        self.with_state(|st, wakes| {
+            let mut taken = 0;
+            while taken < n {
+                match st.try_recv(self.cap, core::ptr::null(), wakes) {
+                    TryRecv::Got(v) => out.push(v),
+                    TryRecv::Empty | TryRecv::Closed => break,
+                }
+                taken += 1;
+            }
+            taken
+        })
+    }
+
     /// Runs `step` under the lock until it no longer needs a waker clone (cloned with the
     /// lock released), then runs the wakes.
     fn drive<'s, R>(
