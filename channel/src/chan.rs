@@ -330,7 +330,7 @@ impl<T> State<T> {
         cap: Option<usize>,
         me: *const SelectCell,
         wakes: &mut Wakes,
-    ) -> (TryRecv<T>, Option<u64>) {
+    ) -> (TryRecv<T>, Option<u32>) {
         if ordered(cap) && !self.waiters.flight_empty() {
             return self.take_in_flight(cap, me, wakes);
         }
@@ -346,8 +346,8 @@ impl<T> State<T> {
         cap: Option<usize>,
         me: *const SelectCell,
         wakes: &mut Wakes,
-    ) -> (TryRecv<T>, Option<u64>) {
-        match self.waiters.steal_oldest(u64::MAX) {
+    ) -> (TryRecv<T>, Option<u32>) {
+        match self.waiters.steal_oldest(None) {
             Some(s) => {
                 if self.closed {
                     self.finish_if_drained(wakes);
@@ -422,7 +422,7 @@ impl<T> State<T> {
     pub(crate) fn give_back(
         &mut self,
         v: T,
-        seq: Option<u64>,
+        seq: Option<u32>,
         cap: Option<usize>,
         wakes: &mut Wakes,
     ) {
@@ -1221,7 +1221,7 @@ impl RecvOp {
                     // The oldest value in flight goes first: if another receive holds an
                     // older one, take that and give ours back in its place.
                     let older = if ordered(cap) {
-                        st.waiters.steal_oldest(st.waiters.flight_seq(key))
+                        st.waiters.steal_oldest(Some(st.waiters.flight_seq(key)))
                     } else {
                         None
                     };
@@ -1319,7 +1319,7 @@ impl RecvOp {
         st: &mut State<T>,
         cap: Option<usize>,
         out: Option<T>,
-        seq: Option<u64>,
+        seq: Option<u32>,
         wakes: &mut Wakes,
         check: Check<'_, Option<T>>,
     ) -> Step<Option<T>> {

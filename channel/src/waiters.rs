@@ -13,7 +13,7 @@
 //!
 //! # Fields and who touches them
 //!
-//! A [`Node`] has two parts:
+//! A [`Node`] has these parts:
 //!
 //! * `status` (atomic): [`Status::Waiting`] while the node is in use and not completed;
 //!   set to a completed status (`Done`, `DoneClosed`, `Closed`, `Taken`) by the
@@ -24,10 +24,12 @@
 //!   lock, protocol 7) and, for an instant, `OWNED` (its operation is taking the value
 //!   without the lock).
 //! * `recycle` (lock-guarded): the link of the `completed` list (protocol 4).
-//! * `flight` (lock-guarded): the link of the in-flight list and the value's delivery
-//!   number (protocol 7).
+//! * `links` (lock-guarded): the node's place in a wait queue or free list, or, once
+//!   filled, in the in-flight list with the value's delivery number (protocol 7). Kept
+//!   apart from `waiter` so that a lock holder may walk the in-flight list while an
+//!   operation takes its value without the lock.
 //! * `waiter` (a [`TrackedCell`]`<Waiter<T>>`, an `UnsafeCell` whose accesses loom
-//!   checks: slot, owner, links). Accessed
+//!   checks: slot and owner). Accessed
 //!   (a) under the channel lock while `status == Waiting`, by anyone holding the lock;
 //!   (b) by the node's operation alone, without the lock, after it read `Done`/`Closed`
 //!   with an acquire load (nobody else can reach the node then: it is unlinked);
@@ -49,7 +51,7 @@
 //!    a linked node points at is alive: the arm future unlinks its node in `Drop` before
 //!    the cell goes away.
 //! 4. **Recycling**, both lists lock-guarded, inside [`Waiters`]: `spare` holds nodes
-//!    removed before completion (linked through `waiter.next`); `completed` holds every
+//!    removed before completion (linked through `links.next`); `completed` holds every
 //!    completed node (linked through `recycle`), pushed at the front by the completing
 //!    counterparty. A completed node is reusable once its operation has stored `FREE`
 //!    (release): with the lock held, [`Waiters::insert`] looks at the first few
@@ -78,7 +80,7 @@
 //!    receive is older than everything buffered (a receive waits only on an empty
 //!    buffer), so it must leave first, whoever receives: otherwise a receive dropped
 //!    later would give back a value that another receiver already overtook. Every fill
-//!    gets a delivery number (`seq`); filled nodes sit in the `flight` list in that order
+//!    gets a delivery number (`seq`); filled nodes sit in the in-flight list in that order
 //!    (lock-guarded links). Then:
 //!    * any receive (under the lock) takes the oldest value in flight before the
 //!      buffer, with a CAS `Done* -> Stolen`; the robbed operation reads `Stolen` and
@@ -196,25 +198,36 @@ pub(crate) enum Owner {
 // `Sync`; the pointer is dereferenced only while the node is linked (cell alive).
 unsafe impl Send for Owner {}
 
-/// The lock-guarded part of a node (module docs: who may touch it when).
+/// The payload of a node (module docs: who may touch it when).
 pub(crate) struct Waiter<T> {
     /// The value to send, or the value received.
     pub(crate) slot: Option<T>,
     /// Who to notify.
     pub(crate) owner: Owner,
-    /// The queue the node is linked in, `None` when unlinked.
+}
+
+/// A node's links, touched only under the lock: its place in a wait queue or a free
+/// list, or, once filled, in the in-flight list (protocol 7). Never two at once: a node
+/// is filled only after it left its wait queue, and leaves the in-flight list before it
+/// is reused.
+struct Links<T> {
+    /// The wait queue the node is linked in, `None` when it is in none.
     queue: Option<Queue>,
+    /// True while the node is on the in-flight list.
+    in_flight: bool,
+    /// The delivery number of the value the node was filled with (protocol 7); compared
+    /// with wrapping arithmetic ([`older`]).
+    seq: u32,
     prev: *mut Node<T>,
-    /// Next node in the queue, or in a free list.
+    /// Next node in the list, or in a free list.
     next: *mut Node<T>,
 }
 
-/// A node's place in the in-flight list (protocol 7); touched only under the lock.
-struct Flight<T> {
-    prev: *mut Node<T>,
-    next: *mut Node<T>,
-    /// Delivery order of the value the node was filled with; 0: not on the list.
-    seq: u64,
+/// True if delivery number `a` comes before `b`. Numbers wrap; the values in flight at
+/// once span far fewer than 2^31 numbers.
+#[inline]
+fn older(a: u32, b: u32) -> bool {
+    (a.wrapping_sub(b) as i32) < 0
 }
 
 /// One waiter node: a stable heap block.
@@ -222,8 +235,8 @@ pub(crate) struct Node<T> {
     status: AtomicUsize,
     /// Link of the `completed` list; touched only under the channel lock.
     recycle: TrackedCell<*mut Node<T>>,
-    /// Link of the in-flight list; touched only under the channel lock.
-    flight: TrackedCell<Flight<T>>,
+    /// Queue and list links; touched only under the channel lock.
+    links: TrackedCell<Links<T>>,
     waiter: TrackedCell<Waiter<T>>,
 }
 
@@ -232,21 +245,25 @@ impl<T> Node<T> {
         Box::into_raw(Box::new(Node {
             status: AtomicUsize::new(Status::Waiting as usize),
             recycle: TrackedCell::new(ptr::null_mut()),
-            flight: TrackedCell::new(Flight {
+            links: TrackedCell::new(Links {
+                queue: None,
+                in_flight: false,
+                seq: 0,
                 prev: ptr::null_mut(),
                 next: ptr::null_mut(),
-                seq: 0,
             }),
             waiter: TrackedCell::new(Waiter {
                 slot: None,
                 owner: Owner::Solo(None),
-                queue: None,
-                prev: ptr::null_mut(),
-                next: ptr::null_mut(),
             }),
         }))
     }
 }
+
+// A node per parked receive: idle tasks pay for every byte (issue 10's memory row). With
+// `u64` values it fits an 80-byte block (96 with malloc's header).
+#[cfg(not(loom))]
+const _: () = assert!(core::mem::size_of::<Node<u64>>() <= 80);
 
 /// The address of a node, held by the operation that owns it (type-erased so that
 /// `RecvOp` needs no type parameter).
@@ -403,13 +420,13 @@ pub(crate) struct Removed<T> {
     /// The owner's waker, if it had one.
     pub(crate) waker: Option<Waker>,
     /// The delivery order of the value in `slot` if the node was in flight (protocol 7).
-    pub(crate) seq: Option<u64>,
+    pub(crate) seq: Option<u32>,
 }
 
 /// A value taken from another operation's node, and its delivery order (protocol 7).
 pub(crate) struct Stolen<T> {
     pub(crate) value: T,
-    pub(crate) seq: u64,
+    pub(crate) seq: u32,
 }
 
 /// Both wait queues of a channel and its recycling lists. Lives under the lock.
@@ -417,18 +434,18 @@ pub(crate) struct Waiters<T> {
     sendq: List<T>,
     recvq: List<T>,
     watchq: List<T>,
-    /// Nodes removed before completion, linked through `waiter.next` (protocol 4).
+    /// Nodes removed before completion, linked through `links.next` (protocol 4).
     spare: *mut Node<T>,
     /// Completed nodes, linked through `recycle` (protocol 4): newly completed ones at the
     /// front, ones found still in use moved to the back.
     completed: *mut Node<T>,
     /// The last node of `completed` (null when it is empty).
     completed_tail: *mut Node<T>,
-    /// Filled recv nodes in delivery order, linked through `flight` (protocol 7). Nodes
+    /// Filled recv nodes in delivery order, linked through `links` (protocol 7). Nodes
     /// whose value was taken without the lock stay until a lock holder passes them.
     flight: List<T>,
     /// The delivery order of the next fresh fill.
-    next_seq: u64,
+    next_seq: u32,
 }
 
 /// How many `completed` nodes [`Waiters::insert`] inspects for a `FREE` one.
@@ -449,7 +466,7 @@ impl<T> Waiters<T> {
             completed: ptr::null_mut(),
             completed_tail: ptr::null_mut(),
             flight: List::EMPTY,
-            next_seq: 1,
+            next_seq: 0,
         }
     }
 
@@ -477,7 +494,7 @@ impl<T> Waiters<T> {
             None if self.spare.is_null() => Node::alloc(),
             None => {
                 let n = self.spare;
-                self.spare = self.w(n).next;
+                self.spare = self.l(n).next;
                 n
             }
         };
@@ -489,9 +506,10 @@ impl<T> Waiters<T> {
         let w = self.w(node);
         w.slot = slot;
         w.owner = owner;
-        w.queue = None;
-        w.prev = ptr::null_mut();
-        w.next = ptr::null_mut();
+        let l = self.l(node);
+        l.queue = None;
+        l.prev = ptr::null_mut();
+        l.next = ptr::null_mut();
         // SAFETY: the node is allocated (just taken or created) and ours.
         unsafe {
             (*node)
@@ -574,7 +592,7 @@ impl<T> Waiters<T> {
         let slot = w.slot.take();
         let waker = clear_owner(&mut w.owner);
         if status == Status::Waiting {
-            w.next = self.spare;
+            self.l(node).next = self.spare;
             self.spare = node;
         } else {
             // SAFETY: allocated; a completed node is already on `completed` (protocol 2).
@@ -620,7 +638,7 @@ impl<T> Waiters<T> {
     /// `status`, the caller's last access to its `waiter` part (protocol 2).
     pub(crate) fn finish(&mut self, key: Key, status: Status) {
         let node = key.node::<T>();
-        debug_assert!(self.w(node).queue.is_none(), "completed nodes are unlinked");
+        debug_assert!(self.l(node).queue.is_none(), "completed nodes are unlinked");
         self.push_front_completed(node);
         // SAFETY: allocated (claimed under this lock; nodes are freed only at channel
         // drop); after the release store the operation may take the `waiter` part, which
@@ -632,7 +650,7 @@ impl<T> Waiters<T> {
     /// words with flags.
     fn finish_word(&mut self, key: Key, word: usize) {
         let node = key.node::<T>();
-        debug_assert!(self.w(node).queue.is_none(), "completed nodes are unlinked");
+        debug_assert!(self.l(node).queue.is_none(), "completed nodes are unlinked");
         self.push_front_completed(node);
         // SAFETY: as in `finish`.
         unsafe { (*node).status.store(word, Ordering::Release) };
@@ -642,8 +660,7 @@ impl<T> Waiters<T> {
     /// newest value in flight (protocol 7). On a closed channel the node becomes
     /// `DoneClosed` (protocol 6).
     pub(crate) fn fill(&mut self, key: Key, v: T, closed: bool, ordered: bool) {
-        let seq = self.next_seq;
-        self.next_seq += 1;
+        let seq = self.next_seq();
         self.refill(key, v, closed, seq, ordered);
     }
 
@@ -651,7 +668,7 @@ impl<T> Waiters<T> {
     /// value, or one given back): it takes its place in the in-flight list, and is
     /// `SHARED` unless no value in flight is older or the channel is not `ordered`
     /// (protocol 7).
-    pub(crate) fn refill(&mut self, key: Key, v: T, closed: bool, seq: u64, ordered: bool) {
+    pub(crate) fn refill(&mut self, key: Key, v: T, closed: bool, seq: u32, ordered: bool) {
         let node = key.node::<T>();
         self.w(node).slot = Some(v);
         // Only buffered channels keep values in flight in order; a rendezvous leaves
@@ -671,67 +688,71 @@ impl<T> Waiters<T> {
         self.finish_word(key, word);
     }
 
-    /// The flight part of a node (lock held).
+    /// The links of a node (lock held).
     #[allow(clippy::mut_from_ref)]
-    fn fl(&self, node: *mut Node<T>) -> &mut Flight<T> {
-        // SAFETY: as in `w`: an allocated node of this channel, lock held, and the flight
-        // part is only ever touched under the lock.
-        unsafe { (*node).flight.get_mut() }
+    fn l(&self, node: *mut Node<T>) -> &mut Links<T> {
+        // SAFETY: as in `w`: an allocated node of this channel, lock held, and the links
+        // are only ever touched under the lock.
+        unsafe { (*node).links.get_mut() }
     }
 
     /// Puts `node` into the in-flight list by `seq` (usually at the back); returns `true`
     /// if a node stays in front of it.
-    fn flight_insert(&mut self, node: *mut Node<T>, seq: u64) -> bool {
-        debug_assert_eq!(self.fl(node).seq, 0, "a node is in the list at most once");
+    fn flight_insert(&mut self, node: *mut Node<T>, seq: u32) -> bool {
+        debug_assert!(
+            !self.l(node).in_flight && self.l(node).queue.is_none(),
+            "a node is in one list at a time"
+        );
         // Walk back from the tail past newer values (only a given-back value is older
         // than the tail).
         let mut after = self.flight.tail;
-        while !after.is_null() && self.fl(after).seq > seq {
-            after = self.fl(after).prev;
+        while !after.is_null() && older(seq, self.l(after).seq) {
+            after = self.l(after).prev;
         }
         let before = if after.is_null() {
             self.flight.head
         } else {
-            self.fl(after).next
+            self.l(after).next
         };
         {
-            let f = self.fl(node);
-            f.seq = seq;
-            f.prev = after;
-            f.next = before;
+            let l = self.l(node);
+            l.in_flight = true;
+            l.seq = seq;
+            l.prev = after;
+            l.next = before;
         }
         if after.is_null() {
             self.flight.head = node;
         } else {
-            self.fl(after).next = node;
+            self.l(after).next = node;
         }
         if before.is_null() {
             self.flight.tail = node;
         } else {
-            self.fl(before).prev = node;
+            self.l(before).prev = node;
         }
         !after.is_null()
     }
 
     /// Takes `node` out of the in-flight list if it is there; returns its `seq` then.
-    fn flight_unlink(&mut self, node: *mut Node<T>) -> Option<u64> {
+    fn flight_unlink(&mut self, node: *mut Node<T>) -> Option<u32> {
         let (prev, next, seq) = {
-            let f = self.fl(node);
-            if f.seq == 0 {
+            let l = self.l(node);
+            if !l.in_flight {
                 return None;
             }
-            let seq = core::mem::replace(&mut f.seq, 0);
-            (f.prev, f.next, seq)
+            l.in_flight = false;
+            (l.prev, l.next, l.seq)
         };
         if prev.is_null() {
             self.flight.head = next;
         } else {
-            self.fl(prev).next = next;
+            self.l(prev).next = next;
         }
         if next.is_null() {
             self.flight.tail = prev;
         } else {
-            self.fl(next).prev = prev;
+            self.l(next).prev = prev;
         }
         Some(seq)
     }
@@ -783,7 +804,7 @@ impl<T> Waiters<T> {
                 Err(now) => s = now,
             }
         };
-        let seq = self.flight_unlink(node).unwrap_or(0);
+        let seq = self.flight_unlink(node).unwrap_or_default();
         if !won {
             return None;
         }
@@ -798,10 +819,10 @@ impl<T> Waiters<T> {
     }
 
     /// Takes the oldest value in flight, if it is older than `than` (protocol 7).
-    pub(crate) fn steal_oldest(&mut self, than: u64) -> Option<Stolen<T>> {
+    pub(crate) fn steal_oldest(&mut self, than: Option<u32>) -> Option<Stolen<T>> {
         loop {
             let head = self.flight_clean();
-            if head.is_null() || self.fl(head).seq >= than {
+            if head.is_null() || than.is_some_and(|t| !older(self.l(head).seq, t)) {
                 return None;
             }
             if let Some(v) = self.steal(head) {
@@ -812,10 +833,10 @@ impl<T> Waiters<T> {
 
     /// Takes the newest value in flight if it is newer than `than` (a given-back value
     /// going to the front pulls these back behind it: protocol 7).
-    pub(crate) fn steal_newest(&mut self, than: u64) -> Option<Stolen<T>> {
+    pub(crate) fn steal_newest(&mut self, than: u32) -> Option<Stolen<T>> {
         loop {
             let tail = self.flight.tail;
-            if tail.is_null() || self.fl(tail).seq <= than {
+            if tail.is_null() || !older(than, self.l(tail).seq) {
                 return None;
             }
             if let Some(v) = self.steal(tail) {
@@ -825,15 +846,15 @@ impl<T> Waiters<T> {
     }
 
     /// The delivery order of the value in the caller's filled node (lock held).
-    pub(crate) fn flight_seq(&self, key: Key) -> u64 {
-        self.fl(key.node()).seq
+    pub(crate) fn flight_seq(&self, key: Key) -> u32 {
+        self.l(key.node()).seq
     }
 
     /// A fresh delivery order, newer than every value in flight (for a value that goes
     /// back to a waiting receiver although it came from the buffer).
-    pub(crate) fn next_seq(&mut self) -> u64 {
+    pub(crate) fn next_seq(&mut self) -> u32 {
         let seq = self.next_seq;
-        self.next_seq += 1;
+        self.next_seq = seq.wrapping_add(1);
         seq
     }
 
@@ -891,7 +912,7 @@ impl<T> Waiters<T> {
 
     /// Returns `true` if the node is linked in a queue.
     pub(crate) fn is_linked(&self, key: Key) -> bool {
-        self.w(key.node()).queue.is_some()
+        self.l(key.node()).queue.is_some()
     }
 
     /// Returns `true` if no node is linked in `q`.
@@ -903,18 +924,18 @@ impl<T> Waiters<T> {
     /// Links an unlinked node at the tail of `q`.
     pub(crate) fn link(&mut self, key: Key, q: Queue) {
         let node = key.node::<T>();
-        debug_assert!(self.w(node).queue.is_none());
+        debug_assert!(self.l(node).queue.is_none() && !self.l(node).in_flight);
         let tail = self.list(q).tail;
         {
-            let w = self.w(node);
-            w.queue = Some(q);
-            w.prev = tail;
-            w.next = ptr::null_mut();
+            let l = self.l(node);
+            l.queue = Some(q);
+            l.prev = tail;
+            l.next = ptr::null_mut();
         }
         if tail.is_null() {
             self.list_mut(q).head = node;
         } else {
-            self.w(tail).next = node;
+            self.l(tail).next = node;
         }
         self.list_mut(q).tail = node;
     }
@@ -926,19 +947,19 @@ impl<T> Waiters<T> {
 
     fn unlink_node(&mut self, node: *mut Node<T>) {
         let (q, prev, next) = {
-            let w = self.w(node);
-            let Some(q) = w.queue.take() else { return };
-            (q, w.prev, w.next)
+            let l = self.l(node);
+            let Some(q) = l.queue.take() else { return };
+            (q, l.prev, l.next)
         };
         if prev.is_null() {
             self.list_mut(q).head = next;
         } else {
-            self.w(prev).next = next;
+            self.l(prev).next = next;
         }
         if next.is_null() {
             self.list_mut(q).tail = prev;
         } else {
-            self.w(next).prev = prev;
+            self.l(next).prev = prev;
         }
     }
 
@@ -956,15 +977,15 @@ impl<T> Waiters<T> {
         if let Owner::Solo(waker) = &mut self.w(head).owner {
             let waker = waker.take();
             let next = {
-                let w = self.w(head);
-                w.queue = None;
-                w.next
+                let l = self.l(head);
+                l.queue = None;
+                l.next
             };
             self.list_mut(q).head = next;
             if next.is_null() {
                 self.list_mut(q).tail = ptr::null_mut();
             } else {
-                self.w(next).prev = ptr::null_mut();
+                self.l(next).prev = ptr::null_mut();
             }
             return Some(Claimed {
                 key: Key::new(head),
@@ -977,7 +998,7 @@ impl<T> Waiters<T> {
     fn claim_first_slow(&mut self, q: Queue, me: *const SelectCell) -> Option<Claimed> {
         let mut cur = self.list(q).head;
         while !cur.is_null() {
-            let next = self.w(cur).next;
+            let next = self.l(cur).next;
             match claim(&mut self.w(cur).owner, me) {
                 NodeClaim::Won(waker) => {
                     self.unlink_node(cur);
@@ -1002,13 +1023,13 @@ impl<T> Waiters<T> {
                 let head = self.list(q).head;
                 self.unlink_node(head);
                 drop(clear_owner(&mut self.w(head).owner));
-                self.w(head).next = self.spare;
+                self.l(head).next = self.spare;
                 self.spare = head;
             }
         }
         while !self.spare.is_null() {
             let n = self.spare;
-            self.spare = self.w(n).next;
+            self.spare = self.l(n).next;
             // SAFETY: channel drop: nobody else holds the node, and it left every list.
             unsafe { free_node(n) };
         }
