@@ -103,6 +103,9 @@ pub(crate) struct State<T> {
     /// only while `buf` is full.
     parked: ColdRing<T>,
     closed: bool,
+    /// The delivery number of the next value handed to a receive (`waiters.rs`,
+    /// protocol 7). Next to `closed`, where it costs no room.
+    next_seq: u32,
     waiters: Waiters<T>,
     /// Tasks in `Sender::closed()` (`closed.rs`), woken by `close`.
     pub(crate) closed_waiters: crate::closed::ClosedWaiters,
@@ -271,6 +274,21 @@ pub(crate) enum Step<R> {
 }
 
 impl<T> State<T> {
+    /// A fresh delivery number, newer than every value in flight.
+    fn next_seq(&mut self) -> u32 {
+        let seq = self.next_seq;
+        self.next_seq = seq.wrapping_add(1);
+        seq
+    }
+
+    /// Completes a claimed receive node with a value sent now (direct handoff): the
+    /// newest value in flight (`waiters.rs`, protocol 7).
+    #[inline]
+    pub(crate) fn fill(&mut self, key: Key, v: T, cap: Option<usize>) {
+        let seq = self.next_seq();
+        self.waiters.refill(key, v, self.closed, seq, ordered(cap));
+    }
+
     fn has_room(&self, cap: Option<usize>) -> bool {
         cap.map_or(true, |c| self.buf.len() < c)
     }
@@ -302,7 +320,7 @@ impl<T> State<T> {
             return TrySend::Closed(v);
         }
         if let Some(c) = self.waiters.claim_first(Queue::Recv, me) {
-            self.waiters.fill(c.key, v, false, ordered(cap));
+            self.fill(c.key, v, cap);
             wakes.wake(c.waker);
             return TrySend::Sent;
         }
@@ -429,7 +447,7 @@ impl<T> State<T> {
         if let Some(c) = self.waiters.claim_first(Queue::Recv, core::ptr::null()) {
             // A waiting receiver means an empty buffer: `v` is the newest value unless it
             // has a place among the ones in flight.
-            let seq = seq.unwrap_or_else(|| self.waiters.next_seq());
+            let seq = seq.unwrap_or_else(|| self.next_seq());
             self.waiters
                 .refill(c.key, v, self.closed, seq, ordered(cap));
             wakes.wake(c.waker);
@@ -524,6 +542,7 @@ impl<T> Chan<T> {
                 buf,
                 parked: ColdRing::new(),
                 closed: false,
+                next_seq: 0,
                 waiters: Waiters::new(),
                 closed_waiters: Default::default(),
             }),
@@ -813,7 +832,7 @@ impl<T> SendOp<T> {
         if !st.closed {
             if let Some(c) = st.waiters.claim_first(Queue::Recv, core::ptr::null()) {
                 let v = self.value.take().expect("send polled after completion");
-                st.waiters.fill(c.key, v, false, ordered(chan.cap));
+                st.fill(c.key, v, chan.cap);
                 drop(st);
                 if let Some(w) = c.waker {
                     w.wake();
@@ -839,7 +858,7 @@ impl<T> SendOp<T> {
         if !st.closed {
             let v = self.value.take().expect("send polled after completion");
             if let Some(c) = st.waiters.claim_first(Queue::Recv, core::ptr::null()) {
-                st.waiters.fill(c.key, v, false, false);
+                st.fill(c.key, v, chan.cap);
                 drop(st);
                 drop(w);
                 if let Some(r) = c.waker {

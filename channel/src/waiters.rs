@@ -33,8 +33,8 @@
 //!   (a) under the channel lock while `status == Waiting`, by anyone holding the lock;
 //!   (b) by the node's operation alone, without the lock, after it read `Done`/`Closed`
 //!   with an acquire load (nobody else can reach the node then: it is unlinked);
-//!   (c) under the channel lock for a node that is reusable: on `spare`, or on
-//!   `completed` once its status reads `FREE` (acquire).
+//!   (c) under the channel lock for a node that is reusable: on `completed` once its
+//!   status reads `FREE` (acquire).
 //!
 //! # Invariants and protocols
 //!
@@ -50,17 +50,17 @@
 //! 3. A linked node has `status == Waiting` (completion unlinks first). The select cell
 //!    a linked node points at is alive: the arm future unlinks its node in `Drop` before
 //!    the cell goes away.
-//! 4. **Recycling**, both lists lock-guarded, inside [`Waiters`]: `spare` holds nodes
-//!    removed before completion (linked through `links.next`); `completed` holds every
-//!    completed node (linked through `recycle`), pushed at the front by the completing
-//!    counterparty. A completed node is reusable once its operation has stored `FREE`
-//!    (release): with the lock held, [`Waiters::insert`] looks at the first few
+//! 4. **Recycling**, lock-guarded, inside [`Waiters`]: `completed` (linked through
+//!    `recycle`) holds every completed node, pushed at the front by the completing
+//!    counterparty, and every node removed before completion, pushed at the front as
+//!    `FREE` by its operation. A completed node is reusable once its operation has stored
+//!    `FREE` (release): with the lock held, [`Waiters::insert`] looks at the first few
 //!    `completed` nodes for one that reads `FREE` (acquire, so the operation's last
-//!    accesses happen before reuse), moving each one still in use to the back, then at
-//!    `spare`, and allocates only if both fail. (Without the move, the newest
-//!    completions, whose operations have often not run yet, hid the older free nodes: a
-//!    4×4 rendezvous run allocated a node every five values and kept them all.)
-//!    A node is on at most one of: a wait queue, `spare`, `completed`.
+//!    accesses happen before reuse), moving each one still in use to the back, and
+//!    allocates only if none is free. (Without the move, the newest completions, whose
+//!    operations have often not run yet, hid the older free nodes: a 4×4 rendezvous run
+//!    allocated a node every five values and kept them all.) A node is in at most one
+//!    wait queue, and in `completed` from its first completion or removal on.
 //! 5. The channel frees every node when it is dropped: both lists and any node still
 //!    linked (only possible if an operation was leaked with `mem::forget`).
 //! 6. **In-flight values and close** ("`None` is final"). A filled receive node (`Done`)
@@ -434,8 +434,6 @@ pub(crate) struct Waiters<T> {
     sendq: List<T>,
     recvq: List<T>,
     watchq: List<T>,
-    /// Nodes removed before completion, linked through `links.next` (protocol 4).
-    spare: *mut Node<T>,
     /// Completed nodes, linked through `recycle` (protocol 4): newly completed ones at the
     /// front, ones found still in use moved to the back.
     completed: *mut Node<T>,
@@ -444,8 +442,6 @@ pub(crate) struct Waiters<T> {
     /// Filled recv nodes in delivery order, linked through `links` (protocol 7). Nodes
     /// whose value was taken without the lock stay until a lock holder passes them.
     flight: List<T>,
-    /// The delivery order of the next fresh fill.
-    next_seq: u32,
 }
 
 /// How many `completed` nodes [`Waiters::insert`] inspects for a `FREE` one.
@@ -462,11 +458,9 @@ impl<T> Waiters<T> {
             sendq: List::EMPTY,
             recvq: List::EMPTY,
             watchq: List::EMPTY,
-            spare: ptr::null_mut(),
             completed: ptr::null_mut(),
             completed_tail: ptr::null_mut(),
             flight: List::EMPTY,
-            next_seq: 0,
         }
     }
 
@@ -491,12 +485,7 @@ impl<T> Waiters<T> {
                 self.flight_unlink(n);
                 n
             }
-            None if self.spare.is_null() => Node::alloc(),
-            None => {
-                let n = self.spare;
-                self.spare = self.l(n).next;
-                n
-            }
+            None => Node::alloc(),
         };
         if let Owner::Select { cell, .. } = owner {
             // SAFETY: the select arm inserting the node runs inside the select's poll,
@@ -581,7 +570,7 @@ impl<T> Waiters<T> {
     }
 
     /// Unlinks the node if needed and returns its status and slot; the node becomes
-    /// reusable (on `spare` if it never completed, else marked `FREE` on `completed`).
+    /// reusable (`FREE` on `completed`, at the front if it never completed).
     pub(crate) fn remove(&mut self, key: Key) -> Removed<T> {
         self.unlink(key);
         let node = key.node::<T>();
@@ -592,12 +581,11 @@ impl<T> Waiters<T> {
         let slot = w.slot.take();
         let waker = clear_owner(&mut w.owner);
         if status == Status::Waiting {
-            self.l(node).next = self.spare;
-            self.spare = node;
-        } else {
-            // SAFETY: allocated; a completed node is already on `completed` (protocol 2).
-            unsafe { (*node).status.store(FREE, Ordering::Relaxed) };
+            self.push_front_completed(node);
         }
+        // SAFETY: allocated; the node is on `completed` (protocol 2, or just above); we
+        // hold the lock, under which its next user takes it.
+        unsafe { (*node).status.store(FREE, Ordering::Relaxed) };
         Removed {
             status,
             slot,
@@ -654,14 +642,6 @@ impl<T> Waiters<T> {
         self.push_front_completed(node);
         // SAFETY: as in `finish`.
         unsafe { (*node).status.store(word, Ordering::Release) };
-    }
-
-    /// Completes a claimed receive node with a value sent now (direct handoff): it is the
-    /// newest value in flight (protocol 7). On a closed channel the node becomes
-    /// `DoneClosed` (protocol 6).
-    pub(crate) fn fill(&mut self, key: Key, v: T, closed: bool, ordered: bool) {
-        let seq = self.next_seq();
-        self.refill(key, v, closed, seq, ordered);
     }
 
     /// Completes a claimed receive node with a value of delivery order `seq` (a fresh
@@ -850,14 +830,6 @@ impl<T> Waiters<T> {
         self.l(key.node()).seq
     }
 
-    /// A fresh delivery order, newer than every value in flight (for a value that goes
-    /// back to a waiting receiver although it came from the buffer).
-    pub(crate) fn next_seq(&mut self) -> u32 {
-        let seq = self.next_seq;
-        self.next_seq = seq.wrapping_add(1);
-        seq
-    }
-
     /// Returns `true` if a completed receive node still holds a value its operation has
     /// not taken yet (protocol 6). Walks the whole `completed` list (every filled node
     /// is there, on any channel): only called on a closed, empty channel.
@@ -1023,21 +995,15 @@ impl<T> Waiters<T> {
                 let head = self.list(q).head;
                 self.unlink_node(head);
                 drop(clear_owner(&mut self.w(head).owner));
-                self.l(head).next = self.spare;
-                self.spare = head;
+                self.push_front_completed(head);
             }
-        }
-        while !self.spare.is_null() {
-            let n = self.spare;
-            self.spare = self.l(n).next;
-            // SAFETY: channel drop: nobody else holds the node, and it left every list.
-            unsafe { free_node(n) };
         }
         while !self.completed.is_null() {
             let n = self.completed;
             self.pop_completed();
-            // SAFETY: as above; a completed node's owner cell count is settled by its
-            // operation, which is gone.
+            // SAFETY: channel drop: nobody else holds the node, and it left every list;
+            // a completed node's owner cell count is settled by its operation, which is
+            // gone.
             unsafe { free_node(n) };
         }
     }
