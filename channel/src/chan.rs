@@ -343,6 +343,7 @@ impl<T> State<T> {
 
     /// [`State::try_recv`], also returning the delivery order of a value taken from a
     /// node in flight (it goes back in that place if a pattern refutes it).
+    #[inline]
     fn try_recv_seq(
         &mut self,
         cap: Option<usize>,
@@ -377,7 +378,7 @@ impl<T> State<T> {
     }
 
     /// [`State::try_recv`] when no value is in flight.
-    #[inline]
+    #[inline(always)]
     fn try_recv_settled(
         &mut self,
         cap: Option<usize>,

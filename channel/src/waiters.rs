@@ -648,15 +648,13 @@ impl<T> Waiters<T> {
     /// value, or one given back): it takes its place in the in-flight list, and is
     /// `SHARED` unless no value in flight is older or the channel is not `ordered`
     /// (protocol 7).
+    #[inline]
     pub(crate) fn refill(&mut self, key: Key, v: T, closed: bool, seq: u32, ordered: bool) {
         let node = key.node::<T>();
         self.w(node).slot = Some(v);
         // Only buffered channels keep values in flight in order; a rendezvous leaves
         // each with its receive (chan.rs, `ordered`).
-        let older = ordered && {
-            self.flight_clean();
-            self.flight_insert(node, seq)
-        };
+        let older = ordered && self.flight_push(node, seq);
         let mut word = if closed {
             Status::DoneClosed as usize
         } else {
@@ -676,8 +674,27 @@ impl<T> Waiters<T> {
         unsafe { (*node).links.get_mut() }
     }
 
+    /// Puts `node` into the in-flight list by `seq`; returns `true` if a node holding a
+    /// value may be in front of it. The common case first: no other value in flight.
+    #[inline]
+    fn flight_push(&mut self, node: *mut Node<T>, seq: u32) -> bool {
+        if !self.flight_clean().is_null() {
+            return self.flight_insert(node, seq);
+        }
+        let l = self.l(node);
+        debug_assert!(!l.in_flight && l.queue.is_none(), "in one list at a time");
+        l.in_flight = true;
+        l.seq = seq;
+        l.prev = ptr::null_mut();
+        l.next = ptr::null_mut();
+        self.flight.head = node;
+        self.flight.tail = node;
+        false
+    }
+
     /// Puts `node` into the in-flight list by `seq` (usually at the back); returns `true`
     /// if a node stays in front of it.
+    #[inline(never)]
     fn flight_insert(&mut self, node: *mut Node<T>, seq: u32) -> bool {
         debug_assert!(
             !self.l(node).in_flight && self.l(node).queue.is_none(),
@@ -746,12 +763,24 @@ impl<T> Waiters<T> {
             if head.is_null() || Self::holds(head) {
                 return head;
             }
-            self.flight_unlink(head);
+            // Pop the head (whose value was taken without the lock).
+            let next = {
+                let l = self.l(head);
+                l.in_flight = false;
+                l.next
+            };
+            self.flight.head = next;
+            if next.is_null() {
+                self.flight.tail = ptr::null_mut();
+            } else {
+                self.l(next).prev = ptr::null_mut();
+            }
         }
     }
 
     /// The node's status word says it holds an in-flight value (acquire: a lock-free
     /// taker's last accesses happen before the caller's).
+    #[inline]
     fn holds(node: *mut Node<T>) -> bool {
         // SAFETY: nodes on the in-flight list are allocated (freed only at channel drop).
         word_holds_value(unsafe { (*node).status.load(Ordering::Acquire) })
