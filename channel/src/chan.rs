@@ -76,7 +76,7 @@ use core::task::{Poll, Waker};
 use crate::debug::WaitOp;
 use crate::loom::{lock, AtomicBool, AtomicUsize, Mutex, MutexGuard, Ordering};
 use crate::select::{arm_poll, ArmCx, ArmPoll, LockEntry, LockTable, SelectCell};
-use crate::waiters::{release, take_filled, Key, Owner, Queue, Status, Waiters};
+use crate::waiters::{release_sent, take_filled, Key, Owner, Queue, Status, Waiters};
 use crate::SendError;
 
 /// The shared channel: one allocation per channel (inside the handles' `Arc`).
@@ -897,7 +897,7 @@ impl<T> SendOp<T> {
             if unsafe { key.status::<T>() } != Status::Waiting {
                 self.key = None;
                 // SAFETY: our node, completed (the status just read): ours alone.
-                let (slot, _) = unsafe { release::<T>(key) };
+                let slot = unsafe { release_sent::<T>(key) };
                 return self.finish(slot, check);
             }
         }

@@ -41,7 +41,8 @@
 //! 1. The *operation* (future, blocking call, select arm) takes a node from the free
 //!    lists and links it, under the lock ([`Waiters::insert`], [`Waiters::link`]). It alone
 //!    gives the node back: under the lock with [`Waiters::remove`], or after completion
-//!    without the lock with [`release`]. So a key held by an operation stays valid.
+//!    without the lock with [`release_sent`] or [`take_filled`]. So a key held by an
+//!    operation stays valid.
 //! 2. A *counterparty* (holding the lock) claims a linked node, unlinks it, fills or
 //!    empties its slot, pushes it on the `completed` list, and then stores the final
 //!    status (release). After that store it never touches the `waiter` part again. Nodes
@@ -68,14 +69,13 @@
 //!    So a receive on a closed channel whose buffer is empty returns `None` only when no
 //!    node on `completed` is `Done`/`DoneClosed` ([`Waiters::any_in_flight`]); otherwise
 //!    it waits. `close` turns every `Done` into `DoneClosed` (CAS, under the lock), and
-//!    fills after close are `DoneClosed`. The operation frees its node with a *swap*
-//!    ([`release`]); reading `DoneClosed` back, it locks the channel and lets waiting
-//!    receivers finish if the channel is now drained. The swap and the CAS are both
-//!    read-modify-writes on the status word, so one of them sees the other: either close
-//!    marked the node before the swap (the swap reads `DoneClosed` and notifies), or the
-//!    swap came first (the node reads `FREE` to every later scan). A receive takes its
-//!    value with an exchange `Done`/`DoneClosed -> OWNED` instead ([`take_filled`],
-//!    protocol 7); the exchange and close's CAS see each other the same way.
+//!    fills after close are `DoneClosed`. The operation takes its value with an exchange
+//!    `Done`/`DoneClosed -> OWNED` ([`take_filled`]); taking it from `DoneClosed`, it
+//!    locks the channel and lets waiting receivers finish if the channel is now drained.
+//!    The exchange and close's CAS are both read-modify-writes on the status word, so one
+//!    of them sees the other: either close marked the node first (the exchange starts
+//!    from `DoneClosed` and notifies), or the exchange came first (the node no longer
+//!    holds a value for every later scan).
 //! 7. **Values in flight keep their place** (buffered channels). A value handed to a
 //!    receive is older than everything buffered (a receive waits only on an empty
 //!    buffer), so it must leave first, whoever receives: otherwise a receive dropped
@@ -310,16 +310,16 @@ unsafe fn free_node<T>(node: *mut Node<T>) {
     drop(unsafe { Box::from_raw(node) });
 }
 
-/// Releases a completed node without the lock; returns its slot and whether the channel
-/// must be told (the node was `DoneClosed`: protocol 6).
+/// Releases a completed *send* node without the lock; returns its slot (the value back
+/// if the channel closed first). Receive nodes use [`take_filled`].
 ///
 /// # Safety
 ///
-/// `key` is held by the caller's operation on a channel of `T`, and the caller read a
-/// status other than `Waiting` from [`Key::status`] (the node is unlinked and its
-/// `waiter` part is the operation's alone: module docs, case b).
+/// `key` is a send node held by the caller's operation on a channel of `T`, and the
+/// caller read a status other than `Waiting` from [`Key::status`] (the node is unlinked
+/// and its `waiter` part is the operation's alone: module docs, case b).
 #[inline]
-pub(crate) unsafe fn release<T>(key: Key) -> (Option<T>, bool) {
+pub(crate) unsafe fn release_sent<T>(key: Key) -> Option<T> {
     let node = key.node::<T>();
     // SAFETY: completed nodes belong to their operation alone (module docs, case b).
     let (slot, waker) = unsafe {
@@ -328,12 +328,12 @@ pub(crate) unsafe fn release<T>(key: Key) -> (Option<T>, bool) {
             .with_mut(|w| (w.slot.take(), clear_owner(&mut w.owner)))
     };
     // SAFETY: the node is allocated until the channel drops (protocol 2), which cannot
-    // happen while an operation holds it. After this swap the node is reusable, so it is
-    // our last access. A swap, not a store: `close` may turn `Done` into `DoneClosed`
-    // concurrently, and then we must learn it (protocol 6).
-    let prev = unsafe { (*node).status.swap(FREE, Ordering::AcqRel) };
+    // happen while an operation holds it. After this store the node is reusable, so it is
+    // our last access. A plain store: a completed send node's status (`Taken`/`Closed`)
+    // is never changed by anyone else (`close` and thieves change only `Done` words).
+    unsafe { (*node).status.store(FREE, Ordering::Release) };
     drop(waker);
-    (slot, prev == Status::DoneClosed as usize)
+    slot
 }
 
 /// The operation's lock-free take of its filled recv node (protocol 7): the value and
