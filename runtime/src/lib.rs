@@ -69,6 +69,7 @@ pub mod time;
 pub use runtime::{
     block_on, Builder, EnterGuard, Handle, Runtime, RuntimeMetrics, TaskDump, TaskInfo, TaskState,
 };
+pub use scheduler::monitor::BlockedPoll;
 pub use task::{spawn, spawn_blocking, yield_now, AbortHandle, JoinError, JoinHandle};
 
 /// Starts a task: Go's `go` statement. `go!(f(a, b))` is [`spawn`]`(f(a, b))`.

@@ -60,3 +60,11 @@ impl<T> UnsafeCell<T> {
         f(self.0.get())
     }
 }
+
+/// Lets another thread run (a model's scheduling point under loom).
+pub(crate) fn yield_now() {
+    #[cfg(loom)]
+    loom::thread::yield_now();
+    #[cfg(not(loom))]
+    std::thread::yield_now();
+}

@@ -96,7 +96,13 @@ const SLEEPERS: usize = 500;
 /// Returns, for each sleeper, how many backlog tasks had run when it woke (after checking
 /// that every backlog task ran once).
 fn backlog_seen_by_woken_sleepers(via_block_on: bool) -> Vec<usize> {
-    let rt = waza::Runtime::builder().workers(1).build().unwrap();
+    // The blocked-worker monitor off: the worker's long poll below stands for a busy
+    // worker, whose queue must stay where it is (rt_blocked_poll tests the monitor).
+    let rt = waza::Runtime::builder()
+        .workers(1)
+        .blocked_poll_threshold(Duration::MAX)
+        .build()
+        .unwrap();
     let ran = Arc::new(AtomicUsize::new(0));
     let registered = Arc::new(AtomicUsize::new(0));
     let main = async move {
@@ -178,8 +184,13 @@ fn block_on_timer_wakes_run_before_the_spawn_backlog() {
 #[test]
 fn block_on_turns_the_driver_while_every_worker_is_blocked() {
     // The block_on thread normally leaves the driver to the workers; with the only worker
-    // blocked, its timed fallback turn must still fire its own timer.
-    let rt = waza::Runtime::builder().workers(1).build().unwrap();
+    // blocked, its timed fallback turn must still fire its own timer. (The monitor off:
+    // it would hand the worker's driver duty to a replacement, not tested here.)
+    let rt = waza::Runtime::builder()
+        .workers(1)
+        .blocked_poll_threshold(Duration::MAX)
+        .build()
+        .unwrap();
     let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
     let (started_tx, started_rx) = std::sync::mpsc::channel::<()>();
     let blocker = rt.spawn(async move {

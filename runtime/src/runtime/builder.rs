@@ -2,8 +2,13 @@
 
 use super::Runtime;
 use crate::blocking;
+use crate::scheduler::monitor::{self, BlockedPoll, OnBlockedPoll};
 use std::io;
+use std::sync::Arc;
 use std::time::Duration;
+
+/// The default of [`Builder::blocked_poll_threshold`].
+const DEFAULT_BLOCKED_POLL_THRESHOLD: Duration = Duration::from_millis(10);
 
 /// Configures a [`Runtime`] (tokio-style: setters take `&mut self`, `build` creates it).
 ///
@@ -17,7 +22,7 @@ use std::time::Duration;
 ///     .unwrap();
 /// assert_eq!(rt.block_on(async { 40 + 2 }), 42);
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Builder {
     pub(crate) workers: Option<usize>,
     pub(crate) thread_name: String,
@@ -26,6 +31,29 @@ pub struct Builder {
     pub(crate) detect_deadlock: bool,
     pub(crate) current_thread: bool,
     pub(crate) start_paused: bool,
+    pub(crate) blocked_poll_threshold: Option<Duration>,
+    pub(crate) on_blocked_poll: Option<OnBlockedPoll>,
+    pub(crate) warn_on_blocked_poll: bool,
+}
+
+impl std::fmt::Debug for Builder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Builder")
+            .field("workers", &self.workers)
+            .field("thread_name", &self.thread_name)
+            .field("max_blocking_threads", &self.max_blocking_threads)
+            .field("keep_alive", &self.keep_alive)
+            .field("detect_deadlock", &self.detect_deadlock)
+            .field("current_thread", &self.current_thread)
+            .field("start_paused", &self.start_paused)
+            .field("blocked_poll_threshold", &self.blocked_poll_threshold)
+            .field(
+                "on_blocked_poll",
+                &self.on_blocked_poll.as_ref().map(|_| ".."),
+            )
+            .field("warn_on_blocked_poll", &self.warn_on_blocked_poll)
+            .finish()
+    }
 }
 
 impl Default for Builder {
@@ -46,6 +74,9 @@ impl Builder {
             detect_deadlock: false,
             current_thread: false,
             start_paused: false,
+            blocked_poll_threshold: Some(DEFAULT_BLOCKED_POLL_THRESHOLD),
+            on_blocked_poll: None,
+            warn_on_blocked_poll: false,
         }
     }
 
@@ -93,7 +124,7 @@ impl Builder {
     }
 
     /// Prefix of the worker thread names (`{name}-{index}`); blocking threads are named
-    /// `{name}-blocking-{index}`.
+    /// `{name}-blocking-{index}`, the blocked-worker monitor `sysmon-{name}`.
     pub fn thread_name(&mut self, name: impl Into<String>) -> &mut Self {
         self.thread_name = name.into();
         self
@@ -163,12 +194,113 @@ impl Builder {
         self
     }
 
+    /// How long one poll of a task may run before the blocked-worker monitor (Go's
+    /// sysmon) steps in; default 10 ms. A task that blocks inside `poll` (a synchronous
+    /// lock, a blocking read, a long computation) would stall every task queued behind it
+    /// on its worker. Once its poll has run this long, the monitor reports it (the
+    /// [`on_blocked_poll`](Builder::on_blocked_poll) callback, the
+    /// [`blocked_polls_count`](crate::RuntimeMetrics::blocked_polls_count) metric, the
+    /// [`warn_on_blocked_poll`](Builder::warn_on_blocked_poll) line, and
+    /// [`Handle::dump`](crate::Handle::dump) shows it as `running (blocked N ms)`) and, on
+    /// a multi-threaded runtime, moves that worker's queue, LIFO slot and I/O-driver duty
+    /// to a replacement thread, named like the workers. When the blocked poll returns,
+    /// its thread exits and the replacement goes on as that worker, so the threads
+    /// running tasks never exceed [`workers`](Builder::workers) for longer than a poll
+    /// blocks; at most [`max_blocking_threads`](Builder::max_blocking_threads) blocked
+    /// threads are replaced at once. A current-thread runtime only reports: its tasks
+    /// never move to another thread.
+    ///
+    /// The monitor samples the workers about every millisecond while they run (less
+    /// often while no poll spans two samples, not at all while every worker is parked),
+    /// so it finds a blocked poll within the threshold plus a few milliseconds; a
+    /// reported poll ran at least the threshold. Each poll costs the worker two plain
+    /// stores and a load. The replacement needs Linux's `membarrier` (4.14 and later);
+    /// elsewhere the monitor only reports. `Duration::MAX` turns the monitor off; zero
+    /// makes [`Builder::build`] fail.
+    ///
+    /// Blocking on purpose still belongs in [`spawn_blocking`](crate::spawn_blocking) or
+    /// [`block_in_place`](crate::task::block_in_place): the monitor is a safety net, and
+    /// until it steps in, the worker's queue waits.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicBool, Ordering};
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    ///
+    /// let rt = waza::Runtime::builder()
+    ///     .workers(1)
+    ///     .blocked_poll_threshold(Duration::from_millis(10))
+    ///     .build()
+    ///     .unwrap();
+    /// let released = Arc::new(AtomicBool::new(false));
+    /// let flag = released.clone();
+    /// // This task blocks its (only) worker until the flag is set...
+    /// rt.spawn(async move {
+    ///     while !flag.load(Ordering::Acquire) {
+    ///         std::thread::sleep(Duration::from_millis(1));
+    ///     }
+    /// });
+    /// // ...and this one still runs, on the replacement thread.
+    /// let h = rt.spawn(async { waza::time::sleep(Duration::from_millis(5)).await; 7 });
+    /// assert_eq!(rt.block_on(h).unwrap(), 7);
+    /// released.store(true, Ordering::Release);
+    /// assert_eq!(rt.handle().metrics().blocked_polls_count(), 1);
+    /// ```
+    pub fn blocked_poll_threshold(&mut self, threshold: Duration) -> &mut Self {
+        self.blocked_poll_threshold = (threshold != Duration::MAX).then_some(threshold);
+        self
+    }
+
+    /// Calls `f` on the monitor's thread for each poll it finds blocked (see
+    /// [`Builder::blocked_poll_threshold`]): with the task's id, its spawn location and how
+    /// long the poll had run. Once per blocked poll; a panic in `f` is caught and noted on
+    /// stderr.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = waza::Runtime::builder()
+    ///     .on_blocked_poll(|b: &waza::BlockedPoll| {
+    ///         eprintln!("task {} at {} blocked for {:?}", b.task_id(), b.location(), b.duration());
+    ///     })
+    ///     .build()
+    ///     .unwrap();
+    /// # drop(rt);
+    /// ```
+    pub fn on_blocked_poll(
+        &mut self,
+        f: impl Fn(&BlockedPoll) + Send + Sync + 'static,
+    ) -> &mut Self {
+        self.on_blocked_poll = Some(Arc::new(f));
+        self
+    }
+
+    /// Prints a line on stderr for each poll the monitor finds blocked: the task's id,
+    /// spawn location and worker (see [`Builder::blocked_poll_threshold`]). Off by
+    /// default.
+    pub fn warn_on_blocked_poll(&mut self, on: bool) -> &mut Self {
+        self.warn_on_blocked_poll = on;
+        self
+    }
+
+    pub(crate) fn monitor_config(&self) -> monitor::Config {
+        monitor::Config {
+            threshold: self.blocked_poll_threshold,
+            on_blocked: self.on_blocked_poll.clone(),
+            warn: self.warn_on_blocked_poll,
+            max_replacements: self.max_blocking_threads.max(1),
+        }
+    }
+
     /// Starts the runtime: its I/O driver and worker threads.
     ///
     /// # Errors
     ///
-    /// `InvalidInput` if the worker count is zero, or with `start_paused` on a
-    /// multi-threaded runtime; otherwise the OS error of creating the driver or a thread.
+    /// `InvalidInput` if the worker count or the blocked-poll threshold is zero, or with
+    /// `start_paused` on a multi-threaded runtime; otherwise the OS error of creating the
+    /// driver or a thread.
     pub fn build(&mut self) -> io::Result<Runtime> {
         let workers = match self.workers {
             Some(0) => {
@@ -180,6 +312,13 @@ impl Builder {
             Some(n) => n,
             None => default_workers(),
         };
+        if self.blocked_poll_threshold == Some(Duration::ZERO) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "waza: blocked_poll_threshold must be above zero (Duration::MAX turns the \
+                 monitor off)",
+            ));
+        }
         if self.start_paused && !self.current_thread {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,

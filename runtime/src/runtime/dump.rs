@@ -32,6 +32,7 @@ pub struct TaskInfo {
     location: &'static Location<'static>,
     state: TaskState,
     waiting_on: Option<String>,
+    blocked_for: Option<std::time::Duration>,
 }
 
 impl TaskInfo {
@@ -53,7 +54,19 @@ impl TaskInfo {
             location: header.location,
             state,
             waiting_on,
+            blocked_for: None,
         }
+    }
+
+    pub(crate) fn set_blocked_for(&mut self, d: Option<std::time::Duration>) {
+        self.blocked_for = d;
+    }
+
+    /// For a running task that the blocked-worker monitor sees stuck in one poll (longer
+    /// than [`Builder::blocked_poll_threshold`](crate::Builder::blocked_poll_threshold)):
+    /// how long that poll has run so far.
+    pub fn blocked_for(&self) -> Option<std::time::Duration> {
+        self.blocked_for
     }
 
     /// The task's id.
@@ -108,7 +121,11 @@ impl TaskDump {
 impl fmt::Display for TaskDump {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for t in &self.tasks {
-            let reason = t.waiting_on.clone().unwrap_or_else(|| t.state.to_string());
+            let reason = match (&t.waiting_on, t.blocked_for) {
+                (Some(on), _) => on.clone(),
+                (None, Some(d)) => format!("{} (blocked {} ms)", t.state, d.as_millis()),
+                (None, None) => t.state.to_string(),
+            };
             writeln!(f, "task {} [{reason}]:", t.id)?;
             writeln!(f, "\tspawned at {}", t.location)?;
             writeln!(f)?;

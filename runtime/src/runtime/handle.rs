@@ -2,7 +2,7 @@
 
 use crate::loom::std_sync::Arc;
 use crate::reactor::DriverHandle;
-use crate::runtime::{RuntimeMetrics, TaskDump};
+use crate::runtime::{RuntimeMetrics, TaskDump, TaskState};
 use crate::scheduler::{context, Shared};
 use crate::task::{self, JoinHandle, BOX_FUTURE_THRESHOLD};
 use std::fmt;
@@ -178,7 +178,13 @@ impl Handle {
     /// println!("{dump}");
     /// ```
     pub fn dump(&self) -> TaskDump {
-        TaskDump::new(self.shared.registry.snapshot())
+        let mut tasks = self.shared.registry.snapshot();
+        for task in &mut tasks {
+            if task.state() == TaskState::Running {
+                task.set_blocked_for(self.shared.monitor.blocked_for(task.id()));
+            }
+        }
+        TaskDump::new(tasks)
     }
 
     /// The I/O driver's shared half, for registering timers and sockets.

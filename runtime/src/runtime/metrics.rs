@@ -57,6 +57,18 @@ impl RuntimeMetrics {
         self.handle.shared.inject.len()
     }
 
+    /// Task polls the blocked-worker monitor reported: each ran longer than
+    /// [`Builder::blocked_poll_threshold`](crate::Builder::blocked_poll_threshold).
+    pub fn blocked_polls_count(&self) -> u64 {
+        self.handle.shared.monitor.blocked_polls()
+    }
+
+    /// The longest of those polls (one still running counts with its time so far);
+    /// zero if none was reported.
+    pub fn longest_blocked_poll(&self) -> std::time::Duration {
+        self.handle.shared.monitor.longest()
+    }
+
     /// Live threads of the blocking pool.
     pub fn blocking_threads_count(&self) -> usize {
         self.handle.shared.blocking.num_threads()

@@ -11,7 +11,7 @@ pub use handle::{EnterGuard, Handle};
 pub use metrics::RuntimeMetrics;
 
 use crate::blocking::BlockingPool;
-use crate::loom::std_sync::{Arc, AtomicU64};
+use crate::loom::std_sync::Arc;
 use crate::reactor::Driver;
 use crate::scheduler::park::{Parker, SharedDriver};
 use crate::scheduler::{self, context, queue, Remote, Shared};
@@ -71,13 +71,7 @@ impl Runtime {
         let (locals, remotes): (Vec<_>, Vec<_>) = (0..workers)
             .map(|_| {
                 let (local, steal) = queue::local();
-                let remote = Remote {
-                    steal,
-                    parker: Parker::new(driver.clone()),
-                    polls: AtomicU64::new(0),
-                    steals: AtomicU64::new(0),
-                };
-                (local, remote)
+                (local, Remote::new(steal, Parker::new(driver.clone())))
             })
             .unzip();
         let blocking = BlockingPool::new(
@@ -94,12 +88,20 @@ impl Runtime {
             builder.detect_deadlock,
             builder.thread_name.clone(),
             core,
+            builder.monitor_config(),
         ));
         let rt = Runtime {
             handle: Handle::from_shared(shared.clone()),
         };
         if builder.start_paused {
             shared.driver.handle.time().pause();
+        }
+        if shared.monitor.is_enabled() {
+            let monitor_shared = shared.clone();
+            let thread = std::thread::Builder::new()
+                .name(format!("sysmon-{}", builder.thread_name))
+                .spawn(move || scheduler::monitor::run(monitor_shared))?;
+            shared.add_thread(thread);
         }
         for (index, local) in locals.into_iter().enumerate() {
             let worker_shared = shared.clone();

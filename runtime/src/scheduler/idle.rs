@@ -160,6 +160,11 @@ impl Idle {
         true
     }
 
+    /// Number of workers not parked (running, searching, or on their way to park).
+    pub(crate) fn num_unparked(&self) -> usize {
+        unparked(self.state.load(Ordering::SeqCst))
+    }
+
     /// Number of workers currently searching.
     pub(crate) fn num_searching(&self) -> usize {
         searching(self.state.load(Ordering::SeqCst))

@@ -48,7 +48,9 @@
 pub(crate) mod context;
 pub(crate) mod idle;
 pub(crate) mod inject;
+pub(crate) mod monitor;
 pub(crate) mod park;
+pub(crate) mod poll_slot;
 pub(crate) mod queue;
 pub(crate) mod worker;
 
@@ -59,12 +61,13 @@ use crate::task::registry::Registry;
 use crate::task::{Handoff, Notified, Schedule};
 use idle::Idle;
 use inject::Inject;
+use monitor::Monitor;
 use park::{Parker, SharedDriver};
 use queue::Steal;
 use std::ptr::NonNull;
 use std::task::Waker;
 use std::thread::{JoinHandle as ThreadHandle, ThreadId};
-use worker::WorkerCtx;
+use worker::{WorkerCtx, WorkerSlot};
 
 /// What other threads may touch of one worker.
 ///
@@ -78,6 +81,21 @@ pub(crate) struct Remote {
     pub(crate) polls: AtomicU64,
     /// Tasks this worker stole from others (written only by it).
     pub(crate) steals: AtomicU64,
+    /// The poll slot of the thread running this worker now, for the monitor (set and
+    /// cleared by that thread; see `worker::Published`).
+    pub(crate) slot: Mutex<Option<Arc<WorkerSlot>>>,
+}
+
+impl Remote {
+    pub(crate) fn new(steal: Steal<Notified>, parker: Parker) -> Remote {
+        Remote {
+            steal,
+            parker,
+            polls: AtomicU64::new(0),
+            steals: AtomicU64::new(0),
+            slot: Mutex::new(None),
+        }
+    }
 }
 
 /// State shared by every thread of one runtime.
@@ -103,6 +121,8 @@ pub(crate) struct Shared {
     pub(crate) detect_deadlock: bool,
     /// Prefix of worker thread names (a replacement worker takes the same name).
     pub(crate) thread_name: String,
+    /// The blocked-worker monitor (`monitor.rs`).
+    pub(crate) monitor: Monitor,
     /// Worker threads to join at shutdown, replacements included.
     threads: Mutex<Vec<ThreadHandle<()>>>,
     /// `Some` on a current-thread runtime: its core, while no `block_on` drives it.
@@ -121,6 +141,7 @@ impl Shared {
         detect_deadlock: bool,
         thread_name: String,
         core: Option<worker::ParkedCore>,
+        monitor: monitor::Config,
     ) -> Shared {
         let n = remotes.len();
         Shared {
@@ -134,6 +155,7 @@ impl Shared {
             blocking,
             detect_deadlock,
             thread_name,
+            monitor: Monitor::new(monitor),
             threads: Mutex::new(Vec::new()),
             core: core.map(|c| Mutex::new(Some(c))),
             retired: Mutex::new(Vec::new()),
@@ -231,6 +253,7 @@ impl Shared {
             remote.parker.unpark();
         }
         self.driver.handle.unpark();
+        self.monitor.shutdown();
         true
     }
 

@@ -48,8 +48,18 @@
 //! no longer this thread's worker (wakes from it go to the inject queue), and leaves the
 //! loop when the blocking task's poll returns. Nothing is shared between the two threads
 //! but the moved values: no new synchronization, only the move into the new thread.
-//! A blocked-worker monitor can reuse `Handover` once it can take a core from a stuck
-//! worker; only the taking differs.
+//! The blocked-worker monitor (`monitor.rs`) builds the same `Handover` from another
+//! thread when a poll runs too long: it claims the core through the worker's poll slot
+//! (`poll_slot.rs`), moves it out ([`WorkerSlot::take_over`]) and starts the replacement;
+//! the stuck thread learns it at the end of its poll and leaves the loop.
+//!
+//! # Polls and core sections
+//!
+//! Every task poll is framed by [`PollSlot::begin_poll`] and [`PollSlot::end_poll`], and
+//! whatever touches `core` or `deferred` from inside a poll (a wake into the LIFO slot,
+//! a deferred waker, `hand_over`) runs as a core section ([`PollSlot::with_core`]),
+//! which is refused once the monitor claims the core: the task then goes to the inject
+//! queue. Outside polls the core is only this thread's.
 //!
 //! # Driver turns
 //!
@@ -59,6 +69,7 @@
 //! the shared woken queue (see the scheduler docs for why they go first).
 
 use super::context;
+use super::poll_slot::{self, PollSlot};
 use super::queue::{self, Local, Overflow};
 use super::Shared;
 use crate::loom::std_sync::{Arc, AtomicBool, AtomicU64, Ordering};
@@ -70,7 +81,9 @@ use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::AtomicPtr;
 use std::task::{Poll, Waker};
+use std::thread::ThreadId;
 
 /// Every this many ticks, check the inject queue first and do maintenance (Go uses 61).
 const GLOBAL_QUEUE_INTERVAL: u32 = 61;
@@ -125,6 +138,101 @@ pub(crate) struct WorkerCtx {
     /// On a current-thread runtime's `block_on` thread: the wake flag of the future being
     /// blocked on, which is local work too (it ends a park).
     main: Option<Arc<MainWaker>>,
+    /// This thread's poll slot, published in `Remote::slot` for the monitor.
+    slot: Arc<WorkerSlot>,
+}
+
+/// A worker thread's poll slot as the monitor sees it: the protocol words
+/// (`poll_slot.rs`) and what the monitor needs to take the core once its claim is
+/// confirmed.
+pub(crate) struct WorkerSlot {
+    pub(crate) poll: PollSlot,
+    /// The owner's `WorkerCtx` (on the owner's stack); dereferenced only by
+    /// [`WorkerSlot::take_over`], under a confirmed claim.
+    ctx: AtomicPtr<WorkerCtx>,
+    /// The owner thread, retired (not joined at shutdown) when its core is taken.
+    thread: ThreadId,
+    /// False on a current-thread runtime (its tasks never move to another thread) and
+    /// where the monitor cannot claim (`poll_slot::heavy_barrier_available`).
+    claimable: bool,
+}
+
+impl WorkerSlot {
+    fn new(claimable: bool) -> Arc<WorkerSlot> {
+        Arc::new(WorkerSlot {
+            poll: PollSlot::new(),
+            ctx: AtomicPtr::new(std::ptr::null_mut()),
+            thread: std::thread::current().id(),
+            claimable: claimable && poll_slot::heavy_barrier_available(),
+        })
+    }
+
+    /// True if the monitor may move this worker's queues to a replacement.
+    pub(crate) fn is_claimable(&self) -> bool {
+        self.claimable
+    }
+
+    /// The monitor's hand-off: if the owner is still inside poll `s` (and outside core
+    /// sections), moves its core out as a [`Handover`] for a replacement thread and marks
+    /// the owner thread retired; the owner leaves the loop when its poll returns. `None`
+    /// if the poll ended meanwhile (nothing changed).
+    pub(crate) fn take_over(&self, s: u64) -> Option<Handover> {
+        if !self.claimable || !self.poll.claim(s) {
+            return None;
+        }
+        let ctx = self.ctx.load(Ordering::Acquire);
+        // SAFETY: the claim is confirmed (`poll_slot` protocol 3): the owner thread is
+        // inside poll `s`, so its loop, and the `WorkerCtx` on its stack that `ctx` points
+        // at (set before the slot was published), cannot end before `end_poll` returns,
+        // which waits for our grant or release. Until then the owner touches neither
+        // `core` nor `deferred` (every access from a poll is a core section, refused
+        // while we claim), and `surrender` reads nothing else the owner writes. What the
+        // owner wrote before the poll is visible: `claim` read `state == s` with acquire.
+        let taken = unsafe { (*ctx).surrender() };
+        match taken {
+            Some(handover) => {
+                handover.shared.retire_thread(self.thread);
+                self.poll.grant(s);
+                Some(handover)
+            }
+            None => {
+                self.poll.release();
+                None
+            }
+        }
+    }
+}
+
+/// Publishes a worker thread's slot in its `Remote` (for the monitor) and withdraws it
+/// when the loop ends, unless a replacement published its own meanwhile.
+struct Published<'a> {
+    shared: &'a Shared,
+    index: usize,
+    slot: Arc<WorkerSlot>,
+}
+
+impl<'a> Published<'a> {
+    fn new(shared: &'a Shared, index: usize, ctx: &WorkerCtx) -> Published<'a> {
+        let slot = ctx.slot.clone();
+        slot.ctx
+            .store(ctx as *const WorkerCtx as *mut WorkerCtx, Ordering::Release);
+        *shared.remotes[index].slot.lock().unwrap() = Some(slot.clone());
+        shared.monitor.nudge();
+        Published {
+            shared,
+            index,
+            slot,
+        }
+    }
+}
+
+impl Drop for Published<'_> {
+    fn drop(&mut self) {
+        let mut current = self.shared.remotes[self.index].slot.lock().unwrap();
+        if current.as_ref().is_some_and(|s| Arc::ptr_eq(s, &self.slot)) {
+            *current = None;
+        }
+    }
 }
 
 /// A current-thread runtime's core while no `block_on` drives it (kept in `Shared`).
@@ -220,11 +328,14 @@ fn run_with(handover: Handover) {
         timer_ref: TimerRef::new(shared.driver.handle.clone()),
         retired: Cell::new(false),
         main: None,
+        slot: WorkerSlot::new(true),
         shared,
     };
+    let published = Published::new(&ctx.shared, index, &ctx);
     let guard = context::set_worker(&ctx);
     ctx.run_loop();
     drop(guard);
+    drop(published);
     // Dropping `ctx` drops the tasks left in the ring and the LIFO slot.
 }
 
@@ -253,8 +364,10 @@ pub(crate) fn block_on_core<F: Future>(
         timer_ref: TimerRef::new(shared.driver.handle.clone()),
         retired: Cell::new(false),
         main: Some(main.clone()),
+        slot: WorkerSlot::new(false),
         shared: shared.clone(),
     };
+    let _published = Published::new(shared, 0, &ctx);
     let _worker = context::set_worker(&ctx);
     let _restore = RestoreCore(&ctx);
     loop {
@@ -330,22 +443,40 @@ impl WorkerCtx {
         {
             return None;
         }
-        let mut core = self.core.try_borrow_mut().ok()?;
-        let mut deferred = self.deferred.try_borrow_mut().ok()?;
-        // The old thread keeps an empty ring that nobody can reach (its stealable half is
-        // dropped here), so the loop's last steps find nothing.
-        let (empty, _unreachable) = queue::local();
-        let core = std::mem::replace(&mut *core, Core::new(empty, self.index));
-        let deferred = std::mem::take(&mut *deferred);
+        // A core section: refused if the monitor has claimed (or taken) the core.
+        let handover = self.slot.poll.retire_with(|| self.surrender())?;
         self.retired.set(true);
         context::clear_worker();
         self.shared.retire_thread(std::thread::current().id());
+        Some(handover)
+    }
+
+    /// Moves the core and the deferred wakers out as a [`Handover`], leaving an empty
+    /// core (an empty ring nobody can reach: its stealable half is dropped here), so the
+    /// loop's last steps on this thread find nothing. `None` if either is borrowed.
+    ///
+    /// Reads only `core`, `deferred` and fields fixed at construction: the monitor calls
+    /// it from another thread ([`WorkerSlot::take_over`]).
+    fn surrender(&self) -> Option<Handover> {
+        let mut core = self.core.try_borrow_mut().ok()?;
+        let mut deferred = self.deferred.try_borrow_mut().ok()?;
+        let (empty, _unreachable) = queue::local();
+        let core = std::mem::replace(&mut *core, Core::new(empty, self.index));
+        let deferred = std::mem::take(&mut *deferred);
         Some(Handover {
             shared: self.shared.clone(),
             index: self.index,
             core,
             deferred,
         })
+    }
+
+    /// The monitor took this worker's core during the poll that just ended: this thread
+    /// stops being a worker and leaves the loop (the replacement runs in its place).
+    #[cold]
+    fn lost_core(&self) {
+        self.retired.set(true);
+        context::clear_worker();
     }
 
     /// The current-thread loop between two polls of the `block_on` future: run tasks (at
@@ -554,7 +685,9 @@ impl WorkerCtx {
             self.shared.notify_parked();
         }
         coop::with_budget(Budget::initial(), || {
-            self.poll(task);
+            if self.poll(task) {
+                return self.lost_core();
+            }
             for _ in 0..MAX_LIFO_POLLS {
                 let Some(next) = self.core.borrow_mut().lifo.take() else {
                     return;
@@ -562,7 +695,9 @@ impl WorkerCtx {
                 if !coop::current().has_remaining() {
                     return self.requeue(next);
                 }
-                self.poll(next);
+                if self.poll(next) {
+                    return self.lost_core();
+                }
             }
             let next = self.core.borrow_mut().lifo.take();
             if let Some(next) = next {
@@ -571,9 +706,13 @@ impl WorkerCtx {
         });
     }
 
-    fn poll(&self, task: Notified) {
+    /// Polls `task` inside the poll slot's frame; true if this thread lost its core
+    /// meanwhile (to the monitor, or to its own `hand_over`).
+    fn poll(&self, task: Notified) -> bool {
         bump(&self.shared.remotes[self.index].polls, 1);
+        self.slot.poll.begin_poll(task.0.header().id.0);
         task.run();
+        self.slot.poll.end_poll()
     }
 
     /// Moves a LIFO task to the back of the ring, where others may steal it.
@@ -591,6 +730,19 @@ impl WorkerCtx {
     /// Called by the scheduler for a task woken on this thread. Returns the task back if it
     /// must go to the inject queue instead.
     pub(crate) fn schedule_local(&self, task: Notified, is_yield: bool) -> Option<Notified> {
+        // A core section (module docs): refused while the monitor claims the core.
+        let mut task = Some(task);
+        let scheduled = self.slot.poll.with_core(|| {
+            let task = task.take().expect("taken once");
+            self.schedule_on_core(task, is_yield)
+        });
+        match scheduled {
+            Some(rest) => rest,
+            None => task,
+        }
+    }
+
+    fn schedule_on_core(&self, task: Notified, is_yield: bool) -> Option<Notified> {
         let Ok(mut core) = self.core.try_borrow_mut() else {
             return Some(task);
         };
@@ -622,11 +774,18 @@ impl WorkerCtx {
 
     /// Records a task that spent its budget.
     pub(crate) fn defer(&self, waker: &Waker) {
-        let Ok(mut deferred) = self.deferred.try_borrow_mut() else {
-            return waker.wake_by_ref();
-        };
-        if !deferred.iter().any(|w| w.will_wake(waker)) {
-            deferred.push(waker.clone());
+        // A core section (module docs): refused while the monitor claims the core.
+        let deferred = self.slot.poll.with_core(|| {
+            let Ok(mut deferred) = self.deferred.try_borrow_mut() else {
+                return false;
+            };
+            if !deferred.iter().any(|w| w.will_wake(waker)) {
+                deferred.push(waker.clone());
+            }
+            true
+        });
+        if deferred != Some(true) {
+            waker.wake_by_ref();
         }
     }
 
@@ -734,6 +893,9 @@ impl WorkerCtx {
         let is_searching = std::mem::take(&mut self.core.borrow_mut().is_searching);
         let searching = super::park::park_worker(self, is_searching);
         self.core.borrow_mut().is_searching = searching;
+        // Running again (counted as unparked): a monitor asleep because every worker
+        // was parked must watch again.
+        self.shared.monitor.worker_awake();
     }
 }
 

@@ -161,6 +161,24 @@ impl Registry {
     }
 
     /// A snapshot of every live task.
+    /// The dump entry of the live task `id`, if it is linked (one shard's walk).
+    pub(crate) fn find(&self, id: u64) -> Option<TaskInfo> {
+        let slot = &self.slots[(id as usize) % SHARDS];
+        let shard = slot.shard.lock().unwrap();
+        let mut cur = shard.head;
+        while let Some(node) = cur {
+            // SAFETY: linked nodes are alive (the link holds a reference) and the shard
+            // lock guards the links.
+            let header = unsafe { node.as_ref() };
+            if header.id.0 == id {
+                return Some(TaskInfo::from_header(header));
+            }
+            // SAFETY: as above.
+            cur = header.owned_next.with(|n| unsafe { *n });
+        }
+        None
+    }
+
     pub(crate) fn snapshot(&self) -> Vec<TaskInfo> {
         let mut out = Vec::new();
         for slot in self.slots.iter() {
