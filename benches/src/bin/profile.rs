@@ -11,7 +11,8 @@
 //! (1M values, a 2-way `select!` loop over two bounded(1024) channels), `mpsc` (2M values,
 //! 4→1 unbounded), `mpmc` (2M values, 4×4 bounded(1024)), `rendezvous` (500k values, 4×4),
 //! `ping_pong` (200k round trips over rendezvous channels), `spawn` (1M tasks spawned from a
-//! task, then joined), `yield` (200 tasks yielding 10k times each). 2 workers unless
+//! task, then joined), `yield` (200 tasks yielding 10k times each), `chain` (1M tasks, each
+//! spawning the next). 2 workers unless
 //! `PROFILE_WORKERS` says otherwise. Prints the time per
 //! value; the sums double as a check that every value arrived once.
 
@@ -145,6 +146,24 @@ async fn yields(rt: Rt, yields: u64) -> u64 {
     sum
 }
 
+/// Each task spawns the next, `depth` deep (the `chain` row); the last one reports back.
+fn chain_link(rt: Rt, left: u64, done: futures::channel::oneshot::Sender<u64>) {
+    drop(rt.go(async move {
+        if left == 0 {
+            let _ = done.send(1);
+        } else {
+            chain_link(rt, left - 1, done);
+        }
+        0
+    }));
+}
+
+async fn chain(rt: Rt, depth: u64) -> u64 {
+    let (done, finished) = futures::channel::oneshot::channel();
+    chain_link(rt, depth, done);
+    finished.await.expect("the chain completes") * depth
+}
+
 /// The workload `name` at `scale`: its value count and its future.
 fn workload(rt: Rt, name: &str, scale: f64) -> Option<(u64, BoxFuture)> {
     let n = |x: f64| (x * scale) as u64;
@@ -165,12 +184,13 @@ fn workload(rt: Rt, name: &str, scale: f64) -> Option<(u64, BoxFuture)> {
         "ping_pong" => (n(2e5), Box::pin(ping_pong(rt, n(2e5)))),
         "spawn" => (n(1e6), Box::pin(spawn(rt, n(1e6)))),
         "yield" => (200 * n(1e4), Box::pin(yields(rt, n(1e4)))),
+        "chain" => (n(1e6), Box::pin(chain(rt, n(1e6)))),
         _ => return None,
     })
 }
 
 fn usage() -> ! {
-    eprintln!("usage: profile <select|mpsc|mpmc|rendezvous|ping_pong|spawn|yield> [scale]");
+    eprintln!("usage: profile <select|mpsc|mpmc|rendezvous|ping_pong|spawn|yield|chain> [scale]");
     eprintln!("env: PROFILE_WORKERS (default 2), PROFILE_RUNTIME=waza|tokio (default waza)");
     std::process::exit(2)
 }

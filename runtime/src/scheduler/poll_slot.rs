@@ -61,11 +61,27 @@ const IN_SECTION: u64 = 2;
 const STEP: u64 = 4;
 
 /// One worker thread's poll slot (see the module docs).
+///
+/// Aligned to 128 bytes (two cache lines, against the adjacent-line prefetcher): the
+/// owner writes `state` twice per poll, which must not invalidate another worker's slot
+/// or anything else allocated next to it.
 #[derive(Debug)]
+#[repr(align(128))]
 pub(crate) struct PollSlot {
     state: AtomicU64,
     task: AtomicU64,
     claim: AtomicU64,
+}
+
+/// The outcome of [`PollSlot::enter`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Section {
+    /// Not in a poll (or already in a section): the core is the owner's, nothing to leave.
+    Free,
+    /// In a section of poll state `s`: touch the core, then leave.
+    Entered(u64),
+    /// The monitor claimed or took the core: do not touch it.
+    Refused,
 }
 
 /// What a monitor's sample saw.
@@ -154,6 +170,33 @@ impl PollSlot {
         let r = f();
         self.state.store(s, Ordering::Release);
         Some(r)
+    }
+
+    /// Protocol 2, split for hot paths that must not be a closure: enter a core section.
+    /// Owner only; pair with [`PollSlot::leave`].
+    #[inline]
+    pub(crate) fn enter(&self) -> Section {
+        let s = self.state.load(Ordering::Relaxed);
+        if s & (IN_POLL | IN_SECTION) != IN_POLL {
+            return if s == RETIRED {
+                Section::Refused
+            } else {
+                Section::Free
+            };
+        }
+        if self.enter_section(s) {
+            Section::Entered(s)
+        } else {
+            Section::Refused
+        }
+    }
+
+    /// Leaves a section entered by [`PollSlot::enter`].
+    #[inline]
+    pub(crate) fn leave(&self, section: Section) {
+        if let Section::Entered(s) = section {
+            self.state.store(s, Ordering::Release);
+        }
     }
 
     /// Protocol 2 for `block_in_place`: in a core section, `f` moves the core out and the
@@ -249,21 +292,24 @@ mod barrier {
     use std::sync::OnceLock;
 
     // From linux/membarrier.h.
+    const CMD_QUERY: libc::c_long = 0;
     const CMD_PRIVATE_EXPEDITED: libc::c_long = 1 << 3;
     const CMD_REGISTER_PRIVATE_EXPEDITED: libc::c_long = 1 << 4;
 
+    static SUPPORTED: OnceLock<bool> = OnceLock::new();
     static REGISTERED: OnceLock<bool> = OnceLock::new();
 
+    fn membarrier(cmd: libc::c_long) -> libc::c_long {
+        // SAFETY: membarrier takes two integer arguments and touches no memory of ours.
+        unsafe { libc::syscall(libc::SYS_membarrier, cmd, 0 as libc::c_long) }
+    }
+
+    /// The kernel offers the private expedited barrier (a query: registers nothing).
     pub(super) fn available() -> bool {
-        *REGISTERED.get_or_init(|| {
-            // SAFETY: membarrier takes two integer arguments and touches no memory of ours.
-            unsafe {
-                libc::syscall(
-                    libc::SYS_membarrier,
-                    CMD_REGISTER_PRIVATE_EXPEDITED,
-                    0 as libc::c_long,
-                ) == 0
-            }
+        *SUPPORTED.get_or_init(|| {
+            let cmds = membarrier(CMD_QUERY);
+            let needed = CMD_PRIVATE_EXPEDITED | CMD_REGISTER_PRIVATE_EXPEDITED;
+            cmds >= 0 && cmds & needed == needed
         })
     }
 
@@ -272,18 +318,15 @@ mod barrier {
         compiler_fence(Ordering::SeqCst);
     }
 
+    /// Registers the process on first use, i.e. when the monitor first claims a core:
+    /// registration made every later context switch of the process measurably slower
+    /// on the machines we measured (benches/RESULTS.md), so a program that never blocks
+    /// a worker never registers. A barrier issued after registration is a full one
+    /// whatever the worker did before, so registering late is sound.
     pub(super) fn heavy() -> bool {
-        if !available() {
-            return false;
-        }
-        // SAFETY: as in `available`.
-        unsafe {
-            libc::syscall(
-                libc::SYS_membarrier,
-                CMD_PRIVATE_EXPEDITED,
-                0 as libc::c_long,
-            ) == 0
-        }
+        let registered = *REGISTERED
+            .get_or_init(|| available() && membarrier(CMD_REGISTER_PRIVATE_EXPEDITED) == 0);
+        registered && membarrier(CMD_PRIVATE_EXPEDITED) == 0
     }
 }
 

@@ -69,7 +69,7 @@
 //! the shared woken queue (see the scheduler docs for why they go first).
 
 use super::context;
-use super::poll_slot::{self, PollSlot};
+use super::poll_slot::{self, PollSlot, Section};
 use super::queue::{self, Local, Overflow};
 use super::Shared;
 use crate::loom::std_sync::{Arc, AtomicBool, AtomicU64, Ordering};
@@ -708,6 +708,7 @@ impl WorkerCtx {
 
     /// Polls `task` inside the poll slot's frame; true if this thread lost its core
     /// meanwhile (to the monitor, or to its own `hand_over`).
+    #[inline(always)]
     fn poll(&self, task: Notified) -> bool {
         bump(&self.shared.remotes[self.index].polls, 1);
         self.slot.poll.begin_poll(task.0.header().id.0);
@@ -731,17 +732,16 @@ impl WorkerCtx {
     /// must go to the inject queue instead.
     pub(crate) fn schedule_local(&self, task: Notified, is_yield: bool) -> Option<Notified> {
         // A core section (module docs): refused while the monitor claims the core.
-        let mut task = Some(task);
-        let scheduled = self.slot.poll.with_core(|| {
-            let task = task.take().expect("taken once");
-            self.schedule_on_core(task, is_yield)
-        });
-        match scheduled {
-            Some(rest) => rest,
-            None => task,
+        let section = self.slot.poll.enter();
+        if section == Section::Refused {
+            return Some(task);
         }
+        let rest = self.schedule_on_core(task, is_yield);
+        self.slot.poll.leave(section);
+        rest
     }
 
+    #[inline(always)]
     fn schedule_on_core(&self, task: Notified, is_yield: bool) -> Option<Notified> {
         let Ok(mut core) = self.core.try_borrow_mut() else {
             return Some(task);
