@@ -379,3 +379,47 @@ fn wakes_from_a_blocked_poll_are_not_lost() {
     });
     assert_eq!(counted.load(Ordering::SeqCst), want);
 }
+
+/// Threads named `{prefix}-…` in this process.
+#[cfg(target_os = "linux")]
+fn count_threads_named(prefix: &str) -> usize {
+    std::fs::read_dir("/proc/self/task")
+        .unwrap()
+        .filter_map(|e| std::fs::read_to_string(e.ok()?.path().join("comm")).ok())
+        .filter(|comm| comm.trim_end().starts_with(prefix))
+        .count()
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn at_most_max_blocking_threads_replacements_at_once() {
+    let rt = waza::Runtime::builder()
+        .workers(2)
+        .max_blocking_threads(1)
+        .thread_name("cap")
+        .build()
+        .unwrap();
+    let (a, blocker_a) = gate();
+    let (b, blocker_b) = gate();
+    rt.spawn(blocker_a);
+    rt.spawn(blocker_b);
+    a.wait_started();
+    b.wait_started();
+    // Both are reported; one worker is replaced, the other stays stuck (the cap).
+    let deadline = std::time::Instant::now() + NEVER;
+    while rt.handle().metrics().blocked_polls_count() < 2 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let third = rt.spawn(async { 3 });
+    let out = rt.block_on(async { waza::time::timeout(NEVER, third).await });
+    // Wait a few monitor rounds: no second replacement may start.
+    std::thread::sleep(Duration::from_millis(50));
+    let threads = count_threads_named("cap-");
+    let both_blocked = a.still_blocked() && b.still_blocked();
+    a.release();
+    b.release();
+    assert_eq!(out.expect("the third task never ran").unwrap(), 3);
+    assert!(both_blocked);
+    assert_eq!(rt.handle().metrics().blocked_polls_count(), 2);
+    assert_eq!(threads, 3, "two stuck workers and one replacement");
+}
