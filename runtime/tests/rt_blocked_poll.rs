@@ -423,3 +423,48 @@ fn at_most_max_blocking_threads_replacements_at_once() {
     assert_eq!(rt.handle().metrics().blocked_polls_count(), 2);
     assert_eq!(threads, 3, "two stuck workers and one replacement");
 }
+
+/// Voluntary context switches of this process's threads named `name` (summed).
+#[cfg(target_os = "linux")]
+fn wakeups_of(name: &str) -> u64 {
+    std::fs::read_dir("/proc/self/task")
+        .unwrap()
+        .filter_map(|e| {
+            let dir = e.ok()?.path();
+            let comm = std::fs::read_to_string(dir.join("comm")).ok()?;
+            if comm.trim_end() != name {
+                return None;
+            }
+            let status = std::fs::read_to_string(dir.join("status")).ok()?;
+            let line = status
+                .lines()
+                .find(|l| l.starts_with("voluntary_ctxt_switches"))?;
+            line.split_whitespace().nth(1)?.parse::<u64>().ok()
+        })
+        .sum()
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn the_monitor_sleeps_while_every_worker_is_parked() {
+    let rt = waza::Runtime::builder()
+        .workers(2)
+        .thread_name("idlemon")
+        .build()
+        .unwrap();
+    // Some work first, so the monitor has been sampling, then nothing at all.
+    rt.block_on(async {
+        let hs: Vec<_> = (0..100).map(|_| waza::spawn(waza::yield_now())).collect();
+        for h in hs {
+            h.await.unwrap();
+        }
+    });
+    std::thread::sleep(Duration::from_millis(50));
+    let before = wakeups_of("sysmon-idlemon");
+    std::thread::sleep(Duration::from_millis(300));
+    let woke = wakeups_of("sysmon-idlemon") - before;
+    // Sampling every millisecond would be ~300 wake-ups; asleep, it is woken by nothing
+    // (the workers stay parked) but its one-second safety timeout.
+    assert!(woke < 30, "the idle monitor woke {woke} times in 300 ms");
+    drop(rt);
+}
