@@ -189,12 +189,20 @@ fn the_callback_gets_the_spawn_location_and_metrics_count_it() {
 
 #[test]
 fn short_polls_are_never_reported() {
-    let rt = waza::Runtime::builder().workers(2).build().unwrap();
+    // Millions of short polls back to back: a monitor that confused one poll with the
+    // next would see a poll "spanning" many samples. The threshold is far above any
+    // preemption of a worker thread on a loaded machine (which the monitor cannot tell
+    // from blocking), so only such a confusion could report here.
+    let rt = waza::Runtime::builder()
+        .workers(2)
+        .blocked_poll_threshold(Duration::from_millis(200))
+        .build()
+        .unwrap();
     rt.block_on(async {
         let hs: Vec<_> = (0..1000)
             .map(|i| {
                 waza::spawn(async move {
-                    for _ in 0..10 {
+                    for _ in 0..2000 {
                         waza::task::yield_now().await;
                     }
                     i

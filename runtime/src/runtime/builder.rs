@@ -218,6 +218,11 @@ impl Builder {
     /// elsewhere the monitor only reports. `Duration::MAX` turns the monitor off; zero
     /// makes [`Builder::build`] fail.
     ///
+    /// The monitor sees wall-clock time: a worker thread that the OS deschedules in the
+    /// middle of a poll for longer than the threshold (a heavily overloaded machine)
+    /// looks blocked too, as it does to Go's sysmon; the hand-off then only costs a
+    /// thread. Keep the callback short: it runs on the monitor's thread.
+    ///
     /// Blocking on purpose still belongs in [`spawn_blocking`](crate::spawn_blocking) or
     /// [`block_in_place`](crate::task::block_in_place): the monitor is a safety net, and
     /// until it steps in, the worker's queue waits.
