@@ -43,7 +43,7 @@ impl RuntimeMetrics {
     /// Task polls run by all workers (a task's run that only drops its future counts too).
     pub fn total_polls_count(&self) -> u64 {
         let remotes = self.handle.shared.remotes.iter();
-        remotes.map(|r| r.polls.load(Ordering::Relaxed)).sum()
+        remotes.map(|r| r.polls()).sum()
     }
 
     /// Tasks moved between workers by stealing.

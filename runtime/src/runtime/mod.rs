@@ -349,11 +349,7 @@ pub(crate) fn check_deadlock_when(
 }
 
 fn total_polls(shared: &Shared) -> u64 {
-    let polls = shared
-        .remotes
-        .iter()
-        .map(|r| r.polls.load(std::sync::atomic::Ordering::Relaxed));
-    polls.sum()
+    shared.remotes.iter().map(|r| r.polls()).sum()
 }
 
 /// Makes the channel crate spend this runtime's cooperative budget on this thread, and

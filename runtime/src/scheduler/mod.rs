@@ -72,13 +72,15 @@ use worker::{WorkerCtx, WorkerSlot};
 /// What other threads may touch of one worker.
 ///
 /// Aligned to 128 bytes (two cache lines, against the adjacent-line prefetcher): the
-/// worker bumps `polls` on every poll, which must not invalidate a sibling's `Remote`.
+/// worker bumps `steals` and its parker's state, which must not invalidate a sibling's
+/// `Remote`.
 #[repr(align(128))]
 pub(crate) struct Remote {
     pub(crate) steal: Steal<Notified>,
     pub(crate) parker: Parker,
-    /// Task polls run by this worker (written only by it).
-    pub(crate) polls: AtomicU64,
+    /// Task polls run by the threads of this worker whose slots are gone (a poll slot
+    /// counts its own: see [`Remote::polls`]).
+    pub(crate) polls_retired: AtomicU64,
     /// Tasks this worker stole from others (written only by it).
     pub(crate) steals: AtomicU64,
     /// The poll slot of the thread running this worker now, for the monitor (set and
@@ -91,10 +93,19 @@ impl Remote {
         Remote {
             steal,
             parker,
-            polls: AtomicU64::new(0),
+            polls_retired: AtomicU64::new(0),
             steals: AtomicU64::new(0),
             slot: Mutex::new(None),
         }
+    }
+
+    /// Task polls run by this worker: the current thread's poll slot counts them, the
+    /// counts of earlier threads (a replaced worker, finished `block_on`s) were added to
+    /// `polls_retired` when their slots left. A reading may be a moment stale.
+    pub(crate) fn polls(&self) -> u64 {
+        let slot = self.slot.lock().unwrap();
+        let current = slot.as_ref().map_or(0, |s| s.poll.polls());
+        self.polls_retired.load(Ordering::Relaxed) + current
     }
 }
 

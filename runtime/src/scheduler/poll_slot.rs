@@ -9,7 +9,11 @@
 //! - `4n + 1`: inside poll `n + 1`;
 //! - `4n + 3`: inside poll `n + 1`, and inside a *core section* (the poll's thread is
 //!   touching the worker's core: a wake into the LIFO slot, a deferred waker);
-//! - [`RETIRED`]: the owner handed its worker over itself (`block_in_place`).
+//! - with [`RETIRED`] set: the owner handed its worker over itself (`block_in_place`);
+//!   never claimable again.
+//!
+//! `state / 4` (rounded up, without the retired bit) counts the polls the owner started:
+//! the runtime's poll-count metric, so a poll costs no separate counter.
 //!
 //! `task`: the id of the task of the current poll (written before `state` turns odd).
 //! `claim`, written only by the monitor: `0`, or `s` (the monitor claims the core while
@@ -52,8 +56,8 @@
 
 use crate::loom::{AtomicU64, Ordering};
 
-/// `state` of a slot whose owner handed its worker over (even: never claimable).
-pub(crate) const RETIRED: u64 = !3;
+/// Set in `state` when the owner handed its worker over (never claimable again).
+pub(crate) const RETIRED: u64 = 1 << 62;
 /// Set in `claim` when the monitor took the core.
 const GRANTED: u64 = 1 << 63;
 const IN_POLL: u64 = 1;
@@ -103,6 +107,12 @@ impl PollSlot {
         }
     }
 
+    /// Polls the owner started (see the module docs).
+    pub(crate) fn polls(&self) -> u64 {
+        let s = self.state.load(Ordering::Relaxed) & !(RETIRED | IN_SECTION);
+        s.div_ceil(STEP)
+    }
+
     // ----- the owner's side -----
 
     /// Protocol 1, start. Owner only.
@@ -120,7 +130,7 @@ impl PollSlot {
         let s = self.state.load(Ordering::Relaxed);
         if s & IN_POLL == 0 {
             // Not in a poll: the slot was retired inside it.
-            return s == RETIRED;
+            return s & RETIRED != 0;
         }
         self.state.store((s & !3) + STEP, Ordering::Release);
         light_barrier();
@@ -162,7 +172,7 @@ impl PollSlot {
     pub(crate) fn with_core<R>(&self, f: impl FnOnce() -> R) -> Option<R> {
         let s = self.state.load(Ordering::Relaxed);
         if s & (IN_POLL | IN_SECTION) != IN_POLL {
-            return (s != RETIRED).then(f);
+            return (s & RETIRED == 0).then(f);
         }
         if !self.enter_section(s) {
             return None;
@@ -178,7 +188,7 @@ impl PollSlot {
     pub(crate) fn enter(&self) -> Section {
         let s = self.state.load(Ordering::Relaxed);
         if s & (IN_POLL | IN_SECTION) != IN_POLL {
-            return if s == RETIRED {
+            return if s & RETIRED != 0 {
                 Section::Refused
             } else {
                 Section::Free
@@ -204,11 +214,15 @@ impl PollSlot {
     pub(crate) fn retire_with<R>(&self, f: impl FnOnce() -> Option<R>) -> Option<R> {
         let s = self.state.load(Ordering::Relaxed);
         let in_poll = s & (IN_POLL | IN_SECTION) == IN_POLL;
-        if s == RETIRED || (in_poll && !self.enter_section(s)) {
+        if s & RETIRED != 0 || (in_poll && !self.enter_section(s)) {
             return None;
         }
         let r = f();
-        let after = if r.is_some() { RETIRED } else { s };
+        let after = if r.is_some() {
+            ((s + 3) & !3) | RETIRED
+        } else {
+            s
+        };
         self.state.store(after, Ordering::Release);
         r
     }
@@ -250,7 +264,7 @@ impl PollSlot {
     /// On `true` the caller must finish with [`PollSlot::grant`] or [`PollSlot::release`].
     /// Call only where [`heavy_barrier_available`] (a single monitor per slot).
     pub(crate) fn claim(&self, s: u64) -> bool {
-        debug_assert!(s & (IN_POLL | IN_SECTION) == IN_POLL && s != RETIRED);
+        debug_assert!(s & (IN_POLL | IN_SECTION | RETIRED) == IN_POLL);
         self.claim.store(s, Ordering::Relaxed);
         if heavy_barrier() && self.state.load(Ordering::Acquire) == s {
             return true;
@@ -488,7 +502,8 @@ mod tests {
         slot.begin_poll(1);
         let s = slot.sample().state;
         assert_eq!(slot.retire_with(|| Some(())), Some(()));
-        assert_eq!(slot.sample().state, RETIRED);
+        assert_eq!(slot.sample().state, STEP | RETIRED);
+        assert_eq!(slot.polls(), 1);
         assert!(!slot.claim(s));
         assert!(slot.end_poll());
         assert_eq!(slot.with_core(|| ()), None);

@@ -216,7 +216,14 @@ impl<'a> Published<'a> {
         let slot = ctx.slot.clone();
         slot.ctx
             .store(ctx as *const WorkerCtx as *mut WorkerCtx, Ordering::Release);
-        *shared.remotes[index].slot.lock().unwrap() = Some(slot.clone());
+        let remote = &shared.remotes[index];
+        let replaced = remote.slot.lock().unwrap().replace(slot.clone());
+        if let Some(old) = replaced {
+            // A worker taken over: its stuck thread's polls stay counted.
+            remote
+                .polls_retired
+                .fetch_add(old.poll.polls(), Ordering::Relaxed);
+        }
         shared.monitor.nudge();
         Published {
             shared,
@@ -228,9 +235,13 @@ impl<'a> Published<'a> {
 
 impl Drop for Published<'_> {
     fn drop(&mut self) {
-        let mut current = self.shared.remotes[self.index].slot.lock().unwrap();
+        let remote = &self.shared.remotes[self.index];
+        let mut current = remote.slot.lock().unwrap();
         if current.as_ref().is_some_and(|s| Arc::ptr_eq(s, &self.slot)) {
             *current = None;
+            remote
+                .polls_retired
+                .fetch_add(self.slot.poll.polls(), Ordering::Relaxed);
         }
     }
 }
@@ -710,7 +721,6 @@ impl WorkerCtx {
     /// meanwhile (to the monitor, or to its own `hand_over`).
     #[inline(always)]
     fn poll(&self, task: Notified) -> bool {
-        bump(&self.shared.remotes[self.index].polls, 1);
         self.slot.poll.begin_poll(task.0.header().id.0);
         task.run();
         self.slot.poll.end_poll()
