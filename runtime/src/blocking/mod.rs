@@ -21,8 +21,9 @@
 
 use crate::loom::std_sync::{Arc, Condvar, Mutex};
 use crate::runtime::Handle;
-use crate::task::raw::RawTask;
-use crate::task::{self, coop, Handoff, JoinHandle, Notified, Schedule};
+use crate::scheduler::coop;
+use crate::task_core::raw::RawTask;
+use crate::task_core::{self as task, Handoff, JoinHandle, Notified, Schedule};
 use std::collections::VecDeque;
 use std::future::Future;
 use std::panic::Location;

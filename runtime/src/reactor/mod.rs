@@ -331,12 +331,12 @@ fn readiness_of(event: &mio::event::Event) -> usize {
 /// Outside a waza runtime.
 #[track_caller]
 pub(crate) fn current() -> Arc<DriverHandle> {
-    crate::runtime::Handle::current().driver_handle().clone()
+    crate::scheduler::context::current_driver()
 }
 
 /// Spends one unit of the task's cooperative budget (Pending, after a wake, when exhausted).
 pub(crate) fn poll_proceed(cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
-    crate::task::coop::poll_proceed(cx)
+    crate::scheduler::coop::poll_proceed(cx)
 }
 
 impl DriverHandle {

@@ -1,6 +1,6 @@
 //! [`TaskDump`]: a Go-style listing of live tasks.
 
-use crate::task::raw::Header;
+use crate::task_core::raw::Header;
 use std::fmt;
 use std::panic::Location;
 
@@ -35,6 +35,14 @@ pub struct TaskInfo {
     blocked_for: Option<std::time::Duration>,
 }
 
+/// Every live task of `registry`, by increasing id.
+pub(crate) fn snapshot(registry: &crate::task_core::registry::Registry) -> Vec<TaskInfo> {
+    let mut tasks = Vec::new();
+    registry.visit(|header| tasks.push(TaskInfo::from_header(header)));
+    tasks.sort_by_key(|t| t.id);
+    tasks
+}
+
 impl TaskInfo {
     pub(crate) fn from_header(header: &Header) -> TaskInfo {
         let s = header.state.load();
@@ -47,7 +55,7 @@ impl TaskInfo {
         };
         let waiting_on = match state {
             TaskState::Running => None,
-            _ => crate::task::wait::describe(&header.wait),
+            _ => super::wait::describe(&header.wait),
         };
         TaskInfo {
             id: header.id.0,

@@ -4,7 +4,7 @@ use crate::loom::std_sync::Arc;
 use crate::reactor::DriverHandle;
 use crate::runtime::{RuntimeMetrics, TaskDump, TaskState};
 use crate::scheduler::{context, Shared};
-use crate::task::{self, JoinHandle, BOX_FUTURE_THRESHOLD};
+use crate::task_core::{self as task, JoinHandle, BOX_FUTURE_THRESHOLD};
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
@@ -178,7 +178,7 @@ impl Handle {
     /// println!("{dump}");
     /// ```
     pub fn dump(&self) -> TaskDump {
-        let mut tasks = self.shared.registry.snapshot();
+        let mut tasks = crate::runtime::dump::snapshot(&self.shared.registry);
         for task in &mut tasks {
             if task.state() == TaskState::Running {
                 task.set_blocked_for(self.shared.monitor.blocked_for(task.id()));

@@ -4,6 +4,7 @@ mod builder;
 mod dump;
 mod handle;
 mod metrics;
+pub(crate) mod wait;
 
 pub use builder::Builder;
 pub use dump::{TaskDump, TaskInfo, TaskState};
@@ -13,9 +14,9 @@ pub use metrics::RuntimeMetrics;
 use crate::blocking::BlockingPool;
 use crate::loom::std_sync::Arc;
 use crate::reactor::Driver;
+use crate::scheduler::coop;
 use crate::scheduler::park::{Parker, SharedDriver};
 use crate::scheduler::{self, context, queue, Remote, Shared};
-use crate::task::coop;
 use std::future::Future;
 use std::io;
 use std::pin::pin;
@@ -235,6 +236,14 @@ impl Drop for Runtime {
     }
 }
 
+// Written here, not in the task core: the core knows no runtime handle.
+impl crate::task_core::LocalSet {
+    /// `rt.block_on(self.run_until(future))`.
+    pub fn block_on<F: Future>(&self, rt: &Runtime, future: F) -> F::Output {
+        rt.block_on(self.run_until(future))
+    }
+}
+
 /// Runs `future` to completion on a new runtime with the default configuration.
 ///
 /// # Panics
@@ -269,7 +278,7 @@ pub(crate) fn block_on_with<F: Future>(handle: &Handle, future: F) -> F::Output 
     if handle.shared.is_current_thread() {
         // `spawn_local` works inside; the local tasks still pending at the end are
         // dropped with the set, here, while the runtime is still current.
-        let local = crate::task::LocalSet::new();
+        let local = crate::task_core::LocalSet::new();
         return drive(handle, local.run_until(future));
     }
     drive(handle, future)
@@ -344,7 +353,7 @@ pub(crate) fn check_deadlock_when(
     if parker.is_notified() || total_polls(shared) != polls || !looks_dead(shared) {
         return;
     }
-    let dump = TaskDump::new(shared.registry.snapshot());
+    let dump = TaskDump::new(dump::snapshot(&shared.registry));
     panic!("all tasks are asleep - deadlock!\n\n{dump}");
 }
 
@@ -355,6 +364,6 @@ fn total_polls(shared: &Shared) -> u64 {
 /// Makes the channel crate spend this runtime's cooperative budget on this thread, and
 /// report why a task waits (for task dumps).
 pub(crate) fn install_budget_hook() {
-    waza_channel::coop::set_exhausted_hook(Some(crate::task::coop::exhausted_hook));
-    waza_channel::debug::set_wait_hook(Some(crate::task::wait::hook));
+    waza_channel::coop::set_exhausted_hook(Some(crate::scheduler::coop::exhausted_hook));
+    waza_channel::debug::set_wait_hook(Some(wait::hook));
 }

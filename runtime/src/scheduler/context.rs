@@ -153,6 +153,18 @@ pub(crate) fn timer_ref() -> Option<std::sync::Arc<crate::time::TimerRef>> {
     })
 }
 
+/// The I/O driver of this thread's runtime.
+///
+/// # Panics
+///
+/// Outside a waza runtime.
+#[track_caller]
+pub(crate) fn current_driver() -> std::sync::Arc<crate::reactor::DriverHandle> {
+    let driver = with_current(|h| h.map(|h| h.shared.driver.handle.clone()));
+    driver
+        .unwrap_or_else(|| crate::task_core::panic_outside_runtime(std::panic::Location::caller()))
+}
+
 /// The index of the worker running on this thread, if it is a worker.
 pub(crate) fn worker_index() -> Option<usize> {
     with_worker(|worker| worker.map(WorkerCtx::index))

@@ -46,6 +46,7 @@
 //! behind; and a condvar sleeper goes before the worker blocked in the driver.
 
 pub(crate) mod context;
+pub(crate) mod coop;
 pub(crate) mod idle;
 pub(crate) mod inject;
 pub(crate) mod monitor;
@@ -56,9 +57,9 @@ pub(crate) mod worker;
 
 use crate::blocking::BlockingPool;
 use crate::loom::std_sync::{Arc, AtomicBool, AtomicU64, Mutex, Ordering};
-use crate::task::raw::RawTask;
-use crate::task::registry::Registry;
-use crate::task::{Handoff, Notified, Schedule};
+use crate::task_core::raw::RawTask;
+use crate::task_core::registry::Registry;
+use crate::task_core::{Handoff, Notified, Schedule};
 use idle::Idle;
 use inject::Inject;
 use monitor::Monitor;
@@ -434,5 +435,5 @@ pub(crate) fn block_in_place<R>(f: impl FnOnce() -> R) -> R {
         return f();
     }
     let _exited = context::exit_driving();
-    crate::task::coop::with_budget(crate::task::coop::Budget::unconstrained(), f)
+    coop::with_budget(coop::Budget::unconstrained(), f)
 }

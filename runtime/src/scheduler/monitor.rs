@@ -200,8 +200,8 @@ impl Monitor {
         // the report can unlink it.
         let location = shared
             .registry
-            .find(task)
-            .map_or_else(unknown_location, |info| info.location());
+            .find(task, |header| header.location)
+            .unwrap_or_else(unknown_location);
         let blocked = BlockedPoll {
             task_id: task,
             location,

@@ -619,7 +619,7 @@ impl<T: Clone> Future for Recv<'_, T> {
     type Output = Result<T, RecvError>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        ready!(crate::task::coop::poll_proceed(cx));
+        ready!(crate::scheduler::coop::poll_proceed(cx));
         let this = &mut *self;
         let res = match this.rx.recv_inner(Some(cx.waker())) {
             Ok(v) => Ok(v),

@@ -673,7 +673,7 @@ impl<T> Future for Changed<'_, T> {
     type Output = Result<(), RecvError>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        ready!(crate::task::coop::poll_proceed(cx));
+        ready!(crate::scheduler::coop::poll_proceed(cx));
         let this = &mut *self;
         // Protocol 2.
         let current = version(this.shared.load());

@@ -82,7 +82,7 @@ impl<T> JoinHandle<T> {
 
     /// The output if the task has completed; otherwise registers `waker` to be woken when
     /// it does. Spends no cooperative budget (the caller does: `JoinSet`).
-    pub(super) fn poll_output(&mut self, waker: &std::task::Waker) -> Poll<Result<T>> {
+    pub(crate) fn poll_output(&mut self, waker: &std::task::Waker) -> Poll<Result<T>> {
         let mut out: Poll<Result<T>> = Poll::Pending;
         // SAFETY: `out` has this task's output type and we are its JoinHandle.
         unsafe {
@@ -128,7 +128,7 @@ impl<T> Future for JoinHandle<T> {
     type Output = Result<T>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T>> {
-        std::task::ready!(super::coop::poll_proceed(cx));
+        std::task::ready!(crate::scheduler::coop::poll_proceed(cx));
         self.get_mut().poll_output(cx.waker())
     }
 }

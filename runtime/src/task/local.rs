@@ -167,7 +167,9 @@ impl LocalShared {
             let Some(task) = lock(&self.queue).tasks.pop_front() else {
                 return false;
             };
-            super::coop::with_budget(super::coop::Budget::initial(), || task.run());
+            crate::scheduler::coop::with_budget(crate::scheduler::coop::Budget::initial(), || {
+                task.run()
+            });
         }
         !lock(&self.queue).tasks.is_empty()
     }
@@ -262,11 +264,6 @@ impl LocalSet {
     /// ```
     pub fn run_until<F: Future>(&self, future: F) -> RunUntil<'_, F> {
         RunUntil { set: self, future }
-    }
-
-    /// `rt.block_on(self.run_until(future))`.
-    pub fn block_on<F: Future>(&self, rt: &crate::Runtime, future: F) -> F::Output {
-        rt.block_on(self.run_until(future))
     }
 
     /// Makes this the set that [`spawn_local`] spawns into on this thread, until the

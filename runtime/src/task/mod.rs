@@ -1,4 +1,7 @@
-//! Tasks: spawning, joining, yielding and the cooperative budget.
+//! The task core: one allocation per task, its state word, `JoinHandle`, wakers, the
+//! registry of live tasks. Public as [`waza::task`](crate::task), with `Group` and
+//! `JoinSet`, which live above it (`group.rs`, `join_set.rs`): the core imports nothing
+//! above the scheduler's interface ([`Schedule`], [`Handoff`]).
 //!
 //! # Internals
 //!
@@ -18,12 +21,9 @@
 //! as soon as the task is in a queue; `raw.rs` ("Freeing") explains the shape and its cost.
 
 mod abort;
-pub(crate) mod coop;
 mod error;
-mod group;
 mod harness;
 mod join;
-mod join_set;
 pub(crate) mod local;
 pub(crate) mod raw;
 pub(crate) mod registry;
@@ -31,12 +31,10 @@ pub(crate) mod state;
 mod task_local;
 pub(crate) mod wait;
 
+pub use crate::scheduler::coop::consume_budget;
 pub use abort::AbortHandle;
-pub use coop::consume_budget;
 pub use error::JoinError;
-pub use group::Group;
 pub use join::JoinHandle;
-pub use join_set::JoinSet;
 pub use local::{spawn_local, LocalEnterGuard, LocalSet, RunUntil};
 pub use task_local::{AccessError, LocalKey, TaskLocalFuture};
 

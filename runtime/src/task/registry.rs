@@ -32,7 +32,6 @@
 use super::raw::{Header, RawTask};
 use super::Task;
 use crate::loom::{AtomicU64, AtomicUsize, Mutex, Ordering};
-use crate::runtime::TaskInfo;
 use std::ptr::NonNull;
 
 /// One under loom: task ids come from a process-wide counter, so with more shards a
@@ -155,14 +154,34 @@ impl Registry {
 
     /// True if no live task is scheduled or running.
     pub(crate) fn all_idle(&self) -> bool {
-        self.snapshot()
-            .iter()
-            .all(|t| t.state() == crate::runtime::TaskState::Idle)
+        let mut idle = true;
+        self.visit(|header| {
+            let s = header.state.load();
+            idle &= !s.is_running() && !s.is_notified();
+        });
+        idle
     }
 
-    /// A snapshot of every live task.
-    /// The dump entry of the live task `id`, if it is linked (one shard's walk).
-    pub(crate) fn find(&self, id: u64) -> Option<TaskInfo> {
+    /// Calls `f` with the header of every live task (shard by shard, under each shard's
+    /// lock: `f` must not spawn or complete tasks).
+    pub(crate) fn visit(&self, mut f: impl FnMut(&Header)) {
+        for slot in self.slots.iter() {
+            let shard = slot.shard.lock().unwrap();
+            let mut cur = shard.head;
+            while let Some(node) = cur {
+                // SAFETY: linked nodes are alive (the link holds a reference) and the
+                // shard lock guards the links.
+                let header = unsafe { node.as_ref() };
+                f(header);
+                // SAFETY: as above.
+                cur = header.owned_next.with(|n| unsafe { *n });
+            }
+        }
+    }
+
+    /// `f` of the live task `id`'s header, if it is linked (one shard's walk, under its
+    /// lock).
+    pub(crate) fn find<R>(&self, id: u64, f: impl FnOnce(&Header) -> R) -> Option<R> {
         let slot = &self.slots[(id as usize) % SHARDS];
         let shard = slot.shard.lock().unwrap();
         let mut cur = shard.head;
@@ -171,30 +190,12 @@ impl Registry {
             // lock guards the links.
             let header = unsafe { node.as_ref() };
             if header.id.0 == id {
-                return Some(TaskInfo::from_header(header));
+                return Some(f(header));
             }
             // SAFETY: as above.
             cur = header.owned_next.with(|n| unsafe { *n });
         }
         None
-    }
-
-    pub(crate) fn snapshot(&self) -> Vec<TaskInfo> {
-        let mut out = Vec::new();
-        for slot in self.slots.iter() {
-            let shard = slot.shard.lock().unwrap();
-            let mut cur = shard.head;
-            while let Some(node) = cur {
-                // SAFETY: linked nodes are alive (the link holds a reference) and the
-                // shard lock guards the links.
-                let header = unsafe { node.as_ref() };
-                out.push(TaskInfo::from_header(header));
-                // SAFETY: as above.
-                cur = header.owned_next.with(|n| unsafe { *n });
-            }
-        }
-        out.sort_by_key(|t| t.id());
-        out
     }
 }
 

@@ -1,25 +1,14 @@
-//! Wait reasons for task dumps: what an idle task is blocked on ("recv on chan#3
-//! (rendezvous)").
+//! Where a task's wait reason goes while it is polled (for task dumps).
 //!
-//! The channel crate reports, through a per-thread hook installed on every worker, why
-//! the operation being polled returned `Pending`. While the harness polls a task, a
-//! thread-local points at that task's `Header::wait` word, and the hook stores the reason
-//! there, packed into one `u64` so a concurrent dump can read it without locks:
-//!
-//! | bits  | field |
-//! |-------|-------|
-//! | 0..2  | operation: 0 none, 1 send, 2 recv, 3 select |
-//! | 2..5  | channel flavour: 0 none, 1 bounded, 2 unbounded, 3 rendezvous, 4 other |
-//! | 5..64 | channel id |
-//!
-//! The word is cleared at the start of every poll, so a reason describes the last poll.
+//! While the harness polls a task, a thread-local points at that task's `Header::wait`
+//! word; whoever observes the poll (the runtime's channel hook, `runtime/wait.rs`) stores
+//! a packed reason there with [`store_current`], so a concurrent dump can read it without
+//! locks. The word is cleared at the start of every poll, so a reason describes the last
+//! poll. The task core knows the word, not what it means.
 
 use crate::loom::{AtomicU64, Ordering};
 use std::cell::Cell;
 use std::ptr;
-use waza_channel::debug::{WaitOp, WaitReason};
-
-const FLAVOURS: [&str; 5] = ["", "bounded", "unbounded", "rendezvous", "channel"];
 
 thread_local! {
     static CURRENT: Cell<*const AtomicU64> = const { Cell::new(ptr::null()) };
@@ -45,92 +34,12 @@ impl Drop for Recording {
     }
 }
 
-/// The channel crate's hook: store `reason` for the task being polled on this thread.
-pub(crate) fn hook(reason: &WaitReason) {
+/// Stores `reason` for the task being polled on this thread (nothing outside a poll).
+pub(crate) fn store_current(reason: u64) {
     let word = CURRENT.try_with(|c| c.get()).unwrap_or(ptr::null());
     // SAFETY: a non-null pointer was set by `record_into` for the task being polled on
     // this thread, which stays alive until the poll returns and the guard resets it.
     if let Some(word) = unsafe { word.as_ref() } {
-        word.store(encode(reason), Ordering::Relaxed);
-    }
-}
-
-fn encode(reason: &WaitReason) -> u64 {
-    let op = match reason.op {
-        WaitOp::Send => 1,
-        WaitOp::Recv => 2,
-        WaitOp::Select => 3,
-    };
-    let (flavour, id) = match reason.chan {
-        None => (0, 0),
-        Some((id, name)) => {
-            // The known names differ in length: one comparison, not up to three (this
-            // runs every time a task starts waiting on a channel).
-            let f = match name.len() {
-                7 if name == FLAVOURS[1] => 1,
-                9 if name == FLAVOURS[2] => 2,
-                10 if name == FLAVOURS[3] => 3,
-                _ => 4,
-            };
-            (f, id)
-        }
-    };
-    op | (flavour << 2) | (id << 5)
-}
-
-/// The reason stored in `word`, rendered (`None` if the task did not report one).
-pub(crate) fn describe(word: &AtomicU64) -> Option<String> {
-    let w = word.load(Ordering::Relaxed);
-    let op = match w & 0b11 {
-        1 => WaitOp::Send,
-        2 => WaitOp::Recv,
-        3 => WaitOp::Select,
-        _ => return None,
-    };
-    let flavour = ((w >> 2) & 0b111) as usize;
-    let chan = (flavour != 0).then(|| (w >> 5, FLAVOURS[flavour.min(4)]));
-    Some(WaitReason { op, chan }.to_string())
-}
-
-#[cfg(all(test, not(loom)))]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn encode_round_trips() {
-        let word = AtomicU64::new(0);
-        assert_eq!(describe(&word), None);
-        let cases = [
-            (
-                WaitOp::Recv,
-                Some((3, "rendezvous")),
-                "recv on chan#3 (rendezvous)",
-            ),
-            (
-                WaitOp::Send,
-                Some((77, "bounded")),
-                "send on chan#77 (bounded)",
-            ),
-            (
-                WaitOp::Recv,
-                Some((9, "unbounded")),
-                "recv on chan#9 (unbounded)",
-            ),
-            (WaitOp::Send, Some((1, "weird")), "send on chan#1 (channel)"),
-            (WaitOp::Select, None, "select"),
-        ];
-        for (op, chan, text) in cases {
-            let rec = record_into(&word);
-            hook(&WaitReason { op, chan });
-            drop(rec);
-            assert_eq!(describe(&word).as_deref(), Some(text));
-        }
-        // outside a poll the hook records nothing
-        word.store(0, Ordering::Relaxed);
-        hook(&WaitReason {
-            op: WaitOp::Select,
-            chan: None,
-        });
-        assert_eq!(describe(&word), None);
+        word.store(reason, Ordering::Relaxed);
     }
 }

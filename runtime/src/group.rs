@@ -1,8 +1,8 @@
 //! [`Group`]: Go's `errgroup` — run tasks together, stop at the first error.
 
-use super::JoinHandle;
 use crate::context::{CancelHandle, Context};
 use crate::sync::Semaphore;
+use crate::task_core::JoinHandle;
 use futures_util::future::{select, Either};
 use std::fmt;
 use std::future::Future;
@@ -137,7 +137,7 @@ impl<E: Send + 'static> Group<E> {
         );
         let handle = crate::scheduler::context::with_current(|h| match h {
             Some(h) => h.spawn_at(task, location),
-            None => super::panic_outside_runtime(location),
+            None => crate::task_core::panic_outside_runtime(location),
         });
         self.handles.push(handle);
     }

@@ -59,7 +59,7 @@ pub(crate) fn current() -> Budget {
 /// What a spent budget does on a runtime thread: the waker goes to the worker's defer
 /// list (see the module docs), or is woken at once off the workers.
 pub(crate) fn exhausted_hook(waker: &std::task::Waker) {
-    crate::scheduler::defer(waker);
+    super::defer(waker);
 }
 
 /// Spends one unit; `Pending` (with the task re-queued) if the budget is exhausted.

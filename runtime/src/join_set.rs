@@ -16,9 +16,9 @@
 //! the ready list's lock after seeing the list empty, so a completion racing it either is
 //! in the list or finds the waker.
 
-use super::abort::AbortHandle;
-use super::{JoinError, JoinHandle};
 use crate::runtime::Handle;
+use crate::task_core::AbortHandle;
+use crate::task_core::{JoinError, JoinHandle};
 use slab::Slab;
 use std::fmt;
 use std::future::{poll_fn, Future};
@@ -250,7 +250,7 @@ impl<T> JoinSet<T> {
         if self.entries.is_empty() {
             return Poll::Ready(None);
         }
-        std::task::ready!(super::coop::poll_proceed(cx));
+        std::task::ready!(crate::scheduler::coop::poll_proceed(cx));
         loop {
             if let Some(out) = self.next_completed() {
                 return Poll::Ready(Some(out));
@@ -428,7 +428,7 @@ impl<T: 'static> JoinSet<T> {
     where
         F: Future<Output = T> + 'static,
     {
-        self.insert(super::local::spawn_local(future))
+        self.insert(crate::task_core::spawn_local(future))
     }
 }
 
