@@ -73,7 +73,7 @@ use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 
 use core::task::{Poll, Waker};
 
-use crate::debug::WaitOp;
+use crate::hooks::WaitOp;
 use crate::loom::{lock, AtomicBool, AtomicUsize, Mutex, MutexGuard, Ordering};
 use crate::select::{arm_poll, ArmCx, ArmPoll, LockEntry, LockTable, SelectCell};
 use crate::waiters::{release_sent, take_filled, Key, Owner, Queue, Status, Waiters};
@@ -552,7 +552,7 @@ impl<T> Chan<T> {
             watched: AtomicBool::new(false),
             senders: AtomicUsize::new(1),
             receivers: AtomicUsize::new(1),
-            id: crate::debug::next_chan_id(),
+            id: crate::hooks::next_chan_id(),
         }
     }
 
@@ -566,14 +566,9 @@ impl<T> Chan<T> {
         self as *const Self as usize
     }
 
-    /// Reports that a task now waits to `op` on this channel (see [`crate::debug`]).
+    /// Reports that a task now waits to `op` on this channel (see [`crate::hooks`]).
     pub(crate) fn report_wait(&self, op: WaitOp) {
-        let flavour = match self.cap {
-            None => "unbounded",
-            Some(0) => "rendezvous",
-            Some(_) => "bounded",
-        };
-        crate::debug::report(op, Some((self.id, flavour)));
+        crate::hooks::report(op, Some((self.id, crate::hooks::Flavour::of(self.cap))));
     }
 
     pub(crate) fn len(&self) -> usize {

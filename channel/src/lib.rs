@@ -92,9 +92,8 @@ mod arm_kind;
 mod blocking;
 mod chan;
 mod closed;
-pub mod coop;
-pub mod debug;
 mod error;
+pub mod hooks;
 #[cfg(not(any(loom, shuttle)))]
 mod lock;
 mod loom;

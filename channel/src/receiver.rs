@@ -8,7 +8,7 @@ use core::task::{Context, Poll};
 use futures_core::{FusedStream, Stream};
 
 use crate::chan::{Chan, RecvOp, TryRecv, WatchOp};
-use crate::debug::WaitOp;
+use crate::hooks::WaitOp;
 use crate::loom::{Arc, Ordering};
 use crate::select::{arm_poll, sealed::ChannelOp, ArmCx, ArmPoll, ChannelArmTag, Matches, Mode};
 use crate::TryRecvError;
@@ -181,7 +181,14 @@ impl<T> Receiver<T> {
     /// assert_eq!(rx.recv_blocking(), Some(4));
     /// assert_eq!(rx.recv_blocking(), None);
     /// ```
+    ///
+    /// # Panics
+    ///
+    /// On a thread whose runtime forbids blocking (a worker thread: see
+    /// [`hooks`](crate::hooks)).
+    #[track_caller]
     pub fn recv_blocking(&self) -> Option<T> {
+        crate::hooks::check_blocking("Receiver::recv_blocking");
         let mut op = RecvOp::new();
         let r = crate::blocking::block_on(|cx| op.poll(&self.chan, cx.waker()));
         op.cancel(&self.chan);
@@ -269,7 +276,7 @@ impl<T> Stream for Receiver<T> {
         if this.terminated {
             return Poll::Ready(None);
         }
-        if crate::coop::poll_proceed(cx).is_pending() {
+        if crate::hooks::poll_proceed(cx).is_pending() {
             return Poll::Pending;
         }
         let r = this.stream.poll(&this.chan, cx.waker());
@@ -302,7 +309,7 @@ impl<T> Future for Recv<'_, T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
         let this = self.get_mut();
-        if crate::coop::poll_proceed(cx).is_pending() {
+        if crate::hooks::poll_proceed(cx).is_pending() {
             return Poll::Pending;
         }
         let r = this.op.poll(this.chan, cx.waker());

@@ -89,7 +89,7 @@
 //!    refuted arm is off for the rest of the select.
 //! 8. **Budget**: the select spends one unit of the task's cooperative budget per poll,
 //!    before anything else. Channel arms spend none; future arms are polled with the
-//!    runtime's budget suspended ([`crate::coop`]), so no arm looks pending for lack of
+//!    runtime's budget suspended ([`crate::hooks`]), so no arm looks pending for lack of
 //!    budget (which would make `default` run although an arm was ready).
 //! 9. **Stream watchers** (`chan.rs`) are never handed values, so they are not claimed by
 //!    a send arm's round; one that tried the channel while the select was busy skipped
@@ -555,7 +555,7 @@ impl Select {
         cx: &mut Context<'_>,
         poll_arm: impl FnMut(usize, &mut ArmCx<'_, '_>) -> ArmPoll<O>,
     ) -> Poll<SelectOutcome<O>> {
-        if crate::coop::poll_proceed(cx).is_pending() {
+        if crate::hooks::poll_proceed(cx).is_pending() {
             return Poll::Pending;
         }
         // SAFETY: nothing below moves out of `*self`; `cell` stays where it is pinned.
@@ -604,7 +604,7 @@ where
             }
             registered = 0;
             if self.select.cell.publish(self.cx.waker()) {
-                crate::debug::report(crate::debug::WaitOp::Select, None);
+                crate::hooks::report(crate::hooks::WaitOp::Select, None);
                 for arm in 0..self.select.n_arms {
                     if !self.select.disabled.contains(arm) {
                         self.call(arm, Mode::Published, None);
@@ -1208,7 +1208,7 @@ impl<F: Future> SelectArm for FutureArm<F> {
         // `Drop` impl or `Unpin` impl that could break the pin guarantee.
         let fut = unsafe { self.map_unchecked_mut(|a| &mut a.fut) };
         // Protocol step 8: the select already spent its unit of budget.
-        match crate::coop::unconstrained(|| fut.poll(acx.context())) {
+        match crate::hooks::unconstrained(|| fut.poll(acx.context())) {
             Poll::Pending => {
                 acx.set_registered();
                 ArmPoll::Pending

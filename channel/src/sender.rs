@@ -7,7 +7,7 @@ use core::task::{Context, Poll};
 
 use crate::chan::{Chan, SendOp, TrySend};
 use crate::closed::Closed;
-use crate::debug::WaitOp;
+use crate::hooks::WaitOp;
 use crate::loom::{Arc, Ordering};
 use crate::select::{arm_poll, sealed::ChannelOp, ArmCx, ArmPoll, ChannelArmTag, Matches, Mode};
 use crate::{SendError, TrySendError};
@@ -95,7 +95,14 @@ impl<T> Sender<T> {
     /// assert_eq!(rx.recv_blocking(), Some("hi"));
     /// t.join().unwrap().unwrap();
     /// ```
+    ///
+    /// # Panics
+    ///
+    /// On a thread whose runtime forbids blocking (a worker thread: see
+    /// [`hooks`](crate::hooks)).
+    #[track_caller]
     pub fn send_blocking(&self, v: T) -> Result<(), SendError<T>> {
+        crate::hooks::check_blocking("Sender::send_blocking");
         let mut op = SendOp::new(v);
         let r = crate::blocking::block_on(|cx| op.poll(&self.chan, cx.waker()));
         op.cancel(&self.chan);
@@ -253,7 +260,7 @@ impl<T> Future for Send<'_, T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        if crate::coop::poll_proceed(cx).is_pending() {
+        if crate::hooks::poll_proceed(cx).is_pending() {
             return Poll::Pending;
         }
         let r = this.op.poll(this.chan, cx.waker());
@@ -338,7 +345,7 @@ impl<T> SendSink<T> {
         let Some(op) = self.op.as_mut() else {
             return Poll::Ready(Ok(()));
         };
-        if crate::coop::poll_proceed(cx).is_pending() {
+        if crate::hooks::poll_proceed(cx).is_pending() {
             return Poll::Pending;
         }
         let r = op.poll(&self.sender.chan, cx.waker());

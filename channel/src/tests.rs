@@ -391,14 +391,14 @@ fn blocking_recv_wakes_on_close() {
 fn spent_budget_takes_nothing() {
     let (tx, rx) = unbounded();
     tx.try_send(1).unwrap();
-    let prev = coop::set_budget(Some(0));
+    let prev = hooks::set_budget(Some(0));
     let mut r = spawn(rx.recv());
     assert_pending!(r.poll());
     assert!(r.is_woken());
     let mut s = spawn(tx.send(2));
     assert_pending!(s.poll());
     assert_eq!(rx.len(), 1, "neither op touched the channel");
-    coop::set_budget(prev);
+    hooks::set_budget(prev);
     assert_ready_eq!(r.poll(), Some(1));
     assert_ready_eq!(s.poll(), Ok(()));
     assert_eq!(
@@ -432,20 +432,23 @@ fn wait_hook_reports_what_a_task_waits_on() {
     std::thread_local! {
         static SEEN: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
     }
-    fn record(reason: &debug::WaitReason) {
+    fn record(reason: &hooks::WaitReason) {
         SEEN.with(|s| s.borrow_mut().push(reason.to_string()));
     }
     let (tx, rx) = rendezvous::<u8>();
     let (btx, _brx) = bounded::<u8>(1);
     btx.try_send(0).unwrap();
-    debug::set_wait_hook(Some(record));
+    hooks::install(hooks::Hooks {
+        wait: Some(record),
+        ..hooks::Hooks::default()
+    });
     let mut r = spawn(rx.recv());
     assert_pending!(r.poll());
     let mut s = spawn(btx.send(1));
     assert_pending!(s.poll());
     tx.try_send(5).unwrap();
     assert_ready_eq!(r.poll(), Some(5));
-    debug::set_wait_hook(None);
+    hooks::install(hooks::Hooks::default());
     assert_pending!(s.poll());
     let seen = SEEN.with(|s| s.take());
     assert_eq!(seen.len(), 2, "{seen:?}");
@@ -456,4 +459,25 @@ fn wait_hook_reports_what_a_task_waits_on() {
         seen[1].replace("send", "recv"),
         "distinct channel ids"
     );
+}
+
+#[test]
+fn blocking_calls_panic_where_the_thread_forbids_blocking() {
+    fn forbidden() -> bool {
+        true
+    }
+    let t = std::thread::spawn(|| {
+        let (tx, rx) = bounded::<u8>(1);
+        hooks::install(hooks::Hooks {
+            forbid_blocking: Some(forbidden),
+            ..hooks::Hooks::default()
+        });
+        let send = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| tx.send_blocking(1)));
+        let recv = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| rx.recv_blocking()));
+        hooks::install(hooks::Hooks::default());
+        // Allowed again: the value was never sent.
+        tx.send_blocking(2).unwrap();
+        (send.is_err(), recv.is_err(), rx.recv_blocking())
+    });
+    assert_eq!(t.join().unwrap(), (true, true, Some(2)));
 }

@@ -34,12 +34,23 @@ const RULES: &[(&str, &[&str], &str)] = &[
     ),
     (
         "reactor",
-        &["crate::runtime", "crate::Runtime", "crate::Handle", "crate::net"],
+        &[
+            "crate::runtime",
+            "crate::Runtime",
+            "crate::Handle",
+            "crate::net",
+        ],
         "the driver knows readiness, not socket types or the runtime handle",
     ),
     (
         "scheduler",
-        &["crate::net", "crate::sync", "crate::context", "crate::group", "crate::join_set"],
+        &[
+            "crate::net",
+            "crate::sync",
+            "crate::context",
+            "crate::group",
+            "crate::join_set",
+        ],
         "the scheduler runs tasks; it knows no sockets or sync primitives",
     ),
 ];
@@ -99,13 +110,20 @@ fn violations() -> Vec<String> {
 #[test]
 fn imports_follow_the_layer_rules() {
     let found = violations();
-    assert!(found.is_empty(), "layer rules broken:\n{}", found.join("\n"));
+    assert!(
+        found.is_empty(),
+        "layer rules broken:\n{}",
+        found.join("\n")
+    );
 }
 
 #[test]
 fn the_check_sees_a_violation() {
     // The scanner itself: a forbidden path is found, a comment or `$crate` is not.
-    assert_eq!(code("    use crate::runtime::Handle; // x"), "use crate::runtime::Handle; ");
+    assert_eq!(
+        code("    use crate::runtime::Handle; // x"),
+        "use crate::runtime::Handle; "
+    );
     assert_eq!(code("    /// [`Handle`](crate::runtime::Handle)"), "");
     let line = code("let x = crate::sync::Semaphore::new(1);");
     assert!(line.contains("crate::sync"));

@@ -274,7 +274,7 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
 pub(crate) fn block_on_with<F: Future>(handle: &Handle, future: F) -> F::Output {
     let _enter = context::enter(handle.clone());
     let _driving = context::enter_driving();
-    install_budget_hook();
+    install_channel_hooks();
     if handle.shared.is_current_thread() {
         // `spawn_local` works inside; the local tasks still pending at the end are
         // dropped with the set, here, while the runtime is still current.
@@ -361,9 +361,18 @@ fn total_polls(shared: &Shared) -> u64 {
     shared.remotes.iter().map(|r| r.polls()).sum()
 }
 
-/// Makes the channel crate spend this runtime's cooperative budget on this thread, and
-/// report why a task waits (for task dumps).
-pub(crate) fn install_budget_hook() {
-    waza_channel::coop::set_exhausted_hook(Some(crate::scheduler::coop::exhausted_hook));
-    waza_channel::debug::set_wait_hook(Some(wait::hook));
+/// The channels' side of this runtime on this thread (`waza_channel::hooks`): spent
+/// budgets defer the task, wait reasons go to task dumps, and blocking calls panic on a
+/// worker thread (as `waza::sync`'s do).
+pub(crate) fn install_channel_hooks() {
+    waza_channel::hooks::install(waza_channel::hooks::Hooks {
+        exhausted: Some(crate::scheduler::coop::exhausted_hook),
+        wait: Some(wait::hook),
+        forbid_blocking: Some(on_worker),
+    });
+}
+
+/// True on a thread that runs this runtime's tasks (where blocking stalls them).
+fn on_worker() -> bool {
+    context::with_worker(|w| w.is_some())
 }

@@ -8,13 +8,19 @@
 //! | bits  | field |
 //! |-------|-------|
 //! | 0..2  | operation: 0 none, 1 send, 2 recv, 3 select |
-//! | 2..5  | channel flavour: 0 none, 1 bounded, 2 unbounded, 3 rendezvous, 4 other |
+//! | 2..5  | channel flavour: 0 none, 1 bounded, 2 unbounded, 3 rendezvous |
 //! | 5..64 | channel id |
 
 use crate::loom::{AtomicU64, Ordering};
-use waza_channel::debug::{WaitOp, WaitReason};
+use waza_channel::hooks::{Flavour, WaitOp, WaitReason};
 
-const FLAVOURS: [&str; 5] = ["", "bounded", "unbounded", "rendezvous", "channel"];
+/// Flavour codes of the packed word (0: no channel).
+const FLAVOURS: [Option<Flavour>; 4] = [
+    None,
+    Some(Flavour::Bounded),
+    Some(Flavour::Unbounded),
+    Some(Flavour::Rendezvous),
+];
 
 /// The channel crate's hook: store `reason` for the task being polled on this thread.
 pub(crate) fn hook(reason: &WaitReason) {
@@ -29,17 +35,9 @@ fn encode(reason: &WaitReason) -> u64 {
     };
     let (flavour, id) = match reason.chan {
         None => (0, 0),
-        Some((id, name)) => {
-            // The known names differ in length: one comparison, not up to three (this
-            // runs every time a task starts waiting on a channel).
-            let f = match name.len() {
-                7 if name == FLAVOURS[1] => 1,
-                9 if name == FLAVOURS[2] => 2,
-                10 if name == FLAVOURS[3] => 3,
-                _ => 4,
-            };
-            (f, id)
-        }
+        Some((id, Flavour::Bounded)) => (1, id),
+        Some((id, Flavour::Unbounded)) => (2, id),
+        Some((id, Flavour::Rendezvous)) => (3, id),
     };
     op | (flavour << 2) | (id << 5)
 }
@@ -53,8 +51,8 @@ pub(crate) fn describe(word: &AtomicU64) -> Option<String> {
         3 => WaitOp::Select,
         _ => return None,
     };
-    let flavour = ((w >> 2) & 0b111) as usize;
-    let chan = (flavour != 0).then(|| (w >> 5, FLAVOURS[flavour.min(4)]));
+    let flavour = FLAVOURS.get(((w >> 2) & 0b111) as usize).copied().flatten();
+    let chan = flavour.map(|f| (w >> 5, f));
     Some(WaitReason { op, chan }.to_string())
 }
 
@@ -70,20 +68,19 @@ mod tests {
         let cases = [
             (
                 WaitOp::Recv,
-                Some((3, "rendezvous")),
+                Some((3, Flavour::Rendezvous)),
                 "recv on chan#3 (rendezvous)",
             ),
             (
                 WaitOp::Send,
-                Some((77, "bounded")),
+                Some((77, Flavour::Bounded)),
                 "send on chan#77 (bounded)",
             ),
             (
                 WaitOp::Recv,
-                Some((9, "unbounded")),
+                Some((9, Flavour::Unbounded)),
                 "recv on chan#9 (unbounded)",
             ),
-            (WaitOp::Send, Some((1, "weird")), "send on chan#1 (channel)"),
             (WaitOp::Select, None, "select"),
         ];
         for (op, chan, text) in cases {

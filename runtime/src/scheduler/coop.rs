@@ -38,22 +38,22 @@ impl Budget {
 
 /// Runs `f` with `budget` installed, restoring the previous one afterwards (even on panic).
 ///
-/// The counter itself lives in the channel crate (`waza_channel::coop`), so that channel
+/// The counter itself lives in the channel crate (`waza_channel::hooks`), so that channel
 /// operations and the runtime's own resources spend one budget per task poll.
 pub(crate) fn with_budget<R>(budget: Budget, f: impl FnOnce() -> R) -> R {
     struct Restore(Option<u8>);
     impl Drop for Restore {
         fn drop(&mut self) {
-            waza_channel::coop::set_budget(self.0);
+            waza_channel::hooks::set_budget(self.0);
         }
     }
-    let _restore = Restore(waza_channel::coop::set_budget(budget.0));
+    let _restore = Restore(waza_channel::hooks::set_budget(budget.0));
     f()
 }
 
 /// The budget left in the current poll.
 pub(crate) fn current() -> Budget {
-    Budget(waza_channel::coop::budget())
+    Budget(waza_channel::hooks::budget())
 }
 
 /// What a spent budget does on a runtime thread: the waker goes to the worker's defer
@@ -64,7 +64,7 @@ pub(crate) fn exhausted_hook(waker: &std::task::Waker) {
 
 /// Spends one unit; `Pending` (with the task re-queued) if the budget is exhausted.
 pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
-    waza_channel::coop::poll_proceed(cx)
+    waza_channel::hooks::poll_proceed(cx)
 }
 
 /// Spends one unit of the task's cooperative budget, yielding if it is exhausted.

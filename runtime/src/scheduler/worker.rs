@@ -329,7 +329,7 @@ fn run_with(handover: Handover) {
     } = handover;
     let _enter = context::enter(Handle::from_shared(shared.clone()));
     let _driving = context::enter_driving();
-    crate::runtime::install_budget_hook();
+    crate::runtime::install_channel_hooks();
     let ctx = WorkerCtx {
         core: RefCell::new(core),
         index,

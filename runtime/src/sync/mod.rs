@@ -84,10 +84,8 @@ pub use semaphore::{
 pub use wait_group::{Delta, Wait, WaitGroup};
 
 use std::future::Future;
-use std::pin::pin;
-use std::sync::{Arc, MutexGuard as StdGuard, PoisonError};
-use std::task::{Context, Poll, Wake, Waker};
-use std::thread::Thread;
+use std::sync::{MutexGuard as StdGuard, PoisonError};
+use std::task::Waker;
 
 /// Locks an internal mutex, recovering from poisoning (no user code ever runs under these
 /// locks, so a panic elsewhere cannot leave their state half-updated).
@@ -108,18 +106,6 @@ pub(crate) const ON_WORKER: &str = "a blocking waza::sync call (blocking_lock, b
     would stall every task of that worker; use the async method with `.await`, or call it \
     from `waza::spawn_blocking` or a plain thread";
 
-/// Wakes a parked OS thread.
-struct ThreadWaker(Thread);
-
-impl Wake for ThreadWaker {
-    fn wake(self: Arc<Self>) {
-        self.0.unpark();
-    }
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.0.unpark();
-    }
-}
-
 /// Runs `fut` to completion on the current thread, parking it between polls. Used by the
 /// `*_blocking` methods, which are for plain threads outside any executor.
 ///
@@ -132,13 +118,5 @@ pub(crate) fn block_on_thread<F: Future>(fut: F) -> F::Output {
     if crate::scheduler::context::with_worker(|w| w.is_some()) {
         panic!("{ON_WORKER}");
     }
-    let waker = Waker::from(Arc::new(ThreadWaker(std::thread::current())));
-    let mut cx = Context::from_waker(&waker);
-    let mut fut = pin!(fut);
-    loop {
-        if let Poll::Ready(v) = fut.as_mut().poll(&mut cx) {
-            return v;
-        }
-        std::thread::park();
-    }
+    waza_channel::hooks::block_on_thread(fut)
 }

@@ -21,22 +21,53 @@ pub enum WaitOp {
     Select,
 }
 
+/// A channel's flavour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Flavour {
+    /// `bounded(n)` with `n > 0`.
+    Bounded,
+    /// `unbounded()`.
+    Unbounded,
+    /// `rendezvous()` (`bounded(0)`).
+    Rendezvous,
+}
+
+impl Flavour {
+    /// The flavour of a channel of capacity `cap` (`None`: unbounded).
+    pub(crate) fn of(cap: Option<usize>) -> Flavour {
+        match cap {
+            None => Flavour::Unbounded,
+            Some(0) => Flavour::Rendezvous,
+            Some(_) => Flavour::Bounded,
+        }
+    }
+}
+
+impl fmt::Display for Flavour {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Flavour::Bounded => "bounded",
+            Flavour::Unbounded => "unbounded",
+            Flavour::Rendezvous => "rendezvous",
+        })
+    }
+}
+
 /// Why a task is parked in a channel operation.
 ///
 /// # Examples
 ///
 /// ```
-/// use waza_channel::debug::{WaitOp, WaitReason};
-/// let r = WaitReason { op: WaitOp::Recv, chan: Some((3, "rendezvous")) };
+/// use waza_channel::hooks::{Flavour, WaitOp, WaitReason};
+/// let r = WaitReason { op: WaitOp::Recv, chan: Some((3, Flavour::Rendezvous)) };
 /// assert_eq!(r.to_string(), "recv on chan#3 (rendezvous)");
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct WaitReason {
     /// The operation.
     pub op: WaitOp,
-    /// Channel id and flavour (`"bounded"`, `"unbounded"`, `"rendezvous"`); `None` for
-    /// a select.
-    pub chan: Option<(u64, &'static str)>,
+    /// Channel id and flavour; `None` for a select.
+    pub chan: Option<(u64, Flavour)>,
 }
 
 impl fmt::Display for WaitReason {
@@ -60,24 +91,15 @@ std::thread_local! {
     static HOOK: Cell<Option<WaitHook>> = const { Cell::new(None) };
 }
 
-/// Installs (or with `None` removes) the wait hook for the current thread.
-///
-/// # Examples
-///
-/// ```
-/// fn record(reason: &waza_channel::debug::WaitReason) {
-///     println!("task waits: {reason}");
-/// }
-/// waza_channel::debug::set_wait_hook(Some(record));
-/// waza_channel::debug::set_wait_hook(None);
-/// ```
-pub fn set_wait_hook(hook: Option<WaitHook>) {
+/// Installs (or with `None` removes) the wait hook for the current thread. Through
+/// [`super::install`].
+pub(super) fn set_wait_hook(hook: Option<WaitHook>) {
     HOOK.with(|h| h.set(hook));
 }
 
 /// Reports a wait to the hook, if one is installed.
 #[inline]
-pub(crate) fn report(op: WaitOp, chan: Option<(u64, &'static str)>) {
+pub(crate) fn report(op: WaitOp, chan: Option<(u64, Flavour)>) {
     // `try_with`: nothing to report once the thread-local is gone at thread exit.
     if let Some(hook) = HOOK.try_with(|h| h.get()).ok().flatten() {
         hook(&WaitReason { op, chan });

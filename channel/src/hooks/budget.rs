@@ -34,10 +34,10 @@ std::thread_local! {
 /// # Examples
 ///
 /// ```
-/// use waza_channel::coop;
-/// let prev = coop::set_budget(Some(2));
-/// assert_eq!(coop::budget(), Some(2));
-/// coop::set_budget(prev);
+/// use waza_channel::hooks;
+/// let prev = hooks::set_budget(Some(2));
+/// assert_eq!(hooks::budget(), Some(2));
+/// hooks::set_budget(prev);
 /// ```
 #[inline]
 pub fn set_budget(budget: Option<u8>) -> Option<u8> {
@@ -49,7 +49,7 @@ pub fn set_budget(budget: Option<u8>) -> Option<u8> {
 /// # Examples
 ///
 /// ```
-/// assert_eq!(waza_channel::coop::budget(), None);
+/// assert_eq!(waza_channel::hooks::budget(), None);
 /// ```
 #[inline]
 pub fn budget() -> Option<u8> {
@@ -58,18 +58,8 @@ pub fn budget() -> Option<u8> {
 
 /// Installs (or with `None` removes) the current thread's exhausted hook: what an
 /// operation does with its waker when it finds the budget spent. Without a hook the
-/// waker is woken at once.
-///
-/// # Examples
-///
-/// ```
-/// fn defer(waker: &core::task::Waker) {
-///     waker.wake_by_ref();
-/// }
-/// waza_channel::coop::set_exhausted_hook(Some(defer));
-/// waza_channel::coop::set_exhausted_hook(None);
-/// ```
-pub fn set_exhausted_hook(hook: Option<ExhaustedHook>) {
+/// waker is woken at once. Through [`super::install`].
+pub(super) fn set_exhausted_hook(hook: Option<ExhaustedHook>) {
     EXHAUSTED.with(|h| h.set(hook));
 }
 
@@ -80,12 +70,12 @@ pub fn set_exhausted_hook(hook: Option<ExhaustedHook>) {
 ///
 /// ```
 /// use core::task::{Context, Poll};
-/// use waza_channel::coop;
+/// use waza_channel::hooks;
 /// let mut cx = Context::from_waker(futures::task::noop_waker_ref());
-/// let prev = coop::set_budget(Some(1));
-/// assert_eq!(coop::poll_proceed(&mut cx), Poll::Ready(()));
-/// assert_eq!(coop::poll_proceed(&mut cx), Poll::Pending);
-/// coop::set_budget(prev);
+/// let prev = hooks::set_budget(Some(1));
+/// assert_eq!(hooks::poll_proceed(&mut cx), Poll::Ready(()));
+/// assert_eq!(hooks::poll_proceed(&mut cx), Poll::Pending);
+/// hooks::set_budget(prev);
 /// ```
 #[inline]
 pub fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
