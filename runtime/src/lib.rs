@@ -63,6 +63,8 @@ pub(crate) mod scheduler;
 #[cfg(unix)]
 pub mod signal;
 pub mod sync;
+#[cfg(all(test, not(loom)))]
+mod test_support;
 // The task core (`task/`) and the public `waza::task` below: `Group` and `JoinSet` live
 // above the core (they use `context`, `sync` and the runtime handle), so the public module
 // that gathers them is this facade, not the core's own file.

@@ -380,16 +380,9 @@ impl std::fmt::Debug for DriverHandle {
 #[cfg(all(test, unix, not(loom)))]
 mod tests {
     use super::*;
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::task::{Context, Poll, Wake};
-
-    #[derive(Default)]
-    struct CountWaker(AtomicUsize);
-    impl Wake for CountWaker {
-        fn wake(self: Arc<Self>) {
-            self.0.fetch_add(1, Ordering::SeqCst);
-        }
-    }
+    use crate::test_support::CountWaker;
+    use std::sync::atomic::Ordering;
+    use std::task::{Context, Poll};
 
     #[test]
     fn unpark_interrupts_an_unbounded_park() {

@@ -213,21 +213,12 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
-    use std::sync::atomic::{AtomicUsize as StdAtomic, Ordering};
+    use crate::test_support::CountWaker;
+    use std::sync::atomic::Ordering;
     use std::sync::Arc;
-    use std::task::Wake;
-
-    #[derive(Default)]
-    struct CountWaker(StdAtomic);
-    impl Wake for CountWaker {
-        fn wake(self: Arc<Self>) {
-            self.0.fetch_add(1, Ordering::SeqCst);
-        }
-    }
 
     fn waker() -> (Arc<CountWaker>, Waker) {
-        let c = Arc::new(CountWaker::default());
-        (c.clone(), Waker::from(c))
+        CountWaker::new()
     }
 
     #[test]

@@ -5,7 +5,7 @@ use super::*;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
-use std::task::{Wake, Waker};
+use std::task::Waker;
 
 #[derive(Default)]
 struct TestSched {
@@ -72,13 +72,7 @@ impl Drop for DropCount {
     }
 }
 
-#[derive(Default)]
-struct CountWaker(AtomicUsize);
-impl Wake for CountWaker {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, SeqCst);
-    }
-}
+use crate::test_support::CountWaker;
 
 fn poll_join<T>(h: &mut JoinHandle<T>, waker: &Waker) -> Poll<Result<T>> {
     let mut cx = Context::from_waker(waker);
