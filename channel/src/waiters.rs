@@ -465,15 +465,17 @@ impl<T> Waiters<T> {
         }
     }
 
-    /// The node behind `key`, mutably.
+    /// The waiter part of `node`, mutably.
     ///
-    /// Every key a caller passes in is a node held by its operation, or one this module
-    /// handed out under the same lock (protocol 1), so it is allocated; the caller holds
-    /// the lock (`&mut self`), so the `waiter` part is ours (module docs, case a).
+    /// # Safety
+    ///
+    /// `node` is an allocated node of this channel (held by the caller's operation, linked
+    /// in one of its lists, or just taken from its free lists: protocol 1); the caller
+    /// holds the channel lock, so the `waiter` part is ours (module docs, case a); and no
+    /// other reference to this node's waiter is alive while the result is.
     #[allow(clippy::mut_from_ref)]
-    fn w(&self, node: *mut Node<T>) -> &mut Waiter<T> {
-        // SAFETY: see the doc comment: allocated node, lock held, and no other reference
-        // to this node's waiter is alive in this module's methods when this is called.
+    unsafe fn w(&self, node: *mut Node<T>) -> &mut Waiter<T> {
+        // SAFETY: the caller's contract (see above).
         unsafe { (*node).waiter.get_mut() }
     }
 
@@ -493,7 +495,9 @@ impl<T> Waiters<T> {
             // so its pinned cell is alive.
             unsafe { (*cell).node_added() };
         }
-        let w = self.w(node);
+        // SAFETY: just taken from the free lists or allocated, under the lock; not linked,
+        // so nothing else refers to it.
+        let w = unsafe { self.w(node) };
         w.slot = slot;
         w.owner = owner;
         let l = self.l(node);
@@ -578,7 +582,8 @@ impl<T> Waiters<T> {
         // SAFETY: allocated (held by the caller's operation); lock held.
         let status = Status::from_word(unsafe { (*node).status.load(Ordering::Relaxed) });
         let seq = self.flight_unlink(node);
-        let w = self.w(node);
+        // SAFETY: as for `status` above; the only reference made here.
+        let w = unsafe { self.w(node) };
         let slot = w.slot.take();
         let waker = clear_owner(&mut w.owner);
         if status == Status::Waiting {
@@ -601,7 +606,8 @@ impl<T> Waiters<T> {
     /// a select.
     /// Returns the plain future's waker, to be dropped after the lock is released.
     pub(crate) fn adopt(&mut self, key: Key, owner: Owner) -> Option<Waker> {
-        let node = self.w(key.node());
+        // SAFETY: `key` is held by the adopting operation (allocated); lock held.
+        let node = unsafe { self.w(key.node()) };
         if let (Owner::Solo(_), Owner::Select { cell, .. }) = (&node.owner, &owner) {
             // SAFETY: the adopting select arm is being polled, so its cell is alive.
             unsafe { (**cell).node_added() };
@@ -614,7 +620,9 @@ impl<T> Waiters<T> {
 
     /// The waiter part of the node at `key` (lock held).
     pub(crate) fn get_mut(&mut self, key: Key) -> &mut Waiter<T> {
-        self.w(key.node())
+        // SAFETY: `key` is held by the caller's operation (allocated); lock held; the
+        // result borrows `self` mutably, so no other reference can be made meanwhile.
+        unsafe { self.w(key.node()) }
     }
 
     /// The node's status (lock held).
@@ -652,7 +660,8 @@ impl<T> Waiters<T> {
     #[inline]
     pub(crate) fn refill(&mut self, key: Key, v: T, closed: bool, seq: u32, ordered: bool) {
         let node = key.node::<T>();
-        self.w(node).slot = Some(v);
+        // SAFETY: `key` is held by the caller's operation (allocated); lock held.
+        unsafe { self.w(node) }.slot = Some(v);
         // Only buffered channels keep values in flight in order; a rendezvous leaves
         // each with its receive (chan.rs, `ordered`).
         let older = ordered && self.flight_push(node, seq);
@@ -670,7 +679,7 @@ impl<T> Waiters<T> {
     /// The links of a node (lock held).
     #[allow(clippy::mut_from_ref)]
     fn l(&self, node: *mut Node<T>) -> &mut Links<T> {
-        // SAFETY: as in `w`: an allocated node of this channel, lock held, and the links
+        // SAFETY: as `w` requires: an allocated node of this channel, lock held, and the links
         // are only ever touched under the lock.
         unsafe { (*node).links.get_mut() }
     }
@@ -820,8 +829,8 @@ impl<T> Waiters<T> {
         }
         // The node's operation reads `Stolen` and takes the lock before it touches the
         // node again, so the slot is ours under the lock (module docs, case a).
-        let value = self
-            .w(node)
+        // SAFETY: a node of the in-flight list (allocated), lock held, as said above.
+        let value = unsafe { self.w(node) }
             .slot
             .take()
             .expect("a filled recv node holds a value");
@@ -898,7 +907,8 @@ impl<T> Waiters<T> {
     /// Replaces the waker of a waiting solo node; returns the old one, to be dropped
     /// after the lock is released.
     pub(crate) fn set_waker(&mut self, key: Key, waker: Waker) -> Option<Waker> {
-        match &mut self.w(key.node()).owner {
+        // SAFETY: `key` is held by the caller's operation (allocated); lock held.
+        match &mut unsafe { self.w(key.node()) }.owner {
             Owner::Solo(slot) => slot.replace(waker),
             Owner::Select { .. } => Some(waker),
         }
@@ -906,7 +916,8 @@ impl<T> Waiters<T> {
 
     /// Returns `true` if the solo node's stored waker wakes the same task as `waker`.
     pub(crate) fn wakes_same(&self, key: Key, waker: &Waker) -> bool {
-        match &self.w(key.node()).owner {
+        // SAFETY: `key` is held by the caller's operation (allocated); lock held.
+        match &unsafe { self.w(key.node()) }.owner {
             Owner::Solo(Some(old)) => old.will_wake(waker),
             _ => false,
         }
@@ -976,7 +987,8 @@ impl<T> Waiters<T> {
             return None;
         }
         // A plain future or blocking call at the head is always claimable: pop it here.
-        if let Owner::Solo(waker) = &mut self.w(head).owner {
+        // SAFETY: the head of a queue (linked, so allocated); lock held.
+        if let Owner::Solo(waker) = &mut unsafe { self.w(head) }.owner {
             let waker = waker.take();
             let next = {
                 let l = self.l(head);
@@ -1001,7 +1013,8 @@ impl<T> Waiters<T> {
         let mut cur = self.list(q).head;
         while !cur.is_null() {
             let next = self.l(cur).next;
-            match claim(&mut self.w(cur).owner, me) {
+            // SAFETY: a linked node of the queue (allocated); lock held.
+            match claim(&mut unsafe { self.w(cur) }.owner, me) {
                 NodeClaim::Won(waker) => {
                     self.unlink_node(cur);
                     return Some(Claimed {
@@ -1024,7 +1037,8 @@ impl<T> Waiters<T> {
             while !self.is_empty(q) {
                 let head = self.list(q).head;
                 self.unlink_node(head);
-                drop(clear_owner(&mut self.w(head).owner));
+                // SAFETY: the node just unlinked from the queue (allocated); lock held.
+                drop(clear_owner(&mut unsafe { self.w(head) }.owner));
                 self.push_front_completed(head);
             }
         }
