@@ -500,7 +500,9 @@ impl<T> Waiters<T> {
         let w = unsafe { self.w(node) };
         w.slot = slot;
         w.owner = owner;
-        let l = self.l(node);
+        // SAFETY: nodes of this channel's lists or held by the caller's operation are
+        // allocated, and the lock is held (`&mut self` or under it): `l`'s contract.
+        let l = unsafe { self.l(node) };
         l.queue = None;
         l.prev = ptr::null_mut();
         l.next = ptr::null_mut();
@@ -635,7 +637,12 @@ impl<T> Waiters<T> {
     /// `status`, the caller's last access to its `waiter` part (protocol 2).
     pub(crate) fn finish(&mut self, key: Key, status: Status) {
         let node = key.node::<T>();
-        debug_assert!(self.l(node).queue.is_none(), "completed nodes are unlinked");
+        debug_assert!(
+            // SAFETY: nodes of this channel's lists or held by the caller's operation are
+            // allocated, and the lock is held (`&mut self` or under it): `l`'s contract.
+            unsafe { self.l(node) }.queue.is_none(),
+            "completed nodes are unlinked"
+        );
         self.push_front_completed(node);
         // SAFETY: allocated (claimed under this lock; nodes are freed only at channel
         // drop); after the release store the operation may take the `waiter` part, which
@@ -647,7 +654,12 @@ impl<T> Waiters<T> {
     /// words with flags.
     fn finish_word(&mut self, key: Key, word: usize) {
         let node = key.node::<T>();
-        debug_assert!(self.l(node).queue.is_none(), "completed nodes are unlinked");
+        debug_assert!(
+            // SAFETY: nodes of this channel's lists or held by the caller's operation are
+            // allocated, and the lock is held (`&mut self` or under it): `l`'s contract.
+            unsafe { self.l(node) }.queue.is_none(),
+            "completed nodes are unlinked"
+        );
         self.push_front_completed(node);
         // SAFETY: as in `finish`.
         unsafe { (*node).status.store(word, Ordering::Release) };
@@ -676,11 +688,16 @@ impl<T> Waiters<T> {
         self.finish_word(key, word);
     }
 
-    /// The links of a node (lock held).
+    /// The links of `node`, mutably.
+    ///
+    /// # Safety
+    ///
+    /// As for [`Waiters::w`]: an allocated node of this channel, the channel lock held
+    /// (links are only ever touched under it), and no other reference to this node's
+    /// links alive while the result is.
     #[allow(clippy::mut_from_ref)]
-    fn l(&self, node: *mut Node<T>) -> &mut Links<T> {
-        // SAFETY: as `w` requires: an allocated node of this channel, lock held, and the links
-        // are only ever touched under the lock.
+    unsafe fn l(&self, node: *mut Node<T>) -> &mut Links<T> {
+        // SAFETY: the caller's contract (see above).
         unsafe { (*node).links.get_mut() }
     }
 
@@ -691,7 +708,9 @@ impl<T> Waiters<T> {
         if !self.flight_clean().is_null() {
             return self.flight_insert(node, seq);
         }
-        let l = self.l(node);
+        // SAFETY: nodes of this channel's lists or held by the caller's operation are
+        // allocated, and the lock is held (`&mut self` or under it): `l`'s contract.
+        let l = unsafe { self.l(node) };
         debug_assert!(!l.in_flight && l.queue.is_none(), "in one list at a time");
         l.in_flight = true;
         l.seq = seq;
@@ -707,22 +726,32 @@ impl<T> Waiters<T> {
     #[inline(never)]
     fn flight_insert(&mut self, node: *mut Node<T>, seq: u32) -> bool {
         debug_assert!(
-            !self.l(node).in_flight && self.l(node).queue.is_none(),
+            // SAFETY: nodes of this channel's lists or held by the caller's operation are
+            // allocated, and the lock is held (`&mut self` or under it): `l`'s contract.
+            !unsafe { self.l(node) }.in_flight && unsafe { self.l(node) }.queue.is_none(),
             "a node is in one list at a time"
         );
         // Walk back from the tail past newer values (only a given-back value is older
         // than the tail).
         let mut after = self.flight.tail;
-        while !after.is_null() && older(seq, self.l(after).seq) {
-            after = self.l(after).prev;
+        // SAFETY: nodes of this channel's lists or held by the caller's operation are
+        // allocated, and the lock is held (`&mut self` or under it): `l`'s contract.
+        while !after.is_null() && older(seq, unsafe { self.l(after) }.seq) {
+            // SAFETY: nodes of this channel's lists or held by the caller's operation are
+            // allocated, and the lock is held (`&mut self` or under it): `l`'s contract.
+            after = unsafe { self.l(after) }.prev;
         }
         let before = if after.is_null() {
             self.flight.head
         } else {
-            self.l(after).next
+            // SAFETY: nodes of this channel's lists or held by the caller's operation are
+            // allocated, and the lock is held (`&mut self` or under it): `l`'s contract.
+            unsafe { self.l(after) }.next
         };
         {
-            let l = self.l(node);
+            // SAFETY: nodes of this channel's lists or held by the caller's operation are
+            // allocated, and the lock is held (`&mut self` or under it): `l`'s contract.
+            let l = unsafe { self.l(node) };
             l.in_flight = true;
             l.seq = seq;
             l.prev = after;
@@ -731,12 +760,16 @@ impl<T> Waiters<T> {
         if after.is_null() {
             self.flight.head = node;
         } else {
-            self.l(after).next = node;
+            // SAFETY: nodes of this channel's lists or held by the caller's operation are
+            // allocated, and the lock is held (`&mut self` or under it): `l`'s contract.
+            unsafe { self.l(after) }.next = node;
         }
         if before.is_null() {
             self.flight.tail = node;
         } else {
-            self.l(before).prev = node;
+            // SAFETY: nodes of this channel's lists or held by the caller's operation are
+            // allocated, and the lock is held (`&mut self` or under it): `l`'s contract.
+            unsafe { self.l(before) }.prev = node;
         }
         !after.is_null()
     }
@@ -744,7 +777,9 @@ impl<T> Waiters<T> {
     /// Takes `node` out of the in-flight list if it is there; returns its `seq` then.
     fn flight_unlink(&mut self, node: *mut Node<T>) -> Option<u32> {
         let (prev, next, seq) = {
-            let l = self.l(node);
+            // SAFETY: nodes of this channel's lists or held by the caller's operation are
+            // allocated, and the lock is held (`&mut self` or under it): `l`'s contract.
+            let l = unsafe { self.l(node) };
             if !l.in_flight {
                 return None;
             }
@@ -754,12 +789,16 @@ impl<T> Waiters<T> {
         if prev.is_null() {
             self.flight.head = next;
         } else {
-            self.l(prev).next = next;
+            // SAFETY: nodes of this channel's lists or held by the caller's operation are
+            // allocated, and the lock is held (`&mut self` or under it): `l`'s contract.
+            unsafe { self.l(prev) }.next = next;
         }
         if next.is_null() {
             self.flight.tail = prev;
         } else {
-            self.l(next).prev = prev;
+            // SAFETY: nodes of this channel's lists or held by the caller's operation are
+            // allocated, and the lock is held (`&mut self` or under it): `l`'s contract.
+            unsafe { self.l(next) }.prev = prev;
         }
         Some(seq)
     }
@@ -775,7 +814,9 @@ impl<T> Waiters<T> {
             }
             // Pop the head (whose value was taken without the lock).
             let next = {
-                let l = self.l(head);
+                // SAFETY: nodes of this channel's lists or held by the caller's operation are
+                // allocated, and the lock is held (`&mut self` or under it): `l`'s contract.
+                let l = unsafe { self.l(head) };
                 l.in_flight = false;
                 l.next
             };
@@ -783,7 +824,9 @@ impl<T> Waiters<T> {
             if next.is_null() {
                 self.flight.tail = ptr::null_mut();
             } else {
-                self.l(next).prev = ptr::null_mut();
+                // SAFETY: nodes of this channel's lists or held by the caller's operation are
+                // allocated, and the lock is held (`&mut self` or under it): `l`'s contract.
+                unsafe { self.l(next) }.prev = ptr::null_mut();
             }
         }
     }
@@ -841,7 +884,9 @@ impl<T> Waiters<T> {
     pub(crate) fn steal_oldest(&mut self, than: Option<u32>) -> Option<Stolen<T>> {
         loop {
             let head = self.flight_clean();
-            if head.is_null() || than.is_some_and(|t| !older(self.l(head).seq, t)) {
+            // SAFETY: nodes of this channel's lists or held by the caller's operation are
+            // allocated, and the lock is held (`&mut self` or under it): `l`'s contract.
+            if head.is_null() || than.is_some_and(|t| !older(unsafe { self.l(head) }.seq, t)) {
                 return None;
             }
             if let Some(v) = self.steal(head) {
@@ -855,7 +900,9 @@ impl<T> Waiters<T> {
     pub(crate) fn steal_newest(&mut self, than: u32) -> Option<Stolen<T>> {
         loop {
             let tail = self.flight.tail;
-            if tail.is_null() || !older(than, self.l(tail).seq) {
+            // SAFETY: nodes of this channel's lists or held by the caller's operation are
+            // allocated, and the lock is held (`&mut self` or under it): `l`'s contract.
+            if tail.is_null() || !older(than, unsafe { self.l(tail) }.seq) {
                 return None;
             }
             if let Some(v) = self.steal(tail) {
@@ -866,7 +913,9 @@ impl<T> Waiters<T> {
 
     /// The delivery order of the value in the caller's filled node (lock held).
     pub(crate) fn flight_seq(&self, key: Key) -> u32 {
-        self.l(key.node()).seq
+        // SAFETY: nodes of this channel's lists or held by the caller's operation are
+        // allocated, and the lock is held (`&mut self` or under it): `l`'s contract.
+        unsafe { self.l(key.node()) }.seq
     }
 
     /// Returns `true` if a completed receive node still holds a value its operation has
@@ -925,7 +974,9 @@ impl<T> Waiters<T> {
 
     /// Returns `true` if the node is linked in a queue.
     pub(crate) fn is_linked(&self, key: Key) -> bool {
-        self.l(key.node()).queue.is_some()
+        // SAFETY: nodes of this channel's lists or held by the caller's operation are
+        // allocated, and the lock is held (`&mut self` or under it): `l`'s contract.
+        unsafe { self.l(key.node()) }.queue.is_some()
     }
 
     /// Returns `true` if no node is linked in `q`.
@@ -937,10 +988,16 @@ impl<T> Waiters<T> {
     /// Links an unlinked node at the tail of `q`.
     pub(crate) fn link(&mut self, key: Key, q: Queue) {
         let node = key.node::<T>();
-        debug_assert!(self.l(node).queue.is_none() && !self.l(node).in_flight);
+        debug_assert!(
+            // SAFETY: nodes of this channel's lists or held by the caller's operation are
+            // allocated, and the lock is held (`&mut self` or under it): `l`'s contract.
+            unsafe { self.l(node) }.queue.is_none() && !unsafe { self.l(node) }.in_flight
+        );
         let tail = self.list(q).tail;
         {
-            let l = self.l(node);
+            // SAFETY: nodes of this channel's lists or held by the caller's operation are
+            // allocated, and the lock is held (`&mut self` or under it): `l`'s contract.
+            let l = unsafe { self.l(node) };
             l.queue = Some(q);
             l.prev = tail;
             l.next = ptr::null_mut();
@@ -948,7 +1005,9 @@ impl<T> Waiters<T> {
         if tail.is_null() {
             self.list_mut(q).head = node;
         } else {
-            self.l(tail).next = node;
+            // SAFETY: nodes of this channel's lists or held by the caller's operation are
+            // allocated, and the lock is held (`&mut self` or under it): `l`'s contract.
+            unsafe { self.l(tail) }.next = node;
         }
         self.list_mut(q).tail = node;
     }
@@ -960,19 +1019,25 @@ impl<T> Waiters<T> {
 
     fn unlink_node(&mut self, node: *mut Node<T>) {
         let (q, prev, next) = {
-            let l = self.l(node);
+            // SAFETY: nodes of this channel's lists or held by the caller's operation are
+            // allocated, and the lock is held (`&mut self` or under it): `l`'s contract.
+            let l = unsafe { self.l(node) };
             let Some(q) = l.queue.take() else { return };
             (q, l.prev, l.next)
         };
         if prev.is_null() {
             self.list_mut(q).head = next;
         } else {
-            self.l(prev).next = next;
+            // SAFETY: nodes of this channel's lists or held by the caller's operation are
+            // allocated, and the lock is held (`&mut self` or under it): `l`'s contract.
+            unsafe { self.l(prev) }.next = next;
         }
         if next.is_null() {
             self.list_mut(q).tail = prev;
         } else {
-            self.l(next).prev = prev;
+            // SAFETY: nodes of this channel's lists or held by the caller's operation are
+            // allocated, and the lock is held (`&mut self` or under it): `l`'s contract.
+            unsafe { self.l(next) }.prev = prev;
         }
     }
 
@@ -991,7 +1056,9 @@ impl<T> Waiters<T> {
         if let Owner::Solo(waker) = &mut unsafe { self.w(head) }.owner {
             let waker = waker.take();
             let next = {
-                let l = self.l(head);
+                // SAFETY: nodes of this channel's lists or held by the caller's operation are
+                // allocated, and the lock is held (`&mut self` or under it): `l`'s contract.
+                let l = unsafe { self.l(head) };
                 l.queue = None;
                 l.next
             };
@@ -999,7 +1066,9 @@ impl<T> Waiters<T> {
             if next.is_null() {
                 self.list_mut(q).tail = ptr::null_mut();
             } else {
-                self.l(next).prev = ptr::null_mut();
+                // SAFETY: nodes of this channel's lists or held by the caller's operation are
+                // allocated, and the lock is held (`&mut self` or under it): `l`'s contract.
+                unsafe { self.l(next) }.prev = ptr::null_mut();
             }
             return Some(Claimed {
                 key: Key::new(head),
@@ -1012,7 +1081,9 @@ impl<T> Waiters<T> {
     fn claim_first_slow(&mut self, q: Queue, me: *const SelectCell) -> Option<Claimed> {
         let mut cur = self.list(q).head;
         while !cur.is_null() {
-            let next = self.l(cur).next;
+            // SAFETY: nodes of this channel's lists or held by the caller's operation are
+            // allocated, and the lock is held (`&mut self` or under it): `l`'s contract.
+            let next = unsafe { self.l(cur) }.next;
             // SAFETY: a linked node of the queue (allocated); lock held.
             match claim(&mut unsafe { self.w(cur) }.owner, me) {
                 NodeClaim::Won(waker) => {
