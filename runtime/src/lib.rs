@@ -37,11 +37,8 @@
 //!     assert_eq!(sum, 285);
 //! });
 //! ```
-//!
-//! # Module ownership while the foundation is built
-//!
-//! `task`, `scheduler`, `blocking`, `runtime` (and this file) belong to the executor;
-//! `reactor`, `time`, `net` to the driver; `sync`, `context` to the sync primitives.
+
+#![warn(missing_docs)]
 
 pub use waza_channel as chan;
 pub use waza_channel::select;

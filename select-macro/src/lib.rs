@@ -10,6 +10,8 @@
 //! | [`macro@test`] | runs an `async` test on a fresh two-worker waza runtime |
 //! | [`select_internal!`] | the engine of `waza_channel::select!` (hidden; use `select!`) |
 
+#![warn(missing_docs)]
+
 mod entry;
 mod select;
 

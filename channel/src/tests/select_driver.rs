@@ -1,5 +1,5 @@
 //! The select driver through a hand-expanded `select!`: the exact code shape the macro
-//! generates (see the brief in `select.rs`), for two arms plus an optional `default`.
+//! generates (see the module docs of `select.rs`), for two arms plus an optional `default`.
 
 use core::future::{pending, ready, Future};
 use core::sync::atomic::Ordering::SeqCst;

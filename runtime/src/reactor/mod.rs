@@ -1,4 +1,5 @@
-//! The I/O and timer driver: one `mio::Poll` and one timer wheel per runtime.
+//! The I/O and timer driver: one `mio::Poll` per runtime, and the timers' shards (one
+//! wheel per worker, `time/driver.rs`).
 //!
 //! # Handles
 //!

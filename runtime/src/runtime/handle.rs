@@ -188,7 +188,6 @@ impl Handle {
     }
 
     /// The I/O driver's shared half, for registering timers and sockets.
-    #[allow(dead_code)] // used by the reactor/timer modules as they land
     pub(crate) fn driver_handle(&self) -> &Arc<DriverHandle> {
         &self.shared.driver.handle
     }

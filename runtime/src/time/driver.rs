@@ -443,8 +443,7 @@ impl TimerHandle {
         }
     }
 
-    /// Number of stored entries (tests and diagnostics).
-    #[allow(dead_code)]
+    /// Number of stored entries (deadlock checks, tests).
     pub(crate) fn entries(&self) -> usize {
         (0..self.shards.len())
             .map(|i| self.lock(i).wheel.len())

@@ -1,8 +1,8 @@
 //! Timers: [`sleep`], [`timeout`], [`interval`], and Go's [`after`] and [`tick`] channels.
 //!
-//! Every runtime has one hierarchical timer wheel (8 levels × 64 slots, 62.5 µs ticks)
-//! driven by the worker that parks on the I/O driver, and turned by busy workers every 61
-//! polls (one wheel per worker, see `driver`). Deadlines are rounded up to the next tick, so
+//! Every worker of a runtime has its own hierarchical timer wheel (8 levels × 64 slots,
+//! 62.5 µs ticks; `driver.rs`): the worker that parks on the I/O driver fires the due
+//! timers, and busy workers turn the driver every 61 polls. Deadlines are rounded up to the next tick, so
 //! a timer never fires early; it fires at most one tick late, plus the driver's wake-up and
 //! scheduling delay. A pending timer costs one wheel entry (a few dozen bytes); a timer
 //! future that has not been polled yet costs nothing in the wheel.
