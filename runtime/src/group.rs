@@ -135,7 +135,7 @@ impl<E: Send + 'static> Group<E> {
             self.shared.clone(),
             self.limit.clone(),
         );
-        let handle = crate::scheduler::context::with_current(|h| match h {
+        let handle = crate::scheduler::current::with_current(|h| match h {
             Some(h) => h.spawn_at(task, location),
             None => crate::task_core::panic_outside_runtime(location),
         });

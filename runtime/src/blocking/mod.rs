@@ -165,7 +165,7 @@ impl Inner {
             self.work.notify_one();
             return;
         }
-        let Some(handle) = handle.cloned().or_else(crate::scheduler::context::current) else {
+        let Some(handle) = handle.cloned().or_else(crate::scheduler::current::current) else {
             return;
         };
         if st.num_threads < self.max_threads {
@@ -188,7 +188,7 @@ impl Inner {
 
     /// Protocol 2.
     fn thread_main(self: Arc<Self>, handle: Handle) {
-        let _enter = crate::scheduler::context::enter(handle);
+        let _enter = crate::scheduler::current::enter(handle);
         let mut st = self.state.lock().unwrap();
         loop {
             while let Some(task) = st.queue.pop_front() {

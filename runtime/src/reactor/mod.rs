@@ -8,7 +8,7 @@
 //!   worker to park takes it.
 //! - [`DriverHandle`] (`Arc`, `Send + Sync`): everything other threads need: the mio
 //!   `Registry` (to register sockets), the `mio::Waker` (token 0) that interrupts a park, the
-//!   registration slab, and the timer state ([`crate::time::TimerHandle`]).
+//!   registration slab, and the timer state ([`crate::time::Timers`]).
 //!
 //! # Interface used by the scheduler
 //!
@@ -69,7 +69,7 @@ use std::sync::Arc;
 use std::task::Waker;
 use std::time::{Duration, Instant};
 
-use crate::time::TimerHandle;
+use crate::time::Timers;
 
 /// Token of the mio waker.
 const WAKER_TOKEN: mio::Token = mio::Token(0);
@@ -99,7 +99,7 @@ pub(crate) struct DriverHandle {
     registry: mio::Registry,
     waker: mio::Waker,
     regs: Mutex<Registrations>,
-    time: TimerHandle,
+    time: Timers,
 }
 
 /// The registration slab (see the module docs).
@@ -128,7 +128,7 @@ impl Driver {
             registry: poll.registry().try_clone()?,
             waker,
             regs: Mutex::new(Registrations::new()),
-            time: TimerHandle::new(Instant::now(), timer_shards),
+            time: Timers::new(Instant::now(), timer_shards),
         });
         let driver = Driver {
             poll,
@@ -332,7 +332,7 @@ fn readiness_of(event: &mio::event::Event) -> usize {
 /// Outside a waza runtime.
 #[track_caller]
 pub(crate) fn current() -> Arc<DriverHandle> {
-    crate::scheduler::context::current_driver()
+    crate::scheduler::current::current_driver()
 }
 
 /// Spends one unit of the task's cooperative budget (Pending, after a wake, when exhausted).
@@ -348,7 +348,7 @@ impl DriverHandle {
     }
 
     /// The timer state shared with `Sleep` and friends.
-    pub(crate) fn time(&self) -> &TimerHandle {
+    pub(crate) fn time(&self) -> &Timers {
         &self.time
     }
 

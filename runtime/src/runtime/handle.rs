@@ -3,7 +3,7 @@
 use crate::loom::std_sync::Arc;
 use crate::reactor::DriverHandle;
 use crate::runtime::{RuntimeMetrics, TaskDump, TaskState};
-use crate::scheduler::{context, Shared};
+use crate::scheduler::{current, Shared};
 use crate::task_core::{self as task, JoinHandle, BOX_FUTURE_THRESHOLD};
 use std::fmt;
 use std::future::Future;
@@ -16,7 +16,7 @@ use std::panic::Location;
 #[derive(Debug)]
 #[must_use = "the runtime is current only while the guard lives"]
 pub struct EnterGuard<'a> {
-    _guard: context::EnterGuard,
+    _guard: current::CurrentGuard,
     _handle: PhantomData<(&'a Handle, *const ())>,
 }
 
@@ -68,7 +68,7 @@ impl Handle {
     /// ```
     #[track_caller]
     pub fn current() -> Handle {
-        match context::current() {
+        match current::current() {
             Some(h) => h,
             None => task::panic_outside_runtime(Location::caller()),
         }
@@ -82,7 +82,7 @@ impl Handle {
     /// assert!(waza::Handle::try_current().is_none());
     /// ```
     pub fn try_current() -> Option<Handle> {
-        context::current()
+        current::current()
     }
 
     /// Spawns a task on this runtime; works from any thread.
@@ -149,7 +149,7 @@ impl Handle {
     /// ```
     pub fn enter(&self) -> EnterGuard<'_> {
         EnterGuard {
-            _guard: context::enter(self.clone()),
+            _guard: current::enter(self.clone()),
             _handle: PhantomData,
         }
     }

@@ -16,7 +16,7 @@ use crate::loom::std_sync::Arc;
 use crate::reactor::Driver;
 use crate::scheduler::coop;
 use crate::scheduler::park::{Parker, SharedDriver};
-use crate::scheduler::{self, context, queue, Remote, Shared};
+use crate::scheduler::{self, current, queue, Remote, Shared};
 use std::future::Future;
 use std::io;
 use std::pin::pin;
@@ -210,7 +210,7 @@ impl Runtime {
         drop(shared.woken.close());
         // Futures dropped now may look up the runtime (to deregister I/O, or even spawn:
         // such spawns are cancelled at once since the registry is closing).
-        let _enter = context::enter(self.handle.clone());
+        let _enter = current::enter(self.handle.clone());
         shared.registry.close_and_shutdown_all();
         shared.drop_core();
         shared.blocking.shutdown(blocking_wait);
@@ -272,8 +272,8 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
 /// core, it polls its future only, and tries again for the core after every wake-up
 /// (at least every [`DRIVER_FALLBACK_INTERVAL`]).
 pub(crate) fn block_on_with<F: Future>(handle: &Handle, future: F) -> F::Output {
-    let _enter = context::enter(handle.clone());
-    let _driving = context::enter_driving();
+    let _enter = current::enter(handle.clone());
+    let _driving = current::enter_driving();
     install_channel_hooks();
     if handle.shared.is_current_thread() {
         // `spawn_local` works inside; the local tasks still pending at the end are
@@ -318,7 +318,7 @@ fn drive<F: Future>(handle: &Handle, future: F) -> F::Output {
         // driver once, without blocking, if no worker holds it (every worker busy or
         // blocked), so the runtime's I/O and timers still move; then a parked worker is
         // woken to take the driver over.
-        if !parker.park_without_driver(timeout) && context::driver_turn(|| parker.poll_driver_now())
+        if !parker.park_without_driver(timeout) && current::driver_turn(|| parker.poll_driver_now())
         {
             handle.shared.hand_off_driver();
         }
@@ -374,5 +374,5 @@ pub(crate) fn install_channel_hooks() {
 
 /// True on a thread that runs this runtime's tasks (where blocking stalls them).
 fn on_worker() -> bool {
-    context::with_worker(|w| w.is_some())
+    current::with_worker(|w| w.is_some())
 }

@@ -45,8 +45,8 @@
 //! looking (it takes the task), not by a searcher that found work and left nothing
 //! behind; and a condvar sleeper goes before the worker blocked in the driver.
 
-pub(crate) mod context;
 pub(crate) mod coop;
+pub(crate) mod current;
 pub(crate) mod idle;
 pub(crate) mod inject;
 pub(crate) mod monitor;
@@ -272,7 +272,7 @@ impl Shared {
     /// Routes a runnable task (see the module docs). `self` must not live in the task's
     /// cell (a wake goes through [`Schedule::handoff`] instead).
     pub(crate) fn schedule_task(self: &Arc<Self>, task: Notified, is_yield: bool) {
-        let remote = context::with_worker(|worker| match worker {
+        let remote = current::with_worker(|worker| match worker {
             Some(w) if Arc::ptr_eq(w.shared(), self) => w.schedule_local(task, is_yield),
             _ => Some(task),
         });
@@ -286,7 +286,7 @@ impl Shared {
     fn schedule_remote(&self, task: Notified) {
         // A `block_on` thread's driver turn wakes timer and I/O waiters: they go ahead of
         // the inject queue, as a worker's driver wakes do.
-        let queue = if context::in_driver_turn() {
+        let queue = if current::in_driver_turn() {
             &self.woken
         } else {
             &self.inject
@@ -346,7 +346,7 @@ impl Schedule for Arc<Shared> {
     // then costs what the single call it replaced did.
     #[inline]
     fn handoff(&self) -> SharedHandoff {
-        context::with_worker(|worker| match worker {
+        current::with_worker(|worker| match worker {
             Some(w) if Arc::ptr_eq(w.shared(), self) => SharedHandoff::Worker(NonNull::from(w)),
             _ => SharedHandoff::Remote(self.clone()),
         })
@@ -375,7 +375,7 @@ impl SharedHandoff {
     fn hand_off(self, task: Notified, is_yield: bool) {
         match self {
             SharedHandoff::Worker(worker) => {
-                // SAFETY: `handoff` took the pointer from this thread's context, where it
+                // SAFETY: `handoff` took the pointer from this thread's `current` state, where it
                 // stays valid while the worker loop runs; a handoff is used on the thread
                 // that made it (it is not `Send`) within the same wake, which runs inside
                 // that loop.
@@ -404,7 +404,7 @@ impl Handoff for SharedHandoff {
 /// Budget exhausted: re-queue the current task after the next driver turn (on a worker),
 /// or wake it at once (elsewhere).
 pub(crate) fn defer(waker: &Waker) {
-    let deferred = context::with_worker(|worker| match worker {
+    let deferred = current::with_worker(|worker| match worker {
         Some(w) => {
             w.defer(waker);
             true
@@ -420,20 +420,20 @@ pub(crate) fn defer(waker: &Waker) {
 /// first (see `worker.rs`), then run `f` on this thread, which may `block_on` inside it.
 pub(crate) fn block_in_place<R>(f: impl FnOnce() -> R) -> R {
     let on_current_thread_rt =
-        context::with_current(|h| h.is_some_and(|h| h.shared.is_current_thread()));
-    if on_current_thread_rt && context::is_driving() {
+        current::with_current(|h| h.is_some_and(|h| h.shared.is_current_thread()));
+    if on_current_thread_rt && current::is_driving() {
         panic!(
             "block_in_place cannot be called on a current-thread runtime (its only thread \
              cannot be replaced); use spawn_blocking, or a multi-threaded runtime"
         );
     }
-    if let Some(handover) = context::with_worker(|w| w.and_then(WorkerCtx::hand_over)) {
+    if let Some(handover) = current::with_worker(|w| w.and_then(WorkerCtx::hand_over)) {
         handover.start();
     }
-    let in_runtime = context::with_current(|h| h.is_some());
+    let in_runtime = current::with_current(|h| h.is_some());
     if !in_runtime {
         return f();
     }
-    let _exited = context::exit_driving();
+    let _exited = current::exit_driving();
     coop::with_budget(coop::Budget::unconstrained(), f)
 }

@@ -5,7 +5,7 @@
 //! A `WorkerCtx` lives on the worker thread's stack for the whole loop. Its `core` (local
 //! ring, LIFO slot, tick, searching flag) is borrowed only briefly, never across a task
 //! poll or a park, so a wake from inside a poll (or from the driver during a park) can
-//! push to the local ring through the thread-local pointer in [`super::context`]. If the
+//! push to the local ring through the thread-local pointer in [`super::current`]. If the
 //! core is borrowed anyway (a wake from a destructor run while the core is borrowed), the
 //! task goes to the inject queue.
 //!
@@ -68,7 +68,7 @@
 //! slot, then `publish_driver_wakes` keeps a fair share in `ready` and pushes the rest to
 //! the shared woken queue (see the scheduler docs for why they go first).
 
-use super::context;
+use super::current;
 use super::poll_slot::{self, PollSlot, Section};
 use super::queue::{self, Local, Overflow};
 use super::Shared;
@@ -119,7 +119,7 @@ struct Core {
     is_searching: bool,
 }
 
-/// Everything the worker loop owns, reachable from its thread through the context.
+/// Everything the worker loop owns, reachable from its thread through `current`.
 pub(crate) struct WorkerCtx {
     shared: Arc<Shared>,
     index: usize,
@@ -327,8 +327,8 @@ fn run_with(handover: Handover) {
         core,
         deferred,
     } = handover;
-    let _enter = context::enter(Handle::from_shared(shared.clone()));
-    let _driving = context::enter_driving();
+    let _enter = current::enter(Handle::from_shared(shared.clone()));
+    let _driving = current::enter_driving();
     crate::runtime::install_channel_hooks();
     let ctx = WorkerCtx {
         core: RefCell::new(core),
@@ -343,7 +343,7 @@ fn run_with(handover: Handover) {
         shared,
     };
     let published = Published::new(&ctx.shared, index, &ctx);
-    let guard = context::set_worker(&ctx);
+    let guard = current::set_worker(&ctx);
     ctx.run_loop();
     drop(guard);
     drop(published);
@@ -379,7 +379,7 @@ pub(crate) fn block_on_core<F: Future>(
         shared: shared.clone(),
     };
     let _published = Published::new(shared, 0, &ctx);
-    let _worker = context::set_worker(&ctx);
+    let _worker = current::set_worker(&ctx);
     let _restore = RestoreCore(&ctx);
     loop {
         if shared.is_shutdown() {
@@ -457,7 +457,7 @@ impl WorkerCtx {
         // A core section: refused if the monitor has claimed (or taken) the core.
         let handover = self.slot.poll.retire_with(|| self.surrender())?;
         self.retired.set(true);
-        context::clear_worker();
+        current::clear_worker();
         self.shared.retire_thread(std::thread::current().id());
         Some(handover)
     }
@@ -487,7 +487,7 @@ impl WorkerCtx {
     #[cold]
     fn lost_core(&self) {
         self.retired.set(true);
-        context::clear_worker();
+        current::clear_worker();
     }
 
     /// The current-thread loop between two polls of the `block_on` future: run tasks (at

@@ -28,7 +28,7 @@
 //! wakers are called after the lock is released. A poisoned internal lock is recovered,
 //! since no user code runs under it. The counting primitives ([`Semaphore`], [`Mutex`],
 //! [`RwLock`], and the initialization lock of [`OnceCell`]) share one fair semaphore
-//! (`batch_semaphore`): requests are served strictly in arrival order, which makes the
+//! (`raw_semaphore`): requests are served strictly in arrival order, which makes the
 //! mutex FIFO-fair and the read-write lock writer-preferring without starvation. Its
 //! permits live in one atomic word next to a "someone is queued" bit, so an uncontended
 //! lock/unlock is one CAS each and never touches the queue's mutex (modelled under loom).
@@ -60,13 +60,13 @@ macro_rules! loom_const_fn {
 }
 
 mod barrier;
-mod batch_semaphore;
 pub mod broadcast;
 pub mod mpsc;
 mod mutex;
 mod notify;
 mod once_cell;
 pub mod oneshot;
+mod raw_semaphore;
 mod rwlock;
 mod semaphore;
 mod wait_group;
@@ -115,7 +115,7 @@ pub(crate) const ON_WORKER: &str = "a blocking waza::sync call (blocking_lock, b
 /// possibly the one that would end the wait (a deadlock with one worker).
 #[track_caller]
 pub(crate) fn block_on_thread<F: Future>(fut: F) -> F::Output {
-    if crate::scheduler::context::with_worker(|w| w.is_some()) {
+    if crate::scheduler::current::with_worker(|w| w.is_some()) {
         panic!("{ON_WORKER}");
     }
     waza_channel::hooks::block_on_thread(fut)

@@ -11,7 +11,7 @@
 //! Fairness and cancel safety come from the semaphore: waiters are served in arrival order,
 //! and a lock future dropped after being granted passes the lock to the next waiter.
 
-use super::batch_semaphore::RawSemaphore;
+use super::raw_semaphore::RawSemaphore;
 use std::cell::UnsafeCell;
 use std::fmt;
 use std::marker::PhantomData;

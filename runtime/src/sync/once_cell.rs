@@ -7,7 +7,7 @@
 //! initializer is cancelled (its future dropped) or panics, the permit passes to the next
 //! queued caller, which runs its own initializer: the cell is never left stuck.
 
-use super::batch_semaphore::RawSemaphore;
+use super::raw_semaphore::RawSemaphore;
 use std::fmt;
 use std::future::Future;
 use std::sync::OnceLock;

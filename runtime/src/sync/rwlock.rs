@@ -11,7 +11,7 @@
 //! that arrives after it (writer preference, as in Go), and readers queued before a writer
 //! are served before it (no writer starvation of earlier readers either).
 
-use super::batch_semaphore::RawSemaphore;
+use super::raw_semaphore::RawSemaphore;
 use std::cell::UnsafeCell;
 use std::fmt;
 use std::marker::PhantomData;

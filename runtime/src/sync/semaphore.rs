@@ -1,6 +1,6 @@
 //! A fair async counting semaphore (Go's buffered-channel-as-semaphore idiom, as a type).
 
-use super::batch_semaphore::{RawSemaphore, TryAcquireFailure, MAX_PERMITS};
+use super::raw_semaphore::{RawSemaphore, TryAcquireFailure, MAX_PERMITS};
 use std::fmt;
 use std::sync::Arc;
 

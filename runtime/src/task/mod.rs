@@ -191,7 +191,7 @@ where
     F::Output: Send + 'static,
 {
     let location = Location::caller();
-    crate::scheduler::context::with_current(|handle| match handle {
+    crate::scheduler::current::with_current(|handle| match handle {
         Some(handle) => handle.spawn_at(future, location),
         None => panic_outside_runtime(location),
     })
@@ -229,7 +229,7 @@ where
     R: Send + 'static,
 {
     let location = Location::caller();
-    crate::scheduler::context::with_current(|handle| match handle {
+    crate::scheduler::current::with_current(|handle| match handle {
         Some(handle) => handle.spawn_blocking_at(f, location),
         None => panic_outside_runtime(location),
     })

@@ -159,7 +159,7 @@ pub fn now() -> Instant {
     if VIRTUAL_CLOCKS.load(Ordering::Acquire) == 0 {
         return Instant::now();
     }
-    crate::scheduler::context::with_current(|h| match h {
+    crate::scheduler::current::with_current(|h| match h {
         Some(h) => h.driver_handle().time().now(),
         None => Instant::now(),
     })

@@ -32,9 +32,9 @@ pub use chan::{after, tick};
 pub use clock::{advance, now, pause, resume};
 #[cfg(all(test, not(loom)))]
 pub(crate) use driver::Inserted;
-pub(crate) use driver::TimerHandle;
+pub(crate) use driver::TimerRef;
+pub(crate) use driver::Timers;
 pub use interval::{interval, interval_at, Interval, MissedTickBehavior};
-pub(crate) use sleep::TimerRef;
 pub use sleep::{sleep, sleep_until, Sleep};
 pub use std::time::{Duration, Instant};
 pub use timeout::{timeout, timeout_at, Elapsed, Timeout};

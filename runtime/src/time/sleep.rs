@@ -8,14 +8,12 @@
 
 use std::fmt;
 use std::future::Future;
-use std::ops::Deref;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 use std::time::{Duration, Instant};
 
-use super::driver::Inserted;
-use crate::reactor::DriverHandle;
+use super::driver::{Inserted, TimerRef};
 
 /// Waits until `duration` has elapsed.
 ///
@@ -170,35 +168,13 @@ impl Sleep {
     }
 }
 
-/// A counted reference to a runtime's driver that a pending `Sleep` holds.
-///
-/// Each worker owns one (and the runtime one more, for other threads), so the reference
-/// count a `Sleep` bumps when it registers and drops when it completes is its worker's,
-/// not one cache line that every worker writes for every timer (perf put those two atomic
-/// operations at a tenth of a 200k-sleeps run).
-pub(crate) struct TimerRef(Arc<DriverHandle>);
-
-impl TimerRef {
-    pub(crate) fn new(driver: Arc<DriverHandle>) -> Arc<TimerRef> {
-        Arc::new(TimerRef(driver))
-    }
-}
-
-impl Deref for TimerRef {
-    type Target = DriverHandle;
-
-    fn deref(&self) -> &DriverHandle {
-        &self.0
-    }
-}
-
 /// This thread's reference to the current runtime's driver (see [`TimerRef`]).
 ///
 /// # Panics
 ///
 /// Outside a waza runtime.
 fn current_timer_ref() -> Arc<TimerRef> {
-    crate::scheduler::context::timer_ref()
+    crate::scheduler::current::timer_ref()
         .unwrap_or_else(|| TimerRef::new(crate::reactor::current()))
 }
 
@@ -250,7 +226,7 @@ mod tests {
         let rt = crate::Runtime::builder().workers(1).build().unwrap();
         let shared_ref = rt.handle().shared.timer_ref.clone();
         let counts = rt.spawn(async {
-            let own = crate::scheduler::context::timer_ref().unwrap();
+            let own = crate::scheduler::current::timer_ref().unwrap();
             let before = Arc::strong_count(&own);
             let mut s = sleep(Duration::from_secs(60));
             assert!(pending_after_one_poll(&mut s).await);

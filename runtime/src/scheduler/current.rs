@@ -1,5 +1,6 @@
-//! Per-thread runtime context: which runtime this thread belongs to, and (on a worker)
-//! the worker's state, so that a wake from the running task can use the local queue.
+//! What this thread currently is to a runtime: which runtime it belongs to, and (on a
+//! worker) the worker's state, so that a wake from the running task can use the local
+//! queue. (Not Go's `context`, which is `crate::context`, nor `std::task::Context`.)
 //!
 //! - `handle`: set on worker threads, inside `block_on`, and on blocking-pool threads;
 //!   it is what `Handle::current`, `spawn` and the I/O driver registration look up.
@@ -16,7 +17,7 @@ use crate::runtime::Handle;
 use std::cell::{Cell, RefCell};
 use std::ptr;
 
-struct Context {
+struct Current {
     handle: RefCell<Option<Handle>>,
     worker: Cell<*const WorkerCtx>,
     entered: Cell<bool>,
@@ -24,8 +25,8 @@ struct Context {
 }
 
 thread_local! {
-    static CONTEXT: Context = const {
-        Context {
+    static CURRENT: Current = const {
+        Current {
             handle: RefCell::new(None),
             worker: Cell::new(ptr::null()),
             entered: Cell::new(false),
@@ -37,7 +38,7 @@ thread_local! {
 /// Runs `f` with this thread's runtime handle, if any.
 pub(crate) fn with_current<R>(f: impl FnOnce(Option<&Handle>) -> R) -> R {
     let mut f = Some(f);
-    let res = CONTEXT.try_with(|c| {
+    let res = CURRENT.try_with(|c| {
         let handle = c.handle.borrow();
         (f.take().unwrap())(handle.as_ref())
     });
@@ -54,25 +55,25 @@ pub(crate) fn current() -> Option<Handle> {
 
 /// Restores the previous handle when dropped.
 #[derive(Debug)]
-pub(crate) struct EnterGuard {
+pub(crate) struct CurrentGuard {
     prev: Option<Handle>,
 }
 
 /// Makes `handle` this thread's current runtime until the guard drops.
-pub(crate) fn enter(handle: Handle) -> EnterGuard {
-    let prev = CONTEXT.with(|c| c.handle.replace(Some(handle)));
-    EnterGuard { prev }
+pub(crate) fn enter(handle: Handle) -> CurrentGuard {
+    let prev = CURRENT.with(|c| c.handle.replace(Some(handle)));
+    CurrentGuard { prev }
 }
 
-impl Drop for EnterGuard {
+impl Drop for CurrentGuard {
     fn drop(&mut self) {
         let prev = self.prev.take();
-        let _ = CONTEXT.try_with(|c| c.handle.replace(prev));
+        let _ = CURRENT.try_with(|c| c.handle.replace(prev));
     }
 }
 
 /// Marks this thread as driving a runtime (worker loop or `block_on`).
-pub(crate) struct EnteredGuard(());
+pub(crate) struct DrivingGuard(());
 
 /// Marks the thread as driving a runtime.
 ///
@@ -80,62 +81,62 @@ pub(crate) struct EnteredGuard(());
 ///
 /// Panics if the thread already drives one: blocking it in a nested `block_on` would stall
 /// every task that thread is responsible for.
-pub(crate) fn enter_driving() -> EnteredGuard {
-    let was = CONTEXT.with(|c| c.entered.replace(true));
+pub(crate) fn enter_driving() -> DrivingGuard {
+    let was = CURRENT.with(|c| c.entered.replace(true));
     if was {
         panic!(
             "cannot block_on from within a waza runtime thread (a worker or another \
              block_on): this would stall the thread driving the tasks; use `.await` instead"
         );
     }
-    EnteredGuard(())
+    DrivingGuard(())
 }
 
 /// True on a thread that drives a runtime (a worker loop or inside `block_on`).
 pub(crate) fn is_driving() -> bool {
-    CONTEXT.try_with(|c| c.entered.get()).unwrap_or(false)
+    CURRENT.try_with(|c| c.entered.get()).unwrap_or(false)
 }
 
-impl Drop for EnteredGuard {
+impl Drop for DrivingGuard {
     fn drop(&mut self) {
-        let _ = CONTEXT.try_with(|c| c.entered.set(false));
+        let _ = CURRENT.try_with(|c| c.entered.set(false));
     }
 }
 
 /// Clears the worker pointer when dropped.
 pub(crate) struct WorkerGuard(());
 
-/// Publishes the worker loop's context for this thread.
+/// Publishes the worker loop's state for this thread.
 pub(crate) fn set_worker(worker: &WorkerCtx) -> WorkerGuard {
-    CONTEXT.with(|c| c.worker.set(worker as *const WorkerCtx));
+    CURRENT.with(|c| c.worker.set(worker as *const WorkerCtx));
     WorkerGuard(())
 }
 
 /// This thread stops being a worker (it handed its worker over) before the worker loop
 /// ends; the loop's guard clears the pointer again, harmlessly.
 pub(crate) fn clear_worker() {
-    let _ = CONTEXT.try_with(|c| c.worker.set(ptr::null()));
+    let _ = CURRENT.try_with(|c| c.worker.set(ptr::null()));
 }
 
 /// Restores the `entered` mark when dropped.
-pub(crate) struct ExitedGuard(bool);
+pub(crate) struct DrivingPaused(bool);
 
 /// Lifts the "drives a runtime" mark for a blocking section (`block_in_place`), so that
 /// it may `block_on`: the thread no longer drives anything while it blocks.
-pub(crate) fn exit_driving() -> ExitedGuard {
-    ExitedGuard(CONTEXT.with(|c| c.entered.replace(false)))
+pub(crate) fn exit_driving() -> DrivingPaused {
+    DrivingPaused(CURRENT.with(|c| c.entered.replace(false)))
 }
 
-impl Drop for ExitedGuard {
+impl Drop for DrivingPaused {
     fn drop(&mut self) {
         let was = self.0;
-        let _ = CONTEXT.try_with(|c| c.entered.set(was));
+        let _ = CURRENT.try_with(|c| c.entered.set(was));
     }
 }
 
 impl Drop for WorkerGuard {
     fn drop(&mut self) {
-        let _ = CONTEXT.try_with(|c| c.worker.set(ptr::null()));
+        let _ = CURRENT.try_with(|c| c.worker.set(ptr::null()));
     }
 }
 
@@ -170,9 +171,9 @@ pub(crate) fn worker_index() -> Option<usize> {
     with_worker(|worker| worker.map(WorkerCtx::index))
 }
 
-/// Runs `f` with this thread's worker context, if it is a worker.
+/// Runs `f` with this thread's worker state, if it is a worker.
 pub(crate) fn with_worker<R>(f: impl FnOnce(Option<&WorkerCtx>) -> R) -> R {
-    let ptr = CONTEXT.try_with(|c| c.worker.get()).unwrap_or(ptr::null());
+    let ptr = CURRENT.try_with(|c| c.worker.get()).unwrap_or(ptr::null());
     // SAFETY: the pointer is set by `set_worker` for the duration of the worker loop, whose
     // stack frame owns the `WorkerCtx`, and cleared by the guard before that frame ends;
     // only this thread reads it.
@@ -182,7 +183,7 @@ pub(crate) fn with_worker<R>(f: impl FnOnce(Option<&WorkerCtx>) -> R) -> R {
 
 /// True while this thread is inside [`driver_turn`].
 pub(crate) fn in_driver_turn() -> bool {
-    CONTEXT.try_with(|c| c.driver_turn.get()).unwrap_or(false)
+    CURRENT.try_with(|c| c.driver_turn.get()).unwrap_or(false)
 }
 
 /// Runs `park` (a park that may run the driver) marked as a driver turn (see the module
@@ -191,10 +192,10 @@ pub(crate) fn driver_turn<R>(park: impl FnOnce() -> R) -> R {
     struct Clear;
     impl Drop for Clear {
         fn drop(&mut self) {
-            let _ = CONTEXT.try_with(|c| c.driver_turn.set(false));
+            let _ = CURRENT.try_with(|c| c.driver_turn.set(false));
         }
     }
-    CONTEXT.with(|c| c.driver_turn.set(true));
+    CURRENT.with(|c| c.driver_turn.set(true));
     let _clear = Clear;
     park()
 }
