@@ -1,6 +1,7 @@
 //! Context: propagation down the tree, Go's "ancestor's reason", exact wake counts, lazy
 //! deadlines (no runtime needed for `err`/`is_done`), and a threaded cancellation stress.
 
+#[path = "support/sync.rs"]
 mod sync_support;
 
 use futures::executor::block_on;

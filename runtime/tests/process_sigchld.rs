@@ -3,7 +3,7 @@
 
 #![cfg(unix)]
 
-#[path = "process_support/cases.rs"]
+#[path = "support/process_cases.rs"]
 mod cases;
 
 fn sigchld() {

@@ -1,6 +1,7 @@
 //! Barrier: one leader per round, rounds reuse the barrier, and a cancelled waiter is not
 //! counted (unlike tokio's, whose `wait` is not cancel-safe).
 
+#[path = "support/sync.rs"]
 mod sync_support;
 
 use futures::FutureExt;

@@ -1,6 +1,7 @@
 //! broadcast: every receiver sees every value once, lag is reported exactly, values are
 //! cloned per receiver and dropped once, and cancelled receives lose nothing.
 
+#[path = "support/sync.rs"]
 mod sync_support;
 
 use futures::executor::block_on;

@@ -1,6 +1,7 @@
 //! Mutex: FIFO hand-off, cancel safety with exact wake counts, Send guards, and a stress test
 //! that checks mutual exclusion and an exact final count.
 
+#[path = "support/sync.rs"]
 mod sync_support;
 
 use futures::executor::block_on;

@@ -1,6 +1,7 @@
 //! Notify: tokio's permit semantics, notify_waiters epochs, cancel pass-on, and a threaded
 //! ping-pong that would hang if a notification were ever lost.
 
+#[path = "support/sync.rs"]
 mod sync_support;
 
 use futures::executor::block_on;

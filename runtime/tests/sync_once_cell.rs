@@ -1,5 +1,6 @@
 //! OnceCell: one initializer runs, cancellation and errors hand the job to the next caller.
 
+#[path = "support/sync.rs"]
 mod sync_support;
 
 use futures::executor::block_on;

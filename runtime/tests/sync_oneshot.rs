@@ -1,5 +1,6 @@
 //! oneshot: every drop path drops the value exactly once; wakes are exact.
 
+#[path = "support/sync.rs"]
 mod sync_support;
 
 use futures::executor::block_on;

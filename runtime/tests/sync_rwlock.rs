@@ -1,6 +1,7 @@
 //! RwLock: many readers, exclusive writers, writer preference without starvation, downgrade,
 //! cancel safety, and a stress test that checks readers never see a half-written value.
 
+#[path = "support/sync.rs"]
 mod sync_support;
 
 use futures::executor::block_on;

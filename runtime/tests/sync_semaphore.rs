@@ -1,6 +1,7 @@
 //! Semaphore: permits conserved through grants, cancellations and close; never more than n
 //! holders under stress.
 
+#[path = "support/sync.rs"]
 mod sync_support;
 
 use futures::executor::block_on;

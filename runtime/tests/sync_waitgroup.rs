@@ -1,5 +1,6 @@
 //! WaitGroup: exact wake counts, Go's negative-counter panic, reuse, and a threaded stress.
 
+#[path = "support/sync.rs"]
 mod sync_support;
 
 use futures::executor::block_on;

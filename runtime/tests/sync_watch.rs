@@ -1,6 +1,7 @@
 //! watch: each receiver sees each change once, changes coalesce, close and `closed()`
 //! are reported exactly, and cancelled waits lose nothing and leave no waiter behind.
 
+#[path = "support/sync.rs"]
 mod sync_support;
 
 use futures::executor::block_on;

@@ -2,6 +2,7 @@
 //! bytes of heap in total (task cell, queue slots, registry: everything the runtime keeps
 //! for it). Measured with a counting global allocator over many idle tasks.
 
+#[path = "support/counting_alloc.rs"]
 mod support;
 
 use std::future::Future;

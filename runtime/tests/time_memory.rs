@@ -2,6 +2,7 @@
 //! timer-wheel entry, so a million of them fit in bounded memory. Measured with a counting
 //! global allocator over many concurrent sleeps (1,000,000 in release builds).
 
+#[path = "support/counting_alloc.rs"]
 mod support;
 
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};

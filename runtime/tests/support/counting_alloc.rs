@@ -1,6 +1,7 @@
 //! Helpers shared by the memory-measuring integration tests (`task_memory`, `time_memory`).
 //!
-//! Include with `mod support;` and install the allocator in the test crate:
+//! Include with `#[path = "support/counting_alloc.rs"] mod support;` and install the
+//! allocator in the test crate:
 //! `#[global_allocator] static GLOBAL: support::Counting = support::Counting;`.
 
 use std::alloc::{GlobalAlloc, Layout, System};
