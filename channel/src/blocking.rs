@@ -8,25 +8,15 @@
 //! When a bounded channel stays full (several producers, one consumer), every receive
 //! hands a waiting sender's value into the buffer and wakes that sender. If the sender
 //! is asleep in the kernel, that wake is a `futex` wake on the receiver's critical path
-//! and the sender's park a `futex` wait: measured with `strace -f` on 4 producers × 10k
-//! values into `bounded(1024)` with one consumer, one to two futex calls per value, and
-//! the run 3× slower than crossbeam-channel. `Thread::unpark` of a thread that is not
-//! yet parked is only an atomic swap, so a blocked call first yields the CPU a few times
+//! and the sender's park a `futex` wait. `Thread::unpark` of a thread that is not yet
+//! parked is only an atomic swap, so a blocked call first yields the CPU a few times
 //! ([`YIELD_ROUNDS`]) watching its wake flag, which lets the counterparty run on a busy
-//! machine, and parks only if no wake came by then. Measured with a scratch driver of
-//! the `compare` bench's thread workloads (medians of 11 runs, noisy shared 2-core
-//! machine): `mpsc 4→1 bounded(1024)` (5000 values) 1.3–3.7 ms → 0.26–0.29 ms
-//! (crossbeam-channel 0.26 ms), its futex calls under `strace -f` 30,771 → 384 for 25,000
-//! values; thread ping-pong (1000 round trips) 3.8 → 2.4–3.3 ms.
+//! machine, and parks only if no wake came by then.
 //!
-//! Before the yields comes a short spin ([`SPIN_ROUNDS`], a few µs). On a loaded machine
-//! it made ping-pong slower (5.4 ms: the thread being waited for is often not running,
-//! and only a yield lets it), but on an idle 2-core machine it is what keeps hand-offs
-//! between two running threads out of the kernel: same driver, medians of 7,
-//! `spsc bounded(1)` 33 ms → 0.8 ms (crossbeam-channel 0.75 ms), `spsc rendezvous`
-//! 39 ms → 0.9–1.2 ms (crossbeam 97 ms), at the cost of `ping_pong bounded(1)`
-//! 2.4 → 8.3 ms (crossbeam 8.3 ms). Over the 16 thread workloads the worst ratio to
-//! crossbeam-channel went from 44× to 5× (`mpmc 4×4 bounded(1)`).
+//! Before the yields comes a short spin ([`SPIN_ROUNDS`], a few µs): on an idle machine
+//! it keeps hand-offs between two running threads out of the kernel; on a loaded one the
+//! yields matter more. What each step bought (futex calls per value, times against
+//! crossbeam-channel) is in `benches/RESULTS.md`, "Numbers that left the code comments".
 //!
 //! # The wake flag (protocol)
 //!

@@ -5,12 +5,10 @@
 //! Every channel operation takes the channel lock once, and under contention its cache
 //! line moves between cores on every operation. `std`'s mutex releases with an atomic
 //! swap (it must learn whether a thread sleeps on the futex), and that read-modify-write
-//! stalls the releasing core until it owns the line again. Measured on the MPSC (4→1,
-//! unbounded) and MPMC (4×4, bounded(1024)) workloads on a 2-worker tokio runtime,
-//! replacing the swap by a plain release store took them from 193 to 125 µs and from 178
-//! to 129 µs; a store followed by a `SeqCst` fence cost as much as the swap. So the
-//! release here is a plain store, and the one check for sleepers after it is a relaxed
-//! load.
+//! stalls the releasing core until it owns the line again (a store followed by a `SeqCst`
+//! fence costs as much; measurements in `benches/RESULTS.md`, "Numbers that left the
+//! code comments"). So the release here is a plain store, and the one check for sleepers
+//! after it is a relaxed load.
 //!
 //! # Fields and who touches them
 //!
@@ -30,11 +28,8 @@
 //!    `false`. The random spread keeps contenders from retrying in lockstep and leaves the
 //!    holder a window to run several short critical sections back to back while the line
 //!    stays in its cache; reading before the CAS keeps waiting contenders from stealing
-//!    the line from the holder on every attempt. Measured with four producers and four
-//!    consumers (or one) on a 2-worker tokio runtime: on a loaded 2-core machine the MPSC
-//!    4→1 unbounded median went from 226 to 136 µs and MPMC 4×4 bounded(1024) from 236 to
-//!    128 µs against plain exponential backoff with CAS-only attempts (63 hints in all);
-//!    equal on an idle machine. Critical sections are a handful of list and ring
+//!    the line from the holder on every attempt (it roughly halved the contended medians
+//!    on a loaded machine: `benches/RESULTS.md`). Critical sections are a handful of list and ring
 //!    operations, never user code that blocks, so the whole step stays within some tens
 //!    of microseconds; it waits on nothing but the lock itself.
 //! 3. **Sleep**: increment `sleepers`, then loop: try the CAS; else take `park`, check
