@@ -10,6 +10,12 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 use waza::net::{TcpListener, TcpStream};
 
+#[cfg(target_os = "linux")]
+#[path = "support/threads.rs"]
+mod threads;
+#[cfg(target_os = "linux")]
+use threads::{count_named as count_threads_named, wakeups_of};
+
 /// Long enough never to be reached on a healthy run; bounds a failing one.
 const NEVER: Duration = Duration::from_secs(20);
 
@@ -39,6 +45,18 @@ fn gate() -> (Gate, impl std::future::Future<Output = ()> + Send + 'static) {
         },
         body,
     )
+}
+
+/// Two blockers on `rt`, both blocking by the time this returns (a worker, or a
+/// replacement of one, runs each).
+fn two_blocked(rt: &waza::Runtime) -> (Gate, Gate) {
+    let (a, blocker_a) = gate();
+    let (b, blocker_b) = gate();
+    rt.spawn(blocker_a);
+    rt.spawn(blocker_b);
+    a.wait_started();
+    b.wait_started();
+    (a, b)
 }
 
 impl Gate {
@@ -115,13 +133,7 @@ fn one_worker_blocked_timers_and_sockets_still_run() {
 #[test]
 fn two_workers_both_blocked_a_third_task_runs() {
     let rt = waza::Runtime::builder().workers(2).build().unwrap();
-    let (a, blocker_a) = gate();
-    let (b, blocker_b) = gate();
-    rt.spawn(blocker_a);
-    rt.spawn(blocker_b);
-    // Both block at once: a worker, or a replacement of one, runs each.
-    a.wait_started();
-    b.wait_started();
+    let (a, b) = two_blocked(&rt);
     let third = rt.spawn(async {
         waza::task::yield_now().await;
         3
@@ -388,16 +400,6 @@ fn wakes_from_a_blocked_poll_are_not_lost() {
     assert_eq!(counted.load(Ordering::SeqCst), want);
 }
 
-/// Threads named `{prefix}-…` in this process.
-#[cfg(target_os = "linux")]
-fn count_threads_named(prefix: &str) -> usize {
-    std::fs::read_dir("/proc/self/task")
-        .unwrap()
-        .filter_map(|e| std::fs::read_to_string(e.ok()?.path().join("comm")).ok())
-        .filter(|comm| comm.trim_end().starts_with(prefix))
-        .count()
-}
-
 #[cfg(target_os = "linux")]
 #[test]
 fn at_most_max_blocking_threads_replacements_at_once() {
@@ -407,12 +409,7 @@ fn at_most_max_blocking_threads_replacements_at_once() {
         .thread_name("cap")
         .build()
         .unwrap();
-    let (a, blocker_a) = gate();
-    let (b, blocker_b) = gate();
-    rt.spawn(blocker_a);
-    rt.spawn(blocker_b);
-    a.wait_started();
-    b.wait_started();
+    let (a, b) = two_blocked(&rt);
     // Both are reported; one worker is replaced, the other stays stuck (the cap).
     let deadline = std::time::Instant::now() + NEVER;
     while rt.handle().metrics().blocked_polls_count() < 2 && std::time::Instant::now() < deadline {
@@ -430,26 +427,6 @@ fn at_most_max_blocking_threads_replacements_at_once() {
     assert!(both_blocked);
     assert_eq!(rt.handle().metrics().blocked_polls_count(), 2);
     assert_eq!(threads, 3, "two stuck workers and one replacement");
-}
-
-/// Voluntary context switches of this process's threads named `name` (summed).
-#[cfg(target_os = "linux")]
-fn wakeups_of(name: &str) -> u64 {
-    std::fs::read_dir("/proc/self/task")
-        .unwrap()
-        .filter_map(|e| {
-            let dir = e.ok()?.path();
-            let comm = std::fs::read_to_string(dir.join("comm")).ok()?;
-            if comm.trim_end() != name {
-                return None;
-            }
-            let status = std::fs::read_to_string(dir.join("status")).ok()?;
-            let line = status
-                .lines()
-                .find(|l| l.starts_with("voluntary_ctxt_switches"))?;
-            line.split_whitespace().nth(1)?.parse::<u64>().ok()
-        })
-        .sum()
 }
 
 #[cfg(target_os = "linux")]

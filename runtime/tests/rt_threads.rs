@@ -36,13 +36,10 @@ fn tasks_run_only_on_named_workers() {
 }
 
 #[cfg(target_os = "linux")]
-fn count_threads_named(prefix: &str) -> usize {
-    std::fs::read_dir("/proc/self/task")
-        .unwrap()
-        .filter_map(|e| std::fs::read_to_string(e.ok()?.path().join("comm")).ok())
-        .filter(|comm| comm.trim_end().starts_with(prefix))
-        .count()
-}
+#[path = "support/threads.rs"]
+mod threads;
+#[cfg(target_os = "linux")]
+use threads::count_named as count_threads_named;
 
 #[cfg(target_os = "linux")]
 #[test]

@@ -26,39 +26,40 @@ enum Stack {
     Tokio,
 }
 
+type BoxFuture = std::pin::Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// What a round needs from a runtime: spawn, and block on a future.
+trait Rt {
+    fn go(&self, fut: BoxFuture) -> BoxFuture;
+    fn run(&self, fut: BoxFuture);
+}
+
+impl Rt for waza::Runtime {
+    fn go(&self, fut: BoxFuture) -> BoxFuture {
+        let h = self.spawn(fut);
+        Box::pin(async move { h.await.unwrap() })
+    }
+    fn run(&self, fut: BoxFuture) {
+        self.block_on(fut)
+    }
+}
+
+impl Rt for tokio::runtime::Runtime {
+    fn go(&self, fut: BoxFuture) -> BoxFuture {
+        let h = self.spawn(fut);
+        Box::pin(async move { h.await.unwrap() })
+    }
+    fn run(&self, fut: BoxFuture) {
+        self.block_on(fut)
+    }
+}
+
 /// Lateness of every timer of one round, sorted.
 fn round(stack: Stack, workers: usize, block: Duration) -> Vec<Duration> {
-    let lateness = Arc::new(Mutex::new(Vec::with_capacity(TIMERS)));
-    let registered = Arc::new(AtomicUsize::new(0));
-    let start = Instant::now() + Duration::from_millis(20);
-    let timer = |i: usize| {
-        let (lateness, registered) = (lateness.clone(), registered.clone());
-        let due = start + Duration::from_millis(1 + (i as u64 * SPREAD_MS) / TIMERS as u64);
-        async move {
-            let sleep = sleep_until(stack, due);
-            registered.fetch_add(1, Ordering::SeqCst);
-            sleep.await;
-            let late = Instant::now().saturating_duration_since(due);
-            lateness.lock().unwrap().push(late);
-        }
-    };
-    let blocker = move || async move { std::thread::sleep(block) };
     match stack {
         Stack::Waza => {
             let rt = waza::Runtime::builder().workers(workers).build().unwrap();
-            let timers: Vec<_> = (0..TIMERS).map(|i| rt.spawn(timer(i))).collect();
-            while registered.load(Ordering::SeqCst) < TIMERS {
-                std::thread::sleep(Duration::from_millis(1));
-            }
-            // Wait until the round starts, then block a worker from inside a task.
-            std::thread::sleep(start.saturating_duration_since(Instant::now()));
-            let b = rt.spawn(blocker());
-            rt.block_on(async {
-                for t in timers {
-                    t.await.unwrap();
-                }
-                b.await.unwrap();
-            });
+            round_on(&rt, stack, block)
         }
         Stack::Tokio => {
             let rt = tokio::runtime::Builder::new_multi_thread()
@@ -66,27 +67,47 @@ fn round(stack: Stack, workers: usize, block: Duration) -> Vec<Duration> {
                 .enable_all()
                 .build()
                 .unwrap();
-            let timers: Vec<_> = (0..TIMERS).map(|i| rt.spawn(timer(i))).collect();
-            while registered.load(Ordering::SeqCst) < TIMERS {
-                std::thread::sleep(Duration::from_millis(1));
-            }
-            std::thread::sleep(start.saturating_duration_since(Instant::now()));
-            let b = rt.spawn(blocker());
-            rt.block_on(async {
-                for t in timers {
-                    t.await.unwrap();
-                }
-                b.await.unwrap();
-            });
+            round_on(&rt, stack, block)
         }
     }
+}
+
+fn round_on(rt: &impl Rt, stack: Stack, block: Duration) -> Vec<Duration> {
+    let lateness = Arc::new(Mutex::new(Vec::with_capacity(TIMERS)));
+    let registered = Arc::new(AtomicUsize::new(0));
+    let start = Instant::now() + Duration::from_millis(20);
+    let timers: Vec<_> = (0..TIMERS)
+        .map(|i| {
+            let (lateness, registered) = (lateness.clone(), registered.clone());
+            let due = start + Duration::from_millis(1 + (i as u64 * SPREAD_MS) / TIMERS as u64);
+            rt.go(Box::pin(async move {
+                let sleep = sleep_until(stack, due);
+                registered.fetch_add(1, Ordering::SeqCst);
+                sleep.await;
+                let late = Instant::now().saturating_duration_since(due);
+                lateness.lock().unwrap().push(late);
+            }))
+        })
+        .collect();
+    while registered.load(Ordering::SeqCst) < TIMERS {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    // Wait until the round starts, then block a worker from inside a task.
+    std::thread::sleep(start.saturating_duration_since(Instant::now()));
+    let blocker = rt.go(Box::pin(async move { std::thread::sleep(block) }));
+    rt.run(Box::pin(async move {
+        for t in timers {
+            t.await;
+        }
+        blocker.await;
+    }));
     let mut v = std::mem::take(&mut *lateness.lock().unwrap());
     assert_eq!(v.len(), TIMERS, "every timer fired once");
     v.sort();
     v
 }
 
-fn sleep_until(stack: Stack, due: Instant) -> std::pin::Pin<Box<dyn Future<Output = ()> + Send>> {
+fn sleep_until(stack: Stack, due: Instant) -> BoxFuture {
     match stack {
         Stack::Waza => Box::pin(waza::time::sleep_until(due)),
         Stack::Tokio => Box::pin(tokio::time::sleep_until(due.into())),

@@ -431,6 +431,21 @@ mod model {
             Some(self.core.with_mut(|c| unsafe { std::mem::take(&mut *c) }))
         }
 
+        /// Starts a poll; returns the state a monitor would sample for it.
+        pub(super) fn begin(&self, task: u64) -> u64 {
+            self.slot.begin_poll(task);
+            self.slot.sample().state
+        }
+
+        /// Every value, wherever it ended up (sorted): kept by the owner, taken by the
+        /// monitor, or in the fallback queue.
+        pub(super) fn all(&self, kept: Option<Vec<u32>>, taken: Option<Vec<u32>>) -> Vec<u32> {
+            let mut all: Vec<u32> = kept.into_iter().chain(taken).flatten().collect();
+            all.extend(self.fallback.lock().unwrap().iter().copied());
+            all.sort_unstable();
+            all
+        }
+
         /// The monitor: claim poll `s` and move the core out.
         pub(super) fn take(&self, s: u64) -> Option<Vec<u32>> {
             if !self.slot.claim(s) {
@@ -515,8 +530,7 @@ mod tests {
         let rounds = if cfg!(miri) { 20 } else { 2_000 };
         for _ in 0..rounds {
             let w = Worker::new();
-            w.slot.begin_poll(1);
-            let s = w.slot.sample().state;
+            let s = w.begin(1);
             let monitor = {
                 let w = w.clone();
                 std::thread::spawn(move || w.take(s))
@@ -527,15 +541,12 @@ mod tests {
             let kept = w.finish();
             let taken = monitor.join().unwrap();
             let lost_core = kept.is_none();
-            let mut all: Vec<u32> = kept.into_iter().chain(taken.clone()).flatten().collect();
-            all.extend(w.fallback.lock().unwrap().iter().copied());
-            all.sort_unstable();
-            assert_eq!(all, vec![0, 1, 2, 3]);
             assert_eq!(
                 lost_core,
                 taken.is_some(),
                 "the owner knows it lost its core"
             );
+            assert_eq!(w.all(kept, taken), vec![0, 1, 2, 3]);
         }
     }
 }
@@ -550,8 +561,7 @@ mod loom_tests {
     fn loom_poll_slot_handoff() {
         loom::model(|| {
             let w = Worker::new();
-            w.slot.begin_poll(1);
-            let s = w.slot.sample().state;
+            let s = w.begin(1);
             let monitor = {
                 let w = w.clone();
                 thread::spawn(move || w.take(s))
@@ -560,9 +570,7 @@ mod loom_tests {
             let kept = w.finish();
             let taken = monitor.join().unwrap();
             assert_eq!(kept.is_none(), taken.is_some());
-            let mut all: Vec<u32> = kept.into_iter().chain(taken).flatten().collect();
-            all.extend(w.fallback.lock().unwrap().iter().copied());
-            assert_eq!(all, vec![1]);
+            assert_eq!(w.all(kept, taken), vec![1]);
         });
     }
 
@@ -571,8 +579,7 @@ mod loom_tests {
     fn loom_poll_slot_claim_races_next_poll() {
         loom::model(|| {
             let w = Worker::new();
-            w.slot.begin_poll(1);
-            let s = w.slot.sample().state;
+            let s = w.begin(1);
             let monitor = {
                 let w = w.clone();
                 thread::spawn(move || w.take(s))
@@ -588,10 +595,8 @@ mod loom_tests {
             }
             let taken = monitor.join().unwrap();
             assert_eq!(first.is_none(), taken.is_some());
-            let mut all: Vec<u32> = second.into_iter().chain(taken).flatten().collect();
-            all.extend(w.fallback.lock().unwrap().iter().copied());
             let expected = if first.is_some() { vec![2] } else { vec![] };
-            assert_eq!(all, expected);
+            assert_eq!(w.all(second, taken), expected);
         });
     }
 }
