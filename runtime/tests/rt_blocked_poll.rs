@@ -139,6 +139,9 @@ fn two_workers_both_blocked_a_third_task_runs() {
         3
     });
     let out = rt.block_on(async { waza::time::timeout(NEVER, third).await });
+    // The third task may run on the first replacement before the monitor has seen the
+    // second blocker for a whole threshold: wait for both reports (bounded).
+    let reported = wait_for_reports(&rt, 2);
     let both_blocked = a.still_blocked() && b.still_blocked();
     a.release();
     b.release();
@@ -147,7 +150,20 @@ fn two_workers_both_blocked_a_third_task_runs() {
         both_blocked,
         "the third task must run while both still block"
     );
-    assert!(rt.handle().metrics().blocked_polls_count() >= 2);
+    assert!(reported >= 2, "{reported} blocked polls reported");
+}
+
+/// Waits (at most [`NEVER`]) until the monitor has reported `n` blocked polls; returns the
+/// count it last saw.
+fn wait_for_reports(rt: &waza::Runtime, n: u64) -> u64 {
+    let deadline = std::time::Instant::now() + NEVER;
+    loop {
+        let count = rt.handle().metrics().blocked_polls_count();
+        if count >= n || std::time::Instant::now() >= deadline {
+            return count;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
 }
 
 #[test]
@@ -411,10 +427,7 @@ fn at_most_max_blocking_threads_replacements_at_once() {
         .unwrap();
     let (a, b) = two_blocked(&rt);
     // Both are reported; one worker is replaced, the other stays stuck (the cap).
-    let deadline = std::time::Instant::now() + NEVER;
-    while rt.handle().metrics().blocked_polls_count() < 2 && std::time::Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(1));
-    }
+    wait_for_reports(&rt, 2);
     let third = rt.spawn(async { 3 });
     let out = rt.block_on(async { waza::time::timeout(NEVER, third).await });
     // Wait a few monitor rounds: no second replacement may start.

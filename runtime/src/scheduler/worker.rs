@@ -181,13 +181,15 @@ impl WorkerSlot {
             return None;
         }
         let ctx = self.ctx.load(Ordering::Acquire);
-        // SAFETY: the claim is confirmed (`poll_slot` protocol 3): the owner thread is
-        // inside poll `s`, so its loop, and the `WorkerCtx` on its stack that `ctx` points
-        // at (set before the slot was published), cannot end before `end_poll` returns,
-        // which waits for our grant or release. Until then the owner touches neither
-        // `core` nor `deferred` (every access from a poll is a core section, refused
-        // while we claim), and `surrender` reads nothing else the owner writes. What the
-        // owner wrote before the poll is visible: `claim` read `state == s` with acquire.
+        // The claim is confirmed (`poll_slot` protocol 3): the owner thread is inside poll
+        // `s`, so its loop, and the `WorkerCtx` on its stack that `ctx` points at (set
+        // before the slot was published), cannot end before `end_poll` returns, which
+        // waits for our grant or release. Until then the owner touches neither `core` nor
+        // `deferred` (every access from a poll is a core section, refused while we
+        // claim), and `surrender` reads nothing else the owner writes. What the owner
+        // wrote before the poll is visible: `claim` read `state == s` with acquire.
+        // SAFETY: by the confirmed claim just described, `ctx` is alive and its core and
+        // deferred wakers are ours until we grant or release.
         let taken = unsafe { (*ctx).surrender() };
         match taken {
             Some(handover) => {
