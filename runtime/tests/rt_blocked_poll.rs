@@ -268,7 +268,13 @@ fn the_replacement_is_named_like_the_worker() {
 #[cfg(target_os = "linux")]
 #[test]
 fn the_worker_count_returns_to_workers_after_the_blocker_returns() {
-    let rt = waza::Runtime::builder().workers(1).build().unwrap();
+    // A threshold well above any preemption of a trivial poll on a loaded machine, so the
+    // only take-over is the blocker's (a second one would start another thread).
+    let rt = waza::Runtime::builder()
+        .workers(1)
+        .blocked_poll_threshold(Duration::from_millis(100))
+        .build()
+        .unwrap();
     let (gate, blocker) = gate();
     let blocker = rt.spawn(blocker);
     gate.wait_started();
@@ -438,7 +444,9 @@ fn at_most_max_blocking_threads_replacements_at_once() {
     b.release();
     assert_eq!(out.expect("the third task never ran").unwrap(), 3);
     assert!(both_blocked);
-    assert_eq!(rt.handle().metrics().blocked_polls_count(), 2);
+    // (A loaded machine may preempt a later poll past the threshold: more reports are
+    // possible, never more replacement threads than the cap.)
+    assert!(rt.handle().metrics().blocked_polls_count() >= 2);
     assert_eq!(threads, 3, "two stuck workers and one replacement");
 }
 
