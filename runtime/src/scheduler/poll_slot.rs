@@ -333,9 +333,8 @@ mod barrier {
     }
 
     /// Registers the process on first use, i.e. when the monitor first claims a core:
-    /// registration made every later context switch of the process measurably slower
-    /// on the machines we measured (benches/RESULTS.md), so a program that never blocks
-    /// a worker never registers. A barrier issued after registration is a full one
+    /// a registered process ran measurably slower on our test machine (benches/RESULTS.md),
+    /// so a program that never blocks a worker never registers. A barrier issued after registration is a full one
     /// whatever the worker did before, so registering late is sound.
     pub(super) fn heavy() -> bool {
         let registered = *REGISTERED
