@@ -30,7 +30,6 @@ pub use wait::{Flavour, WaitHook, WaitOp, WaitReason};
 use core::cell::Cell;
 use core::future::Future;
 use core::pin::pin;
-use core::task::Poll;
 
 /// Whether blocking the current thread is refused (a runtime's worker thread).
 pub type BlockingCheck = fn() -> bool;
@@ -97,8 +96,5 @@ pub(crate) fn check_blocking(call: &str) {
 /// ```
 pub fn block_on_thread<F: Future>(fut: F) -> F::Output {
     let mut fut = pin!(fut);
-    crate::blocking::block_on(|cx| match fut.as_mut().poll(cx) {
-        Poll::Ready(v) => Poll::Ready(v),
-        Poll::Pending => Poll::Pending,
-    })
+    crate::blocking::block_on(|cx| fut.as_mut().poll(cx))
 }

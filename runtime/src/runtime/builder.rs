@@ -213,8 +213,8 @@ impl Builder {
     /// The monitor samples the workers about every millisecond while they run (less
     /// often while no poll spans two samples, not at all while every worker is parked),
     /// so it finds a blocked poll within the threshold plus a few milliseconds; a
-    /// reported poll ran at least the threshold. Each poll costs the worker two plain
-    /// stores and a load. The replacement needs Linux's `membarrier` (4.14 and later);
+    /// reported poll ran at least the threshold. Each poll costs the worker a few plain
+    /// loads and stores of its own slot (no read-modify-write, no clock read). The replacement needs Linux's `membarrier` (4.14 and later);
     /// elsewhere the monitor only reports. `Duration::MAX` turns the monitor off; zero
     /// makes [`Builder::build`] fail.
     ///

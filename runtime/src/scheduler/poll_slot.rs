@@ -170,15 +170,12 @@ impl PollSlot {
     /// cannot claim that poll: the safe side, and no guard on the hot path.
     #[inline]
     pub(crate) fn with_core<R>(&self, f: impl FnOnce() -> R) -> Option<R> {
-        let s = self.state.load(Ordering::Relaxed);
-        if s & (IN_POLL | IN_SECTION) != IN_POLL {
-            return (s & RETIRED == 0).then(f);
-        }
-        if !self.enter_section(s) {
+        let section = self.enter();
+        if section == Section::Refused {
             return None;
         }
         let r = f();
-        self.state.store(s, Ordering::Release);
+        self.leave(section);
         Some(r)
     }
 
