@@ -45,13 +45,23 @@ const RULES: &[(&str, &[&str], &str)] = &[
     (
         "scheduler",
         &[
+            "crate::runtime",
+            "crate::Runtime",
+            "crate::Handle",
             "crate::net",
             "crate::sync",
             "crate::context",
             "crate::group",
             "crate::join_set",
         ],
-        "the scheduler runs tasks; it knows no sockets or sync primitives",
+        "the scheduler runs tasks; it knows no sockets or sync primitives, and what it \
+         needs of the runtime above comes in as `RuntimeHooks`",
+    ),
+    (
+        "time",
+        &["crate::reactor"],
+        "the reactor turns the timers; the timers reach it only through the unpark `Waker` \
+         they were built with",
     ),
 ];
 

@@ -20,8 +20,8 @@
 //!    `d` for the threads to exit.
 
 use crate::loom::std_sync::{Arc, Condvar, Mutex};
-use crate::runtime::Handle;
 use crate::scheduler::coop;
+use crate::scheduler::Shared;
 use crate::task_core::raw::RawTask;
 use crate::task_core::{self as task, Handoff, JoinHandle, Notified, Schedule};
 use std::collections::VecDeque;
@@ -106,7 +106,7 @@ impl BlockingPool {
     pub(crate) fn spawn<F, R>(
         &self,
         f: F,
-        handle: &Handle,
+        handle: &Arc<Shared>,
         location: &'static Location<'static>,
     ) -> JoinHandle<R>
     where
@@ -152,7 +152,7 @@ impl BlockingPool {
 impl Inner {
     /// Protocol 1. `handle` is needed to start a thread; a re-schedule from inside the
     /// pool passes `None` and relies on the running threads.
-    fn push(self: &Arc<Self>, task: Notified, handle: Option<&Handle>) {
+    fn push(self: &Arc<Self>, task: Notified, handle: Option<&Arc<Shared>>) {
         let mut st = self.state.lock().unwrap();
         if st.closed {
             drop(st);
@@ -173,7 +173,7 @@ impl Inner {
         }
     }
 
-    fn start_thread(self: &Arc<Self>, st: &mut State, handle: Handle) {
+    fn start_thread(self: &Arc<Self>, st: &mut State, handle: Arc<Shared>) {
         let id = st.next_thread_id;
         let inner = self.clone();
         let spawned = std::thread::Builder::new()
@@ -187,7 +187,7 @@ impl Inner {
     }
 
     /// Protocol 2.
-    fn thread_main(self: Arc<Self>, handle: Handle) {
+    fn thread_main(self: Arc<Self>, handle: Arc<Shared>) {
         let _enter = crate::scheduler::current::enter(handle);
         let mut st = self.state.lock().unwrap();
         loop {

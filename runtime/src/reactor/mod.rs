@@ -8,7 +8,9 @@
 //!   worker to park takes it.
 //! - [`DriverHandle`] (`Arc`, `Send + Sync`): everything other threads need: the mio
 //!   `Registry` (to register sockets), the `mio::Waker` (token 0) that interrupts a park, the
-//!   registration slab, and the timer state ([`crate::time::Timers`]).
+//!   registration slab, and the timer state ([`crate::time::Timers`]), which the driver
+//!   turns at each park and which pokes it back only through the `Waker` it was built
+//!   with (`time/driver.rs`, "Where the timers meet the reactor").
 //!
 //! # Interface used by the scheduler
 //!
@@ -97,9 +99,24 @@ pub(crate) struct Driver {
 /// The shared half: `Send + Sync`, reachable from every thread of the runtime.
 pub(crate) struct DriverHandle {
     registry: mio::Registry,
-    waker: mio::Waker,
+    waker: Arc<Unpark>,
     regs: Mutex<Registrations>,
-    time: Timers,
+    time: Arc<Timers>,
+}
+
+/// The mio waker that ends a park, as a [`Waker`]: how the timers poke the driver without
+/// knowing it (the one thing `time` needs from the reactor).
+struct Unpark(mio::Waker);
+
+impl std::task::Wake for Unpark {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        // A failing waker write means the poller is gone (shutdown): nothing to wake.
+        let _ = self.0.wake();
+    }
 }
 
 /// The registration slab (see the module docs).
@@ -123,12 +140,13 @@ impl Driver {
     /// If the OS refuses to create the poller or its waker (e.g. out of file descriptors).
     pub(crate) fn new(timer_shards: usize) -> io::Result<(Driver, Arc<DriverHandle>)> {
         let poll = mio::Poll::new()?;
-        let waker = mio::Waker::new(poll.registry(), WAKER_TOKEN)?;
+        let waker = Arc::new(Unpark(mio::Waker::new(poll.registry(), WAKER_TOKEN)?));
+        let time = Timers::new(Instant::now(), timer_shards, Waker::from(waker.clone()));
         let handle = Arc::new(DriverHandle {
             registry: poll.registry().try_clone()?,
             waker,
             regs: Mutex::new(Registrations::new()),
-            time: Timers::new(Instant::now(), timer_shards),
+            time: Arc::new(time),
         });
         let driver = Driver {
             poll,
@@ -343,12 +361,11 @@ pub(crate) fn poll_proceed(cx: &mut std::task::Context<'_>) -> std::task::Poll<(
 impl DriverHandle {
     /// Makes a concurrent or the next [`Driver::park`] return promptly.
     pub(crate) fn unpark(&self) {
-        // A failing waker write means the poller is gone (shutdown): nothing to wake.
-        let _ = self.waker.wake();
+        std::task::Wake::wake_by_ref(&self.waker);
     }
 
     /// The timer state shared with `Sleep` and friends.
-    pub(crate) fn time(&self) -> &Timers {
+    pub(crate) fn time(&self) -> &Arc<Timers> {
         &self.time
     }
 

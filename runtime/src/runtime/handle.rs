@@ -4,7 +4,7 @@ use crate::loom::std_sync::Arc;
 use crate::reactor::DriverHandle;
 use crate::runtime::{RuntimeMetrics, TaskDump, TaskState};
 use crate::scheduler::{current, Shared};
-use crate::task_core::{self as task, JoinHandle, BOX_FUTURE_THRESHOLD};
+use crate::task_core::{self as task, JoinHandle};
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
@@ -69,7 +69,7 @@ impl Handle {
     #[track_caller]
     pub fn current() -> Handle {
         match current::current() {
-            Some(h) => h,
+            Some(shared) => Handle::from_shared(shared),
             None => task::panic_outside_runtime(Location::caller()),
         }
     }
@@ -82,7 +82,7 @@ impl Handle {
     /// assert!(waza::Handle::try_current().is_none());
     /// ```
     pub fn try_current() -> Option<Handle> {
-        current::current()
+        current::current().map(Handle::from_shared)
     }
 
     /// Spawns a task on this runtime; works from any thread.
@@ -149,7 +149,7 @@ impl Handle {
     /// ```
     pub fn enter(&self) -> EnterGuard<'_> {
         EnterGuard {
-            _guard: current::enter(self.clone()),
+            _guard: current::enter(self.shared.clone()),
             _handle: PhantomData,
         }
     }
@@ -201,33 +201,7 @@ impl Handle {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        if std::mem::size_of::<F>() > BOX_FUTURE_THRESHOLD {
-            self.spawn_inner(Box::pin(future), location)
-        } else {
-            self.spawn_inner(future, location)
-        }
-    }
-
-    fn spawn_inner<F>(
-        &self,
-        future: F,
-        location: &'static Location<'static>,
-    ) -> JoinHandle<F::Output>
-    where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
-    {
-        let shared = &self.shared;
-        let (task, notified, join) = task::new_task(future, shared.clone(), location);
-        match shared.registry.insert(task) {
-            Ok(()) => shared.schedule_task(notified, false),
-            Err(task) => {
-                // The runtime is shutting down: cancel at once.
-                drop(notified);
-                task.shutdown();
-            }
-        }
-        join
+        self.shared.spawn_at(future, location)
     }
 
     pub(crate) fn spawn_blocking_at<F, R>(
@@ -239,6 +213,6 @@ impl Handle {
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
-        self.shared.blocking.spawn(f, self, location)
+        self.shared.spawn_blocking_at(f, location)
     }
 }

@@ -86,7 +86,10 @@ impl Runtime {
             remotes.into(),
             driver,
             blocking,
-            builder.detect_deadlock,
+            scheduler::RuntimeHooks {
+                on_driving_thread: install_channel_hooks,
+                check_deadlock: builder.detect_deadlock.then_some(check_deadlock_when),
+            },
             builder.thread_name.clone(),
             core,
             builder.monitor_config(),
@@ -210,7 +213,7 @@ impl Runtime {
         drop(shared.woken.close());
         // Futures dropped now may look up the runtime (to deregister I/O, or even spawn:
         // such spawns are cancelled at once since the registry is closing).
-        let _enter = current::enter(self.handle.clone());
+        let _enter = current::enter(self.handle.shared.clone());
         shared.registry.close_and_shutdown_all();
         shared.drop_core();
         shared.blocking.shutdown(blocking_wait);
@@ -272,7 +275,7 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
 /// core, it polls its future only, and tries again for the core after every wake-up
 /// (at least every [`DRIVER_FALLBACK_INTERVAL`]).
 pub(crate) fn block_on_with<F: Future>(handle: &Handle, future: F) -> F::Output {
-    let _enter = current::enter(handle.clone());
+    let _enter = current::enter(handle.shared.clone());
     let _driving = current::enter_driving();
     install_channel_hooks();
     if handle.shared.is_current_thread() {
@@ -305,10 +308,10 @@ fn drive<F: Future>(handle: &Handle, future: F) -> F::Output {
         if let Poll::Ready(out) = polled {
             return out;
         }
-        let timeout = if handle.shared.detect_deadlock {
-            check_deadlock(&handle.shared, &parker);
+        let timeout = if let Some(check) = handle.shared.hooks.check_deadlock {
+            check(&handle.shared, &parker, &Shared::looks_deadlocked);
             // Wake up now and then to look again: the runtime may go quiet later.
-            DEADLOCK_CHECK_INTERVAL.min(DRIVER_FALLBACK_INTERVAL)
+            scheduler::DEADLOCK_CHECK_INTERVAL.min(DRIVER_FALLBACK_INTERVAL)
         } else {
             DRIVER_FALLBACK_INTERVAL
         };
@@ -328,23 +331,12 @@ fn drive<F: Future>(handle: &Handle, future: F) -> F::Output {
 /// How often a waiting `block_on` thread turns the driver itself if no worker holds it.
 const DRIVER_FALLBACK_INTERVAL: Duration = Duration::from_millis(10);
 
-/// How often a `block_on` with `detect_deadlock` re-checks while it waits.
-pub(crate) const DEADLOCK_CHECK_INTERVAL: Duration = Duration::from_millis(50);
-
-/// With `detect_deadlock`: panics if, right before `block_on` sleeps, nothing in the
-/// runtime can make progress, and still nothing has moved a moment later (a grace period
-/// for wake-ups in flight, e.g. from another OS thread).
-fn check_deadlock(shared: &Shared, parker: &Parker) {
-    check_deadlock_when(shared, parker, Shared::looks_deadlocked);
-}
-
-/// [`check_deadlock`] with the test `looks_dead` (a current-thread runtime's worker uses
-/// its own: it is not parked while it checks).
-pub(crate) fn check_deadlock_when(
-    shared: &Shared,
-    parker: &Parker,
-    looks_dead: impl Fn(&Shared) -> bool,
-) {
+/// With `detect_deadlock` (`RuntimeHooks::check_deadlock`): panics if, right before a
+/// thread sleeps, nothing in the runtime can make progress by the test `looks_dead`, and
+/// still nothing has moved a moment later (a grace period for wake-ups in flight, e.g.
+/// from another OS thread). `block_on` tests `Shared::looks_deadlocked`; a current-thread
+/// runtime's worker uses its own test (it is not parked while it checks).
+fn check_deadlock_when(shared: &Shared, parker: &Parker, looks_dead: &dyn Fn(&Shared) -> bool) {
     if !looks_dead(shared) {
         return;
     }
@@ -364,7 +356,7 @@ fn total_polls(shared: &Shared) -> u64 {
 /// The channels' side of this runtime on this thread (`waza_channel::hooks`): spent
 /// budgets defer the task, wait reasons go to task dumps, and blocking calls panic on a
 /// worker thread (as `waza::sync`'s do).
-pub(crate) fn install_channel_hooks() {
+fn install_channel_hooks() {
     waza_channel::hooks::install(waza_channel::hooks::Hooks {
         exhausted: Some(crate::scheduler::coop::exhausted_hook),
         wait: Some(wait::hook),

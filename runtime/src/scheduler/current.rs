@@ -2,8 +2,9 @@
 //! worker) the worker's state, so that a wake from the running task can use the local
 //! queue. (Not Go's `context`, which is `crate::context`, nor `std::task::Context`.)
 //!
-//! - `handle`: set on worker threads, inside `block_on`, and on blocking-pool threads;
-//!   it is what `Handle::current`, `spawn` and the I/O driver registration look up.
+//! - `handle`: the runtime's shared state (`Shared`, which the public `Handle` wraps), set
+//!   on worker threads, inside `block_on`, and on blocking-pool threads; it is what
+//!   `Handle::current`, `spawn`, timers and the I/O driver registration look up.
 //! - `worker`: a pointer to the `WorkerCtx` on the stack of the worker loop, set only
 //!   while that loop runs on this thread (and cleared by a guard, also on unwind).
 //! - `entered`: true on worker threads and inside `block_on`, to refuse a nested
@@ -13,12 +14,13 @@
 //!   inject queue. (Workers track their own turns in `WorkerCtx`.)
 
 use super::worker::WorkerCtx;
-use crate::runtime::Handle;
+use super::Shared;
 use std::cell::{Cell, RefCell};
 use std::ptr;
+use std::sync::Arc;
 
 struct Current {
-    handle: RefCell<Option<Handle>>,
+    handle: RefCell<Option<Arc<Shared>>>,
     worker: Cell<*const WorkerCtx>,
     entered: Cell<bool>,
     driver_turn: Cell<bool>,
@@ -35,8 +37,8 @@ thread_local! {
     };
 }
 
-/// Runs `f` with this thread's runtime handle, if any.
-pub(crate) fn with_current<R>(f: impl FnOnce(Option<&Handle>) -> R) -> R {
+/// Runs `f` with this thread's runtime, if any.
+pub(crate) fn with_current<R>(f: impl FnOnce(Option<&Arc<Shared>>) -> R) -> R {
     let mut f = Some(f);
     let res = CURRENT.try_with(|c| {
         let handle = c.handle.borrow();
@@ -48,20 +50,25 @@ pub(crate) fn with_current<R>(f: impl FnOnce(Option<&Handle>) -> R) -> R {
     }
 }
 
-/// A clone of this thread's runtime handle, if any.
-pub(crate) fn current() -> Option<Handle> {
+/// This thread's runtime, if any.
+pub(crate) fn current() -> Option<Arc<Shared>> {
     with_current(|h| h.cloned())
 }
 
-/// Restores the previous handle when dropped.
-#[derive(Debug)]
+/// Restores the previous runtime when dropped.
 pub(crate) struct CurrentGuard {
-    prev: Option<Handle>,
+    prev: Option<Arc<Shared>>,
 }
 
-/// Makes `handle` this thread's current runtime until the guard drops.
-pub(crate) fn enter(handle: Handle) -> CurrentGuard {
-    let prev = CURRENT.with(|c| c.handle.replace(Some(handle)));
+impl std::fmt::Debug for CurrentGuard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CurrentGuard").finish_non_exhaustive()
+    }
+}
+
+/// Makes `shared` this thread's current runtime until the guard drops.
+pub(crate) fn enter(shared: Arc<Shared>) -> CurrentGuard {
+    let prev = CURRENT.with(|c| c.handle.replace(Some(shared)));
     CurrentGuard { prev }
 }
 
@@ -145,7 +152,7 @@ impl Drop for WorkerGuard {
 /// runtime. See `time::sleep::TimerRef`.
 pub(crate) fn timer_ref() -> Option<std::sync::Arc<crate::time::TimerRef>> {
     with_current(|handle| {
-        let shared = &handle?.shared;
+        let shared = handle?;
         let own = with_worker(|worker| {
             let worker = worker.filter(|w| std::sync::Arc::ptr_eq(w.shared(), shared))?;
             Some(worker.timer_ref().clone())
@@ -161,7 +168,7 @@ pub(crate) fn timer_ref() -> Option<std::sync::Arc<crate::time::TimerRef>> {
 /// Outside a waza runtime.
 #[track_caller]
 pub(crate) fn current_driver() -> std::sync::Arc<crate::reactor::DriverHandle> {
-    let driver = with_current(|h| h.map(|h| h.shared.driver.handle.clone()));
+    let driver = with_current(|h| h.map(|h| h.driver.handle.clone()));
     driver
         .unwrap_or_else(|| crate::task_core::panic_outside_runtime(std::panic::Location::caller()))
 }

@@ -59,12 +59,14 @@ use crate::blocking::BlockingPool;
 use crate::loom::std_sync::{Arc, AtomicBool, AtomicU64, Mutex, Ordering};
 use crate::task_core::raw::RawTask;
 use crate::task_core::registry::Registry;
-use crate::task_core::{Handoff, Notified, Schedule};
+use crate::task_core::{Handoff, JoinHandle, Notified, Schedule};
 use idle::Idle;
 use inject::Inject;
 use monitor::Monitor;
 use park::{Parker, SharedDriver};
 use queue::Steal;
+use std::future::Future;
+use std::panic::Location;
 use std::ptr::NonNull;
 use std::task::Waker;
 use std::thread::{JoinHandle as ThreadHandle, ThreadId};
@@ -129,8 +131,8 @@ pub(crate) struct Shared {
     /// `time::sleep::TimerRef`; each worker has its own).
     pub(crate) timer_ref: std::sync::Arc<crate::time::TimerRef>,
     pub(crate) blocking: BlockingPool,
-    /// `Builder::detect_deadlock`: `block_on` panics when nothing can ever run again.
-    pub(crate) detect_deadlock: bool,
+    /// What the runtime layer above hands in (thread set-up, the deadlock check).
+    pub(crate) hooks: RuntimeHooks,
     /// Prefix of worker thread names (a replacement worker takes the same name).
     pub(crate) thread_name: String,
     /// The blocked-worker monitor (`monitor.rs`).
@@ -145,12 +147,32 @@ pub(crate) struct Shared {
     shutdown: AtomicBool,
 }
 
+/// What the scheduler needs from the runtime layer above it, handed in when the runtime
+/// is built, so that the scheduler names nothing of `runtime/`.
+#[derive(Clone, Copy)]
+pub(crate) struct RuntimeHooks {
+    /// Sets up a thread that starts driving the runtime (a worker, a replacement, a
+    /// `block_on`): the channels' thread-local hooks.
+    pub(crate) on_driving_thread: fn(),
+    /// `Builder::detect_deadlock`: called by a thread about to sleep while no task may be
+    /// able to run; panics with a task dump if `looks_dead` still holds after a grace
+    /// period. `None` when off.
+    pub(crate) check_deadlock: Option<DeadlockCheck>,
+}
+
+/// See [`RuntimeHooks::check_deadlock`].
+pub(crate) type DeadlockCheck = fn(&Shared, &Parker, looks_dead: &dyn Fn(&Shared) -> bool);
+
+/// How long a thread that checks for deadlocks sleeps between checks.
+pub(crate) const DEADLOCK_CHECK_INTERVAL: std::time::Duration =
+    std::time::Duration::from_millis(50);
+
 impl Shared {
     pub(crate) fn new(
         remotes: Box<[Remote]>,
         driver: Arc<SharedDriver>,
         blocking: BlockingPool,
-        detect_deadlock: bool,
+        hooks: RuntimeHooks,
         thread_name: String,
         core: Option<worker::ParkedCore>,
         monitor: monitor::Config,
@@ -162,10 +184,10 @@ impl Shared {
             woken: Inject::new(),
             idle: Idle::new(n),
             registry: Registry::new(),
-            timer_ref: crate::time::TimerRef::new(driver.handle.clone()),
+            timer_ref: crate::time::TimerRef::new(driver.handle.time().clone()),
             driver,
             blocking,
-            detect_deadlock,
+            hooks,
             thread_name,
             monitor: Monitor::new(monitor),
             threads: Mutex::new(Vec::new()),
@@ -173,6 +195,58 @@ impl Shared {
             retired: Mutex::new(Vec::new()),
             shutdown: AtomicBool::new(false),
         }
+    }
+
+    /// Spawns `future` onto this runtime (`spawn`, `go!`, `Handle::spawn`); a future
+    /// bigger than `BOX_FUTURE_THRESHOLD` is boxed first, to keep the task cell small.
+    pub(crate) fn spawn_at<F>(
+        self: &Arc<Self>,
+        future: F,
+        location: &'static Location<'static>,
+    ) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        if std::mem::size_of::<F>() > crate::task_core::BOX_FUTURE_THRESHOLD {
+            self.spawn_inner(Box::pin(future), location)
+        } else {
+            self.spawn_inner(future, location)
+        }
+    }
+
+    fn spawn_inner<F>(
+        self: &Arc<Self>,
+        future: F,
+        location: &'static Location<'static>,
+    ) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let (task, notified, join) = crate::task_core::new_task(future, self.clone(), location);
+        match self.registry.insert(task) {
+            Ok(()) => self.schedule_task(notified, false),
+            Err(task) => {
+                // The runtime is shutting down: cancel at once.
+                drop(notified);
+                task.shutdown();
+            }
+        }
+        join
+    }
+
+    /// Runs `f` on this runtime's blocking pool (`spawn_blocking`).
+    pub(crate) fn spawn_blocking_at<F, R>(
+        self: &Arc<Self>,
+        f: F,
+        location: &'static Location<'static>,
+    ) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        self.blocking.spawn(f, self, location)
     }
 
     /// True for a current-thread runtime (no worker threads; `block_on` runs the tasks).
@@ -419,8 +493,7 @@ pub(crate) fn defer(waker: &Waker) {
 /// `task::block_in_place`: on a worker, hand the worker over to a replacement thread
 /// first (see `worker.rs`), then run `f` on this thread, which may `block_on` inside it.
 pub(crate) fn block_in_place<R>(f: impl FnOnce() -> R) -> R {
-    let on_current_thread_rt =
-        current::with_current(|h| h.is_some_and(|h| h.shared.is_current_thread()));
+    let on_current_thread_rt = current::with_current(|h| h.is_some_and(|h| h.is_current_thread()));
     if on_current_thread_rt && current::is_driving() {
         panic!(
             "block_in_place cannot be called on a current-thread runtime (its only thread \

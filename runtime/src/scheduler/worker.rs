@@ -73,7 +73,6 @@ use super::poll_slot::{self, PollSlot, Section};
 use super::queue::{self, Local, Overflow};
 use super::Shared;
 use crate::loom::std_sync::{Arc, AtomicBool, AtomicU64, Ordering};
-use crate::runtime::Handle;
 use crate::scheduler::coop::{self, Budget};
 use crate::task_core::Notified;
 use crate::time::TimerRef;
@@ -329,16 +328,16 @@ fn run_with(handover: Handover) {
         core,
         deferred,
     } = handover;
-    let _enter = current::enter(Handle::from_shared(shared.clone()));
+    let _enter = current::enter(shared.clone());
     let _driving = current::enter_driving();
-    crate::runtime::install_channel_hooks();
+    (shared.hooks.on_driving_thread)();
     let ctx = WorkerCtx {
         core: RefCell::new(core),
         index,
         deferred: RefCell::new(deferred),
         waking_deferred: Cell::new(false),
         turning_driver: Cell::new(false),
-        timer_ref: TimerRef::new(shared.driver.handle.clone()),
+        timer_ref: TimerRef::new(shared.driver.handle.time().clone()),
         retired: Cell::new(false),
         main: None,
         slot: WorkerSlot::new(true),
@@ -374,7 +373,7 @@ pub(crate) fn block_on_core<F: Future>(
         deferred: RefCell::new(parked.deferred),
         waking_deferred: Cell::new(false),
         turning_driver: Cell::new(false),
-        timer_ref: TimerRef::new(shared.driver.handle.clone()),
+        timer_ref: TimerRef::new(shared.driver.handle.time().clone()),
         retired: Cell::new(false),
         main: Some(main.clone()),
         slot: WorkerSlot::new(false),
@@ -914,9 +913,9 @@ impl WorkerCtx {
 impl WorkerCtx {
     /// A current-thread runtime with `detect_deadlock`: this thread runs every task, so
     /// it is the one to notice that nothing can ever run again. It sleeps at most
-    /// [`DEADLOCK_CHECK_INTERVAL`](crate::runtime::DEADLOCK_CHECK_INTERVAL) at a time
+    /// [`DEADLOCK_CHECK_INTERVAL`](super::DEADLOCK_CHECK_INTERVAL) at a time
     /// and checks after each sleep (a blocking closure that ends wakes nobody here).
-    fn sleep_checking_deadlock(&self) {
+    fn sleep_checking_deadlock(&self, check: super::DeadlockCheck) {
         /// On the deadlock panic, leaves the sleepers list (this worker is not parked).
         struct LeaveSleepers<'a>(&'a WorkerCtx);
         impl Drop for LeaveSleepers<'_> {
@@ -926,11 +925,11 @@ impl WorkerCtx {
                 }
             }
         }
-        let timeout = crate::runtime::DEADLOCK_CHECK_INTERVAL;
+        let timeout = super::DEADLOCK_CHECK_INTERVAL;
         self.turn_driver(|| self.parker().park_timeout(Some(timeout)));
         self.wake_deferred();
         let _leave = LeaveSleepers(self);
-        crate::runtime::check_deadlock_when(&self.shared, self.parker(), |shared| {
+        check(&self.shared, self.parker(), &|shared| {
             !self.has_local_work() && shared.nothing_can_run()
         });
     }
@@ -948,8 +947,8 @@ impl super::park::ParkingWorker for WorkerCtx {
     fn sleep(&self) {
         if self.main.is_some() {
             self.allow_auto_advance();
-            if self.shared.detect_deadlock {
-                return self.sleep_checking_deadlock();
+            if let Some(check) = self.shared.hooks.check_deadlock {
+                return self.sleep_checking_deadlock(check);
             }
         }
         self.turn_driver(|| self.parker().park());

@@ -23,6 +23,7 @@
 mod abort;
 mod error;
 mod harness;
+pub(crate) mod info;
 mod join;
 pub(crate) mod local;
 pub(crate) mod raw;

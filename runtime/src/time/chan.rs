@@ -37,9 +37,9 @@ pub fn after(duration: Duration) -> Receiver<Instant> {
     let deadline = super::now()
         .checked_add(duration)
         .unwrap_or_else(super::sleep::far_future);
-    let handle = crate::reactor::current();
-    if handle.time().insert_chan(deadline, tx, None) {
-        handle.unpark();
+    let timers = super::sleep::current_timer_ref();
+    if timers.insert_chan(deadline, tx, None) {
+        timers.unpark();
     }
     rx
 }
@@ -78,9 +78,9 @@ pub fn tick(period: Duration) -> Receiver<Instant> {
     let first = super::now()
         .checked_add(period)
         .unwrap_or_else(super::sleep::far_future);
-    let handle = crate::reactor::current();
-    if handle.time().insert_chan(first, tx, Some(period)) {
-        handle.unpark();
+    let timers = super::sleep::current_timer_ref();
+    if timers.insert_chan(first, tx, Some(period)) {
+        timers.unpark();
     }
     rx
 }

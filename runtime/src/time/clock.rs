@@ -160,7 +160,7 @@ pub fn now() -> Instant {
         return Instant::now();
     }
     crate::scheduler::current::with_current(|h| match h {
-        Some(h) => h.driver_handle().time().now(),
+        Some(h) => h.driver.handle.time().now(),
         None => Instant::now(),
     })
 }

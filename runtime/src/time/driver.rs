@@ -1,14 +1,28 @@
 //! The timer half of the driver: one timer wheel per worker (a shard), each behind its own
 //! mutex, shared by `Sleep`s and `park`.
 //!
-//! # Handles and fields
+//! # Where the timers meet the reactor
 //!
-//! [`Timers`] lives inside the runtime's `DriverHandle`. It holds a power-of-two number
-//! of shards (one per worker, at most [`MAX_SHARDS`]); a timer registered on worker `i` goes
-//! to shard `i % shards`, elsewhere to shard 0, so workers registering and polling their own
-//! timers do not contend (a single mutex for every timer was the hottest lock of a 200k-sleep
-//! run). A key handed out encodes the shard in its low bits, so every later operation on the
-//! entry finds its shard without asking where it runs. Each shard's mutex guards:
+//! The reactor owns the runtime's [`Timers`] (in an `Arc` beside its `DriverHandle`) and
+//! turns them when it parks; the timers know nothing of the reactor. The interface, both
+//! ways, is small:
+//! - the reactor calls the driver half: [`Timers::before_park`] (protocol 2),
+//!   [`Timers::process`] (protocols 3 and 5), [`Timers::next_expiration`] and the
+//!   [`Clock`] (paused test time), and [`Timers::shutdown`];
+//! - the timers get one thing from the reactor: the `unpark` [`Waker`] given to
+//!   [`Timers::new`], which ends a blocking park (protocol 1's poke).
+//!
+//! Tasks reach the timers through a [`TimerRef`] from the thread's current runtime
+//! (`scheduler::current::timer_ref`).
+//!
+//! # Fields
+//!
+//! [`Timers`] holds a power-of-two number of shards (one per worker, at most
+//! [`MAX_SHARDS`]); a timer registered on worker `i` goes to shard `i % shards`, elsewhere
+//! to shard 0, so workers registering and polling their own timers do not contend (a single
+//! mutex for every timer was the hottest lock of a 200k-sleep run). A key handed out
+//! encodes the shard in its low bits, so every later operation on the entry finds its
+//! shard without asking where it runs. Each shard's mutex guards:
 //! - `wheel`: that shard's entries, keyed; an entry is owned by exactly one `Sleep` (or
 //!   channel timer), which frees it on drop;
 //! - `shutdown`: set once, by `Driver::shutdown`.
@@ -71,7 +85,6 @@ use waza_channel::{Sender, TrySendError};
 use super::clock::Clock;
 use super::wheel::{AlreadyDue, Wheel};
 use crate::loom::{AtomicU64, Mutex, MutexGuard, Ordering};
-use crate::reactor::DriverHandle;
 use std::ops::Deref;
 use std::sync::Arc;
 
@@ -104,6 +117,9 @@ pub(crate) struct Timers {
     /// See the module docs; written by the driver (protocols 2, 3) and lowered by
     /// registrations (protocol 1).
     parked_until: AtomicU64,
+    /// Ends the driver's block (protocol 1's poke): the one thing the timers need from
+    /// the reactor, handed in at construction.
+    unpark: Waker,
 }
 
 /// One shard, alone on its cache lines (its lock is written by every timer operation of
@@ -149,8 +165,9 @@ pub(crate) enum Inserted {
 
 impl Timers {
     /// Timer state whose tick 0 is `start`, split into `shards` shards (rounded up to a
-    /// power of two, at most [`MAX_SHARDS`]).
-    pub(crate) fn new(start: Instant, shards: usize) -> Self {
+    /// power of two, at most [`MAX_SHARDS`]); `unpark` ends a blocking park of the driver
+    /// that turns them.
+    pub(crate) fn new(start: Instant, shards: usize, unpark: Waker) -> Self {
         let shards = shards.clamp(1, MAX_SHARDS).next_power_of_two();
         Timers {
             start,
@@ -165,7 +182,14 @@ impl Timers {
                 .collect(),
             shard_bits: shards.trailing_zeros(),
             parked_until: AtomicU64::new(NOT_PARKED),
+            unpark,
         }
+    }
+
+    /// Pokes the driver: a registration was told to ([`Inserted::Waiting`]'s `unpark`,
+    /// or `true` from [`Timers::reset`] / [`Timers::insert_chan`]), after unlocking.
+    pub(crate) fn unpark(&self) {
+        self.unpark.wake_by_ref();
     }
 
     /// The runtime's clock.
@@ -512,24 +536,24 @@ mod tests;
 
 /// Protocols 1-3 against a registration (or a reset) racing the driver's park and the end
 /// of its turn, on the real handle.
-/// A counted reference to a runtime's driver that a pending `Sleep` holds.
+/// A counted reference to a runtime's timers that a pending `Sleep` holds.
 ///
 /// Each worker owns one (and the runtime one more, for other threads), so the reference
 /// count a `Sleep` bumps when it registers and drops when it completes is its worker's,
-/// not one cache line that every worker writes for every timer (perf put those two atomic
-/// operations at a tenth of a 200k-sleeps run).
-pub(crate) struct TimerRef(Arc<DriverHandle>);
+/// not one cache line that every worker writes for every timer (RESULTS.md, "Numbers that
+/// left the code comments").
+pub(crate) struct TimerRef(Arc<Timers>);
 
 impl TimerRef {
-    pub(crate) fn new(driver: Arc<DriverHandle>) -> Arc<TimerRef> {
-        Arc::new(TimerRef(driver))
+    pub(crate) fn new(timers: Arc<Timers>) -> Arc<TimerRef> {
+        Arc::new(TimerRef(timers))
     }
 }
 
 impl Deref for TimerRef {
-    type Target = DriverHandle;
+    type Target = Timers;
 
-    fn deref(&self) -> &DriverHandle {
+    fn deref(&self) -> &Timers {
         &self.0
     }
 }
@@ -566,7 +590,7 @@ mod loom_tests {
         for shard in 0..2 {
             model(move || {
                 let start = Instant::now();
-                let t = Arc::new(Timers::new(start, 2));
+                let t = Arc::new(Timers::new(start, 2, Waker::noop().clone()));
                 let w = Waker::noop();
                 // An existing timer in the other shard, later than the racing one.
                 let far = start + Duration::from_millis(50);
@@ -598,7 +622,7 @@ mod loom_tests {
     fn loom_reset_racing_a_park_is_never_missed() {
         model(|| {
             let start = Instant::now();
-            let t = Arc::new(Timers::new(start, 2));
+            let t = Arc::new(Timers::new(start, 2, Waker::noop().clone()));
             let w = Waker::noop();
             let far = start + Duration::from_millis(50);
             let Inserted::Waiting { key, .. } = t.insert_in(1, far, w) else {
@@ -623,7 +647,7 @@ mod loom_tests {
     fn loom_registration_racing_the_not_parked_store_is_never_missed() {
         model(|| {
             let start = Instant::now();
-            let t = Arc::new(Timers::new(start, 2));
+            let t = Arc::new(Timers::new(start, 2, Waker::noop().clone()));
             let far = start + Duration::from_millis(50);
             assert!(matches!(
                 t.insert_in(0, far, Waker::noop()),
@@ -655,7 +679,7 @@ mod loom_tests {
     fn loom_registration_after_a_turn_is_seen_by_the_next_park() {
         model(|| {
             let start = Instant::now();
-            let t = Arc::new(Timers::new(start, 2));
+            let t = Arc::new(Timers::new(start, 2, Waker::noop().clone()));
             t.process(start, &mut Vec::new());
             let t2 = t.clone();
             let registrant = spawn(move || {

@@ -132,7 +132,7 @@ impl Sleep {
         self.deadline = deadline;
         self.done = false;
         if let Some((handle, key)) = &self.entry {
-            if handle.time().reset(*key, deadline) {
+            if handle.reset(*key, deadline) {
                 handle.unpark();
             }
         }
@@ -145,7 +145,7 @@ impl Sleep {
     /// [`Sleep::reset`] takes a fresh entry on the next poll that has to wait.
     fn poll_fired(&mut self, cx: &mut Context<'_>) -> bool {
         if let Some((handle, key)) = &self.entry {
-            if !handle.time().poll_entry_or_free(*key, cx.waker()) {
+            if !handle.poll_entry_or_free(*key, cx.waker()) {
                 return false;
             }
             self.entry = None;
@@ -155,7 +155,7 @@ impl Sleep {
             return true;
         }
         let handle = current_timer_ref();
-        match handle.time().insert(self.deadline, cx.waker()) {
+        match handle.insert(self.deadline, cx.waker()) {
             Inserted::Waiting { key, unpark } => {
                 if unpark {
                     handle.unpark();
@@ -168,14 +168,15 @@ impl Sleep {
     }
 }
 
-/// This thread's reference to the current runtime's driver (see [`TimerRef`]).
+/// This thread's reference to the current runtime's timers (see [`TimerRef`]).
 ///
 /// # Panics
 ///
 /// Outside a waza runtime.
-fn current_timer_ref() -> Arc<TimerRef> {
+#[track_caller]
+pub(super) fn current_timer_ref() -> Arc<TimerRef> {
     crate::scheduler::current::timer_ref()
-        .unwrap_or_else(|| TimerRef::new(crate::reactor::current()))
+        .unwrap_or_else(|| crate::task_core::panic_outside_runtime(std::panic::Location::caller()))
 }
 
 impl Future for Sleep {
@@ -189,7 +190,7 @@ impl Future for Sleep {
         if !this.poll_fired(cx) {
             return Poll::Pending;
         }
-        ready!(crate::reactor::poll_proceed(cx));
+        ready!(crate::scheduler::coop::poll_proceed(cx));
         this.done = true;
         Poll::Ready(())
     }
@@ -198,7 +199,7 @@ impl Future for Sleep {
 impl Drop for Sleep {
     fn drop(&mut self) {
         if let Some((handle, key)) = self.entry.take() {
-            handle.time().remove(key);
+            handle.remove(key);
         }
     }
 }
@@ -254,7 +255,7 @@ mod tests {
     fn the_poll_that_sees_the_timer_fired_frees_its_entry() {
         let rt = crate::Runtime::builder().workers(1).build().unwrap();
         rt.block_on(async {
-            let entries = || current_timer_ref().time().entries();
+            let entries = || current_timer_ref().entries();
             let mut s = sleep(Duration::from_millis(2));
             let first = std::future::poll_fn(|cx| Poll::Ready(Pin::new(&mut s).poll(cx))).await;
             assert!(first.is_pending());

@@ -17,7 +17,7 @@ fn a_sleep_entry_stays_small() {
 #[test]
 fn ticks_round_deadlines_up_and_now_down() {
     let start = Instant::now();
-    let t = Timers::new(start, 1);
+    let t = Timers::new(start, 1, Waker::noop().clone());
     let ns = Duration::from_nanos;
     assert_eq!(t.deadline_tick(start), 0);
     assert_eq!(t.deadline_tick(start + ns(1)), 1);
@@ -42,7 +42,7 @@ fn ticks_round_deadlines_up_and_now_down() {
 #[test]
 fn a_registration_during_park_asks_for_an_unpark_once() {
     let start = Instant::now();
-    let t = Timers::new(start, 1);
+    let t = Timers::new(start, 1, Waker::noop().clone());
     let w = &Waker::from(Arc::new(Noop));
     assert_eq!(t.before_park(start), None);
     let far = t.insert(start + Duration::from_millis(500), w);
@@ -61,7 +61,7 @@ fn a_registration_during_park_asks_for_an_unpark_once() {
 #[test]
 fn shards_fire_together_and_share_one_park_deadline() {
     let start = Instant::now();
-    let t = Timers::new(start, 3); // rounded up to 4 shards
+    let t = Timers::new(start, 3, Waker::noop().clone()); // rounded up to 4 shards
     assert_eq!(t.shards.len(), 4);
     let w = &Waker::from(Arc::new(Noop));
     let ms = Duration::from_millis;
@@ -101,7 +101,7 @@ fn shards_fire_together_and_share_one_park_deadline() {
 #[test]
 fn parks_end_on_the_coarse_grid() {
     let start = Instant::now();
-    let t = Timers::new(start, 1);
+    let t = Timers::new(start, 1, Waker::noop().clone());
     let w = &Waker::from(Arc::new(Noop));
     let tick = Duration::from_nanos(u64::from(TICK_NANOS));
     // Due after one tick: the park lasts until the grid point at PARK_GRAIN ticks.
@@ -126,7 +126,7 @@ fn parks_end_on_the_coarse_grid() {
 #[test]
 fn a_zero_timeout_turn_does_not_publish_a_park() {
     let start = Instant::now();
-    let t = Timers::new(start, 2);
+    let t = Timers::new(start, 2, Waker::noop().clone());
     let w = &Waker::from(Arc::new(Noop));
     let mut wakers = Vec::new();
     t.process(start, &mut wakers);
@@ -138,7 +138,7 @@ fn a_zero_timeout_turn_does_not_publish_a_park() {
 #[test]
 fn process_fires_only_due_entries() {
     let start = Instant::now();
-    let t = Timers::new(start, 1);
+    let t = Timers::new(start, 1, Waker::noop().clone());
     let w = &Waker::from(Arc::new(Noop));
     let Inserted::Waiting { key: a, .. } = t.insert(start + Duration::from_millis(5), w) else {
         panic!()
@@ -168,7 +168,7 @@ fn process_fires_only_due_entries() {
 #[test]
 fn after_delivers_once_then_closes_and_frees_its_entry() {
     let start = Instant::now();
-    let t = Timers::new(start, 1);
+    let t = Timers::new(start, 1, Waker::noop().clone());
     let (tx, rx) = waza_channel::bounded(1);
     t.insert_chan(start + Duration::from_millis(3), tx, None);
     let mut wakers = Vec::new();
@@ -184,7 +184,7 @@ fn after_delivers_once_then_closes_and_frees_its_entry() {
 #[test]
 fn tick_drops_for_slow_readers_skips_late_ticks_and_stops_when_unread() {
     let start = Instant::now();
-    let t = Timers::new(start, 1);
+    let t = Timers::new(start, 1, Waker::noop().clone());
     let ms = Duration::from_millis;
     let (tx, rx) = waza_channel::bounded(1);
     t.insert_chan(start + ms(10), tx, Some(ms(10)));
@@ -208,7 +208,7 @@ fn tick_drops_for_slow_readers_skips_late_ticks_and_stops_when_unread() {
 #[test]
 fn shutdown_closes_channel_timers() {
     let start = Instant::now();
-    let t = Timers::new(start, 1);
+    let t = Timers::new(start, 1, Waker::noop().clone());
     let (tx, rx) = waza_channel::bounded::<Instant>(1);
     t.insert_chan(start + Duration::from_secs(60), tx, None);
     t.shutdown(&mut Vec::new());
