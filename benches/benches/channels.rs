@@ -10,9 +10,6 @@
 //! Run: `cargo bench -p waza-benches --bench channels` (add `-- --quick` for a smoke run,
 //! or a filter such as `-- async/spsc`).
 
-#[allow(dead_code)]
-mod common;
-
 use criterion::measurement::WallTime;
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion};
 
@@ -67,7 +64,7 @@ fn bench_async<C: AsyncChan>(
 }
 
 fn async_channels(c: &mut Criterion) {
-    let (ex, _runtime) = Tokio::start(common::WORKERS);
+    let (ex, _runtime) = Tokio::start(waza_benches::workloads::WORKERS);
     for (index, (name, _, _)) in async_workloads::<WazaChan>().into_iter().enumerate() {
         for kind in Kind::ALL {
             let mut group = c.benchmark_group(format!("async/{name}/{}", kind.label()));
@@ -121,7 +118,7 @@ fn thread_channels(c: &mut Criterion) {
 
 criterion_group! {
     name = benches;
-    config = common::config();
+    config = waza_benches::criterion_config();
     targets = async_channels, thread_channels
 }
 criterion_main!(benches);

@@ -1,12 +1,9 @@
 //! I/O and timer benchmarks, waza vs tokio on 2-worker runtimes: TCP echo (64 connections
 //! × 100 round trips of 64 bytes, connects included) and 200,000 tasks sleeping 0–50 ms
 //! each. Before timing the sleeps, one run per runtime prints the wake-up lateness
-//! percentiles (how long after its deadline a sleeper ran). See `common/io.rs`.
+//! percentiles (how long after its deadline a sleeper ran). See `src/workloads/io.rs`.
 //!
 //! Run: `cargo bench -p waza-benches --bench io` (add `-- --quick` for a smoke run).
-
-#[allow(dead_code)]
-mod common;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 
@@ -17,13 +14,13 @@ use waza_benches::workloads::io;
 fn tcp_echo(c: &mut Criterion) {
     let expected = io::CONNECTIONS * io::ROUND_TRIPS;
     let mut group = c.benchmark_group("tcp_echo");
-    let (waza, waza_rt) = Waza::start(common::WORKERS);
+    let (waza, waza_rt) = Waza::start(waza_benches::workloads::WORKERS);
     assert_eq!(io::echo(&waza, io::CONNECTIONS, io::ROUND_TRIPS), expected);
     group.bench_function("waza", |b| {
         b.iter(|| io::echo(&waza, io::CONNECTIONS, io::ROUND_TRIPS))
     });
     drop(waza_rt);
-    let (tokio, tokio_rt) = Tokio::start(common::WORKERS);
+    let (tokio, tokio_rt) = Tokio::start(waza_benches::workloads::WORKERS);
     assert_eq!(io::echo(&tokio, io::CONNECTIONS, io::ROUND_TRIPS), expected);
     group.bench_function("tokio", |b| {
         b.iter(|| io::echo(&tokio, io::CONNECTIONS, io::ROUND_TRIPS))
@@ -48,11 +45,11 @@ fn sleeps(c: &mut Criterion) {
     fn sleeps<E: Exec>(ex: &E) -> Vec<u64> {
         io::sleeps(ex, io::SLEEPS, io::MAX_SLEEP)
     }
-    let (waza, waza_rt) = Waza::start(common::WORKERS);
+    let (waza, waza_rt) = Waza::start(waza_benches::workloads::WORKERS);
     report_lateness("waza", &sleeps(&waza));
     group.bench_function("waza", |b| b.iter(|| sleeps(&waza)));
     drop(waza_rt);
-    let (tokio, tokio_rt) = Tokio::start(common::WORKERS);
+    let (tokio, tokio_rt) = Tokio::start(waza_benches::workloads::WORKERS);
     report_lateness("tokio", &sleeps(&tokio));
     group.bench_function("tokio", |b| b.iter(|| sleeps(&tokio)));
     drop(tokio_rt);
@@ -61,7 +58,7 @@ fn sleeps(c: &mut Criterion) {
 
 criterion_group! {
     name = benches;
-    config = common::config();
+    config = waza_benches::criterion_config();
     targets = tcp_echo, sleeps
 }
 criterion_main!(benches);

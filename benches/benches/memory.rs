@@ -4,9 +4,6 @@
 //!
 //! Run: `cargo bench -p waza-benches --bench memory`
 
-#[allow(dead_code)]
-mod common;
-
 use std::process::Command;
 use std::time::Duration;
 
@@ -22,7 +19,7 @@ const N: usize = 10_000;
 /// Heap bytes per idle task on executor `E`: spawns [`N`] tasks that never finish from
 /// inside a task, lets the workers poll them, and divides the growth of the heap by `N`.
 fn bytes_per_task<E: Exec>() -> f64 {
-    let (ex, owner) = E::start(common::WORKERS);
+    let (ex, owner) = E::start(waza_benches::workloads::WORKERS);
     ex.run(async {}); // let the executor allocate its lazily created parts
     let handles_size = N * std::mem::size_of::<E::Join<()>>();
     let before = ALLOC.live_bytes();
@@ -58,7 +55,7 @@ fn go_memory() -> Vec<(String, f64)> {
     let output = Command::new("go")
         .args(["run", ".", "-mem"])
         .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/go"))
-        .env("GOMAXPROCS", common::WORKERS.to_string())
+        .env("GOMAXPROCS", waza_benches::workloads::WORKERS.to_string())
         .output();
     let Ok(output) = output else {
         return Vec::new();

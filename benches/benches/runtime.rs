@@ -9,9 +9,6 @@
 //! value back and forth: waza's rendezvous channel vs tokio's `mpsc::channel(1)`, its
 //! nearest).
 
-#[allow(dead_code)]
-mod common;
-
 use criterion::measurement::WallTime;
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion};
 
@@ -24,7 +21,7 @@ fn bench_on<E: Exec>(
     expected: usize,
     workload: fn(&E) -> usize,
 ) {
-    let (ex, owner) = E::start(common::WORKERS);
+    let (ex, owner) = E::start(waza_benches::workloads::WORKERS);
     assert_eq!(workload(&ex), expected, "wrong result on {}", E::NAME);
     group.bench_function(E::NAME, |b| b.iter(|| workload(&ex)));
     drop(owner);
@@ -96,14 +93,14 @@ fn join_set(c: &mut Criterion) {
     let expected = JOIN_SET_TASKS * (JOIN_SET_TASKS - 1) / 2;
     let mut group = c.benchmark_group("join_set_100k");
     let waza_rt = waza::Runtime::builder()
-        .workers(common::WORKERS)
+        .workers(waza_benches::workloads::WORKERS)
         .build()
         .unwrap();
     assert_eq!(waza_join_set(&waza_rt), expected);
     group.bench_function("waza", |b| b.iter(|| waza_join_set(&waza_rt)));
     drop(waza_rt);
     let tokio_rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(common::WORKERS)
+        .worker_threads(waza_benches::workloads::WORKERS)
         .build()
         .unwrap();
     assert_eq!(tokio_join_set(&tokio_rt), expected);
@@ -183,7 +180,7 @@ fn runtime(c: &mut Criterion) {
 
 criterion_group! {
     name = benches;
-    config = common::config();
+    config = waza_benches::criterion_config();
     targets = runtime
 }
 criterion_main!(benches);

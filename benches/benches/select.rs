@@ -4,12 +4,9 @@
 //!
 //! The channel selects share one 2-worker tokio runtime; the timeout loop runs each on its
 //! own runtime (waza on waza, tokio on tokio, futures + async-io timer on smol), since each
-//! needs its own timer. See `common/select.rs`.
+//! needs its own timer. See `src/workloads/select.rs`.
 //!
 //! Run: `cargo bench -p waza-benches --bench select` (add `-- --quick` for a smoke run).
-
-#[allow(dead_code)]
-mod common;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 
@@ -21,7 +18,7 @@ type SelectWorkload = fn(&Tokio, u64) -> u64;
 
 fn select_over_channels(c: &mut Criterion) {
     let all = chans::sum_below(chans::MESSAGES);
-    let (ex, _runtime) = Tokio::start(common::WORKERS);
+    let (ex, _runtime) = Tokio::start(waza_benches::workloads::WORKERS);
     for n in [2, 4] {
         let mut group = c.benchmark_group(format!("select_over_{n}"));
         let impls: [(&str, SelectWorkload); 3] = [
@@ -40,15 +37,15 @@ fn select_over_channels(c: &mut Criterion) {
 fn select_with_timeout(c: &mut Criterion) {
     let all = chans::sum_below(chans::MESSAGES);
     let mut group = c.benchmark_group("select_with_timeout");
-    let (waza, waza_rt) = Waza::start(common::WORKERS);
+    let (waza, waza_rt) = Waza::start(waza_benches::workloads::WORKERS);
     assert_eq!(select::waza_timeout(&waza), all);
     group.bench_function("waza", |b| b.iter(|| select::waza_timeout(&waza)));
     drop(waza_rt);
-    let (tokio, tokio_rt) = Tokio::start(common::WORKERS);
+    let (tokio, tokio_rt) = Tokio::start(waza_benches::workloads::WORKERS);
     assert_eq!(select::tokio_timeout(&tokio), all);
     group.bench_function("tokio", |b| b.iter(|| select::tokio_timeout(&tokio)));
     drop(tokio_rt);
-    let (smol, smol_threads) = Smol::start(common::WORKERS);
+    let (smol, smol_threads) = Smol::start(waza_benches::workloads::WORKERS);
     assert_eq!(select::futures_timeout(&smol), all);
     group.bench_function("futures", |b| b.iter(|| select::futures_timeout(&smol)));
     drop(smol_threads);
@@ -57,7 +54,7 @@ fn select_with_timeout(c: &mut Criterion) {
 
 criterion_group! {
     name = benches;
-    config = common::config();
+    config = waza_benches::criterion_config();
     targets = select_over_channels, select_with_timeout
 }
 criterion_main!(benches);

@@ -10,9 +10,6 @@
 //!
 //! Run: `cargo bench -p waza-benches --bench sync -- --warm-up-time 1 --measurement-time 3`.
 
-#[allow(dead_code)]
-mod common;
-
 use criterion::{criterion_group, criterion_main, Criterion};
 
 /// Values sent in `broadcast_1x8`.
@@ -104,14 +101,14 @@ workloads!(on_tokio, tokio::sync, tokio::spawn, tokio::task::yield_now);
 
 fn waza_rt() -> waza::Runtime {
     waza::Runtime::builder()
-        .workers(common::WORKERS)
+        .workers(waza_benches::workloads::WORKERS)
         .build()
         .expect("waza runtime starts")
 }
 
 fn tokio_rt() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(common::WORKERS)
+        .worker_threads(waza_benches::workloads::WORKERS)
         .build()
         .expect("tokio runtime starts")
 }
@@ -147,7 +144,7 @@ fn watch(c: &mut Criterion) {
 
 criterion_group! {
     name = benches;
-    config = common::config();
+    config = waza_benches::criterion_config();
     targets = broadcast, watch
 }
 criterion_main!(benches);

@@ -4,7 +4,8 @@
 //! measurements.
 //!
 //! The criterion benches (`benches/`) and the `compare` program (`src/bin/compare/`) both
-//! use this library, so there is one copy of each workload.
+//! use this library, so there is one copy of each workload; the bench targets also share
+//! their criterion settings from here ([`criterion_config`]).
 
 pub mod http;
 pub mod report;
@@ -13,6 +14,14 @@ pub mod workloads;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicIsize, AtomicUsize, Ordering};
 use std::time::Duration;
+
+/// The criterion settings every bench target uses, so a full run stays short on 2 cores.
+pub fn criterion_config() -> criterion::Criterion {
+    criterion::Criterion::default()
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(2))
+        .warm_up_time(Duration::from_millis(500))
+}
 
 /// The median of `samples` (the mean of the middle two for an even count).
 ///

@@ -2,7 +2,7 @@
 
 use crate::context::{CancelHandle, Context};
 use crate::sync::Semaphore;
-use crate::task_core::JoinHandle;
+use crate::task::join::JoinHandle;
 use futures_util::future::{select, Either};
 use std::fmt;
 use std::future::Future;
@@ -137,7 +137,7 @@ impl<E: Send + 'static> Group<E> {
         );
         let handle = crate::scheduler::current::with_current(|h| match h {
             Some(h) => h.spawn_at(task, location),
-            None => crate::task_core::panic_outside_runtime(location),
+            None => crate::task::spawn::panic_outside_runtime(location),
         });
         self.handles.push(handle);
     }

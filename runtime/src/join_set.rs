@@ -17,8 +17,9 @@
 //! in the list or finds the waker.
 
 use crate::runtime::Handle;
-use crate::task_core::AbortHandle;
-use crate::task_core::{JoinError, JoinHandle};
+use crate::task::abort::AbortHandle;
+use crate::task::error::JoinError;
+use crate::task::join::JoinHandle;
 use slab::Slab;
 use std::fmt;
 use std::future::{poll_fn, Future};
@@ -428,7 +429,7 @@ impl<T: 'static> JoinSet<T> {
     where
         F: Future<Output = T> + 'static,
     {
-        self.insert(crate::task_core::spawn_local(future))
+        self.insert(crate::task::local::spawn_local(future))
     }
 }
 

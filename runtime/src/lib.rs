@@ -47,9 +47,11 @@ pub use waza_macros::{main, test};
 pub(crate) mod blocking;
 pub mod context;
 pub mod fs;
+mod group;
 #[cfg(feature = "hyper")]
 pub mod hyper;
 pub mod io;
+mod join_set;
 pub(crate) mod loom;
 pub mod net;
 #[cfg(unix)]
@@ -60,27 +62,9 @@ pub(crate) mod scheduler;
 #[cfg(unix)]
 pub mod signal;
 pub mod sync;
+pub mod task;
 #[cfg(all(test, not(loom)))]
 mod test_support;
-// The task core (`task/`) and the public `waza::task` below: `Group` and `JoinSet` live
-// above the core (they use `context`, `sync` and the runtime handle), so the public module
-// that gathers them is this facade, not the core's own file.
-mod group;
-mod join_set;
-#[path = "task/mod.rs"]
-pub(crate) mod task_core;
-
-/// Tasks: spawning, joining, yielding and the cooperative budget; Go's errgroup
-/// ([`Group`](task::Group)) and tokio's [`JoinSet`](task::JoinSet).
-pub mod task {
-    pub use crate::group::Group;
-    pub use crate::join_set::JoinSet;
-    pub use crate::task_core::{
-        block_in_place, consume_budget, spawn, spawn_blocking, spawn_local, yield_now, AbortHandle,
-        AccessError, JoinError, JoinHandle, LocalEnterGuard, LocalKey, LocalSet, RunUntil,
-        TaskLocalFuture, YieldNow,
-    };
-}
 pub mod time;
 
 pub use runtime::{

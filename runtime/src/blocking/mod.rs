@@ -22,8 +22,9 @@
 use crate::loom::std_sync::{Arc, Condvar, Mutex};
 use crate::scheduler::coop;
 use crate::scheduler::Shared;
-use crate::task_core::raw::RawTask;
-use crate::task_core::{self as task, Handoff, JoinHandle, Notified, Schedule};
+use crate::task::join::JoinHandle;
+use crate::task::raw::RawTask;
+use crate::task::schedule::{self as task, Handoff, Notified, Schedule};
 use std::collections::VecDeque;
 use std::future::Future;
 use std::panic::Location;

@@ -1,10 +1,10 @@
 //! [`TaskDump`]: a Go-style listing of live tasks.
 
-pub use crate::task_core::info::{TaskInfo, TaskState};
+pub use crate::task::info::{TaskInfo, TaskState};
 use std::fmt;
 
 /// Every live task of `registry`, by increasing id.
-pub(crate) fn snapshot(registry: &crate::task_core::registry::Registry) -> Vec<TaskInfo> {
+pub(crate) fn snapshot(registry: &crate::task::registry::Registry) -> Vec<TaskInfo> {
     let mut tasks = Vec::new();
     registry.visit(|header| {
         let mut task = TaskInfo::from_header(header);

@@ -240,7 +240,7 @@ impl Drop for Runtime {
 }
 
 // Written here, not in the task core: the core knows no runtime handle.
-impl crate::task_core::LocalSet {
+impl crate::task::local::LocalSet {
     /// `rt.block_on(self.run_until(future))`.
     pub fn block_on<F: Future>(&self, rt: &Runtime, future: F) -> F::Output {
         rt.block_on(self.run_until(future))
@@ -281,7 +281,7 @@ pub(crate) fn block_on_with<F: Future>(handle: &Handle, future: F) -> F::Output 
     if handle.shared.is_current_thread() {
         // `spawn_local` works inside; the local tasks still pending at the end are
         // dropped with the set, here, while the runtime is still current.
-        let local = crate::task_core::LocalSet::new();
+        let local = crate::task::local::LocalSet::new();
         return drive(handle, local.run_until(future));
     }
     drive(handle, future)

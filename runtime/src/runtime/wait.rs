@@ -24,7 +24,7 @@ const FLAVOURS: [Option<Flavour>; 4] = [
 
 /// The channel crate's hook: store `reason` for the task being polled on this thread.
 pub(crate) fn hook(reason: &WaitReason) {
-    crate::task_core::wait::store_current(encode(reason));
+    crate::task::wait::store_current(encode(reason));
 }
 
 fn encode(reason: &WaitReason) -> u64 {
@@ -59,7 +59,7 @@ pub(crate) fn describe(word: &AtomicU64) -> Option<String> {
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
-    use crate::task_core::wait::record_into;
+    use crate::task::wait::record_into;
 
     #[test]
     fn encode_round_trips() {

@@ -169,8 +169,9 @@ pub(crate) fn timer_ref() -> Option<std::sync::Arc<crate::time::TimerRef>> {
 #[track_caller]
 pub(crate) fn current_driver() -> std::sync::Arc<crate::reactor::DriverHandle> {
     let driver = with_current(|h| h.map(|h| h.driver.handle.clone()));
-    driver
-        .unwrap_or_else(|| crate::task_core::panic_outside_runtime(std::panic::Location::caller()))
+    driver.unwrap_or_else(|| {
+        crate::task::spawn::panic_outside_runtime(std::panic::Location::caller())
+    })
 }
 
 /// The index of the worker running on this thread, if it is a worker.

@@ -57,9 +57,10 @@ pub(crate) mod worker;
 
 use crate::blocking::BlockingPool;
 use crate::loom::std_sync::{Arc, AtomicBool, AtomicU64, Mutex, Ordering};
-use crate::task_core::raw::RawTask;
-use crate::task_core::registry::Registry;
-use crate::task_core::{Handoff, JoinHandle, Notified, Schedule};
+use crate::task::join::JoinHandle;
+use crate::task::raw::RawTask;
+use crate::task::registry::Registry;
+use crate::task::schedule::{Handoff, Notified, Schedule};
 use idle::Idle;
 use inject::Inject;
 use monitor::Monitor;
@@ -208,7 +209,7 @@ impl Shared {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        if std::mem::size_of::<F>() > crate::task_core::BOX_FUTURE_THRESHOLD {
+        if std::mem::size_of::<F>() > crate::task::schedule::BOX_FUTURE_THRESHOLD {
             self.spawn_inner(Box::pin(future), location)
         } else {
             self.spawn_inner(future, location)
@@ -224,7 +225,8 @@ impl Shared {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let (task, notified, join) = crate::task_core::new_task(future, self.clone(), location);
+        let (task, notified, join) =
+            crate::task::schedule::new_task(future, self.clone(), location);
         match self.registry.insert(task) {
             Ok(()) => self.schedule_task(notified, false),
             Err(task) => {

@@ -74,7 +74,7 @@ use super::queue::{self, Local, Overflow};
 use super::Shared;
 use crate::loom::std_sync::{Arc, AtomicBool, AtomicU64, Ordering};
 use crate::scheduler::coop::{self, Budget};
-use crate::task_core::Notified;
+use crate::task::schedule::Notified;
 use crate::time::TimerRef;
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;

@@ -1,6 +1,6 @@
 //! [`JoinError`]: why a task produced no output.
 
-use super::TaskId;
+use super::schedule::TaskId;
 use std::any::Any;
 use std::fmt;
 use std::sync::Mutex;

@@ -16,9 +16,10 @@
 //! is wrapped in `catch_unwind`, so a panic never unwinds into a worker loop: it becomes a
 //! [`JoinError`] or is discarded.
 
+use super::error::JoinError;
 use super::raw::{Cell, RawTask, Stage};
+use super::schedule::{Handoff, Notified, Result, Schedule};
 use super::state::{TransitionToIdle, TransitionToRunning};
-use super::{Handoff, JoinError, Notified, Result, Schedule};
 use std::any::Any;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};

@@ -25,7 +25,7 @@ impl fmt::Display for TaskState {
     }
 }
 
-/// One task in a [`TaskDump`].
+/// One task in a [`TaskDump`](crate::TaskDump).
 #[derive(Clone, Debug)]
 pub struct TaskInfo {
     id: u64,

@@ -2,7 +2,7 @@
 
 use super::abort::AbortHandle;
 use super::raw::RawTask;
-use super::Result;
+use super::schedule::Result;
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;

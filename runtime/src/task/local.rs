@@ -21,9 +21,10 @@
 //! - The output is dropped by the `JoinHandle` (which is `Send` only for `T: Send`) or,
 //!   with no handle, by the completing run on the owner thread.
 
+use super::join::JoinHandle;
 use super::raw::RawTask;
 use super::registry::Registry;
-use super::{Handoff, JoinHandle, Notified, Schedule, Task, TaskId, BOX_FUTURE_THRESHOLD};
+use super::schedule::{Handoff, Notified, Schedule, Task, TaskId, BOX_FUTURE_THRESHOLD};
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::fmt;

@@ -6,12 +6,18 @@
 //! dropped) exactly once, and that the cell is freed (the scheduler's `Arc` count returns
 //! to one).
 
+use super::raw::RawTask;
+use super::schedule::*;
 use super::*;
 use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use loom::sync::{Arc, Mutex};
 use loom::thread;
 use std::collections::VecDeque;
+use std::future::Future;
+use std::panic::Location;
+use std::pin::Pin;
 use std::task::Waker;
+use std::task::{Context, Poll};
 
 struct Sched {
     queue: Mutex<VecDeque<Notified>>,

@@ -60,8 +60,8 @@
 //! costs nothing there.
 
 use super::harness;
+use super::schedule::{Schedule, TaskId};
 use super::state::State;
-use super::{Schedule, TaskId};
 use crate::loom::{AtomicU64, UnsafeCell};
 use std::future::Future;
 use std::panic::Location;
@@ -96,7 +96,7 @@ unsafe impl Sync for Header {}
 /// The future, then its result, then nothing.
 pub(crate) enum Stage<T: Future> {
     Running(T),
-    Finished(super::Result<T::Output>),
+    Finished(super::schedule::Result<T::Output>),
     Consumed,
 }
 
@@ -117,7 +117,7 @@ struct Vtable {
     schedule: unsafe fn(NonNull<Header>),
     /// Frees the allocation.
     dealloc: unsafe fn(NonNull<Header>),
-    /// JoinHandle poll: writes `Poll<super::Result<T::Output>>` to the pointer if complete.
+    /// JoinHandle poll: writes `Poll<super::schedule::Result<T::Output>>` to the pointer if complete.
     try_read_output: unsafe fn(NonNull<Header>, *mut (), &Waker),
     /// JoinHandle drop.
     drop_join_handle: unsafe fn(NonNull<Header>),
@@ -225,7 +225,7 @@ impl RawTask {
     ///
     /// # Safety
     ///
-    /// `dst` must point at a `Poll<super::Result<T::Output>>` of this task's future type
+    /// `dst` must point at a `Poll<super::schedule::Result<T::Output>>` of this task's future type
     /// and the caller must be the task's `JoinHandle`.
     pub(crate) unsafe fn try_read_output(self, dst: *mut (), waker: &Waker) {
         // SAFETY: forwarded to the caller.
@@ -310,13 +310,13 @@ unsafe fn dealloc_if<T: Future, S>(ptr: NonNull<Header>, dealloc: harness::Deall
 }
 
 unsafe fn schedule<T: Future, S: Schedule>(ptr: NonNull<Header>) {
-    use super::Handoff;
+    use super::schedule::Handoff;
     // SAFETY: the vtable was built for `Cell<T, S>`; the caller's reference keeps the cell
     // alive until it is handed over below, and this borrow ends before that.
     let handoff = unsafe { cell::<T, S>(ptr) }.scheduler.handoff();
     // SAFETY: `ptr` is a live task and the caller hands over one reference.
     let task = unsafe { RawTask::from_raw(ptr) };
-    handoff.schedule(super::Notified(task));
+    handoff.schedule(super::schedule::Notified(task));
 }
 
 unsafe fn dealloc<T: Future, S>(ptr: NonNull<Header>) {
@@ -334,7 +334,7 @@ unsafe fn try_read_output<T: Future, S: Schedule>(
     let cell = unsafe { cell::<T, S>(ptr) };
     if let Some(out) = harness::try_read_output(cell, waker) {
         // SAFETY: the caller guarantees `dst` has this task's output type.
-        unsafe { *(dst as *mut Poll<super::Result<T::Output>>) = Poll::Ready(out) };
+        unsafe { *(dst as *mut Poll<super::schedule::Result<T::Output>>) = Poll::Ready(out) };
     }
 }
 

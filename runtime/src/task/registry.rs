@@ -30,7 +30,7 @@
 //! different cache lines: the spawn/complete path has no shared counter.
 
 use super::raw::{Header, RawTask};
-use super::Task;
+use super::schedule::Task;
 use crate::loom::{AtomicU64, AtomicUsize, Mutex, Ordering};
 use std::ptr::NonNull;
 

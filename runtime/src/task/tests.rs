@@ -1,11 +1,17 @@
 //! Harness unit tests on a hand-driven scheduler: exact counts of polls, schedules,
 //! drops and frees after each step. Single-threaded, so they also run under Miri.
 
+use super::raw::RawTask;
+use super::schedule::*;
 use super::*;
 use std::collections::VecDeque;
+use std::future::Future;
+use std::panic::Location;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
 use std::task::Waker;
+use std::task::{Context, Poll};
 
 #[derive(Default)]
 struct TestSched {
@@ -347,7 +353,7 @@ fn waker_clone_and_drop_keep_task_alive() {
 
 mod registry_tests {
     use super::*;
-    use crate::task_core::registry::Registry;
+    use crate::task::registry::Registry;
 
     /// A scheduler whose registry is the real sharded one.
     struct RegSched {

@@ -175,8 +175,9 @@ impl Sleep {
 /// Outside a waza runtime.
 #[track_caller]
 pub(super) fn current_timer_ref() -> Arc<TimerRef> {
-    crate::scheduler::current::timer_ref()
-        .unwrap_or_else(|| crate::task_core::panic_outside_runtime(std::panic::Location::caller()))
+    crate::scheduler::current::timer_ref().unwrap_or_else(|| {
+        crate::task::spawn::panic_outside_runtime(std::panic::Location::caller())
+    })
 }
 
 impl Future for Sleep {
