@@ -58,6 +58,24 @@
 //! (`waiters.rs`, protocols 2, 4 and 6). Everything that decides *what* happens stays
 //! under the lock.
 //!
+//! # One operation, step by step
+//!
+//! [`SendOp`] (`send.rs`) and [`RecvOp`] (`recv.rs`) are one state machine each, with the
+//! same rungs in the same order; a poll goes down only as far as it must.
+//!
+//! | rung | send | recv | what it does |
+//! |---|---|---|---|
+//! | `poll` | ✓ | ✓ | a plain future's or blocking call's poll; inlined fast path: push to / pop from the buffer, no wake-up |
+//! | `poll_arm` | ✓ | ✓ | the same for a select arm (outside the locked pass), through the arm's pattern |
+//! | `poll_fresh_*` | `_solo`, `_rendezvous` | `_rendezvous` | a plain first poll past the fast path: hand over to a waiting counterpart, else (rendezvous) wait with the waker cloned before locking. Recv has no `_solo`: its fast path is a buffered receive's common case |
+//! | `poll_waiting` | ✓ | ✓ | holding a node: takes a completed node's result without the lock (recv: only without a pattern), else `poll_slow` |
+//! | `poll_slow` | ✓ | ✓ | `step` under the lock, through `Chan::drive` (which clones the waker and runs `step` again on `Step::NeedWaker`) |
+//! | `step` | ✓ | ✓ | one step under the lock (also the select's locked pass): `step_node` if holding a node, else one attempt and `settle` |
+//! | `step_node` | ✓ | ✓ | holding a node: a result in the node goes to `finish`; a waiting node takes the current waker (plain future), or is adopted and tried again (select), staying linked while it may wait; otherwise the node is given up and the attempt settled (recv: a node completed without a value first tries again) |
+//! | `settle` | ✓ | ✓ | the outcome of an attempt holding no node: `finish`, `Pending` if try-only, or wait with a fresh node (`Step::NeedWaker` first if a plain future's waker is not cloned yet) |
+//! | `finish` | ✓ | ✓ | the outcome through the arm's pattern; a refuted value stays in the send, or goes back to the channel's front under the lock (recv) |
+//! | `cancel` / `reset` | both | `cancel` | give up the node: a value not delivered comes back to the send (`reset`) or is dropped after unlocking (`cancel`); a value already handed to a receive goes back to the channel's front |
+//!
 //! # User code never runs under the lock
 //!
 //! Wakers are woken, and dropped, after unlocking ([`Wakes`]); every waker is woken even

@@ -37,6 +37,8 @@ impl RecvOp {
                     return Poll::Ready(Some(v));
                 }
             }
+            // No `poll_fresh_solo` rung, unlike send: the fast path is a buffered receive's
+            // common case, and an empty buffer has no waiting sender to take a value from.
             return self
                 .poll_slow(st, chan, Party::Solo(waker), None)
                 .into_poll();
@@ -64,7 +66,7 @@ impl RecvOp {
                         return Step::Ready(out);
                     }
                     let mut wakes = Wakes::new();
-                    let r = Self::checked(&mut st, chan.cap, out, None, &mut wakes, check);
+                    let r = Self::finish(&mut st, chan.cap, out, None, &mut wakes, check);
                     drop(st);
                     wakes.run();
                     return r;
@@ -75,6 +77,7 @@ impl RecvOp {
         self.poll_waiting(chan, party, check)
     }
 
+    /// A first poll that could not simply take a buffered value.
     #[inline(never)]
     fn poll_slow<T>(
         &mut self,
@@ -156,109 +159,130 @@ impl RecvOp {
         wakes: &mut Wakes,
         check: Check<'_, Option<T>>,
     ) -> Step<Option<T>> {
-        let status = match self.key {
-            None => None,
-            Some(key) => {
-                let status = st.waiters.status(key);
-                if status.holds_value() {
-                    // The oldest value in flight goes first: if another receive holds an
-                    // older one, take that and give ours back in its place.
-                    let older = if ordered(cap) {
-                        st.waiters.steal_oldest(Some(st.waiters.flight_seq(key)))
-                    } else {
-                        None
-                    };
-                    let r = st.waiters.remove(key);
-                    self.key = None;
-                    wakes.discard(r.waker);
-                    let (out, seq) = match older {
-                        Some(o) => {
-                            if let Some(v) = r.slot {
-                                st.give_back(v, r.seq, cap, wakes);
-                            }
-                            (Some(o.value), Some(o.seq))
+        if self.key.is_some() {
+            return self.step_node(st, cap, party, waker, wakes, check);
+        }
+        let attempt = st.try_recv_seq(cap, party.me(), wakes);
+        self.settle(st, cap, party, waker, wakes, check, attempt)
+    }
+
+    /// [`RecvOp::step`] for an operation holding a node.
+    fn step_node<T>(
+        &mut self,
+        st: &mut State<T>,
+        cap: Option<usize>,
+        party: Party<'_>,
+        waker: &mut Option<Waker>,
+        wakes: &mut Wakes,
+        check: Check<'_, Option<T>>,
+    ) -> Step<Option<T>> {
+        let key = self.key.expect("step_node runs with a node");
+        let status = st.waiters.status(key);
+        match (status, party) {
+            _ if status.holds_value() => {
+                // The oldest value in flight goes first: if another receive holds an
+                // older one, take that and give ours back in its place.
+                let older = if ordered(cap) {
+                    st.waiters.steal_oldest(Some(st.waiters.flight_seq(key)))
+                } else {
+                    None
+                };
+                let r = st.waiters.remove(key);
+                self.key = None;
+                wakes.discard(r.waker);
+                let (out, seq) = match older {
+                    Some(o) => {
+                        if let Some(v) = r.slot {
+                            st.give_back(v, r.seq, cap, wakes);
                         }
-                        None => (r.slot, r.seq),
-                    };
-                    // A refuted value goes back first: only then may the channel look
-                    // drained (`None` is final).
-                    let step = Self::checked(st, cap, out, seq, wakes, check);
-                    if st.closed {
-                        st.finish_if_drained(wakes);
+                        (Some(o.value), Some(o.seq))
                     }
-                    return step;
+                    None => (r.slot, r.seq),
+                };
+                // A refuted value goes back first: only then may the channel look
+                // drained (`None` is final).
+                let step = Self::finish(st, cap, out, seq, wakes, check);
+                if st.closed {
+                    st.finish_if_drained(wakes);
                 }
-                if let (Status::Waiting, Party::Solo(w)) = (status, party) {
-                    if !st.waiters.wakes_same(key, w) {
-                        match waker.take() {
-                            Some(new) => wakes.discard(st.waiters.set_waker(key, new)),
-                            None => return Step::NeedWaker,
-                        }
-                    }
-                    return Step::Pending;
-                }
-                if let (Status::Waiting, Party::Select { cell, arm, .. }) = (status, party) {
-                    // A select re-polls (or adopts) its waiting node: it is not claimable
-                    // while the cell is IDLE, so try again now.
-                    wakes.discard(st.waiters.adopt(key, Owner::Select { cell, arm }));
-                }
-                Some((key, status))
+                step
             }
-        };
-        let (got, seq) = st.try_recv_seq(cap, party.me(), wakes);
-        match got {
-            TryRecv::Empty if party.may_wait() => match status {
-                Some((key, Status::Waiting)) => {
-                    if !st.waiters.is_linked(key) {
-                        st.waiters.link(key, Queue::Recv);
+            (Status::Waiting, Party::Solo(w)) => {
+                if !st.waiters.wakes_same(key, w) {
+                    match waker.take() {
+                        Some(new) => wakes.discard(st.waiters.set_waker(key, new)),
+                        None => return Step::NeedWaker,
                     }
-                    Step::Pending
-                }
-                _ => {
-                    // No node yet, or one completed with "closed" while a value was
-                    // still in flight: wait with a fresh node.
-                    if let Some((key, _)) = status {
-                        wakes.discard(st.waiters.remove(key).waker);
-                        self.key = None;
-                    }
-                    let owner = match party {
-                        Party::Solo(_) => match waker.take() {
-                            Some(w) => Owner::Solo(Some(w)),
-                            None => return Step::NeedWaker,
-                        },
-                        Party::Select { cell, arm, .. } => Owner::Select { cell, arm },
-                    };
-                    let key = st.waiters.insert(None, owner);
-                    st.waiters.link(key, Queue::Recv);
-                    self.key = Some(key);
-                    Step::Pending
-                }
-            },
-            TryRecv::Empty => {
-                // Try-only: give up any node.
-                if let Some((key, _)) = status {
-                    wakes.discard(st.waiters.remove(key).waker);
-                    self.key = None;
                 }
                 Step::Pending
             }
-            done => {
-                if let Some((key, _)) = status {
-                    wakes.discard(st.waiters.remove(key).waker);
-                    self.key = None;
+            (Status::Waiting, Party::Select { cell, arm, .. }) => {
+                // A select re-polls (or adopts) its waiting node: it is not claimable
+                // while the cell is IDLE, so try again now.
+                wakes.discard(st.waiters.adopt(key, Owner::Select { cell, arm }));
+                let attempt = st.try_recv_seq(cap, party.me(), wakes);
+                if party.may_wait() && matches!(attempt.0, TryRecv::Empty) {
+                    if !st.waiters.is_linked(key) {
+                        st.waiters.link(key, Queue::Recv);
+                    }
+                    return Step::Pending;
                 }
-                let out = match done {
-                    TryRecv::Got(v) => Some(v),
-                    _ => None,
-                };
-                Self::checked(st, cap, out, seq, wakes, check)
+                wakes.discard(st.waiters.remove(key).waker);
+                self.key = None;
+                self.settle(st, cap, party, waker, wakes, check, attempt)
+            }
+            (_, _) => {
+                // Completed without a value for us (with "closed" while a value was still
+                // in flight, or ours taken by another receive): receive again, in place
+                // of this node.
+                let attempt = st.try_recv_seq(cap, party.me(), wakes);
+                wakes.discard(st.waiters.remove(key).waker);
+                self.key = None;
+                self.settle(st, cap, party, waker, wakes, check, attempt)
             }
         }
     }
 
-    /// Applies a select arm's pattern to a receive's outcome, under the lock: a refuted
-    /// value goes back to the front before anyone else can receive.
-    fn checked<T>(
+    /// The outcome of an attempt made holding no node (none yet, or given up): finish,
+    /// or wait with a fresh node.
+    #[allow(clippy::too_many_arguments)] // `step`'s own, and the attempt's outcome
+    fn settle<T>(
+        &mut self,
+        st: &mut State<T>,
+        cap: Option<usize>,
+        party: Party<'_>,
+        waker: &mut Option<Waker>,
+        wakes: &mut Wakes,
+        check: Check<'_, Option<T>>,
+        (got, seq): (TryRecv<T>, Option<u32>),
+    ) -> Step<Option<T>> {
+        match got {
+            TryRecv::Got(v) => Self::finish(st, cap, Some(v), seq, wakes, check),
+            TryRecv::Closed => Self::finish(st, cap, None, seq, wakes, check),
+            // Try-only: nothing to wait with (any node was given up).
+            TryRecv::Empty if !party.may_wait() => Step::Pending,
+            TryRecv::Empty => {
+                // No node yet, or one completed with "closed" while a value was still in
+                // flight: wait with a fresh node.
+                let owner = match party {
+                    Party::Solo(_) => match waker.take() {
+                        Some(w) => Owner::Solo(Some(w)),
+                        None => return Step::NeedWaker,
+                    },
+                    Party::Select { cell, arm, .. } => Owner::Select { cell, arm },
+                };
+                let key = st.waiters.insert(None, owner);
+                st.waiters.link(key, Queue::Recv);
+                self.key = Some(key);
+                Step::Pending
+            }
+        }
+    }
+
+    /// The outcome of a receive (`None`: closed), through the arm's pattern, under the
+    /// lock: a refuted value goes back to the front before anyone else can receive (so
+    /// this takes the locked state, not the operation).
+    fn finish<T>(
         st: &mut State<T>,
         cap: Option<usize>,
         out: Option<T>,

@@ -190,35 +190,8 @@ impl<T> SendOp<T> {
             self.value = Some(v);
             return Step::Refuted;
         }
-        match st.try_send(v, cap, party.me(), wakes) {
-            TrySend::Sent => Step::Ready(Ok(())),
-            TrySend::Closed(v) => self.finish(Some(v), check),
-            TrySend::Full(v) if !party.may_wait() => {
-                self.value = Some(v);
-                Step::Pending
-            }
-            TrySend::Full(v) => {
-                let owner = match party {
-                    Party::Solo(_) => match waker.take() {
-                        Some(w) => Owner::Solo(Some(w)),
-                        None => {
-                            self.value = Some(v);
-                            return Step::NeedWaker;
-                        }
-                    },
-                    Party::Select { cell, arm, .. } => Owner::Select { cell, arm },
-                };
-                let key = st.waiters.insert(Some(v), owner);
-                st.waiters.link(key, Queue::Send);
-                if let Party::Solo(_) = party {
-                    // A select's node is not claimable yet (its cell is busy): the select
-                    // tells the watchers once it sleeps (`after_publish`).
-                    st.notify_watchers(wakes);
-                }
-                self.key = Some(key);
-                Step::Pending
-            }
-        }
+        let attempt = st.try_send(v, cap, party.me(), wakes);
+        self.settle(st, party, waker, wakes, check, attempt)
     }
 
     /// [`SendOp::step`] for an operation holding a node.
@@ -263,27 +236,18 @@ impl<T> SendOp<T> {
                     .take()
                     .expect("waiting send node");
                 match st.try_send(v, cap, party.me(), wakes) {
-                    TrySend::Full(v) => {
+                    TrySend::Full(v) if party.may_wait() => {
                         st.waiters.get_mut(key).slot = Some(v);
-                        if !party.may_wait() {
-                            // Try-only: give the node up, keep the value.
-                            let r = st.waiters.remove(key);
-                            self.key = None;
-                            self.value = r.slot;
-                            wakes.discard(r.waker);
-                        } else if !st.waiters.is_linked(key) {
+                        if !st.waiters.is_linked(key) {
                             st.waiters.link(key, Queue::Send);
                         }
                         Step::Pending
                     }
-                    done => {
+                    attempt => {
                         let r = st.waiters.remove(key);
                         self.key = None;
                         wakes.discard(r.waker);
-                        match done {
-                            TrySend::Closed(v) => self.finish(Some(v), check),
-                            _ => Step::Ready(Ok(())),
-                        }
+                        self.settle(st, party, waker, wakes, check, attempt)
                     }
                 }
             }
@@ -292,6 +256,49 @@ impl<T> SendOp<T> {
                 self.key = None;
                 wakes.discard(r.waker);
                 self.finish(r.slot, check)
+            }
+        }
+    }
+
+    /// The outcome of an attempt made holding no node (none yet, or given up): finish,
+    /// or wait with a fresh node.
+    fn settle(
+        &mut self,
+        st: &mut State<T>,
+        party: Party<'_>,
+        waker: &mut Option<Waker>,
+        wakes: &mut Wakes,
+        check: Check<'_, Result<(), SendError<T>>>,
+        attempt: TrySend<T>,
+    ) -> Step<Result<(), SendError<T>>> {
+        match attempt {
+            TrySend::Sent => Step::Ready(Ok(())),
+            TrySend::Closed(v) => self.finish(Some(v), check),
+            TrySend::Full(v) if !party.may_wait() => {
+                // Try-only: keep the value (any node was given up).
+                self.value = Some(v);
+                Step::Pending
+            }
+            TrySend::Full(v) => {
+                let owner = match party {
+                    Party::Solo(_) => match waker.take() {
+                        Some(w) => Owner::Solo(Some(w)),
+                        None => {
+                            self.value = Some(v);
+                            return Step::NeedWaker;
+                        }
+                    },
+                    Party::Select { cell, arm, .. } => Owner::Select { cell, arm },
+                };
+                let key = st.waiters.insert(Some(v), owner);
+                st.waiters.link(key, Queue::Send);
+                if let Party::Solo(_) = party {
+                    // A select's node is not claimable yet (its cell is busy): the select
+                    // tells the watchers once it sleeps (`after_publish`).
+                    st.notify_watchers(wakes);
+                }
+                self.key = Some(key);
+                Step::Pending
             }
         }
     }
