@@ -174,7 +174,7 @@ pub mod __private {
         SelectArmFuture, SenderArmTag, SenderIsNotAFuture, SenderKind,
     };
     pub use crate::select::{
-        ArmCx, ArmPoll, ChannelArm, ChannelArmTag, ChannelKind, FutureArm, FutureArmTag,
+        ArmPoll, ArmTurn, ChannelArm, ChannelArmTag, ChannelKind, FutureArm, FutureArmTag,
         FutureKind, Matches, Select, SelectArm, SelectOutcome,
     };
     pub use core::future::poll_fn;

@@ -16,8 +16,8 @@
 //!
 //! A node that points at a cell must be gone before the cell. The macro guarantees it by
 //! construction (the `Select` is declared before the arms, so the arms drop first, and
-//! only its own arms are polled with its [`ArmCx`]); [`Select::poll_with`] is an `unsafe
-//! fn` stating exactly that, and an [`ArmCx`] exists only inside it. Nothing here is
+//! only its own arms are polled with its [`ArmTurn`]); [`Select::poll_with`] is an `unsafe
+//! fn` stating exactly that, and an [`ArmTurn`] exists only inside it. Nothing here is
 //! reachable from safe code outside the macro's expansion (`__private` is hidden, the
 //! module private). As a last line of defence, a cell dropped with live nodes aborts the
 //! process rather than leave channels pointing at freed memory.
@@ -271,9 +271,9 @@ pub(crate) enum Mode {
     /// proceed now, but link no new node. A channel arm that already holds a node (a
     /// future polled before the select) polls it as in `Poll`, keeping its place.
     Try,
-    /// Channel arms report their channel's address in `ArmCx::addr`; nothing is polled.
+    /// Channel arms report their channel's address in `ArmTurn::addr`; nothing is polled.
     Probe,
-    /// Channel arms lock their channel into `ArmCx::locks` (step 3).
+    /// Channel arms lock their channel into `ArmTurn::locks` (step 3).
     Lock,
     /// Channel arms try their operation with every lock of the select held (step 3).
     TryLocked,
@@ -302,8 +302,10 @@ pub enum ArmPoll<O> {
     Disabled,
 }
 
-/// What an arm needs while being polled. Exists only inside [`Select::poll_with`].
-pub struct ArmCx<'a, 'b> {
+/// One arm's turn in a select pass: what the driver hands an arm when it visits it (its
+/// cell and index, the task context, the mode, the locked pass's locks). Exists only
+/// inside [`Select::poll_with`].
+pub struct ArmTurn<'a, 'b> {
     cell: &'a SelectCell,
     arm: usize,
     cx: &'a mut Context<'b>,
@@ -316,16 +318,16 @@ pub struct ArmCx<'a, 'b> {
     registered: bool,
 }
 
-impl core::fmt::Debug for ArmCx<'_, '_> {
+impl core::fmt::Debug for ArmTurn<'_, '_> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("ArmCx")
+        f.debug_struct("ArmTurn")
             .field("arm", &self.arm)
             .field("mode", &self.mode)
             .finish_non_exhaustive()
     }
 }
 
-impl<'a, 'b> ArmCx<'a, 'b> {
+impl<'a, 'b> ArmTurn<'a, 'b> {
     /// The task context (for future arms).
     pub fn context(&mut self) -> &mut Context<'b> {
         self.cx
@@ -537,11 +539,11 @@ impl Select {
         }
     }
 
-    /// One poll of the whole select; `poll_arm(i, acx)` polls arm `i`.
+    /// One poll of the whole select; `poll_arm(i, turn)` polls arm `i`.
     ///
     /// # Safety
     ///
-    /// `poll_arm` polls, with the given [`ArmCx`], only arms that belong to this select
+    /// `poll_arm` polls, with the given [`ArmTurn`], only arms that belong to this select
     /// (never an arm that another select also polls), and every channel arm it ever
     /// polled is dropped before this `Select` is. (`select!`'s expansion declares the
     /// `Select` before its arms, so they drop first.)
@@ -553,7 +555,7 @@ impl Select {
     pub unsafe fn poll_with<O>(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
-        poll_arm: impl FnMut(usize, &mut ArmCx<'_, '_>) -> ArmPoll<O>,
+        poll_arm: impl FnMut(usize, &mut ArmTurn<'_, '_>) -> ArmPoll<O>,
     ) -> Poll<SelectOutcome<O>> {
         if crate::hooks::poll_proceed(cx).is_pending() {
             return Poll::Pending;
@@ -571,7 +573,7 @@ impl Select {
 
 impl<O, P> Driver<'_, '_, '_, P>
 where
-    P: FnMut(usize, &mut ArmCx<'_, '_>) -> ArmPoll<O>,
+    P: FnMut(usize, &mut ArmTurn<'_, '_>) -> ArmPoll<O>,
 {
     fn poll(&mut self) -> Poll<SelectOutcome<O>> {
         if let Some(k) = self.select.cell.begin_poll() {
@@ -652,7 +654,7 @@ where
         mode: Mode,
         locked: Option<(&mut LockTable, &mut Wakes)>,
     ) -> (ArmPoll<O>, Option<usize>, bool) {
-        let mut acx = ArmCx {
+        let mut turn = ArmTurn {
             cell: &self.select.cell,
             arm,
             cx: self.cx,
@@ -661,8 +663,8 @@ where
             addr: None,
             registered: false,
         };
-        let r = (self.poll_arm)(arm, &mut acx);
-        let (addr, registered) = (acx.addr, acx.registered);
+        let r = (self.poll_arm)(arm, &mut turn);
+        let (addr, registered) = (turn.addr, turn.registered);
         if let ArmPoll::Disabled = r {
             self.select.disabled.insert(arm);
         }
@@ -1024,7 +1026,7 @@ pub trait SelectArm {
     /// (applied before a channel operation takes effect), `None` if it is irrefutable.
     fn poll_arm(
         self: Pin<&mut Self>,
-        acx: &mut ArmCx<'_, '_>,
+        turn: &mut ArmTurn<'_, '_>,
         matches: Matches<'_, Self::Output>,
     ) -> ArmPoll<Self::Output>;
 }
@@ -1057,7 +1059,7 @@ pub trait FutureArmTag {
 impl<F: IntoFuture> FutureArmTag for &F {}
 
 pub(crate) mod sealed {
-    use super::{ArmCx, ArmPoll, Matches};
+    use super::{ArmPoll, ArmTurn, Matches};
 
     /// A channel operation that can run as a select arm (sealed: the crate's futures,
     /// and `&mut`/`Pin<&mut>` of them).
@@ -1067,11 +1069,11 @@ pub(crate) mod sealed {
         /// The channel's address.
         fn chan_addr(&self) -> usize;
         /// Locks the channel into the select's lock table (locked pass).
-        fn lock_into(&self, acx: &mut ArmCx<'_, '_>);
+        fn lock_into(&self, turn: &mut ArmTurn<'_, '_>);
         /// Polls the operation in the driver's mode.
         fn poll_select(
             &mut self,
-            acx: &mut ArmCx<'_, '_>,
+            turn: &mut ArmTurn<'_, '_>,
             matches: Matches<'_, Self::Output>,
         ) -> ArmPoll<Self::Output>;
         /// The select is over: give up any node (protocol step 5).
@@ -1085,15 +1087,15 @@ pub(crate) mod sealed {
         fn chan_addr(&self) -> usize {
             (**self).chan_addr()
         }
-        fn lock_into(&self, acx: &mut ArmCx<'_, '_>) {
-            (**self).lock_into(acx)
+        fn lock_into(&self, turn: &mut ArmTurn<'_, '_>) {
+            (**self).lock_into(turn)
         }
         fn poll_select(
             &mut self,
-            acx: &mut ArmCx<'_, '_>,
+            turn: &mut ArmTurn<'_, '_>,
             matches: Matches<'_, O::Output>,
         ) -> ArmPoll<O::Output> {
-            (**self).poll_select(acx, matches)
+            (**self).poll_select(turn, matches)
         }
         fn abandon(&mut self) {
             (**self).abandon()
@@ -1108,15 +1110,15 @@ pub(crate) mod sealed {
         fn chan_addr(&self) -> usize {
             (**self).chan_addr()
         }
-        fn lock_into(&self, acx: &mut ArmCx<'_, '_>) {
-            (**self).lock_into(acx)
+        fn lock_into(&self, turn: &mut ArmTurn<'_, '_>) {
+            (**self).lock_into(turn)
         }
         fn poll_select(
             &mut self,
-            acx: &mut ArmCx<'_, '_>,
+            turn: &mut ArmTurn<'_, '_>,
             matches: Matches<'_, O::Output>,
         ) -> ArmPoll<O::Output> {
-            self.as_mut().get_mut().poll_select(acx, matches)
+            self.as_mut().get_mut().poll_select(turn, matches)
         }
         fn abandon(&mut self) {
             self.as_mut().get_mut().abandon()
@@ -1157,27 +1159,27 @@ impl<Op: sealed::ChannelOp> SelectArm for ChannelArm<Op> {
     #[inline]
     fn poll_arm(
         self: Pin<&mut Self>,
-        acx: &mut ArmCx<'_, '_>,
+        turn: &mut ArmTurn<'_, '_>,
         matches: Matches<'_, Op::Output>,
     ) -> ArmPoll<Op::Output> {
         // SAFETY: `op` is never moved out of the pinned arm (not structurally pinned:
         // every channel operation is used through `&mut` only, and none relies on
         // pinning).
         let op = unsafe { &mut self.get_unchecked_mut().op };
-        match acx.mode() {
+        match turn.mode() {
             Mode::Probe => {
-                acx.set_addr(op.chan_addr());
+                turn.set_addr(op.chan_addr());
                 ArmPoll::Pending
             }
             Mode::Lock => {
-                op.lock_into(acx);
+                op.lock_into(turn);
                 ArmPoll::Pending
             }
             Mode::Published => {
                 op.after_publish();
                 ArmPoll::Pending
             }
-            Mode::Poll { .. } | Mode::Try | Mode::TryLocked => op.poll_select(acx, matches),
+            Mode::Poll { .. } | Mode::Try | Mode::TryLocked => op.poll_select(turn, matches),
         }
     }
 }
@@ -1198,19 +1200,19 @@ impl<F: Future> SelectArm for FutureArm<F> {
     type Output = F::Output;
     fn poll_arm(
         self: Pin<&mut Self>,
-        acx: &mut ArmCx<'_, '_>,
+        turn: &mut ArmTurn<'_, '_>,
         matches: Matches<'_, F::Output>,
     ) -> ArmPoll<F::Output> {
-        if !matches!(acx.mode(), Mode::Poll { .. } | Mode::Try) {
+        if !matches!(turn.mode(), Mode::Poll { .. } | Mode::Try) {
             return ArmPoll::Pending;
         }
         // SAFETY: structural pinning of `fut`: `FutureArm` never moves it and has no
         // `Drop` impl or `Unpin` impl that could break the pin guarantee.
         let fut = unsafe { self.map_unchecked_mut(|a| &mut a.fut) };
         // Protocol step 8: the select already spent its unit of budget.
-        match crate::hooks::unconstrained(|| fut.poll(acx.context())) {
+        match crate::hooks::unconstrained(|| fut.poll(turn.context())) {
             Poll::Pending => {
-                acx.set_registered();
+                turn.set_registered();
                 ArmPoll::Pending
             }
             Poll::Ready(v) if matches.map_or(true, |m| m(&v)) => ArmPoll::Ready(v),

@@ -9,7 +9,7 @@ use crate::chan::{Chan, SendOp, TrySend};
 use crate::closed::Closed;
 use crate::hooks::WaitOp;
 use crate::loom::{Arc, Ordering};
-use crate::select::{arm_poll, sealed::ChannelOp, ArmCx, ArmPoll, ChannelArmTag, Matches, Mode};
+use crate::select::{arm_poll, sealed::ChannelOp, ArmPoll, ArmTurn, ChannelArmTag, Matches, Mode};
 use crate::{SendError, TrySendError};
 
 /// The sending half of a channel. Clone it for more producers.
@@ -292,22 +292,22 @@ impl<T> ChannelOp for Send<'_, T> {
         self.chan.addr()
     }
 
-    fn lock_into(&self, acx: &mut ArmCx<'_, '_>) {
-        self.chan.lock_into(acx.locks());
+    fn lock_into(&self, turn: &mut ArmTurn<'_, '_>) {
+        self.chan.lock_into(turn.locks());
     }
 
     #[inline]
     fn poll_select(
         &mut self,
-        acx: &mut ArmCx<'_, '_>,
+        turn: &mut ArmTurn<'_, '_>,
         matches: Matches<'_, Self::Output>,
     ) -> ArmPoll<Self::Output> {
-        match acx.mode() {
+        match turn.mode() {
             Mode::Poll { .. } | Mode::Try => {
-                let try_only = acx.try_only(self.op.is_waiting());
-                arm_poll(self.op.poll_arm(self.chan, acx.party(try_only), matches))
+                let try_only = turn.try_only(self.op.is_waiting());
+                arm_poll(self.op.poll_arm(self.chan, turn.party(try_only), matches))
             }
-            Mode::TryLocked => self.chan.step_locked(acx, |st, cap, party, wakes| {
+            Mode::TryLocked => self.chan.step_locked(turn, |st, cap, party, wakes| {
                 self.op.step(st, cap, party, &mut None, wakes, matches)
             }),
             Mode::Probe | Mode::Lock | Mode::Published => ArmPoll::Pending,

@@ -93,7 +93,7 @@ use core::task::{Poll, Waker};
 
 use crate::hooks::WaitOp;
 use crate::loom::{lock, AtomicBool, AtomicUsize, Mutex, MutexGuard, Ordering};
-use crate::select::{arm_poll, ArmCx, ArmPoll, LockEntry, LockTable, SelectCell};
+use crate::select::{arm_poll, ArmPoll, ArmTurn, LockEntry, LockTable, SelectCell};
 use crate::waiters::{release_sent, take_filled, Key, Owner, Queue, Status, Waiters};
 use crate::SendError;
 
@@ -665,15 +665,15 @@ impl<T> Chan<T> {
     }
 
     /// Runs a select arm's `step` in the locked pass (select.rs protocol 3), on this
-    /// channel's state, which the driver locked into `acx`'s lock table. Out of line: the
+    /// channel's state, which the driver locked into `turn`'s lock table. Out of line: the
     /// common select polls never get here.
     #[inline(never)]
     pub(crate) fn step_locked<R>(
         &self,
-        acx: &mut ArmCx<'_, '_>,
+        turn: &mut ArmTurn<'_, '_>,
         step: impl FnOnce(&mut State<T>, Option<usize>, Party<'_>, &mut Wakes) -> Step<R>,
     ) -> ArmPoll<R> {
-        let (locks, wakes, party) = acx.locked_parts();
+        let (locks, wakes, party) = turn.locked_parts();
         let st = locks
             .state_of(self.addr())
             .expect("the locked pass holds every channel arm's lock");

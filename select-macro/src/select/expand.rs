@@ -15,7 +15,7 @@
 //!             let mut sel = pin!(K::__private::Select::new(2, biased, has_default)); // (2)
 //!             let mut arm0 = pin!(arm0);
 //!             let mut arm1 = pin!(arm1);
-//!             let r = poll_fn(|cx| unsafe { sel.as_mut().poll_with(cx, |i, acx| match i {
+//!             let r = poll_fn(|cx| unsafe { sel.as_mut().poll_with(cx, |i, turn| match i {
 //!                 0 => <poll arm0 with `|v: &_| matches!(v, p0')`:                    (3)
 //!                       Ready(v) -> ArmPoll::Ready(Out::V0(v)), Disabled / Pending as is>,
 //!                 1 => ...,
@@ -74,7 +74,7 @@ struct Names {
     out: Ident,
     sel: Ident,
     cx: Ident,
-    acx: Ident,
+    turn: Ident,
     index: Ident,
     value: Ident,
     fut: Ident,
@@ -93,7 +93,7 @@ impl Names {
             out: id("__waza_out"),
             sel: id("__waza_sel"),
             cx: id("__waza_cx"),
-            acx: id("__waza_acx"),
+            turn: id("__waza_turn"),
             index: id("__waza_index"),
             value: id("__waza_value"),
             fut: id("__waza_fut"),
@@ -125,7 +125,7 @@ pub(crate) fn expand(input: &SelectInput) -> TokenStream {
         out,
         sel,
         cx,
-        acx,
+        turn,
         index,
         result,
         arms,
@@ -197,7 +197,7 @@ pub(crate) fn expand(input: &SelectInput) -> TokenStream {
                         // SAFETY: the callback polls only this select's own arms, which
                         // are declared after `sel` and so are dropped before it.
                         unsafe {
-                            #sel.as_mut().poll_with(#cx, |#index, #acx| match #index {
+                            #sel.as_mut().poll_with(#cx, |#index, #turn| match #index {
                                 #(#polls)*
                                 _ => ::core::unreachable!(),
                             })
@@ -245,7 +245,7 @@ fn arm_init(arm: &SelectArm) -> TokenStream {
 fn arm_poll(k: &TokenStream, names: &Names, i: usize, pat: &Pat, has_else: bool) -> TokenStream {
     let Names {
         out_enum,
-        acx,
+        turn,
         value,
         fut,
         arms,
@@ -293,7 +293,7 @@ fn arm_poll(k: &TokenStream, names: &Names, i: usize, pat: &Pat, has_else: bool)
             ::core::option::Option::None => #disabled,
             ::core::option::Option::Some(#fut) => match #k::__private::SelectArm::poll_arm(
                 #fut,
-                #acx,
+                #turn,
                 #matches,
             ) {
                 #k::__private::ArmPoll::Pending => #k::__private::ArmPoll::Pending,

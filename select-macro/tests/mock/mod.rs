@@ -68,7 +68,7 @@ pub mod __private {
         pub unsafe fn poll_with<O>(
             self: Pin<&mut Self>,
             cx: &mut Context<'_>,
-            mut poll_arm: impl FnMut(usize, &mut ArmCx<'_, '_>) -> ArmPoll<O>,
+            mut poll_arm: impl FnMut(usize, &mut ArmTurn<'_, '_>) -> ArmPoll<O>,
         ) -> Poll<SelectOutcome<O>> {
             let this = self.get_mut();
             let mut any_enabled = false;
@@ -81,8 +81,8 @@ pub mod __private {
                 if this.disabled[i] {
                     continue;
                 }
-                let mut acx = ArmCx { cx: &mut *cx };
-                match poll_arm(i, &mut acx) {
+                let mut turn = ArmTurn { cx: &mut *cx };
+                match poll_arm(i, &mut turn) {
                     ArmPoll::Ready(o) => return Poll::Ready(SelectOutcome::Arm(o)),
                     ArmPoll::Pending => any_enabled = true,
                     ArmPoll::Disabled => this.disabled[i] = true,
@@ -105,11 +105,11 @@ pub mod __private {
         }
     }
 
-    pub struct ArmCx<'a, 'b> {
+    pub struct ArmTurn<'a, 'b> {
         cx: &'a mut Context<'b>,
     }
 
-    impl<'b> ArmCx<'_, 'b> {
+    impl<'b> ArmTurn<'_, 'b> {
         pub fn context(&mut self) -> &mut Context<'b> {
             self.cx
         }
@@ -132,7 +132,7 @@ pub mod __private {
         type Output;
         fn poll_arm(
             self: Pin<&mut Self>,
-            acx: &mut ArmCx<'_, '_>,
+            turn: &mut ArmTurn<'_, '_>,
             matches: Matches<'_, Self::Output>,
         ) -> ArmPoll<Self::Output>;
     }
@@ -190,12 +190,12 @@ pub mod __private {
         type Output = Option<i32>;
         fn poll_arm(
             self: Pin<&mut Self>,
-            acx: &mut ArmCx<'_, '_>,
+            turn: &mut ArmTurn<'_, '_>,
             matches: Matches<'_, Option<i32>>,
         ) -> ArmPoll<Option<i32>> {
             let chan = self.get_mut().op.chan;
             chan.channel_polls.set(chan.channel_polls.get() + 1);
-            checked(chan.poll_recv(acx.context()), matches)
+            checked(chan.poll_recv(turn.context()), matches)
         }
     }
 
@@ -207,10 +207,10 @@ pub mod __private {
         type Output = F::Output;
         fn poll_arm(
             mut self: Pin<&mut Self>,
-            acx: &mut ArmCx<'_, '_>,
+            turn: &mut ArmTurn<'_, '_>,
             matches: Matches<'_, F::Output>,
         ) -> ArmPoll<F::Output> {
-            checked(self.fut.as_mut().poll(acx.context()), matches)
+            checked(self.fut.as_mut().poll(turn.context()), matches)
         }
     }
 }
