@@ -63,7 +63,7 @@ pub(crate) mod scheduler;
 pub mod signal;
 pub mod sync;
 pub mod task;
-#[cfg(all(test, not(loom)))]
+#[cfg(test)]
 mod test_support;
 pub mod time;
 

@@ -1,32 +1,16 @@
 //! `waza::sync::mpsc`: tokio's names over `waza::chan`; reserved room, cancellation,
 //! closing, and conservation across worker threads.
 
+#[path = "support/sync.rs"]
+mod sync_support;
+
 use std::collections::HashSet;
 use std::future::Future;
 use std::pin::pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Context, Poll};
 
+use sync_support::Counted;
 use waza::sync::mpsc::{self, error::TryRecvError, error::TrySendError};
-
-#[derive(Default)]
-struct CountingWaker(AtomicUsize);
-
-impl Wake for CountingWaker {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
-fn counting() -> (Arc<CountingWaker>, Waker) {
-    let c = Arc::new(CountingWaker::default());
-    (c.clone(), Waker::from(c))
-}
-
-fn wakes(c: &CountingWaker) -> usize {
-    c.0.load(Ordering::SeqCst)
-}
 
 #[test]
 #[should_panic(expected = "mpsc bounded channel requires buffer > 0")]
@@ -58,8 +42,8 @@ fn capacity_counts_buffered_values_and_permits() {
 #[test]
 fn a_permit_sends_without_waiting_while_other_sends_wait() {
     let (tx, mut rx) = mpsc::channel::<u32>(1);
-    let (count, waker) = counting();
-    let mut cx = Context::from_waker(&waker);
+    let count = Counted::new();
+    let mut cx = Context::from_waker(&count.waker);
     let permit = futures::executor::block_on(tx.reserve()).unwrap();
     assert_eq!(tx.try_send(1), Err(TrySendError::Full(1)));
     let mut send = pin!(tx.send(2));
@@ -68,11 +52,11 @@ fn a_permit_sends_without_waiting_while_other_sends_wait() {
         "the only slot is reserved"
     );
     permit.send(3);
-    assert_eq!(wakes(&count), 0, "sending through the permit frees no room");
+    assert_eq!(count.wakes(), 0, "sending through the permit frees no room");
     assert!(send.as_mut().poll(&mut cx).is_pending());
     assert_eq!(rx.try_recv(), Ok(3));
     assert_eq!(
-        wakes(&count),
+        count.wakes(),
         1,
         "the receive freed the slot for the waiting send"
     );
@@ -105,8 +89,8 @@ fn permits_never_fail_for_lack_of_room() {
 #[test]
 fn a_dropped_send_sends_nothing_and_keeps_no_room() {
     let (tx, mut rx) = mpsc::channel::<u32>(1);
-    let (_count, waker) = counting();
-    let mut cx = Context::from_waker(&waker);
+    let count = Counted::new();
+    let mut cx = Context::from_waker(&count.waker);
     tx.try_send(1).unwrap();
     {
         let mut send = pin!(tx.send(2));
@@ -126,15 +110,15 @@ fn a_dropped_send_sends_nothing_and_keeps_no_room() {
 #[test]
 fn dropping_the_receiver_fails_waiting_senders_with_their_value() {
     let (tx, rx) = mpsc::channel::<String>(1);
-    let (count, waker) = counting();
-    let mut cx = Context::from_waker(&waker);
+    let count = Counted::new();
+    let mut cx = Context::from_waker(&count.waker);
     tx.try_send("a".into()).unwrap();
     let mut send = pin!(tx.send("mine".into()));
     assert!(send.as_mut().poll(&mut cx).is_pending());
     let mut closed = pin!(tx.closed());
     assert!(closed.as_mut().poll(&mut cx).is_pending());
     drop(rx);
-    assert_eq!(wakes(&count), 2);
+    assert_eq!(count.wakes(), 2);
     match send.as_mut().poll(&mut cx) {
         Poll::Ready(Err(e)) => assert_eq!(e.0, "mine"),
         other => panic!("expected the value back, got {other:?}"),

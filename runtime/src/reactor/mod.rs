@@ -405,15 +405,8 @@ mod loom_tests {
     use super::readiness::ScheduledIo;
     use super::*;
     use crate::reactor::Direction;
-    use loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-    use std::task::{Context, Poll, Wake};
-
-    struct CountWaker(AtomicUsize);
-    impl Wake for CountWaker {
-        fn wake(self: Arc<Self>) {
-            self.0.fetch_add(1, SeqCst);
-        }
-    }
+    use crate::test_support::CountWaker;
+    use std::task::{Context, Poll};
 
     /// Every wait on a live registration completes across shutdown (woken, or it sees
     /// `SHUTDOWN` itself); a registration racing shutdown is refused or shut down; every
@@ -430,7 +423,7 @@ mod loom_tests {
                 .unwrap()
                 .insert(Arc::new(ScheduledIo::new()))
                 .unwrap();
-            let count = Arc::new(CountWaker(AtomicUsize::new(0)));
+            let count = Arc::new(CountWaker::default());
             let waker = Waker::from(count.clone());
             let mut cx = Context::from_waker(&waker);
             assert!(kept_io.poll_ready(&mut cx, Direction::Read).is_pending());
@@ -448,7 +441,7 @@ mod loom_tests {
             wakers.into_iter().for_each(Waker::wake);
             let (fresh_io, fresh) = sockets.join().unwrap();
             // Shutdown completed the live wait: woken once, and the re-poll is ready.
-            assert_eq!(count.0.load(SeqCst), 1);
+            assert_eq!(count.wakes(), 1);
             match kept_io.poll_ready(&mut cx, Direction::Read) {
                 Poll::Ready(ev) => assert!(ev.is_shutdown()),
                 Poll::Pending => panic!("a wait survived shutdown"),

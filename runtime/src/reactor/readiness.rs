@@ -214,7 +214,6 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 mod tests {
     use super::*;
     use crate::test_support::CountWaker;
-    use std::sync::atomic::Ordering;
     use std::sync::Arc;
 
     fn waker() -> (Arc<CountWaker>, Waker) {
@@ -237,7 +236,7 @@ mod tests {
         io.take_wakers(&mut out);
         assert_eq!(out.len(), 1);
         out.drain(..).for_each(Waker::wake);
-        assert_eq!(count.0.load(Ordering::SeqCst), 1);
+        assert_eq!(count.wakes(), 1);
         let ev = match io.poll_ready(&mut cx, Direction::Read) {
             Poll::Ready(ev) => ev,
             Poll::Pending => panic!("readable"),
@@ -281,7 +280,7 @@ mod tests {
         let mut out = Vec::new();
         io.shutdown(&mut out);
         out.drain(..).for_each(Waker::wake);
-        assert_eq!(count.0.load(Ordering::SeqCst), 1);
+        assert_eq!(count.wakes(), 1);
         match io.poll_ready(&mut cx, Direction::Write) {
             Poll::Ready(ev) => assert!(ev.is_shutdown()),
             Poll::Pending => panic!("shutdown completes waits"),
@@ -302,16 +301,8 @@ mod tests {
 #[cfg(all(test, loom))]
 mod loom_tests {
     use super::*;
-    use loom::sync::atomic::{AtomicUsize as LoomAtomic, Ordering};
+    use crate::test_support::CountWaker;
     use loom::sync::Arc;
-    use std::task::Wake;
-
-    struct FlagWaker(LoomAtomic);
-    impl Wake for FlagWaker {
-        fn wake(self: std::sync::Arc<Self>) {
-            self.0.fetch_add(1, Ordering::SeqCst);
-        }
-    }
 
     /// A task that got WouldBlock races a new event: either the task's clear loses (bits stay
     /// set) or the event comes after and its waker call wakes the task. Never both missing.
@@ -320,8 +311,7 @@ mod loom_tests {
         loom::model(|| {
             let io = Arc::new(ScheduledIo::new());
             io.set_readiness(READABLE, 1);
-            let flag = std::sync::Arc::new(FlagWaker(LoomAtomic::new(0)));
-            let waker = Waker::from(flag.clone());
+            let (flag, waker) = CountWaker::new();
             let driver = {
                 let io = io.clone();
                 loom::thread::spawn(move || {
@@ -337,7 +327,7 @@ mod loom_tests {
             let mut cx = Context::from_waker(&waker);
             let ready = io.poll_ready(&mut cx, Direction::Read).is_ready();
             driver.join().unwrap();
-            let woken = flag.0.load(Ordering::SeqCst) == 1;
+            let woken = flag.wakes() == 1;
             assert!(ready || woken, "the second edge was lost");
         });
     }
@@ -348,8 +338,7 @@ mod loom_tests {
     fn wait_racing_an_event_is_never_lost() {
         loom::model(|| {
             let io = Arc::new(ScheduledIo::new());
-            let flag = std::sync::Arc::new(FlagWaker(LoomAtomic::new(0)));
-            let waker = Waker::from(flag.clone());
+            let (flag, waker) = CountWaker::new();
             let driver = {
                 let io = io.clone();
                 loom::thread::spawn(move || {
@@ -362,7 +351,7 @@ mod loom_tests {
             let mut cx = Context::from_waker(&waker);
             let ready = io.poll_ready(&mut cx, Direction::Write).is_ready();
             driver.join().unwrap();
-            let woken = flag.0.load(Ordering::SeqCst);
+            let woken = flag.wakes();
             assert!(ready || woken == 1, "lost wake-up");
             assert!(woken <= 1);
         });

@@ -1,6 +1,5 @@
 use super::*;
 use crate::test_support::CountWaker;
-use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
 
 #[test]
@@ -29,12 +28,12 @@ fn socket_readiness_wakes_the_waiting_task_once() {
         reg.clear_readiness(ev);
     }
     driver.park(Some(Duration::from_millis(0)));
-    assert_eq!(count.0.load(Ordering::SeqCst), 0);
+    assert_eq!(count.wakes(), 0);
     std::io::Write::write_all(&mut &b, b"x").unwrap();
-    while count.0.load(Ordering::SeqCst) == 0 {
+    while count.wakes() == 0 {
         driver.park(None);
     }
-    assert_eq!(count.0.load(Ordering::SeqCst), 1);
+    assert_eq!(count.wakes(), 1);
     assert!(reg.poll_ready(&mut cx, Direction::Read).is_ready());
     drop(reg);
     driver.shutdown();
@@ -53,7 +52,7 @@ fn shutdown_completes_io_waits() {
     assert!(reg.poll_ready(&mut cx, Direction::Read).is_pending());
     driver.shutdown();
     assert!(!handle.has_io_waiters(), "shutdown moved every waker out");
-    assert_eq!(count.0.load(Ordering::SeqCst), 1);
+    assert_eq!(count.wakes(), 1);
     match reg.poll_ready(&mut cx, Direction::Read) {
         Poll::Ready(ev) => assert!(ev.is_shutdown()),
         Poll::Pending => panic!("shutdown must complete the wait"),
@@ -93,11 +92,11 @@ fn park_without_timeout_returns_for_a_timer_and_never_early() {
         crate::time::Inserted::Waiting { key, .. } => key,
         other => panic!("{other:?}"),
     };
-    while count.0.load(Ordering::SeqCst) == 0 {
+    while count.wakes() == 0 {
         driver.park(None);
     }
     assert!(Instant::now() >= deadline);
-    assert_eq!(count.0.load(Ordering::SeqCst), 1);
+    assert_eq!(count.wakes(), 1);
     assert!(handle.time().poll_entry(key, &waker));
     handle.time().remove(key);
 }
@@ -122,11 +121,11 @@ fn an_earlier_timer_registered_during_a_park_cuts_it_short() {
         }
     });
     // Nothing else would end this park: only the registration's unpark can.
-    while count.0.load(Ordering::SeqCst) == 0 {
+    while count.wakes() == 0 {
         driver.park(None);
     }
     registrar.join().unwrap();
-    assert_eq!(count.0.load(Ordering::SeqCst), 1);
+    assert_eq!(count.wakes(), 1);
 }
 
 #[test]
@@ -146,10 +145,10 @@ fn every_waiter_on_one_socket_is_woken() {
         }
     }
     std::io::Write::write_all(&mut &b, b"x").unwrap();
-    while counts.iter().any(|c| c.0.load(Ordering::SeqCst) == 0) {
+    while counts.iter().any(|c| c.wakes() == 0) {
         driver.park(None);
     }
     for c in &counts {
-        assert_eq!(c.0.load(Ordering::SeqCst), 1);
+        assert_eq!(c.wakes(), 1);
     }
 }

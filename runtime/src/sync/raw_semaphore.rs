@@ -377,30 +377,32 @@ impl Drop for Acquire<'_> {
 
 /// Single-threaded unit tests (std build only: under loom, primitives exist only inside a
 /// model; the models below cover the same paths).
+// Future-level unit tests on `tokio-test`'s mock task: it polls an `Acquire` in place and
+// tells whether the semaphore woke it since the last poll.
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
-    use futures::task::noop_waker;
-
-    fn poll_once(f: &mut Acquire<'_>) -> Poll<Result<(), ()>> {
-        let w = noop_waker();
-        Pin::new(f).poll(&mut Context::from_waker(&w))
-    }
+    use tokio_test::task::spawn;
+    use tokio_test::{assert_pending, assert_ready_eq};
 
     #[test]
     fn head_blocks_later_small_requests() {
         let sem = RawSemaphore::new(2);
         assert_eq!(sem.try_acquire(1), Ok(()));
-        let mut big = sem.acquire(2);
-        assert!(poll_once(&mut big).is_pending());
+        let mut big = spawn(sem.acquire(2));
+        assert_pending!(big.poll());
         // One permit is free, but the big waiter is first in line.
-        let mut small = sem.acquire(1);
-        assert!(poll_once(&mut small).is_pending());
+        let mut small = spawn(sem.acquire(1));
+        assert_pending!(small.poll());
         assert_eq!(sem.try_acquire(1), Err(TryAcquireFailure::NoPermits));
         assert_eq!(sem.waiter_count(), 2);
-        // Cancelling the head lets the small one through.
+        // Cancelling the head lets the small one through, and wakes it.
         drop(big);
-        assert_eq!(poll_once(&mut small), Poll::Ready(Ok(())));
+        assert!(
+            small.is_woken(),
+            "the head's cancellation wakes the next waiter"
+        );
+        assert_ready_eq!(small.poll(), Ok(()));
         assert_eq!(sem.available_permits(), 0);
         sem.release(2);
         assert_eq!(sem.available_permits(), 2);
@@ -409,14 +411,19 @@ mod tests {
     #[test]
     fn granted_then_dropped_passes_permits_on() {
         let sem = RawSemaphore::new(0);
-        let mut a = sem.acquire(1);
-        let mut b = sem.acquire(1);
-        assert!(poll_once(&mut a).is_pending());
-        assert!(poll_once(&mut b).is_pending());
+        let mut a = spawn(sem.acquire(1));
+        let mut b = spawn(sem.acquire(1));
+        assert_pending!(a.poll());
+        assert_pending!(b.poll());
         sem.release(1); // granted to `a`
+        assert!(
+            a.is_woken() && !b.is_woken(),
+            "the grant wakes the head only"
+        );
         assert_eq!(sem.available_permits(), 0);
         drop(a); // never observed its grant: the permit moves to `b`
-        assert_eq!(poll_once(&mut b), Poll::Ready(Ok(())));
+        assert!(b.is_woken(), "the passed-on permit wakes `b`");
+        assert_ready_eq!(b.poll(), Ok(()));
         assert_eq!(sem.available_permits(), 0);
         assert_eq!(sem.waiter_count(), 0);
     }
@@ -424,12 +431,13 @@ mod tests {
     #[test]
     fn close_fails_waiters_and_later_acquires() {
         let sem = RawSemaphore::new(0);
-        let mut a = sem.acquire(1);
-        assert!(poll_once(&mut a).is_pending());
+        let mut a = spawn(sem.acquire(1));
+        assert_pending!(a.poll());
         assert!(sem.close());
+        assert!(a.is_woken(), "closing wakes the waiter");
         assert!(!sem.close());
-        assert_eq!(poll_once(&mut a), Poll::Ready(Err(())));
-        assert_eq!(poll_once(&mut sem.acquire(1)), Poll::Ready(Err(())));
+        assert_ready_eq!(a.poll(), Err(()));
+        assert_ready_eq!(spawn(sem.acquire(1)).poll(), Err(()));
         assert_eq!(sem.try_acquire(0), Err(TryAcquireFailure::Closed));
     }
 }

@@ -855,29 +855,18 @@ mod tests {
 #[cfg(all(test, loom))]
 mod loom_tests {
     use super::*;
+    use crate::test_support::CountWaker;
     use loom::thread;
-    use std::sync::atomic::AtomicUsize as StdAtomicUsize;
     use std::sync::Arc as StdArc;
-    use std::task::{Wake, Waker};
-
-    #[derive(Default)]
-    struct WakeCount(StdAtomicUsize);
-
-    impl Wake for WakeCount {
-        fn wake(self: StdArc<Self>) {
-            self.0.fetch_add(1, Ordering::SeqCst);
-        }
-    }
 
     /// Polls `fut` once with a fresh counting waker.
-    fn poll_counted<F: Future + Unpin>(fut: &mut F) -> (Poll<F::Output>, StdArc<WakeCount>) {
-        let count = StdArc::new(WakeCount::default());
-        let waker = Waker::from(count.clone());
+    fn poll_counted<F: Future + Unpin>(fut: &mut F) -> (Poll<F::Output>, StdArc<CountWaker>) {
+        let (count, waker) = CountWaker::new();
         (Pin::new(fut).poll(&mut Context::from_waker(&waker)), count)
     }
 
-    fn wakes(count: &WakeCount) -> usize {
-        count.0.load(Ordering::SeqCst)
+    fn wakes(count: &CountWaker) -> usize {
+        count.wakes()
     }
 
     #[test]

@@ -9,6 +9,7 @@
 use super::raw::RawTask;
 use super::schedule::*;
 use super::*;
+use crate::test_support::CountWaker;
 use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use loom::sync::{Arc, Mutex};
 use loom::thread;
@@ -360,20 +361,6 @@ fn loom_shutdown_racing_a_run() {
     }
 }
 
-/// Counts its wakes; its `Arc` count tells whether the task still holds it.
-struct CountWaker(AtomicUsize);
-
-impl std::task::Wake for CountWaker {
-    fn wake(self: std::sync::Arc<Self>) {
-        self.0.fetch_add(1, SeqCst);
-    }
-}
-
-fn count_waker() -> (std::sync::Arc<CountWaker>, Waker) {
-    let c = std::sync::Arc::new(CountWaker(AtomicUsize::new(0)));
-    (c.clone(), Waker::from(c))
-}
-
 /// The `JoinHandle` is polled again with a different waker (protocol 5: take the slot
 /// back, store the new waker, publish it) while the task completes on another thread:
 /// either the poll sees the output, or completion wakes the new waker. The old waker is
@@ -385,8 +372,8 @@ fn loom_join_waker_replaced_racing_completion() {
         let s = S::new();
         let (l, ctl) = latch();
         let mut h = s.spawn(l);
-        let (a, wa) = count_waker();
-        let (b, wb) = count_waker();
+        let (a, wa) = CountWaker::new();
+        let (b, wb) = CountWaker::new();
         assert!(Pin::new(&mut h)
             .poll(&mut Context::from_waker(&wa))
             .is_pending());
@@ -399,7 +386,7 @@ fn loom_join_waker_replaced_racing_completion() {
             .poll(&mut Context::from_waker(&wb))
             .is_ready();
         runner.join().unwrap();
-        let (woke_a, woke_b) = (a.0.load(SeqCst), b.0.load(SeqCst));
+        let (woke_a, woke_b) = (a.wakes(), b.wakes());
         assert!(woke_a + woke_b <= 1, "one completion, one wake");
         if !ready {
             assert_eq!((woke_a, woke_b), (0, 1), "the new waker is woken");

@@ -1,11 +1,5 @@
 use super::*;
-use std::sync::Arc;
-use std::task::{Wake, Waker};
-
-struct Noop;
-impl Wake for Noop {
-    fn wake(self: Arc<Self>) {}
-}
+use std::task::Waker;
 
 #[test]
 fn a_sleep_entry_stays_small() {
@@ -43,7 +37,7 @@ fn ticks_round_deadlines_up_and_now_down() {
 fn a_registration_during_park_asks_for_an_unpark_once() {
     let start = Instant::now();
     let t = Timers::new(start, 1, Waker::noop().clone());
-    let w = &Waker::from(Arc::new(Noop));
+    let w = &Waker::noop().clone();
     assert_eq!(t.before_park(start), None);
     let far = t.insert(start + Duration::from_millis(500), w);
     assert!(matches!(far, Inserted::Waiting { unpark: true, .. }));
@@ -63,7 +57,7 @@ fn shards_fire_together_and_share_one_park_deadline() {
     let start = Instant::now();
     let t = Timers::new(start, 3, Waker::noop().clone()); // rounded up to 4 shards
     assert_eq!(t.shards.len(), 4);
-    let w = &Waker::from(Arc::new(Noop));
+    let w = &Waker::noop().clone();
     let ms = Duration::from_millis;
     let key = |inserted| match inserted {
         Inserted::Waiting { key, .. } => key,
@@ -102,7 +96,7 @@ fn shards_fire_together_and_share_one_park_deadline() {
 fn parks_end_on_the_coarse_grid() {
     let start = Instant::now();
     let t = Timers::new(start, 1, Waker::noop().clone());
-    let w = &Waker::from(Arc::new(Noop));
+    let w = &Waker::noop().clone();
     let tick = Duration::from_nanos(u64::from(TICK_NANOS));
     // Due after one tick: the park lasts until the grid point at PARK_GRAIN ticks.
     t.insert_in(0, start + tick, w);
@@ -127,7 +121,7 @@ fn parks_end_on_the_coarse_grid() {
 fn a_zero_timeout_turn_does_not_publish_a_park() {
     let start = Instant::now();
     let t = Timers::new(start, 2, Waker::noop().clone());
-    let w = &Waker::from(Arc::new(Noop));
+    let w = &Waker::noop().clone();
     let mut wakers = Vec::new();
     t.process(start, &mut wakers);
     // The driver is awake (a busy worker's turn): nobody needs a poke.
@@ -139,7 +133,7 @@ fn a_zero_timeout_turn_does_not_publish_a_park() {
 fn process_fires_only_due_entries() {
     let start = Instant::now();
     let t = Timers::new(start, 1, Waker::noop().clone());
-    let w = &Waker::from(Arc::new(Noop));
+    let w = &Waker::noop().clone();
     let Inserted::Waiting { key: a, .. } = t.insert(start + Duration::from_millis(5), w) else {
         panic!()
     };
