@@ -15,7 +15,8 @@ use crate::*;
 
 mod select_driver;
 
-/// A waker that counts its wakes.
+/// A waker that counts its wakes: the one counting waker of the unit tests, for exact
+/// counts ("woken exactly once") that `tokio_test`'s mock task cannot tell from "woken".
 struct CountWaker(AtomicUsize);
 
 impl Wake for CountWaker {

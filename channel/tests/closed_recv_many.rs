@@ -6,31 +6,17 @@ use std::future::Future;
 use std::pin::{pin, Pin};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Context, Poll, Waker};
 use std::thread;
 
+use tokio_test::assert_pending;
+use tokio_test::task::spawn;
 use waza_channel::{bounded, rendezvous, unbounded, Receiver, Sender};
 
-/// A waker that counts its wakes.
-#[derive(Default)]
-struct CountingWaker {
-    wakes: AtomicUsize,
-}
+#[path = "support/count_waker.rs"]
+mod count_waker;
 
-impl Wake for CountingWaker {
-    fn wake(self: Arc<Self>) {
-        self.wakes.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
-fn counting() -> (Arc<CountingWaker>, Waker) {
-    let c = Arc::new(CountingWaker::default());
-    (c.clone(), Waker::from(c))
-}
-
-fn wakes(c: &CountingWaker) -> usize {
-    c.wakes.load(Ordering::SeqCst)
-}
+use count_waker::CountWaker;
 
 fn poll_once<F: Future + Unpin>(f: &mut F, waker: &Waker) -> Poll<F::Output> {
     Pin::new(f).poll(&mut Context::from_waker(waker))
@@ -49,15 +35,15 @@ fn closed_completes_when_the_last_receiver_drops() {
     for (name, make) in FLAVOURS {
         let (tx, rx) = make();
         let rx2 = rx.clone();
-        let (count, waker) = counting();
+        let (count, waker) = CountWaker::new();
         let mut fut = tx.closed();
         assert!(poll_once(&mut fut, &waker).is_pending(), "{name}");
         assert!(poll_once(&mut fut, &waker).is_pending(), "{name}");
         drop(rx);
-        assert_eq!(wakes(&count), 0, "{name}: a receiver is left");
+        assert_eq!(count.wakes(), 0, "{name}: a receiver is left");
         assert!(poll_once(&mut fut, &waker).is_pending(), "{name}");
         drop(rx2);
-        assert_eq!(wakes(&count), 1, "{name}: woken exactly once");
+        assert_eq!(count.wakes(), 1, "{name}: woken exactly once");
         assert_eq!(poll_once(&mut fut, &waker), Poll::Ready(()), "{name}");
         drop(fut);
         assert_eq!(
@@ -73,20 +59,20 @@ fn closed_completes_on_close_from_either_end() {
     for (name, make) in FLAVOURS {
         for by_sender in [false, true] {
             let (tx, rx) = make();
-            let (count, waker) = counting();
+            let (count, waker) = CountWaker::new();
             let mut a = tx.closed();
             let mut b = tx.closed();
             assert!(poll_once(&mut a, &waker).is_pending());
             assert!(poll_once(&mut b, &waker).is_pending());
             let closed = if by_sender { tx.close() } else { rx.close() };
             assert!(closed, "{name}");
-            assert_eq!(wakes(&count), 2, "{name}, by_sender {by_sender}");
+            assert_eq!(count.wakes(), 2, "{name}, by_sender {by_sender}");
             assert!(poll_once(&mut a, &waker).is_ready());
             assert!(poll_once(&mut b, &waker).is_ready());
             // Already closed: ready on the first poll, no registration.
             let mut c = tx.closed();
             assert!(poll_once(&mut c, &waker).is_ready());
-            assert_eq!(wakes(&count), 2);
+            assert_eq!(count.wakes(), 2);
         }
     }
 }
@@ -95,24 +81,24 @@ fn closed_completes_on_close_from_either_end() {
 fn closed_ignores_sends_receives_and_dropped_senders() {
     let (tx, rx) = bounded::<u32>(1);
     let tx2 = tx.clone();
-    let (count, waker) = counting();
+    let (count, waker) = CountWaker::new();
     let mut fut = tx.closed();
     assert!(poll_once(&mut fut, &waker).is_pending());
     tx.try_send(1).unwrap();
     assert_eq!(rx.try_recv(), Ok(1));
     drop(tx2);
-    assert_eq!(wakes(&count), 0);
+    assert_eq!(count.wakes(), 0);
     assert!(poll_once(&mut fut, &waker).is_pending());
     drop(rx);
-    assert_eq!(wakes(&count), 1);
+    assert_eq!(count.wakes(), 1);
 }
 
 #[test]
 fn a_dropped_closed_future_leaves_no_registration() {
     for (name, make) in FLAVOURS {
         let (tx, rx) = make();
-        let (old, old_waker) = counting();
-        let (new, new_waker) = counting();
+        let (old, old_waker) = CountWaker::new();
+        let (new, new_waker) = CountWaker::new();
         let mut dropped = tx.closed();
         assert!(poll_once(&mut dropped, &old_waker).is_pending());
         drop(dropped);
@@ -131,7 +117,7 @@ fn a_dropped_closed_future_leaves_no_registration() {
             "{name}: the replaced waker was released"
         );
         drop(rx);
-        assert_eq!((wakes(&old), wakes(&new)), (0, 1), "{name}");
+        assert_eq!((old.wakes(), new.wakes()), (0, 1), "{name}");
         assert!(poll_once(&mut fut, &new_waker).is_ready());
     }
 }
@@ -202,16 +188,16 @@ fn recv_many_takes_what_is_there_up_to_the_limit() {
 fn recv_many_waits_for_the_first_value() {
     for (name, make) in FLAVOURS {
         let (tx, rx) = make();
-        let (count, waker) = counting();
+        let (count, waker) = CountWaker::new();
         let mut buf = Vec::new();
         {
             let mut fut = pin!(rx.recv_many(&mut buf, 4));
             let mut cx = Context::from_waker(&waker);
             assert!(fut.as_mut().poll(&mut cx).is_pending(), "{name}");
-            assert_eq!(wakes(&count), 0);
+            assert_eq!(count.wakes(), 0);
             // A receiver is waiting: this succeeds on every flavour, rendezvous included.
             tx.try_send(7).unwrap();
-            assert_eq!(wakes(&count), 1, "{name}");
+            assert_eq!(count.wakes(), 1, "{name}");
             assert_eq!(fut.as_mut().poll(&mut cx), Poll::Ready(1), "{name}");
         }
         assert_eq!(buf, [7], "{name}");
@@ -242,14 +228,13 @@ fn recv_many_on_rendezvous_takes_every_waiting_sender() {
 fn a_dropped_recv_many_loses_no_value() {
     for (name, make) in FLAVOURS {
         let (tx, rx) = make();
-        let (_count, waker) = counting();
         let mut buf = Vec::new();
         {
-            let mut fut = pin!(rx.recv_many(&mut buf, 4));
-            let mut cx = Context::from_waker(&waker);
-            assert!(fut.as_mut().poll(&mut cx).is_pending(), "{name}");
+            let mut fut = spawn(rx.recv_many(&mut buf, 4));
+            assert_pending!(fut.poll(), "{name}");
             // Handed straight to the pending receive, which is then dropped unpolled.
             tx.try_send(11).unwrap();
+            assert!(fut.is_woken(), "{name}: the handoff woke the receive");
         }
         assert!(buf.is_empty(), "{name}");
         assert_eq!(

@@ -16,6 +16,11 @@ use tokio_test::task::spawn;
 use tokio_test::{assert_pending, assert_ready_eq};
 use waza_channel::{bounded, rendezvous, select, unbounded, TryRecvError, TrySendError};
 
+#[path = "support/count_waker.rs"]
+mod count_waker;
+
+use count_waker::CountWaker;
+
 /// Polls `fut` once with a no-op waker.
 fn poll_once<F: Future + Unpin>(fut: &mut F) -> Poll<F::Output> {
     let mut cx = Context::from_waker(futures::task::noop_waker_ref());
@@ -388,20 +393,12 @@ impl Wake for PanicWaker {
     }
 }
 
-struct CountWaker(AtomicUsize);
-impl Wake for CountWaker {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, SeqCst);
-    }
-}
-
 /// `close()` wakes every waiter even when the first waker panics; the panic is resumed.
 #[test]
 fn close_wakes_everyone_despite_a_panicking_waker() {
     let (tx, rx) = unbounded::<u32>();
     let panicky = Waker::from(Arc::new(PanicWaker));
-    let counter = Arc::new(CountWaker(AtomicUsize::new(0)));
-    let counting = Waker::from(counter.clone());
+    let (counter, counting) = CountWaker::new();
     let mut r1 = rx.recv();
     let mut r2 = rx.recv();
     let mut r3 = rx.recv();
@@ -416,7 +413,7 @@ fn close_wakes_everyone_despite_a_panicking_waker() {
         .is_pending());
     let r = catch_unwind(AssertUnwindSafe(|| tx.close()));
     assert!(r.is_err(), "the waker's panic reaches the caller");
-    assert_eq!(counter.0.load(SeqCst), 2, "every other waiter was woken");
+    assert_eq!(counter.wakes(), 2, "every other waiter was woken");
     assert!(rx.is_closed());
     assert_eq!(futures::executor::block_on(&mut r2), None);
 }

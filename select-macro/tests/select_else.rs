@@ -1,23 +1,13 @@
 //! `select! { …, else => … }`: tokio's meaning (every arm disabled), next to Go's
 //! `default` (nothing ready right now).
 
-use std::future::{pending, ready, Future};
-use std::pin::pin;
+use std::future::{pending, ready};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
 
 use futures::executor::block_on;
+use tokio_test::task::spawn;
+use tokio_test::{assert_pending, assert_ready_eq};
 use waza_channel::{bounded, rendezvous, select, unbounded};
-
-#[derive(Default)]
-struct CountingWaker(AtomicUsize);
-
-impl Wake for CountingWaker {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
 
 #[test]
 fn every_precondition_false_reaches_else() {
@@ -95,9 +85,7 @@ fn refuted_on_a_rendezvous_channel_and_a_precondition_reaches_else() {
 fn else_does_not_run_while_an_arm_is_enabled() {
     let (tx, rx) = unbounded::<u32>();
     let (_keep, never) = rendezvous::<u32>();
-    let waker = Waker::from(Arc::new(CountingWaker::default()));
-    let mut cx = Context::from_waker(&waker);
-    let mut fut = pin!(async {
+    let mut fut = spawn(async {
         select! {
             v = never.recv() => v.unwrap_or(0),
             Some(v) = rx.recv() => v,
@@ -106,26 +94,26 @@ fn else_does_not_run_while_an_arm_is_enabled() {
         }
     });
     // One arm pending, one enabled: the select waits rather than running `else`.
-    assert!(fut.as_mut().poll(&mut cx).is_pending());
-    assert!(fut.as_mut().poll(&mut cx).is_pending());
+    assert_pending!(fut.poll());
+    assert_pending!(fut.poll());
     tx.try_send(4).unwrap();
-    assert_eq!(fut.as_mut().poll(&mut cx), Poll::Ready(4));
+    assert!(fut.is_woken(), "the send wakes the waiting select");
+    assert_ready_eq!(fut.poll(), 4);
 }
 
 #[test]
 fn a_pending_arm_then_a_refusal_reaches_else_later() {
     let (tx, rx) = unbounded::<u32>();
-    let waker = Waker::from(Arc::new(CountingWaker::default()));
-    let mut cx = Context::from_waker(&waker);
-    let mut fut = pin!(async {
+    let mut fut = spawn(async {
         select! {
             Some(0) = rx.recv() => "zero",
             else => "else",
         }
     });
-    assert!(fut.as_mut().poll(&mut cx).is_pending());
+    assert_pending!(fut.poll());
     tx.try_send(3).unwrap();
-    assert_eq!(fut.as_mut().poll(&mut cx), Poll::Ready("else"));
+    assert!(fut.is_woken(), "the send wakes the waiting select");
+    assert_ready_eq!(fut.poll(), "else");
     assert_eq!(rx.try_recv(), Ok(3));
 }
 
