@@ -101,7 +101,7 @@ impl Handle {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        self.spawn_at(future, Location::caller())
+        self.shared.spawn_at(future, Location::caller())
     }
 
     /// Runs `f` on this runtime's blocking pool.
@@ -119,7 +119,7 @@ impl Handle {
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
-        self.spawn_blocking_at(f, Location::caller())
+        self.shared.spawn_blocking_at(f, Location::caller())
     }
 
     /// Runs `future` to completion on the calling thread (see [`Runtime::block_on`](crate::Runtime::block_on)).
@@ -191,29 +191,5 @@ impl Handle {
     /// The I/O driver's shared half, for registering timers and sockets.
     pub(crate) fn driver_handle(&self) -> &Arc<DriverHandle> {
         &self.shared.driver.handle
-    }
-
-    pub(crate) fn spawn_at<F>(
-        &self,
-        future: F,
-        location: &'static Location<'static>,
-    ) -> JoinHandle<F::Output>
-    where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
-    {
-        self.shared.spawn_at(future, location)
-    }
-
-    pub(crate) fn spawn_blocking_at<F, R>(
-        &self,
-        f: F,
-        location: &'static Location<'static>,
-    ) -> JoinHandle<R>
-    where
-        F: FnOnce() -> R + Send + 'static,
-        R: Send + 'static,
-    {
-        self.shared.spawn_blocking_at(f, location)
     }
 }
