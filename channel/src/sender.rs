@@ -304,7 +304,7 @@ impl<T> ChannelOp for Send<'_, T> {
     ) -> ArmPoll<Self::Output> {
         match turn.mode() {
             Mode::Poll { .. } | Mode::Try => {
-                let try_only = turn.try_only(self.op.is_waiting());
+                let try_only = turn.try_only(self.op.holds_node());
                 arm_poll(self.op.poll_arm(self.chan, turn.party(try_only), matches))
             }
             Mode::TryLocked => self.chan.step_locked(turn, |st, cap, party, wakes| {
@@ -320,7 +320,7 @@ impl<T> ChannelOp for Send<'_, T> {
     }
 
     fn after_publish(&self) {
-        if self.op.is_waiting() {
+        if self.op.holds_node() {
             self.chan.after_publish();
         }
     }

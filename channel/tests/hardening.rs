@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll, RawWaker, RawWakerVTable, Wake, Waker};
 use std::time::Duration;
 
-use futures::{FutureExt, Stream, StreamExt};
+use futures::{FutureExt, StreamExt};
 use tokio_test::task::spawn;
 use tokio_test::{assert_pending, assert_ready_eq};
 use waza_channel::{bounded, rendezvous, select, unbounded, TryRecvError, TrySendError};
@@ -535,7 +535,3 @@ fn send_arm_refusing_ok_never_sends() {
     assert!(ran_default);
     assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
 }
-
-/// Keeps `Stream` in scope for the explicit `StreamExt::next` calls above.
-#[allow(dead_code)]
-fn assert_stream<S: Stream>(_: &S) {}

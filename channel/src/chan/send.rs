@@ -339,7 +339,7 @@ impl<T> SendOp<T> {
     }
 
     /// True while the operation holds a node (its value waits in a channel's queue).
-    pub(crate) fn is_waiting(&self) -> bool {
+    pub(crate) fn holds_node(&self) -> bool {
         self.key.is_some()
     }
 
