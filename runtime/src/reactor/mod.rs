@@ -101,7 +101,7 @@ pub(crate) struct DriverHandle {
     registry: mio::Registry,
     waker: Arc<Unpark>,
     regs: Mutex<Registrations>,
-    time: Arc<Timers>,
+    timers: Arc<Timers>,
 }
 
 /// The mio waker that ends a park, as a [`Waker`]: how the timers poke the driver without
@@ -141,12 +141,12 @@ impl Driver {
     pub(crate) fn new(timer_shards: usize) -> io::Result<(Driver, Arc<DriverHandle>)> {
         let poll = mio::Poll::new()?;
         let waker = Arc::new(Unpark(mio::Waker::new(poll.registry(), WAKER_TOKEN)?));
-        let time = Timers::new(Instant::now(), timer_shards, Waker::from(waker.clone()));
+        let timers = Timers::new(Instant::now(), timer_shards, Waker::from(waker.clone()));
         let handle = Arc::new(DriverHandle {
             registry: poll.registry().try_clone()?,
             waker,
             regs: Mutex::new(Registrations::new()),
-            time: Arc::new(time),
+            timers: Arc::new(timers),
         });
         let driver = Driver {
             poll,
@@ -168,15 +168,15 @@ impl Driver {
     /// Blocks until I/O, a timer, the timeout or an unpark; then wakes the ready tasks.
     pub(crate) fn park(&mut self, timeout: Option<Duration>) {
         self.release_dropped();
-        if self.handle.time.clock().is_paused() {
+        if self.handle.timers.clock().is_paused() {
             return self.park_paused(timeout);
         }
         // The clock's time: after a pause and resume it runs ahead of `Instant::now()`.
-        let now = self.handle.time.now();
+        let now = self.handle.timers.now();
         // A zero-timeout turn never blocks: no park deadline to publish to registrations.
         let timeout = match timeout {
             Some(Duration::ZERO) => timeout,
-            _ => match (timeout, self.handle.time.before_park(now)) {
+            _ => match (timeout, self.handle.timers.before_park(now)) {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
             },
@@ -191,8 +191,8 @@ impl Driver {
         self.tick = self.tick.wrapping_add(1);
         self.dispatch_events();
         self.handle
-            .time
-            .process(self.handle.time.now(), &mut self.wakers);
+            .timers
+            .process(self.handle.timers.now(), &mut self.wakers);
         self.wake_all();
     }
 
@@ -202,21 +202,21 @@ impl Driver {
     /// (`Clock::allow_auto_advance`), the clock jumps to the next timer and it fires;
     /// only if still nobody woke does the park block (for I/O or an unpark).
     fn park_paused(&mut self, timeout: Option<Duration>) {
-        let time = &self.handle.time;
-        let auto_advance = time.clock().take_auto_advance();
+        let timers = &self.handle.timers;
+        let auto_advance = timers.clock().take_auto_advance();
         let fired = self.turn(Some(Duration::ZERO));
         if fired == 0 && self.wakers.is_empty() && timeout != Some(Duration::ZERO) {
-            let time = &self.handle.time;
+            let timers = &self.handle.timers;
             // The wheel's next expiration may be the start of a coarse slot that holds the
             // timer (a higher level); processing it cascades the slot down, and the next
             // expiration is then finer, so this ends within the wheel's level count.
             let mut fired = 0;
             while auto_advance && fired == 0 {
-                let Some(next) = time.next_expiration() else {
+                let Some(next) = timers.next_expiration() else {
                     break;
                 };
-                time.clock().advance_to(next);
-                fired = time.process(time.now(), &mut self.wakers);
+                timers.clock().advance_to(next);
+                fired = timers.process(timers.now(), &mut self.wakers);
             }
             if fired == 0 {
                 // Not allowed to jump (a blocking closure may still run, and its end wakes
@@ -237,14 +237,14 @@ impl Driver {
         let _ = self.poll.poll(&mut self.events, timeout);
         self.tick = self.tick.wrapping_add(1);
         self.dispatch_events();
-        let time = &self.handle.time;
-        time.process(time.now(), &mut self.wakers)
+        let timers = &self.handle.timers;
+        timers.process(timers.now(), &mut self.wakers)
     }
 
     /// Wakes every waiter; afterwards sleeps complete at once and I/O fails.
     pub(crate) fn shutdown(&mut self) {
         self.handle.lock_regs().shutdown(&mut self.wakers);
-        self.handle.time.shutdown(&mut self.wakers);
+        self.handle.timers.shutdown(&mut self.wakers);
         self.wake_all();
     }
 
@@ -365,8 +365,8 @@ impl DriverHandle {
     }
 
     /// The timer state shared with `Sleep` and friends.
-    pub(crate) fn time(&self) -> &Arc<Timers> {
-        &self.time
+    pub(crate) fn timers(&self) -> &Arc<Timers> {
+        &self.timers
     }
 
     /// True if a live registration holds a waiting task's waker: a socket event could still

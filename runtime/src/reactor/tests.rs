@@ -88,7 +88,7 @@ fn park_without_timeout_returns_for_a_timer_and_never_early() {
     let count = Arc::new(CountWaker::default());
     let waker = Waker::from(count.clone());
     let deadline = Instant::now() + Duration::from_millis(15);
-    let key = match handle.time().insert(deadline, &waker) {
+    let key = match handle.timers().insert(deadline, &waker) {
         crate::time::Inserted::Waiting { key, .. } => key,
         other => panic!("{other:?}"),
     };
@@ -97,8 +97,8 @@ fn park_without_timeout_returns_for_a_timer_and_never_early() {
     }
     assert!(Instant::now() >= deadline);
     assert_eq!(count.wakes(), 1);
-    assert!(handle.time().poll_entry(key, &waker));
-    handle.time().remove(key);
+    assert!(handle.timers().poll_entry(key, &waker));
+    handle.timers().remove(key);
 }
 
 #[test]
@@ -111,7 +111,7 @@ fn an_earlier_timer_registered_during_a_park_cuts_it_short() {
     let registrar = std::thread::spawn(move || {
         std::thread::sleep(Duration::from_millis(20));
         let deadline = Instant::now() + Duration::from_millis(5);
-        match h.time().insert(deadline, &w) {
+        match h.timers().insert(deadline, &w) {
             crate::time::Inserted::Waiting { unpark, .. } => {
                 if unpark {
                     h.unpark();

@@ -98,7 +98,7 @@ impl Runtime {
             handle: Handle::from_shared(shared.clone()),
         };
         if builder.start_paused {
-            shared.driver.handle.time().pause();
+            shared.driver.handle.timers().pause();
         }
         if shared.monitor.is_enabled() {
             let monitor_shared = shared.clone();

@@ -2,7 +2,7 @@
 //! worker) the worker's state, so that a wake from the running task can use the local
 //! queue. (Not Go's `context`, which is `crate::context`, nor `std::task::Context`.)
 //!
-//! - `handle`: the runtime's shared state (`Shared`, which the public `Handle` wraps), set
+//! - `runtime`: the runtime's shared state (`Shared`, which the public `Handle` wraps), set
 //!   on worker threads, inside `block_on`, and on blocking-pool threads; it is what
 //!   `Handle::current`, `spawn`, timers and the I/O driver registration look up.
 //! - `worker`: a pointer to the `WorkerCtx` on the stack of the worker loop, set only
@@ -20,7 +20,7 @@ use std::ptr;
 use std::sync::Arc;
 
 struct Current {
-    handle: RefCell<Option<Arc<Shared>>>,
+    runtime: RefCell<Option<Arc<Shared>>>,
     worker: Cell<*const WorkerCtx>,
     entered: Cell<bool>,
     driver_turn: Cell<bool>,
@@ -29,7 +29,7 @@ struct Current {
 thread_local! {
     static CURRENT: Current = const {
         Current {
-            handle: RefCell::new(None),
+            runtime: RefCell::new(None),
             worker: Cell::new(ptr::null()),
             entered: Cell::new(false),
             driver_turn: Cell::new(false),
@@ -41,8 +41,8 @@ thread_local! {
 pub(crate) fn with_current<R>(f: impl FnOnce(Option<&Arc<Shared>>) -> R) -> R {
     let mut f = Some(f);
     let res = CURRENT.try_with(|c| {
-        let handle = c.handle.borrow();
-        (f.take().unwrap())(handle.as_ref())
+        let runtime = c.runtime.borrow();
+        (f.take().unwrap())(runtime.as_ref())
     });
     match res {
         Ok(r) => r,
@@ -68,14 +68,14 @@ impl std::fmt::Debug for CurrentGuard {
 
 /// Makes `shared` this thread's current runtime until the guard drops.
 pub(crate) fn enter(shared: Arc<Shared>) -> CurrentGuard {
-    let prev = CURRENT.with(|c| c.handle.replace(Some(shared)));
+    let prev = CURRENT.with(|c| c.runtime.replace(Some(shared)));
     CurrentGuard { prev }
 }
 
 impl Drop for CurrentGuard {
     fn drop(&mut self) {
         let prev = self.prev.take();
-        let _ = CURRENT.try_with(|c| c.handle.replace(prev));
+        let _ = CURRENT.try_with(|c| c.runtime.replace(prev));
     }
 }
 
@@ -147,9 +147,9 @@ impl Drop for WorkerGuard {
     }
 }
 
-/// A reference to the current runtime's driver for a timer to hold: this worker's own if
+/// A reference to the current runtime's timers for a timer to hold: this worker's own if
 /// the thread is a worker of that runtime, else the runtime's shared one; `None` outside a
-/// runtime. See `time::sleep::TimerRef`.
+/// runtime. See `time::TimerRef`.
 pub(crate) fn timer_ref() -> Option<std::sync::Arc<crate::time::TimerRef>> {
     with_current(|handle| {
         let shared = handle?;

@@ -128,8 +128,8 @@ pub(crate) struct Shared {
     pub(crate) idle: Idle,
     pub(crate) registry: Registry,
     pub(crate) driver: Arc<SharedDriver>,
-    /// The driver reference that timers registered off the workers hold (see
-    /// `time::sleep::TimerRef`; each worker has its own).
+    /// The reference to the timers that timers registered off the workers hold (see
+    /// `time::TimerRef`; each worker has its own).
     pub(crate) timer_ref: std::sync::Arc<crate::time::TimerRef>,
     pub(crate) blocking: BlockingPool,
     /// What the runtime layer above hands in (thread set-up, the deadlock check).
@@ -185,7 +185,7 @@ impl Shared {
             woken: Inject::new(),
             idle: Idle::new(n),
             registry: Registry::new(),
-            timer_ref: crate::time::TimerRef::new(driver.handle.time().clone()),
+            timer_ref: crate::time::TimerRef::new(driver.handle.timers().clone()),
             driver,
             blocking,
             hooks,
@@ -199,7 +199,8 @@ impl Shared {
     }
 
     /// Spawns `future` onto this runtime (`spawn`, `go!`, `Handle::spawn`); a future
-    /// bigger than `BOX_FUTURE_THRESHOLD` is boxed first, to keep the task cell small.
+    /// bigger than `BOX_FUTURE_THRESHOLD` is boxed first, so that moving it cannot
+    /// overflow a thread's stack.
     pub(crate) fn spawn_at<F>(
         self: &Arc<Self>,
         future: F,
@@ -402,7 +403,7 @@ impl Shared {
         self.inject.is_empty()
             && self.woken.is_empty()
             && self.blocking.is_idle()
-            && self.driver.handle.time().entries() == 0
+            && self.driver.handle.timers().entries() == 0
             && self.registry.all_idle()
             && !self.driver.handle.has_io_waiters()
     }

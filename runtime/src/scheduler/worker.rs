@@ -337,7 +337,7 @@ fn run_with(handover: Handover) {
         deferred: RefCell::new(deferred),
         waking_deferred: Cell::new(false),
         turning_driver: Cell::new(false),
-        timer_ref: TimerRef::new(shared.driver.handle.time().clone()),
+        timer_ref: TimerRef::new(shared.driver.handle.timers().clone()),
         retired: Cell::new(false),
         main: None,
         slot: WorkerSlot::new(true),
@@ -373,7 +373,7 @@ pub(crate) fn block_on_core<F: Future>(
         deferred: RefCell::new(parked.deferred),
         waking_deferred: Cell::new(false),
         turning_driver: Cell::new(false),
-        timer_ref: TimerRef::new(shared.driver.handle.time().clone()),
+        timer_ref: TimerRef::new(shared.driver.handle.timers().clone()),
         retired: Cell::new(false),
         main: Some(main.clone()),
         slot: WorkerSlot::new(false),
@@ -434,7 +434,7 @@ impl WorkerCtx {
         &self.shared
     }
 
-    /// This worker's reference to the driver (see `time::sleep::TimerRef`).
+    /// This worker's reference to the runtime's timers (see `time::TimerRef`).
     pub(crate) fn timer_ref(&self) -> &Arc<TimerRef> {
         &self.timer_ref
     }
@@ -522,7 +522,7 @@ impl WorkerCtx {
     /// and no blocking closure is in flight, every task is idle and the park may jump the
     /// clock to the next timer (`time::clock`).
     fn allow_auto_advance(&self) {
-        let clock = self.shared.driver.handle.time().clock();
+        let clock = self.shared.driver.handle.timers().clock();
         if clock.is_paused() {
             let idle = !self.has_local_work()
                 && !self.shared.has_visible_work()

@@ -160,7 +160,7 @@ pub fn now() -> Instant {
         return Instant::now();
     }
     crate::scheduler::current::with_current(|h| match h {
-        Some(h) => h.driver.handle.time().now(),
+        Some(h) => h.driver.handle.timers().now(),
         None => Instant::now(),
     })
 }
@@ -205,7 +205,7 @@ fn current_thread_runtime(what: &str) -> crate::Handle {
 #[track_caller]
 pub fn pause() {
     let handle = current_thread_runtime("pause");
-    if !handle.driver_handle().time().pause() {
+    if !handle.driver_handle().timers().pause() {
         panic!("waza::time::pause: time is already paused");
     }
 }
@@ -225,7 +225,7 @@ pub fn pause() {
 #[track_caller]
 pub fn resume() {
     let handle = current_thread_runtime("resume");
-    if !handle.driver_handle().time().clock().resume() {
+    if !handle.driver_handle().timers().clock().resume() {
         panic!("waza::time::resume: time is not paused");
     }
 }
@@ -256,11 +256,11 @@ pub fn resume() {
 pub async fn advance(duration: Duration) {
     let handle = current_thread_runtime("advance");
     let driver = handle.driver_handle().clone();
-    if !driver.time().clock().advance(duration) {
+    if !driver.timers().clock().advance(duration) {
         panic!("waza::time::advance: time is not paused");
     }
     let mut wakers = Vec::new();
-    driver.time().process(driver.time().now(), &mut wakers);
+    driver.timers().process(driver.timers().now(), &mut wakers);
     for waker in wakers {
         waker.wake();
     }

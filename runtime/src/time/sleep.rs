@@ -224,7 +224,7 @@ mod tests {
     }
 
     #[test]
-    fn a_pending_sleep_holds_its_workers_driver_reference() {
+    fn a_pending_sleep_holds_its_workers_timer_reference() {
         let rt = crate::Runtime::builder().workers(1).build().unwrap();
         let shared_ref = rt.handle().shared.timer_ref.clone();
         let counts = rt.spawn(async {
