@@ -137,7 +137,7 @@ impl<E: Send + 'static> Group<E> {
         );
         let handle = crate::scheduler::current::with_current(|h| match h {
             Some(h) => h.spawn_at(task, location),
-            None => crate::task::spawn::panic_outside_runtime(location),
+            None => crate::scheduler::current::panic_outside_runtime(location),
         });
         self.handles.push(handle);
     }

@@ -5,7 +5,6 @@ use crate::reactor::DriverHandle;
 use crate::runtime::{RuntimeMetrics, TaskDump, TaskState};
 use crate::scheduler::{current, Shared};
 use crate::task::join::JoinHandle;
-use crate::task::spawn as task;
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
@@ -71,7 +70,7 @@ impl Handle {
     pub fn current() -> Handle {
         match current::current() {
             Some(shared) => Handle::from_shared(shared),
-            None => task::panic_outside_runtime(Location::caller()),
+            None => current::panic_outside_runtime(Location::caller()),
         }
     }
 

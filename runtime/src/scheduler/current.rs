@@ -169,9 +169,15 @@ pub(crate) fn timer_ref() -> Option<std::sync::Arc<crate::time::TimerRef>> {
 #[track_caller]
 pub(crate) fn current_driver() -> std::sync::Arc<crate::reactor::DriverHandle> {
     let driver = with_current(|h| h.map(|h| h.driver.handle.clone()));
-    driver.unwrap_or_else(|| {
-        crate::task::spawn::panic_outside_runtime(std::panic::Location::caller())
-    })
+    driver.unwrap_or_else(|| panic_outside_runtime(std::panic::Location::caller()))
+}
+
+/// The panic of every call that needs a current runtime and has none (`spawn`,
+/// `Handle::current`, timers, sockets), naming the caller's location.
+#[cold]
+#[track_caller]
+pub(crate) fn panic_outside_runtime(location: &std::panic::Location<'_>) -> ! {
+    panic!("must be called from within a waza runtime (called at {location})")
 }
 
 /// The index of the worker running on this thread, if it is a worker.

@@ -33,14 +33,8 @@ where
     let location = Location::caller();
     crate::scheduler::current::with_current(|handle| match handle {
         Some(handle) => handle.spawn_at(future, location),
-        None => panic_outside_runtime(location),
+        None => crate::scheduler::current::panic_outside_runtime(location),
     })
-}
-
-#[cold]
-#[track_caller]
-pub(crate) fn panic_outside_runtime(location: &Location<'_>) -> ! {
-    panic!("must be called from within a waza runtime (called at {location})")
 }
 
 /// Runs a blocking closure on the runtime's blocking thread pool.
@@ -71,7 +65,7 @@ where
     let location = Location::caller();
     crate::scheduler::current::with_current(|handle| match handle {
         Some(handle) => handle.spawn_blocking_at(f, location),
-        None => panic_outside_runtime(location),
+        None => crate::scheduler::current::panic_outside_runtime(location),
     })
 }
 

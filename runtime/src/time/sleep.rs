@@ -176,7 +176,7 @@ impl Sleep {
 #[track_caller]
 pub(super) fn current_timer_ref() -> Arc<TimerRef> {
     crate::scheduler::current::timer_ref().unwrap_or_else(|| {
-        crate::task::spawn::panic_outside_runtime(std::panic::Location::caller())
+        crate::scheduler::current::panic_outside_runtime(std::panic::Location::caller())
     })
 }
 
