@@ -276,6 +276,16 @@ impl Party<'_> {
     fn may_wait(&self) -> bool {
         !matches!(self, Party::Select { try_only: true, .. })
     }
+
+    /// The owner of a new waiting node: the select's cell, or a plain future's waker
+    /// cloned before the lock was taken; `None` if it was not cloned yet (the caller
+    /// returns `Step::NeedWaker`).
+    fn new_owner(&self, waker: &mut Option<Waker>) -> Option<Owner> {
+        match *self {
+            Party::Solo(_) => waker.take().map(|w| Owner::Solo(Some(w))),
+            Party::Select { cell, arm, .. } => Some(Owner::Select { cell, arm }),
+        }
+    }
 }
 
 /// A select arm's pattern, applied to an operation's outcome before it takes effect.
@@ -298,6 +308,25 @@ pub(crate) enum Step<R> {
 }
 
 impl<T> State<T> {
+    /// A plain future re-polled while its node `key` waits: the node keeps the waker of
+    /// the latest poll (`current`), swapped for the clone in `waker`, or `NeedWaker` if
+    /// none was made yet.
+    fn keep_waker<R>(
+        &mut self,
+        key: Key,
+        current: &Waker,
+        waker: &mut Option<Waker>,
+        wakes: &mut Wakes,
+    ) -> Step<R> {
+        if !self.waiters.wakes_same(key, current) {
+            match waker.take() {
+                Some(new) => wakes.discard(self.waiters.set_waker(key, new)),
+                None => return Step::NeedWaker,
+            }
+        }
+        Step::Pending
+    }
+
     /// A fresh delivery number, newer than every value in flight.
     fn next_seq(&mut self) -> u32 {
         let seq = self.next_seq;

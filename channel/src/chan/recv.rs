@@ -207,15 +207,7 @@ impl RecvOp {
                 }
                 step
             }
-            (Status::Waiting, Party::Solo(w)) => {
-                if !st.waiters.wakes_same(key, w) {
-                    match waker.take() {
-                        Some(new) => wakes.discard(st.waiters.set_waker(key, new)),
-                        None => return Step::NeedWaker,
-                    }
-                }
-                Step::Pending
-            }
+            (Status::Waiting, Party::Solo(w)) => st.keep_waker(key, w, waker, wakes),
             (Status::Waiting, Party::Select { cell, arm, .. }) => {
                 // A select re-polls (or adopts) its waiting node: it is not claimable
                 // while the cell is IDLE, so try again now.
@@ -264,12 +256,8 @@ impl RecvOp {
             TryRecv::Empty => {
                 // No node yet, or one completed with "closed" while a value was still in
                 // flight: wait with a fresh node.
-                let owner = match party {
-                    Party::Solo(_) => match waker.take() {
-                        Some(w) => Owner::Solo(Some(w)),
-                        None => return Step::NeedWaker,
-                    },
-                    Party::Select { cell, arm, .. } => Owner::Select { cell, arm },
+                let Some(owner) = party.new_owner(waker) else {
+                    return Step::NeedWaker;
                 };
                 let key = st.waiters.insert(None, owner);
                 st.waiters.link(key, Queue::Recv);

@@ -206,15 +206,7 @@ impl<T> SendOp<T> {
     ) -> Step<Result<(), SendError<T>>> {
         let key = self.key.expect("step_node runs with a node");
         match (st.waiters.status(key), party) {
-            (Status::Waiting, Party::Solo(w)) => {
-                if !st.waiters.wakes_same(key, w) {
-                    match waker.take() {
-                        Some(new) => wakes.discard(st.waiters.set_waker(key, new)),
-                        None => return Step::NeedWaker,
-                    }
-                }
-                Step::Pending
-            }
+            (Status::Waiting, Party::Solo(w)) => st.keep_waker(key, w, waker, wakes),
             (Status::Waiting, Party::Select { cell, arm, .. }) => {
                 if !st.closed && !accepts(check, &Ok(())) {
                     // A plain future polled before the select, whose arm's pattern
@@ -280,15 +272,9 @@ impl<T> SendOp<T> {
                 Step::Pending
             }
             TrySend::Full(v) => {
-                let owner = match party {
-                    Party::Solo(_) => match waker.take() {
-                        Some(w) => Owner::Solo(Some(w)),
-                        None => {
-                            self.value = Some(v);
-                            return Step::NeedWaker;
-                        }
-                    },
-                    Party::Select { cell, arm, .. } => Owner::Select { cell, arm },
+                let Some(owner) = party.new_owner(waker) else {
+                    self.value = Some(v);
+                    return Step::NeedWaker;
                 };
                 let key = st.waiters.insert(Some(v), owner);
                 st.waiters.link(key, Queue::Send);
