@@ -133,6 +133,23 @@ fn spawn_outside_runtime_panics_with_message() {
 }
 
 #[test]
+fn channel_timers_outside_runtime_name_the_callers_line() {
+    use std::time::Duration;
+    for make in [
+        (|| drop(waza::time::after(Duration::from_millis(1)))) as fn(),
+        || drop(waza::time::tick(Duration::from_millis(1))),
+    ] {
+        let err = std::panic::catch_unwind(make).unwrap_err();
+        let msg = err.downcast_ref::<String>().cloned().unwrap_or_default();
+        assert!(
+            msg.contains("must be called from within a waza runtime")
+                && msg.contains("tests/rt_basic.rs"),
+            "{msg}"
+        );
+    }
+}
+
+#[test]
 fn handle_try_current_everywhere() {
     assert!(waza::Handle::try_current().is_none());
     let rt = rt(2);

@@ -169,7 +169,11 @@ pub(crate) fn timer_ref() -> Option<std::sync::Arc<crate::time::TimerRef>> {
 #[track_caller]
 pub(crate) fn current_driver() -> std::sync::Arc<crate::reactor::DriverHandle> {
     let driver = with_current(|h| h.map(|h| h.driver.handle.clone()));
-    driver.unwrap_or_else(|| panic_outside_runtime(std::panic::Location::caller()))
+    match driver {
+        Some(driver) => driver,
+        // Not in a closure: `#[track_caller]` reaches `Location::caller` only directly.
+        None => panic_outside_runtime(std::panic::Location::caller()),
+    }
 }
 
 /// The panic of every call that needs a current runtime and has none (`spawn`,

@@ -32,6 +32,7 @@ use waza_channel::{bounded, Receiver};
 ///     assert_eq!(timeout.recv().await, None, "exactly one value, then closed");
 /// });
 /// ```
+#[track_caller]
 pub fn after(duration: Duration) -> Receiver<Instant> {
     let (tx, rx) = bounded(1);
     let deadline = super::now()
@@ -69,6 +70,7 @@ pub fn after(duration: Duration) -> Receiver<Instant> {
 ///     assert!(start.elapsed() >= Duration::from_millis(6));
 /// });
 /// ```
+#[track_caller]
 pub fn tick(period: Duration) -> Receiver<Instant> {
     assert!(
         !period.is_zero(),

@@ -175,9 +175,11 @@ impl Sleep {
 /// Outside a waza runtime.
 #[track_caller]
 pub(super) fn current_timer_ref() -> Arc<TimerRef> {
-    crate::scheduler::current::timer_ref().unwrap_or_else(|| {
-        crate::scheduler::current::panic_outside_runtime(std::panic::Location::caller())
-    })
+    match crate::scheduler::current::timer_ref() {
+        Some(timers) => timers,
+        // Not in a closure: `#[track_caller]` reaches `Location::caller` only directly.
+        None => crate::scheduler::current::panic_outside_runtime(std::panic::Location::caller()),
+    }
 }
 
 impl Future for Sleep {
