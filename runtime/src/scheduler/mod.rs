@@ -210,11 +210,7 @@ impl Shared {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        if std::mem::size_of::<F>() > crate::task::schedule::BOX_FUTURE_THRESHOLD {
-            self.spawn_inner(Box::pin(future), location)
-        } else {
-            self.spawn_inner(future, location)
-        }
+        crate::task::schedule::spawn_boxing_big!(self.spawn_inner(future, location))
     }
 
     fn spawn_inner<F>(

@@ -24,7 +24,7 @@
 use super::join::JoinHandle;
 use super::raw::RawTask;
 use super::registry::Registry;
-use super::schedule::{Handoff, Notified, Schedule, Task, TaskId, BOX_FUTURE_THRESHOLD};
+use super::schedule::{spawn_boxing_big, Handoff, Notified, Schedule, Task, TaskId};
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::fmt;
@@ -131,12 +131,7 @@ impl LocalShared {
         F: Future + 'static,
         F::Output: 'static,
     {
-        let location = Location::caller();
-        if std::mem::size_of::<F>() > BOX_FUTURE_THRESHOLD {
-            self.spawn_inner(Box::pin(future), location)
-        } else {
-            self.spawn_inner(future, location)
-        }
+        spawn_boxing_big!(self.spawn_inner(future, Location::caller()))
     }
 
     fn spawn_inner<F>(

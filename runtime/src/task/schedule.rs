@@ -16,6 +16,22 @@ pub(crate) type Result<T> = std::result::Result<T, JoinError>;
 /// thread's stack.
 pub(crate) const BOX_FUTURE_THRESHOLD: usize = 16 * 1024;
 
+/// `spawn_boxing_big!(self.spawn_inner(future, location))` calls the method with
+/// `future` boxed first when it is bigger than [`BOX_FUTURE_THRESHOLD`]. A macro, not a
+/// function: the two calls are at different future types, and the runtime's and a
+/// `LocalSet`'s spawns differ in their `Send` bounds.
+macro_rules! spawn_boxing_big {
+    ($this:ident . $spawn:ident ($future:expr, $location:expr)) => {{
+        let future = $future;
+        if ::std::mem::size_of_val(&future) > $crate::task::schedule::BOX_FUTURE_THRESHOLD {
+            $this.$spawn(::std::boxed::Box::pin(future), $location)
+        } else {
+            $this.$spawn(future, $location)
+        }
+    }};
+}
+pub(crate) use spawn_boxing_big;
+
 /// A process-unique task id (never 0).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub(crate) struct TaskId(pub(crate) u64);
