@@ -6,10 +6,10 @@
 //! randomized checker in `tests/check.rs`: shuttle's scheduler may switch threads at
 //! each of these operations, so it explores interleavings inside a channel operation,
 //! not only between polls). The channel lock is the crate's own `ChanLock` (`lock.rs`, a
-//! plain-store release) normally and [`ModelLock`] over the checker's mutex under loom or
+//! plain-store release) normally and `ModelLock` over the checker's mutex under loom or
 //! shuttle (neither can see through `ChanLock`'s spinning and its std condvar): both
 //! offer a guard and the raw lock/unlock a select needs to hold several channel locks at
-//! once (a checker's mutex unlocks only through its guard, so [`ModelLock`] keeps that
+//! once (a checker's mutex unlocks only through its guard, so `ModelLock` keeps that
 //! guard inside). [`WakerSlot`] wraps the owner's waker inside a select cell and
 //! [`TrackedCell`] holds the two payload cells of a waiter node (`waiters.rs`): the only
 //! `UnsafeCell`s outside `lock.rs`, so every build shares one call shape and loom checks

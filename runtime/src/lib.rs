@@ -5,7 +5,7 @@
 //!
 //! | Go | waza |
 //! |---|---|
-//! | `go f(a, b)` | `waza::go!(f(a, b))` or [`waza::spawn`](spawn)`(f(a, b))` |
+//! | `go f(a, b)` | `waza::go!(f(a, b))` or [`waza::spawn`](fn@spawn)`(f(a, b))` |
 //! | `func main()` | `#[waza::main] async fn main()` |
 //! | `make(chan T)` / `make(chan T, n)` | `waza::chan::rendezvous()` / `waza::chan::bounded(n)` |
 //! | `ch <- v` / `v, ok := <-ch` | `tx.send(v).await` / `rx.recv().await` |
@@ -73,7 +73,7 @@ pub use runtime::{
 pub use scheduler::monitor::BlockedPoll;
 pub use task::{spawn, spawn_blocking, yield_now, AbortHandle, JoinError, JoinHandle};
 
-/// Starts a task: Go's `go` statement. `go!(f(a, b))` is [`spawn`]`(f(a, b))`.
+/// Starts a task: Go's `go` statement. `go!(f(a, b))` is [`spawn`](fn@spawn)`(f(a, b))`.
 ///
 /// The arguments are evaluated at once, on the calling task, as in Go; the call's future
 /// then runs concurrently. Returns the task's [`JoinHandle`] (drop it to detach).

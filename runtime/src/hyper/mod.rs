@@ -1,16 +1,16 @@
 //! hyper 1.x on waza (feature `hyper`): the [`Executor`], [`Timer`] and [`Io`] adapters
-//! hyper asks its runtime for, and [`serve`], an HTTP server with graceful shutdown.
+//! hyper asks its runtime for, and [`serve`](fn@serve), an HTTP server with graceful shutdown.
 //!
 //! hyper never spawns, sleeps or touches a socket by itself; it asks for three things in
 //! [`hyper::rt`]:
 //!
 //! | hyper asks for | waza supplies | backed by |
 //! |---|---|---|
-//! | `Executor<F>` (HTTP/2 streams, client connections) | [`Executor`] | [`crate::spawn`] or a [`crate::Handle`] |
+//! | `Executor<F>` (HTTP/2 streams, client connections) | [`Executor`] | [`crate::spawn`](fn@crate::spawn) or a [`crate::Handle`] |
 //! | `Timer` (header-read timeouts, keep-alive) | [`Timer`] | [`crate::time::Sleep`], reset in place |
 //! | `Read` + `Write` (the connection) | [`Io<T>`] | any futures-io `AsyncRead + AsyncWrite`, e.g. [`TcpStream`] |
 //!
-//! [`serve`] accepts connections on a [`TcpListener`] and serves each on its own task with
+//! [`serve`](fn@serve) accepts connections on a [`TcpListener`] and serves each on its own task with
 //! HTTP/1.1 (and, with the `hyper-http2` feature, HTTP/2 for clients that open with its
 //! preface). [`Serve::with_graceful_shutdown`] stops accepting when a signal future
 //! completes, lets requests in flight finish, and completes when the last connection has.

@@ -290,7 +290,7 @@ impl Registrations {
         }
     }
 
-    /// A slot for a new registration: its key, or [`shutdown_error`] after shutdown (the
+    /// A slot for a new registration: its key, or [`shutdown_error`](registration::shutdown_error) after shutdown (the
     /// shutdown that already ran would never complete its waits).
     fn insert(&mut self, io: Arc<ScheduledIo>) -> io::Result<usize> {
         if self.shutdown {

@@ -131,7 +131,7 @@ impl Handle {
     }
 
     /// Makes this runtime the current one on this thread until the guard drops:
-    /// [`spawn`](crate::spawn), [`Handle::current`] and timers work on a plain thread.
+    /// [`spawn`](fn@crate::spawn), [`Handle::current`] and timers work on a plain thread.
     ///
     /// Guards must be dropped in the reverse order of their creation (each restores the
     /// runtime that was current before it).

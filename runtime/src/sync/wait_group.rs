@@ -199,7 +199,7 @@ impl WaitGroup {
     ///
     /// # Panics
     ///
-    /// Outside a waza runtime, like [`spawn`](crate::spawn) (the count is left unchanged).
+    /// Outside a waza runtime, like [`spawn`](fn@crate::spawn) (the count is left unchanged).
     ///
     /// # Examples
     ///

@@ -181,7 +181,7 @@ fn current_thread_runtime(what: &str) -> crate::Handle {
 }
 
 /// Stops the current runtime's clock (test time): from now on [`now`], timers,
-/// [`interval`](super::interval), [`timeout`](super::timeout), [`after`](super::after),
+/// [`interval`](fn@super::interval), [`timeout`](fn@super::timeout), [`after`](super::after),
 /// [`tick`](super::tick) and context deadlines see time move only by [`advance`], or, when
 /// every task is idle, by a jump to the next timer, so a test of a one-hour timeout
 /// finishes at once.
