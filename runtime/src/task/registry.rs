@@ -78,10 +78,15 @@ impl Registry {
         Registry { slots }
     }
 
+    fn slot(&self, task: RawTask) -> &Slot {
+        self.slot_of(task.header().id.0)
+    }
+
+    /// The shard of task `id`.
     // Under loom `SHARDS` is 1 (see its docs).
     #[cfg_attr(loom, allow(clippy::modulo_one))]
-    fn slot(&self, task: RawTask) -> &Slot {
-        &self.slots[(task.header().id.0 as usize) % SHARDS]
+    fn slot_of(&self, id: u64) -> &Slot {
+        &self.slots[(id as usize) % SHARDS]
     }
 
     /// Protocol 1. `Err(task)` if the registry is closed.
@@ -182,7 +187,7 @@ impl Registry {
     /// `f` of the live task `id`'s header, if it is linked (one shard's walk, under its
     /// lock).
     pub(crate) fn find<R>(&self, id: u64, f: impl FnOnce(&Header) -> R) -> Option<R> {
-        let slot = &self.slots[(id as usize) % SHARDS];
+        let slot = self.slot_of(id);
         let shard = slot.shard.lock().unwrap();
         let mut cur = shard.head;
         while let Some(node) = cur {
