@@ -10,10 +10,11 @@
 //! | `Timer` (header-read timeouts, keep-alive) | [`Timer`] | [`crate::time::Sleep`], reset in place |
 //! | `Read` + `Write` (the connection) | [`Io<T>`] | any futures-io `AsyncRead + AsyncWrite`, e.g. [`TcpStream`] |
 //!
-//! [`serve`](fn@serve) accepts connections on a [`TcpListener`] and serves each on its own task with
-//! HTTP/1.1 (and, with the `hyper-http2` feature, HTTP/2 for clients that open with its
-//! preface). [`Serve::with_graceful_shutdown`] stops accepting when a signal future
-//! completes, lets requests in flight finish, and completes when the last connection has.
+//! [`serve`](fn@serve) accepts connections on a [`TcpListener`] and serves each on its
+//! own task with HTTP/1.1 (and, with the `hyper-http2` feature, HTTP/2 for clients that
+//! open with its preface). [`Serve::with_graceful_shutdown`] stops accepting when a signal
+//! future completes, lets requests in flight finish, and completes when the last
+//! connection has.
 //!
 //! # Reading without `unsafe`
 //!

@@ -47,8 +47,8 @@
 //! thread may run the task to completion and free the cell before the hand-off returns.
 //! No borrow of the cell may be alive then, and that includes the scheduler `S` stored in
 //! it. So a hand-off is two calls (see [`Schedule`]): `S::handoff(&self)` reads the
-//! scheduler and returns a `'static` [`Handoff`](super::schedule::Handoff), the borrow of the cell
-//! ends, and only then does the handoff take the task. The runtime's handoff is either the
+//! scheduler and returns a `'static` [`Handoff`](super::schedule::Handoff), the borrow of
+//! the cell ends, and only then does the handoff take the task. The runtime's handoff is either the
 //! current worker (the task is woken on a worker of its own runtime: nothing is copied,
 //! the worker owns its own `Arc<Shared>`) or, from any other thread, a clone of the
 //! task's `Arc<Shared>`: the reference count is paid only off the worker.

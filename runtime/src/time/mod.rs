@@ -1,4 +1,5 @@
-//! Timers: [`sleep`](fn@sleep), [`timeout`](fn@timeout), [`interval`](fn@interval), and Go's [`after`] and [`tick`] channels.
+//! Timers: [`sleep`](fn@sleep), [`timeout`](fn@timeout), [`interval`](fn@interval), and
+//! Go's [`after`] and [`tick`] channels.
 //!
 //! Every worker of a runtime has its own hierarchical timer wheel (8 levels × 64 slots,
 //! 62.5 µs ticks; `driver.rs`): the worker that parks on the I/O driver fires the due
