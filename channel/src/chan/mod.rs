@@ -308,6 +308,14 @@ pub(crate) enum Step<R> {
 }
 
 impl<T> State<T> {
+    /// Removes node `key` from the waiter queues (an operation giving its node up); the
+    /// owner's waker is dropped after unlocking, with `wakes`.
+    fn remove_node(&mut self, key: Key, wakes: &mut Wakes) -> crate::waiters::Removed<T> {
+        let mut r = self.waiters.remove(key);
+        wakes.discard(r.waker.take());
+        r
+    }
+
     /// A plain future re-polled while its node `key` waits: the node keeps the waker of
     /// the latest poll (`current`), swapped for the clone in `waker`, or `NeedWaker` if
     /// none was made yet.

@@ -187,9 +187,8 @@ impl RecvOp {
                 } else {
                     None
                 };
-                let r = st.waiters.remove(key);
+                let r = st.remove_node(key, wakes);
                 self.key = None;
-                wakes.discard(r.waker);
                 let (out, seq) = match older {
                     Some(o) => {
                         if let Some(v) = r.slot {
@@ -219,7 +218,7 @@ impl RecvOp {
                     }
                     return Step::Pending;
                 }
-                wakes.discard(st.waiters.remove(key).waker);
+                st.remove_node(key, wakes);
                 self.key = None;
                 self.settle(st, cap, party, waker, wakes, check, attempt)
             }
@@ -228,7 +227,7 @@ impl RecvOp {
                 // in flight, or ours taken by another receive): receive again, in place
                 // of this node.
                 let attempt = st.try_recv_seq(cap, party.me(), wakes);
-                wakes.discard(st.waiters.remove(key).waker);
+                st.remove_node(key, wakes);
                 self.key = None;
                 self.settle(st, cap, party, waker, wakes, check, attempt)
             }
@@ -298,8 +297,7 @@ impl RecvOp {
 
     fn cancel_node<T>(chan: &Chan<T>, key: Key) {
         chan.with_state(|st, wakes| {
-            let r = st.waiters.remove(key);
-            wakes.discard(r.waker);
+            let r = st.remove_node(key, wakes);
             if let (true, Some(v)) = (r.status.holds_value(), r.slot) {
                 st.give_back(v, r.seq, chan.cap, wakes);
             }
@@ -331,7 +329,7 @@ impl WatchOp {
                     drop(st);
                     return Poll::Pending;
                 }
-                wakes.discard(st.waiters.remove(key).waker);
+                st.remove_node(key, &mut wakes);
                 self.key = None;
             }
             let r = match st.try_recv(chan.cap, core::ptr::null(), &mut wakes) {

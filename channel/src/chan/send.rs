@@ -211,10 +211,8 @@ impl<T> SendOp<T> {
                 if !st.closed && !accepts(check, &Ok(())) {
                     // A plain future polled before the select, whose arm's pattern
                     // refuses success: give the node up, keep the value.
-                    let r = st.waiters.remove(key);
+                    self.value = st.remove_node(key, wakes).slot;
                     self.key = None;
-                    self.value = r.slot;
-                    wakes.discard(r.waker);
                     return Step::Refuted;
                 }
                 // A select re-polls (or adopts) a waiting node; its cell is IDLE, so
@@ -236,18 +234,16 @@ impl<T> SendOp<T> {
                         Step::Pending
                     }
                     attempt => {
-                        let r = st.waiters.remove(key);
+                        st.remove_node(key, wakes);
                         self.key = None;
-                        wakes.discard(r.waker);
                         self.settle(st, party, waker, wakes, check, attempt)
                     }
                 }
             }
             (_, _) => {
-                let r = st.waiters.remove(key);
+                let slot = st.remove_node(key, wakes).slot;
                 self.key = None;
-                wakes.discard(r.waker);
-                self.finish(r.slot, check)
+                self.finish(slot, check)
             }
         }
     }
