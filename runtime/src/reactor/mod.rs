@@ -290,8 +290,9 @@ impl Registrations {
         }
     }
 
-    /// A slot for a new registration: its key, or [`shutdown_error`](registration::shutdown_error) after shutdown (the
-    /// shutdown that already ran would never complete its waits).
+    /// A slot for a new registration: its key, or
+    /// [`shutdown_error`](registration::shutdown_error) after shutdown (the shutdown that
+    /// already ran would never complete its waits).
     fn insert(&mut self, io: Arc<ScheduledIo>) -> io::Result<usize> {
         if self.shutdown {
             return Err(registration::shutdown_error());
@@ -423,8 +424,7 @@ mod loom_tests {
                 .unwrap()
                 .insert(Arc::new(ScheduledIo::new()))
                 .unwrap();
-            let count = Arc::new(CountWaker::default());
-            let waker = Waker::from(count.clone());
+            let (count, waker) = CountWaker::new();
             let mut cx = Context::from_waker(&waker);
             assert!(kept_io.poll_ready(&mut cx, Direction::Read).is_pending());
             let r2 = regs.clone();

@@ -27,13 +27,6 @@ fn fixture() -> Fixture {
     }
 }
 
-/// A counting waker and the waker that counts into it.
-fn counted() -> (Arc<CountWaker>, Waker) {
-    let count = Arc::new(CountWaker::default());
-    let waker = Waker::from(count.clone());
-    (count, waker)
-}
-
 #[test]
 fn unpark_interrupts_an_unbounded_park() {
     let (mut driver, handle) = Driver::new(1).unwrap();
@@ -48,7 +41,7 @@ fn unpark_interrupts_an_unbounded_park() {
 #[test]
 fn socket_readiness_wakes_the_waiting_task_once() {
     let mut f = fixture();
-    let (count, waker) = counted();
+    let (count, waker) = CountWaker::new();
     let mut cx = Context::from_waker(&waker);
     // Drain the initial edge (if any), then wait.
     while let Poll::Ready(ev) = f.reg.poll_ready(&mut cx, Direction::Read) {
@@ -69,7 +62,7 @@ fn socket_readiness_wakes_the_waiting_task_once() {
 #[test]
 fn shutdown_completes_io_waits() {
     let mut f = fixture();
-    let (count, waker) = counted();
+    let (count, waker) = CountWaker::new();
     let mut cx = Context::from_waker(&waker);
     assert!(f.reg.poll_ready(&mut cx, Direction::Read).is_pending());
     f.driver.shutdown();
@@ -88,7 +81,7 @@ fn shutdown_completes_io_waits() {
 #[test]
 fn dropped_registrations_release_their_key_at_the_next_park() {
     let mut f = fixture();
-    let (_, waker) = counted();
+    let (_, waker) = CountWaker::new();
     let mut cx = Context::from_waker(&waker);
     assert!(!f.handle.has_io_waiters());
     assert!(f.reg.poll_ready(&mut cx, Direction::Read).is_pending());
@@ -104,7 +97,7 @@ fn dropped_registrations_release_their_key_at_the_next_park() {
 #[test]
 fn park_without_timeout_returns_for_a_timer_and_never_early() {
     let (mut driver, handle) = Driver::new(1).unwrap();
-    let (count, waker) = counted();
+    let (count, waker) = CountWaker::new();
     let deadline = Instant::now() + Duration::from_millis(15);
     let key = match handle.timers().insert(deadline, &waker) {
         crate::time::Inserted::Waiting { key, .. } => key,
@@ -122,7 +115,7 @@ fn park_without_timeout_returns_for_a_timer_and_never_early() {
 #[test]
 fn an_earlier_timer_registered_during_a_park_cuts_it_short() {
     let (mut driver, handle) = Driver::new(1).unwrap();
-    let (count, waker) = counted();
+    let (count, waker) = CountWaker::new();
     let h = handle.clone();
     let w = waker.clone();
     let registrar = std::thread::spawn(move || {

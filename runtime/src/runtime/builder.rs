@@ -214,8 +214,9 @@ impl Builder {
     /// often while no poll spans two samples, not at all while every worker is parked),
     /// so it finds a blocked poll within the threshold plus a few milliseconds; a
     /// reported poll ran at least the threshold. Each poll costs the worker a few plain
-    /// loads and stores of its own slot (no read-modify-write, no clock read). The replacement needs Linux's `membarrier` (4.14 and later);
-    /// elsewhere the monitor only reports. `Duration::MAX` turns the monitor off; zero
+    /// loads and stores of its own slot (no read-modify-write, no clock read). The
+    /// replacement needs Linux's `membarrier` (4.14 and later); elsewhere the monitor only
+    /// reports. `Duration::MAX` turns the monitor off; zero
     /// makes [`Builder::build`] fail.
     ///
     /// The monitor sees wall-clock time: a worker thread that the OS deschedules in the

@@ -20,13 +20,13 @@
 //!
 //! The worker's side is plain loads and stores of its own slot (`poll_slot.rs`): three
 //! stores and three loads per poll, two stores and two loads per wake from inside a
-//! poll; no read-modify-write, no clock read. The monitor reads the slots. It wakes every [`BASE_INTERVAL`] (or a quarter of the
-//! threshold, if shorter) while some worker is in a poll that spans two samples, backs
-//! off to a quarter of the threshold while every poll it sees is new, and sleeps when
-//! every worker is parked, until one wakes ([`Monitor::worker_awake`]). A poll is
-//! timed from the first sample that saw it, so a reported poll ran at least the
-//! threshold (never a false report), and one is found within the threshold plus two
-//! intervals of its start.
+//! poll; no read-modify-write, no clock read. The monitor reads the slots. It wakes
+//! every [`BASE_INTERVAL`] (or a quarter of the threshold, if shorter) while some worker
+//! is in a poll that spans two samples, backs off to a quarter of the threshold while
+//! every poll it sees is new, and sleeps when every worker is parked, until one wakes
+//! ([`Monitor::worker_awake`]). A poll is timed from the first sample that saw it, so a
+//! reported poll ran at least the threshold (never a false report), and one is found
+//! within the threshold plus two intervals of its start.
 
 use super::worker::WorkerSlot;
 use super::Shared;

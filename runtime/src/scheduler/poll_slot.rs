@@ -330,9 +330,10 @@ mod barrier {
     }
 
     /// Registers the process on first use, i.e. when the monitor first claims a core:
-    /// a registered process ran measurably slower on our test machine (benches/RESULTS.md),
-    /// so a program that never blocks a worker never registers. A barrier issued after registration is a full one
-    /// whatever the worker did before, so registering late is sound.
+    /// a registered process ran measurably slower on our test machine
+    /// (benches/RESULTS.md), so a program that never blocks a worker never registers. A
+    /// barrier issued after registration is a full one whatever the worker did before, so
+    /// registering late is sound.
     pub(super) fn heavy() -> bool {
         let registered = *REGISTERED
             .get_or_init(|| available() && membarrier(CMD_REGISTER_PRIVATE_EXPEDITED) == 0);

@@ -117,7 +117,8 @@ struct Vtable {
     schedule: unsafe fn(NonNull<Header>),
     /// Frees the allocation.
     dealloc: unsafe fn(NonNull<Header>),
-    /// JoinHandle poll: writes `Poll<super::schedule::Result<T::Output>>` to the pointer if complete.
+    /// JoinHandle poll: writes `Poll<super::schedule::Result<T::Output>>` to the pointer if
+    /// complete.
     try_read_output: unsafe fn(NonNull<Header>, *mut (), &Waker),
     /// JoinHandle drop.
     drop_join_handle: unsafe fn(NonNull<Header>),

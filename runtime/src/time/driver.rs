@@ -534,8 +534,6 @@ impl TimerState {
 #[cfg(all(test, not(loom)))]
 mod tests;
 
-/// Protocols 1-3 against a registration (or a reset) racing the driver's park and the end
-/// of its turn, on the real handle.
 /// A counted reference to a runtime's timers that a pending `Sleep` holds.
 ///
 /// Each worker owns one (and the runtime one more, for other threads), so the reference
@@ -558,6 +556,8 @@ impl Deref for TimerRef {
     }
 }
 
+/// Protocols 1-3 against a registration (or a reset) racing the driver's park and the end
+/// of its turn, on the real timers.
 #[cfg(all(test, loom))]
 mod loom_tests {
     use super::*;
